@@ -1,0 +1,185 @@
+"""The command line: a thin layer over the library. Errors print once, without a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from planbook import paths
+from planbook.errors import PlanbookError
+
+
+def _data(args) -> Path:
+    return Path(args.data).resolve() if getattr(args, "data", None) else paths.data_dir()
+
+
+def cmd_plan(args) -> int:
+    from planbook.registry import load_registry
+
+    reg = load_registry(_data(args))
+    summary = reg.summary()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    print(f"方案指标 {summary['indicators']} 项（量化指标 {summary['quantified']} 项、"
+          f"目标值 {summary['targets']} 个、节点任务 {summary['milestones']} 项），"
+          f"任务条目 {summary['tasks']} 条，责任单位 {summary['departments']} 个")
+    print("\n按章节:")
+    for ch, info in summary["by_chapter"].items():
+        secs = "，".join(f"{s} {n}" for s, n in info["sections"].items())
+        print(f"  {ch} {info['title']}: {info['indicators']} 项" + (f"（{secs}）" if secs else ""))
+    print("\n按类型:")
+    for kind, n in summary["by_kind"].items():
+        print(f"  {kind}: {n}")
+    print("\n按牵头单位:")
+    for dept, n in summary["by_lead_department"].items():
+        print(f"  {dept}: {n}")
+    return 0
+
+
+def cmd_templates(args) -> int:
+    from planbook.periods import parse_period
+    from planbook.registry import load_registry
+    from planbook.templates import write_templates
+
+    data = _data(args)
+    written = write_templates(load_registry(data), parse_period(args.period), Path(args.out), data)
+    for p in written:
+        print(p)
+    print(f"共生成 {len(written)} 个文件 → {args.out}")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from planbook.intake import ingest
+
+    report = ingest([Path(f) for f in args.files], _data(args), dry_run=args.dry_run)
+    for line in report.summary_lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+def cmd_status(args) -> int:
+    from planbook import assess
+    from planbook.observations import load_all
+    from planbook.periods import parse_period
+    from planbook.registry import load_registry
+
+    data = _data(args)
+    reg = load_registry(data)
+    results = assess.assess_all(reg, load_all(data, reg), parse_period(args.period))
+    if args.json:
+        print(json.dumps(assess.to_records(results), ensure_ascii=False, indent=2))
+    else:
+        print(assess.status_table(results).to_string(index=False))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from planbook.sample import write_sample
+
+    for line in write_sample(_data(args)):
+        print(line)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from planbook.pipeline import run
+
+    result = run(args.period, force=args.force)
+    print(f"已执行 {len(result.executed)} 个、沿用缓存 {len(result.cached)} 个章节 → {result.output}")
+    return 0
+
+
+def cmd_render(args) -> int:
+    from planbook.render import render
+
+    result = render(_period(args.period), engine=args.engine)
+    print(result)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from planbook.build import build
+
+    for line in build(args.period, engine=args.engine, force=args.force):
+        print(line)
+    return 0
+
+
+def cmd_trace(args) -> int:
+    from planbook.provenance import trace
+
+    return trace(args.label, _period(args.period), as_json=args.json)
+
+
+def cmd_verify(args) -> int:
+    from planbook.provenance import verify
+
+    return verify(_period(args.period))
+
+
+def _period(period: str) -> str:
+    from planbook.params import resolve_period
+
+    return resolve_period(period)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="planbook", description=(
+        "建德市县城承载能力提升和深化“千万工程”实施方案（2023—2027年）评估报告工具"))
+    p.add_argument("--data", help="data package folder (default: ./data)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_text):
+        sp = sub.add_parser(name, help=help_text)
+        sp.set_defaults(func=func)
+        sp.add_argument("--data", help="data package folder (default: ./data)")
+        return sp
+
+    add("plan", cmd_plan, "registry summary").add_argument("--json", action="store_true")
+    sp = add("templates", cmd_templates, "department workbooks to fill in")
+    sp.add_argument("--period", required=True)
+    sp.add_argument("--out", required=True)
+    sp = add("ingest", cmd_ingest, "validate and store department figures")
+    sp.add_argument("files", nargs="+")
+    sp.add_argument("--dry-run", action="store_true")
+    sp = add("status", cmd_status, "per-indicator status table")
+    sp.add_argument("--period", required=True)
+    sp.add_argument("--json", action="store_true")
+    sp = add("run", cmd_run, "execute the chapter notebooks")
+    sp.add_argument("--period", required=True)
+    sp.add_argument("--force", action="store_true", help="ignore the cache")
+    sp = add("render", cmd_render, "render the book (HTML and PDF)")
+    sp.add_argument("--period", required=True)
+    sp.add_argument("--engine", choices=("auto", "quarto", "builtin"), default="auto")
+    sp = add("build", cmd_build, "validate, run and render: the one command analysts use")
+    sp.add_argument("--period", required=True, help="2025, 2026-10, 2026-01..2026-10, default")
+    sp.add_argument("--engine", choices=("auto", "quarto", "builtin"), default="auto")
+    sp.add_argument("--force", action="store_true", help="ignore the cache")
+    sp = add("trace", cmd_trace, "where a figure, table or number came from")
+    sp.add_argument("label")
+    sp.add_argument("--period", required=True)
+    sp.add_argument("--json", action="store_true")
+    sp = add("verify", cmd_verify, "re-execute and compare with what was published")
+    sp.add_argument("--period", required=True)
+    add("sample", cmd_sample, "regenerate the illustrative sample data")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PlanbookError as err:
+        print(f"planbook {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("planbook: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
