@@ -136,7 +136,8 @@ def parser() -> argparse.ArgumentParser:
     def add(name, func, help_text):
         sp = sub.add_parser(name, help=help_text)
         sp.set_defaults(func=func)
-        sp.add_argument("--data", help="data package folder (default: ./data)")
+        sp.add_argument("--data", default=argparse.SUPPRESS,
+                        help="data package folder (default: ./data)")
         return sp
 
     add("plan", cmd_plan, "registry summary").add_argument("--json", action="store_true")
