@@ -1,0 +1,316 @@
+"""pipeline.run for real: papermill executes tiny chapter notebooks in a temporary project.
+
+The project's own notebooks are not used: these tests are about execution, caching,
+publishing and failure, and the fixture chapters run in about a second each.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+import planbook
+from planbook import chapters as chapter_list
+from planbook import cli, pipeline
+from planbook.chapters import Chapter
+from planbook.errors import ExecutionError, ParamsError
+from planbook.params import load_params
+from planbook.registry import load_registry
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+PERIOD = "2025"
+
+SUMMARY = Chapter("00_summary", "报告摘要", None, reads_all=True)
+COUNTY = Chapter("02_county", "全面提升县城承载能力", "三")
+VILLAGES = Chapter("03_villages", "持续深化“千村示范、万村整治”工程", "四")
+BROKEN = Chapter("broken", "故意出错的章节", "三")
+CHAPTERS = [SUMMARY, COUNTY, VILLAGES]
+
+PLAN = """二、总体目标
+到2027年，县城综合承载能力明显提升。
+三、全面提升县城承载能力
+（一）推进城市更新
+1.改造老旧小区50个。
+四、持续深化“千村示范、万村整治”工程
+（一）推进乡村建设
+1.创建未来乡村20个。
+"""
+DEPARTMENTS = """
+- {name: 住建局, type: government, code: zjj}
+- {name: 农业农村局, type: government, code: nyj}
+"""
+INDICATORS = """
+- id: old_estates
+  path: 三(一)1
+  name_zh: 老旧小区改造
+  name_en: old housing estates renovated
+  unit: 个
+  kind: cumulative
+  direction: increase
+  quote: [改造老旧小区50个]
+  lead: 住建局
+  targets: [{value: 50, year: 2027, op: ">="}]
+- id: future_villages
+  path: 四(一)1
+  name_zh: 未来乡村
+  name_en: future villages
+  unit: 个
+  kind: cumulative
+  direction: increase
+  quote: [创建未来乡村20个]
+  lead: 农业农村局
+  targets: [{value: 20, year: 2027, op: ">="}]
+"""
+TASKS = """
+- {id: 三(一)1, chapter: 三, title: 推进城市更新, departments: [住建局], indicators: [old_estates]}
+- {id: 四(一)1, chapter: 四, title: 推进乡村建设, departments: [农业农村局], indicators: [future_villages]}
+"""
+PARAMS = """\
+period: "2025"
+as_of: 2025-12-31
+data_dir: data
+kind: annual
+plan_id: jiande-2023-2027
+"""
+PARAMETERS_CELL = 'period = ""\nas_of = ""\ndata_dir = ""\nkind = ""\nplan_id = ""'
+
+
+def chapter_notebook(title: str, reads: str | None = None,
+                     parameters: str | None = PARAMETERS_CELL) -> nbformat.NotebookNode:
+    """A thin chapter: checks its parameters, imports planbook, reads its department's file."""
+    cells = []
+    if parameters is not None:
+        cells.append(new_code_cell(parameters, metadata={"tags": ["parameters"]}))
+    cells += [
+        new_markdown_cell(f"# {title}"),
+        new_code_cell(textwrap.dedent("""\
+            import os
+            from pathlib import Path
+
+            import planbook
+            from planbook.params import check_injected
+
+            p = check_injected(dict(period=period, as_of=as_of, data_dir=data_dir, kind=kind,
+                                    plan_id=plan_id))
+            assert Path(os.environ["PLANBOOK_ROOT"]).resolve() == Path.cwd().resolve()
+            print("planbook", planbook.__version__, "period", p.period)""")),
+    ]
+    if reads:
+        cells.append(new_code_cell(
+            f"#| label: tbl-rows\nprint(Path(data_dir, 'observations', '{reads}').read_text())"))
+    nb = new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    return nb
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    plan = root / "data" / "plan"
+    plan.mkdir(parents=True)
+    (plan / "plan.txt").write_text(PLAN, encoding="utf-8")
+    (plan / "departments.yaml").write_text(DEPARTMENTS, encoding="utf-8")
+    (plan / "indicators.yaml").write_text(INDICATORS, encoding="utf-8")
+    (plan / "tasks.yaml").write_text(TASKS, encoding="utf-8")
+    obs = root / "data" / "observations"
+    obs.mkdir()
+    header = "indicator_id,period,value,unit,status\n"
+    (obs / "zjj.csv").write_text(header + "old_estates,2025,31,个,sample\n", encoding="utf-8")
+    (obs / "nyj.csv").write_text(header + "future_villages,2025,12,个,sample\n", encoding="utf-8")
+    (root / "data" / "villages").mkdir()
+    (root / "params").mkdir()
+    (root / "params" / f"{PERIOD}.yml").write_text(PARAMS, encoding="utf-8")
+    (root / "_quarto.yml").write_text("project:\n  type: book\n", encoding="utf-8")
+    nbs = root / "notebooks"
+    nbs.mkdir()
+    nbformat.write(chapter_notebook(SUMMARY.title), nbs / SUMMARY.notebook)
+    nbformat.write(chapter_notebook(COUNTY.title, "zjj.csv"), nbs / COUNTY.notebook)
+    nbformat.write(chapter_notebook(VILLAGES.title, "nyj.csv"), nbs / VILLAGES.notebook)
+    shutil.copy(FIXTURES / "broken.ipynb", nbs / BROKEN.notebook)
+    return root
+
+
+def published_bytes(root: Path) -> dict[str, bytes]:
+    folder = pipeline.published_dir(PERIOD, root)
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_run_executes_publishes_and_then_reuses_the_cache(project: Path):
+    result = pipeline.run(PERIOD, root=project, chapters=CHAPTERS, progress=False)
+
+    assert result.executed == ["00_summary", "02_county", "03_villages"]
+    assert result.cached == []
+    assert result.output == project / "reports" / PERIOD / "notebooks"
+    assert sorted(p.name for p in result.output.iterdir()) == [
+        "00_summary.ipynb", "02_county.ipynb", "03_villages.ipynb"]
+    assert set(result.seconds) == {"00_summary", "02_county", "03_villages"}
+
+    nb = nbformat.read(result.output / "02_county.ipynb", as_version=4)
+    tagged = {t for c in nb.cells for t in c.metadata.get("tags", [])}
+    assert {"parameters", "injected-parameters"} <= tagged
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags or "injected-parameters" in tags:
+            assert "remove-cell" in tags, "parameter cells must be hidden from every engine"
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata["tags"])
+    assert injected.id == "injected-parameters"
+    assert 'period = "2025"' in injected.source
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs)
+    assert f"planbook {planbook.__version__} period 2025" in text
+    assert "old_estates,2025,31" in text  # read through data_dir with cwd = project root
+    # No machine-specific paths in what is published.
+    assert nb.metadata.papermill.input_path == "notebooks/02_county.ipynb"
+    assert nb.metadata.papermill.output_path == "reports/2025/notebooks/02_county.ipynb"
+    assert nb.metadata.planbook["chapter"] == "02_county"
+    assert str(project) not in (result.output / "02_county.ipynb").read_text(encoding="utf-8")
+
+    cache = json.loads((project / "build" / "cache" / PERIOD / "02_county.json").read_text())
+    assert cache["inputs"]["data/observations/zjj.csv"]
+    assert "data/observations/nyj.csv" not in cache["inputs"]
+    assert cache["environment"]["planbook"] == planbook.__version__
+
+    before = published_bytes(project)
+    again = pipeline.run(PERIOD, root=project, chapters=CHAPTERS, progress=False)
+    assert again.executed == []
+    assert again.cached == ["00_summary", "02_county", "03_villages"]
+    assert not again.published
+    assert published_bytes(project) == before
+
+    # One department's file changes: only the chapters reading it run again.
+    with open(project / "data" / "observations" / "zjj.csv", "a", encoding="utf-8") as fh:
+        fh.write("old_estates,2025,33,个,provisional\n")
+    third = pipeline.run(PERIOD, root=project, chapters=CHAPTERS, progress=False)
+    assert third.executed == ["00_summary", "02_county"]
+    assert third.cached == ["03_villages"]
+    after = published_bytes(project)
+    assert after["03_villages.ipynb"] == before["03_villages.ipynb"]
+    assert after["02_county.ipynb"] != before["02_county.ipynb"]
+    assert b"old_estates,2025,33" in after["02_county.ipynb"]
+
+
+def test_version_change_and_force_re_execute(project: Path, monkeypatch, capsys):
+    chapters = [VILLAGES]
+    pipeline.run(PERIOD, root=project, chapters=chapters, progress=False)
+    assert pipeline.run(PERIOD, root=project, chapters=chapters, progress=False).cached
+    monkeypatch.setattr(planbook, "__version__", "99.0.0")
+    assert pipeline.run(PERIOD, root=project, chapters=chapters,
+                        progress=False).executed == ["03_villages"]
+    result = pipeline.run(PERIOD, root=project, chapters=chapters, force=True, jobs=1)
+    assert result.executed == ["03_villages"]
+    err = capsys.readouterr().err
+    assert "03_villages" in err and "ran" in err  # the progress line
+    assert "TCP without encryption" not in err
+
+
+def test_input_hashes_name_every_input_and_notice_a_vanished_file(project: Path):
+    params = load_params(PERIOD, project)
+    registry = load_registry(project / "data")
+    hashes = pipeline.input_hashes(COUNTY, params, project, registry)
+    assert {"notebooks/02_county.ipynb", "params/2025.yml", "data/plan/plan.txt",
+            "data/plan/indicators.yaml", "data/observations/zjj.csv"} <= set(hashes)
+    assert "data/observations/nyj.csv" not in hashes
+    # planbook's own source is an input: a library change invalidates the cache.
+    assert any(k.endswith("planbook/pipeline.py") for k in hashes)
+    assert all(len(v) == 64 for v in hashes.values())
+
+    (project / "data" / "plan" / "tasks.yaml").unlink()
+    (project / "data" / "observations" / "zjj.csv").unlink()
+    gone = pipeline.input_hashes(COUNTY, params, project, registry)
+    assert gone["data/plan/tasks.yaml"] == "missing"
+    assert "data/observations/zjj.csv" not in gone
+    assert gone != hashes
+
+
+def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
+        project: Path, monkeypatch, capsys):
+    good = [COUNTY, VILLAGES]
+    pipeline.run(PERIOD, root=project, chapters=good, progress=False)
+    before = published_bytes(project)
+    # A source change makes COUNTY run again next to the broken chapter.
+    nb = chapter_notebook(COUNTY.title + "（修订）", "zjj.csv")
+    nbformat.write(nb, project / "notebooks" / COUNTY.notebook)
+
+    with pytest.raises(ExecutionError) as info:
+        pipeline.run(PERIOD, root=project, chapters=[*good, BROKEN], progress=False)
+    message = str(info.value)
+    assert "chapter broken 《故意出错的章节》 (notebooks/broken.ipynb)" in message
+    assert "cell 4 `tbl-ratio`" in message
+    assert "ZeroDivisionError: division by zero" in message
+    assert "build/failed/2025/broken.ipynb" in message
+    [failure] = info.value.failures
+    assert (failure.label, failure.cell, failure.ename) == ("tbl-ratio", 4, "ZeroDivisionError")
+
+    kept = project / "build" / "failed" / PERIOD / "broken.ipynb"
+    failed_nb = nbformat.read(kept, as_version=4)
+    errors = [o for c in failed_nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert errors and errors[0].ename == "ZeroDivisionError"
+    assert not any('"not reached"' in o.get("text", "") for c in failed_nb.cells
+                   if c.cell_type == "code" for o in c.outputs)
+
+    assert published_bytes(project) == before  # the revised county chapter is not published
+    cache = project / "build" / "cache" / PERIOD
+    assert not (cache / "broken.json").exists()
+
+    # The CLI prints the same message without a traceback and exits 1.
+    monkeypatch.setenv("PLANBOOK_ROOT", str(project))
+    monkeypatch.setattr(chapter_list, "chapters_for", lambda kind: (*good, BROKEN))
+    capsys.readouterr()
+    assert cli.main(["run", "--period", PERIOD]) == 1
+    err = capsys.readouterr().err
+    assert "cell 4 `tbl-ratio`" in err and "ZeroDivisionError" in err
+    assert "Traceback" not in err
+    # The chapters that succeeded were cached; only the broken one ran again.
+    assert "02_county        cached" in err
+    assert published_bytes(project) == before
+
+    # Once fixed, the run publishes and the failed notebook is cleared away.
+    monkeypatch.setattr(chapter_list, "chapters_for", lambda kind: tuple(good))
+    assert cli.main(["run", "--period", PERIOD]) == 0
+    assert not kept.exists()
+    assert published_bytes(project) != before
+
+
+def test_a_notebook_without_a_parameters_cell_is_refused(project: Path):
+    nbformat.write(chapter_notebook("无参数", parameters=None),
+                   project / "notebooks" / "no_parameters.ipynb")
+    chapter = Chapter("no_parameters", "无参数", None)
+    with pytest.raises(ParamsError, match=r"notebooks/no_parameters\.ipynb: no cell is tagged"):
+        pipeline.run(PERIOD, root=project, chapters=[COUNTY, chapter], progress=False)
+    assert not (project / "reports").exists()  # refused before anything executed
+
+
+def test_a_parameters_cell_must_set_exactly_the_params_keys(project: Path):
+    path = project / "notebooks" / "partial.ipynb"
+    nbformat.write(chapter_notebook("缺参数", parameters='period = ""\nyear = 2025'), path)
+    with pytest.raises(ParamsError) as info:
+        pipeline.check_notebook(path, project)
+    message = str(info.value)
+    assert "notebooks/partial.ipynb" in message
+    assert "does not set as_of, data_dir, kind, plan_id" in message
+    assert "unknown parameter(s) year" in message
+
+
+def test_a_missing_chapter_notebook_is_refused(project: Path):
+    with pytest.raises(ExecutionError, match=r"notebooks/a9_none\.ipynb: .*missing"):
+        pipeline.run(PERIOD, root=project, chapters=[Chapter("a9_none", "无", None)],
+                     progress=False)
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda text: text.replace("kind: annual\n", ""), "missing key(s): kind"),
+    (lambda text: text + "author: someone\n", "unknown key(s): author"),
+])
+def test_bad_params_are_refused_naming_file_and_key(project: Path, edit, key):
+    path = project / "params" / f"{PERIOD}.yml"
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        pipeline.run(PERIOD, root=project, chapters=CHAPTERS, progress=False)
+    assert str(path) in str(info.value) and key in str(info.value)
