@@ -21,6 +21,7 @@ from planbook.periods import Period, parse_period
 
 COLUMNS = ("indicator_id", "period", "value", "unit", "status", "source", "submitted_by",
            "received_at", "revision", "note", "file_sha256")
+SCHEMA_FILE = "observation.schema.json"
 STATUSES = ("official", "provisional", "sample")
 STATUS_ZH = {"official": "正式统计", "provisional": "部门报送", "sample": "示例数据"}
 
@@ -194,13 +195,16 @@ def append_rows(data: Path, code: str, rows: pd.DataFrame) -> Path:
 def write_datapackage(data: Path) -> Path:
     """datapackage.json: a Frictionless Data Package with one resource per store file."""
     folder = paths.observations_dir(data)
+    schema = {"fields": FIELDS, "primaryKey": ["indicator_id", "period", "revision"]}
+    _atomic_write_text(folder / SCHEMA_FILE,
+                       json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
     resources = [{
         "name": f.stem.lower().replace("_", "-"),
         "path": f.name,
         "profile": "tabular-data-resource",
         "format": "csv",
         "encoding": "utf-8",
-        "schema": {"fields": FIELDS, "primaryKey": ["indicator_id", "period", "revision"]},
+        "schema": SCHEMA_FILE,  # one Table Schema shared by every department's file
     } for f in store_files(data)]
     package = {
         "profile": "tabular-data-package",
