@@ -52,6 +52,14 @@ def setup() -> str:
     return family
 
 
+def _empty(message: str = "本期暂无可绘制的数据") -> None:
+    """A small placeholder, so a chapter without data for a figure says so instead of failing."""
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.8))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9, color="#616161")
+    _show(fig)
+
+
 def _show(fig, inputs=()) -> None:
     from planbook import display
 
@@ -72,7 +80,9 @@ def trend_panel(series: list[dict], *, columns: int = 3) -> None:
     projection (x, v, low, high) or None, status, inputs.
     """
     setup()
-    n = max(1, len(series))
+    if not series:
+        return _empty()
+    n = len(series)
     rows = int(np.ceil(n / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.9 * rows + 0.4), squeeze=False)
     inputs = []
@@ -116,7 +126,9 @@ def schedule_bullets(items: list[dict]) -> None:
     Each item: name, completed (0..), elapsed (0..1), status, label (text at bar end), inputs.
     """
     setup()
-    n = max(1, len(items))
+    if not items:
+        return _empty()
+    n = len(items)
     fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.34 * n + 0.9))
     inputs = []
     for i, item in enumerate(reversed(items)):
@@ -204,6 +216,8 @@ def village_coverage(table: pd.DataFrame, *, inputs=()) -> None:
 def annual_met(grid: pd.DataFrame, *, inputs=()) -> None:
     """Annual targets: met (green), not met (red) or not reported (grey), year by year."""
     setup()
+    if grid.empty:
+        return _empty()
     fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.32 * len(grid) + 0.9))
     colours = {1: LIGHT_COLOURS["green"], 0: LIGHT_COLOURS["red"], -1: LIGHT_COLOURS["grey"]}
     marks = {1: "达标", 0: "未达标", -1: "无数据"}

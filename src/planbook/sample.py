@@ -121,7 +121,7 @@ def _milestone_path(ind: Indicator, n: int) -> dict[str, float]:
     state = n % 4
     if due <= 2025:
         return {"2023": 0.0, "2024": 0.5, "2025": 0.5}  # still in progress at its due date
-    return {"2023": 0.0, "2024": 0.5 if state else 0.0,
+    return {"2023": 0.0, "2024": 0.5 if state in (1, 2) else 0.0,
             "2025": [0.5, 1.0, 0.5, 0.0][state]}
 
 
