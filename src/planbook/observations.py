@@ -224,3 +224,40 @@ def rows_for(df: pd.DataFrame, indicator_ids: Iterable[str]) -> pd.DataFrame:
 
 def parse_periods(df: pd.DataFrame) -> pd.Series:
     return df["period"].map(parse_period)
+
+
+def check_store(data: Path, registry) -> None:
+    """Refuse a store a report cannot trust: every problem at once, with file, row and column."""
+    from planbook.errors import IntakeError, PeriodError, Problem
+
+    problems: list[Problem] = []
+    for f in store_files(data):
+        df = read_store_file(f)
+        rel = f.relative_to(data).as_posix()
+        missing = [c for c in COLUMNS if c not in df.columns]
+        if missing:
+            problems.append(Problem(f"missing column(s) {', '.join(missing)}", file=rel))
+            continue
+        for n, row in enumerate(df.itertuples(index=False), start=2):  # header is row 1
+            where = {"file": rel, "row": n}
+            if row.indicator_id not in registry.indicators:
+                problems.append(Problem("unknown indicator", column="indicator_id",
+                                        value=row.indicator_id, **where))
+            try:
+                parse_period(row.period)
+            except PeriodError:
+                problems.append(Problem("not a period", column="period", value=row.period,
+                                        expected="2025, 2025-Q3 or 2025-09", **where))
+            if pd.isna(row.value):
+                problems.append(Problem("value is not a number", column="value", **where))
+            if row.status not in STATUSES:
+                problems.append(Problem("unknown status", column="status", value=row.status,
+                                        expected=" / ".join(STATUSES), **where))
+        dup = df.duplicated(["indicator_id", "period", "revision"], keep=False)
+        for n in (df.index[dup] + 2):
+            problems.append(Problem("indicator, period and revision repeated", file=rel, row=int(n)))
+    if problems:
+        raise IntakeError(f"the observation store has {len(problems)} problem(s)",
+                          problems=problems,
+                          hint="store files are written by `planbook ingest`; restore the file "
+                               "from git or re-ingest the department's submission")
