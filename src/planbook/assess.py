@@ -133,6 +133,12 @@ class InputRow(NamedTuple):
 
 @dataclass(frozen=True)
 class Assessment:
+    """Where one indicator stands in one reporting period, with the reason and the rows used.
+
+    `ratio` is R (growth ratio), the 时序进度 ratio (cumulative), or the completion ratio
+    (annual); None where no method computed one. `light` follows STATUS except for
+    milestones due this year (see `milestone_light`)."""
+
     indicator_id: str
     name: str
     kind: str
@@ -221,6 +227,7 @@ def _points(ind: Indicator, rows: pd.DataFrame, period: Period) -> list[_Point]:
         return []
     if "revision" not in df.columns:
         df = df.assign(revision=1)
+    df = df.assign(period=[parse_period(v).code for v in df["period"]])
     df = upto(latest(df), period)
     by_end: dict[date, _Point] = {}
     for rec in df.to_dict("records"):
@@ -304,11 +311,11 @@ def _project(times: Sequence[float], values: Sequence[float], horizon: float, *,
     if len(times) < 3:
         return central, None, None
     spans = []
-    for (t0, x0), (t1, x1) in zip(zip(times, values, strict=True),
-                                  zip(times[1:], values[1:], strict=True), strict=False):
-        span = t1 - t0
+    for i in range(1, len(times)):
+        span = times[i] - times[i - 1]
         if span <= 0:
             continue
+        x0, x1 = values[i - 1], values[i]
         rate = (x1 / x0) ** (1 / span) - 1 if compound else (x1 - x0) / span
         spans.append(at(rate))
     candidates = [central, *spans]
@@ -401,7 +408,7 @@ def _assess_growth(ind: Indicator, points: list[_Point], period: Period) -> Asse
         base_rows = [first.row]
         b.set(baseline_value=x0, baseline_year=first.period.year,
               baseline_source="earliest observation")
-        prefix = f"规划未给出基期值，以最早观测值（{base_label}{_fmt(x0, unit)}）为基期；"
+        prefix = "规划未给出基期值，以最早观测值为基期；"
     if not points:
         return b.done("no_data", f"截至{period.end_label_zh}尚无观测数据")
     post = [p for p in points if p.end > base_end]
@@ -409,7 +416,11 @@ def _assess_growth(ind: Indicator, points: list[_Point], period: Period) -> Asse
     if last.end < base_end:
         return b.done("no_data", f"截至{period.end_label_zh}尚无基期（{base_label}）以来的观测数据")
     b.latest(last)
-    stale = "（按最近年度数据）" if last.period.kind == "year" and period.kind != "year" else ""
+    stale = ""
+    if last.period.kind == "year" and period.kind != "year":
+        stale = "（按最近年度数据）"
+    elif last.period.kind == "year" and last.end.year < period.year:
+        stale = f"（{period.year}年数据暂缺，按最近年度数据）"
     met = t.met_by(last.value)
     if not post:
         if met:
@@ -673,7 +684,7 @@ def _assess_milestone(ind: Indicator, points: list[_Point], period: Period) -> A
     due = t.year
     b.set(method="milestone")
     if not points:
-        late = f"（已过{due}年底的完成时限）" if period.end > _year_end(due) else ""
+        late = f"（已过{due}年底的完成时限）" if period.end >= _year_end(due) else ""
         return b.done("no_data", f"节点任务应于{due}年底前完成，截至{period.end_label_zh}"
                       f"尚无进展报送{late}")
     last = points[-1]
@@ -681,8 +692,8 @@ def _assess_milestone(ind: Indicator, points: list[_Point], period: Period) -> A
     v = last.value
     state = "done" if v >= 1 - _EPS else "in_progress" if v > _EPS else "not_started"
     head = (f"节点任务应于{due}年底前完成，{last.period.label_zh}报告状态为"
-            f"{STATUS[state][0]}（{narrative.fmt_number(v)}）")
-    if state != "done" and period.end > _year_end(due):
+            f"{STATUS[state][0]}（{v:g}）")
+    if state != "done" and period.end >= _year_end(due):
         return b.done("overdue", f"{head}，已逾期", inputs=[last.row])
     light = milestone_light(state, period, due)
     tail = "，今年到期" if state != "done" and period.year == due else ""
@@ -775,8 +786,8 @@ def status_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
         else:
             latest_text = narrative.fmt_number(a.latest_value, a.unit)
         target = "—" if a.target_year is None else narrative.fmt_target(
-            a.target_op or ">=", a.target_value, a.unit, a.target_year,
-            every_year=a.target_every_year)
+            a.target_op or ">=", None if a.kind == "milestone" else a.target_value, a.unit,
+            a.target_year, every_year=a.target_every_year)
         rows.append({"id": a.indicator_id, "name": a.name, "latest": latest_text,
                      "period": a.latest_period or "—", "target": target,
                      "status": a.status_zh, "light": a.light})
