@@ -175,7 +175,25 @@ def notebooks(reg) -> dict[str, list]:
     a3 += [asis("rep.quality_narrative()"),
            tbl("quality-coverage", "各牵头单位数据覆盖情况", "rep.coverage_table()"),
            tbl("quality-revisions", "经过修订的观测值", "rep.revision_table()")]
-    return {"00_summary": summary, "01_overall": ch2, "02_county": county,
+    briefing = [md("# 月度工作进展晾晒通报\n\n依据方案六(四)“实施工程进展晾晒机制，每月通报各项工作进度，"
+                   "及时调度、及时预警”，本通报按牵头单位晾晒各项指标的灯号、本月进度和未报送情况。"),
+                code(PARAMS.replace('"2025"', '"2026-10"').replace("2026-03-31", "2026-11-10")
+                     .replace('"annual"', '"briefing"'), tags=["parameters"]),
+                code(OPEN.replace("import Report", "import Briefing").replace("Report.load",
+                                                                              "Briefing.load")),
+                asis("rep.sample_notice()"),
+                md("## 总体情况"),
+                asis("rep.overview()"),
+                tbl("briefing-leads", "各牵头单位指标灯号统计", "rep.lead_table()"),
+                md("## 各牵头单位晾晒"),
+                asis("rep.department_blocks()"),
+                md("## 未报送"),
+                asis("rep.missing_sentence()"),
+                tbl("briefing-missing", "本月应报未报的指标", "rep.missing_table()"),
+                md("## 预警清单"),
+                tbl("briefing-warnings", "红灯和黄灯预警指标、责任单位及差距",
+                    "rep.warning_table()")]
+    return {"briefing": briefing, "00_summary": summary, "01_overall": ch2, "02_county": county,
             "03_villages": villages_nb, "04_integration": integration,
             "05_safeguards": safeguards, "a1_indicators": a1, "a2_sources": a2,
             "a3_quality": a3}

@@ -246,8 +246,10 @@ class Report:
         if a.kind == "cumulative":
             expected = a.target_value * elapsed_share(self.period)
             return f"按时序应达{fmt_number(expected, a.unit)}，差{fmt_number(expected - a.latest_value, a.unit)}"
-        diff = a.target_value - a.latest_value
-        return f"距目标差{fmt_number(abs(diff), a.unit)}"
+        diff = abs(a.target_value - a.latest_value)
+        if a.unit == "%":  # a gap between two percentages is in percentage points
+            return f"距目标差{fmt_number(diff, '', digits=1)}个百分点"
+        return f"距目标差{fmt_number(diff, a.unit)}"
 
     # ------------------------------------------------------------------ figures
 
@@ -458,3 +460,140 @@ class Report:
         display.show_table(pd.DataFrame(rows))
 
 
+
+
+# ---------------------------------------------------------------------- monthly briefing
+
+LIGHT_TEXT = {"green": "●绿", "yellow": "●黄", "red": "●红", "grey": "○灰"}
+
+
+class Briefing(Report):
+    """The monthly progress briefing (晾晒通报) of 六(四): lights by department, month by month."""
+
+    @cached_property
+    def previous(self) -> dict[str, Assessment]:
+        prev = self.period.previous()
+        return {a.indicator_id: a for a in
+                assess.assess_all(self.registry, self.observations, prev)}
+
+    def overview(self) -> str:
+        pid = self.period.code
+        counts = {light: [a for a in self.assessments if a.light == light]
+                  for light in ("green", "yellow", "red", "grey")}
+        parts = [f"{display.LIGHT_ZH[k]}{num(f'num-brief-{k}-{pid}', len(v), '项', inputs=[r for a in v for r in a.inputs])}"
+                 for k, v in counts.items()]
+        new_red = [a for a in self.assessments
+                   if a.light == "red" and self.previous[a.indicator_id].light != "red"]
+        recovered = [a for a in self.assessments if a.light == "green"
+                     and self.previous[a.indicator_id].light in ("yellow", "red")]
+        prev = self.period.previous()
+        text = (f"截至{self.period.end_label_zh}，方案{num(f'num-brief-total-{pid}', len(self.assessments), '项')}"
+                f"监测指标中，{'、'.join(parts)}。与{prev.label_zh}相比，新增红灯"
+                f"{num(f'num-brief-newred-{pid}', len(new_red), '项', inputs=[r for a in new_red for r in a.inputs])}，"
+                f"转为绿灯{num(f'num-brief-recovered-{pid}', len(recovered), '项', inputs=[r for a in recovered for r in a.inputs])}。")
+        if new_red:
+            text += "\n\n新增红灯：" + "；".join(f"{a.name}（{a.lead}）" for a in new_red) + "。"
+        if recovered:
+            text += "\n\n转为绿灯：" + "；".join(f"{a.name}（{a.lead}）" for a in recovered) + "。"
+        text += ("\n\n说明：按月报送的年度指标以当年累计数对照全年目标的序时进度评估；"
+                 "不按月报送的指标沿用最近一期数据，其评估依据中注明数据时点。")
+        return text
+
+    def schedule_text(self, a: Assessment) -> str:
+        """What the plan's schedule asks for by the end of this month."""
+        ind = self._ind(a)
+        if a.kind == "milestone":
+            return f"{ind.final_target.year}年底前完成"
+        if a.target_value is None:
+            return "—"
+        if a.kind == "cumulative":
+            return f"应达{fmt_number(a.target_value * elapsed_share(self.period), a.unit)}"
+        if a.kind == "annual":
+            if ind.frequency == "monthly":
+                share = self.period.end.month / 12
+                return f"年内累计应达{fmt_number(a.target_value * share, a.unit)}"
+            return f"全年{fmt_target(a.target_op or '>=', a.target_value, a.unit, a.target_year or 2027, every_year=True)}"
+        return fmt_target(a.target_op or ">=", a.target_value, a.unit, a.target_year or 2027)
+
+    def change_text(self, a: Assessment) -> str:
+        b = self.previous[a.indicator_id]
+        if a.latest_value is None or b.latest_value is None or a.latest_period == b.latest_period:
+            return "—（本月无新数据）" if a.latest_value is not None else "—"
+        if a.kind == "milestone":
+            return f"{b.status_zh} → {a.status_zh}"
+        diff = a.latest_value - b.latest_value
+        sign = "+" if diff >= 0 else "−"
+        return f"{sign}{fmt_number(abs(diff), a.unit)}"
+
+    def department_blocks(self) -> str:
+        """One block per lead department: its indicators' lights, values against the schedule,
+        change since last month, and its milestones due this year or overdue."""
+        pid = self.period.code
+        out = []
+        for dept in self.registry.lead_departments:
+            items = [self.by_id[i.id] for i in self.registry.led_by(dept)]
+            lights = {k: sum(1 for a in items if a.light == k) for k in LIGHT_TEXT}
+            code = self.registry.departments[dept].code
+            n = num(f"num-brief-{code}-{pid}", len(items), "项")
+            head = "、".join(f"{display.LIGHT_ZH[k]}{v}" for k, v in lights.items() if v)
+            out.append(f"### {dept}\n\n牵头{n}：{head}。\n")
+            out.append("| 指标 | 灯号 | 最新值 | 本月进度要求 | 较上月 |")
+            out.append("|:---|:---|:---|:---|:---|")
+            order = {"red": 0, "yellow": 1, "green": 2, "grey": 3}
+            for a in sorted(items, key=lambda a: (order[a.light], a.indicator_id)):
+                out.append(f"| {a.name} | {LIGHT_TEXT[a.light]} {a.status_zh} | "
+                           f"{self._latest_text(a)} | {self.schedule_text(a)} | "
+                           f"{self.change_text(a)} |")
+            due = [a for a in items if a.kind == "milestone" and (
+                a.status == "overdue" or (a.target_year == self.period.year
+                                          and a.status != "done"))]
+            out.append("")
+            if due:
+                out.append("到期或逾期的节点任务：" + "；".join(
+                    f"{a.name}（{a.status_zh}）" for a in due) + "。")
+            out.append("")
+        return "\n".join(out)
+
+    def due_indicators(self) -> list[tuple[Indicator, list[str]]]:
+        """Indicators a figure is due for this month, with the periods that would satisfy it.
+
+        Monthly indicators are due every month; quarterly ones in a quarter's last month; annual
+        ones in March, for the previous year (the annual report's data are as of 31 March).
+        """
+        p = self.period
+        out = []
+        for ind in self.registry.indicators.values():
+            if ind.villages:
+                continue  # computed from village records, not reported
+            if ind.frequency == "monthly":
+                out.append((ind, [p.code]))
+            elif ind.frequency == "quarterly" and p.number % 3 == 0:
+                out.append((ind, [f"{p.year}-Q{p.number // 3}", p.code]))
+            elif ind.frequency == "annual" and p.number == 3:
+                out.append((ind, [str(p.year - 1)]))
+        return out
+
+    def missing(self) -> list[tuple[Indicator, list[str]]]:
+        """未报送: due indicators with no figure (any revision) for the due period."""
+        have = set(zip(self.observations["indicator_id"], self.observations["period"],
+                       strict=True))
+        return [(ind, periods) for ind, periods in self.due_indicators()
+                if not any((ind.id, q) in have for q in periods)]
+
+    def missing_table(self) -> None:
+        rows = [{"指标": ind.name_zh, "牵头单位": ind.lead, "报送频率": FREQ_ZH[ind.frequency],
+                 "应报期间": " 或 ".join(periods)} for ind, periods in self.missing()]
+        provenance.record("table", inputs=[])
+        display.show_table(pd.DataFrame(rows, columns=["指标", "牵头单位", "报送频率", "应报期间"]))
+
+    def missing_sentence(self) -> str:
+        missing = self.missing()
+        due = self.due_indicators()
+        pid = self.period.code
+        depts = sorted({ind.lead for ind, _ in missing}, key=self.registry.department_order)
+        text = (f"本月应报送数据的指标{num(f'num-brief-due-{pid}', len(due), '项')}，"
+                f"未报送{num(f'num-brief-missing-{pid}', len(missing), '项')}")
+        return text + (f"，涉及{'、'.join(depts)}。" if depts else "，全部按时报送。")
+
+
+FREQ_ZH = {"monthly": "按月", "quarterly": "按季", "annual": "按年"}
