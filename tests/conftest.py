@@ -1,0 +1,32 @@
+"""Shared fixtures: a throw-away copy of the project, so real runs never touch reports/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_PARTS = ("_quarto.yml", "book", "notebooks", "params", "data", "src")
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy what a build reads into `dest` (src too: the run cache hashes the library)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        src = ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.is_file():
+            shutil.copy2(src, dest / part)
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A fresh project copy as the working root (PLANBOOK_ROOT) for one test."""
+    root = copy_project(tmp_path / "project")
+    monkeypatch.setenv("PLANBOOK_ROOT", str(root))
+    monkeypatch.chdir(root)
+    return root

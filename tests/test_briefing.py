@@ -1,0 +1,124 @@
+"""The monthly briefing (晾晒通报): department blocks, 未报送 and month-over-month changes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+from planbook import observations, pipeline
+from planbook.params import Params
+from planbook.registry import load_registry
+from planbook.report import Briefing
+
+PLAN = "完成44个老旧小区改造。每年引进亿元以上项目30个。城镇化率不低于55%。新增农创客500名以上。"
+DEPARTMENTS = [{"name": "住建局", "type": "government", "code": "zhujian"},
+               {"name": "商务局", "type": "government", "code": "shangwu"},
+               {"name": "发改局", "type": "government", "code": "fagai"}]
+
+
+def _ind(i, name, unit, kind, lead, freq, value, quote):
+    return {"id": i, "path": "三(一)1", "name_zh": name, "name_en": i, "unit": unit,
+            "kind": kind, "direction": "increase", "frequency": freq, "lead": lead,
+            "targets": [{"value": value, "year": 2027, "op": ">=",
+                         **({"every_year": True} if kind == "annual" else {})}],
+            "quote": quote}
+
+
+INDICATORS = [
+    _ind("estates", "老旧小区改造", "个", "cumulative", "住建局", "monthly", 44, "完成44个老旧小区改造"),
+    _ind("projects", "引进亿元以上项目", "个", "annual", "商务局", "monthly", 30, "每年引进亿元以上项目30个"),
+    _ind("urban", "城镇化率", "%", "share", "发改局", "quarterly", 55, "城镇化率不低于55%"),
+    _ind("makers", "新增农创客", "名", "cumulative", "发改局", "annual", 500, "新增农创客500名以上"),
+]
+ROWS = [  # indicator, period, value
+    ("estates", "2025", 25), ("estates", "2026-09", 30), ("estates", "2026-10", 36),
+    ("projects", "2026-09", 25),  # nothing for October: 未报送
+    ("urban", "2022", 50), ("urban", "2026-Q3", 53.5),
+    ("makers", "2025", 200),
+]
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    plan = tmp_path / "plan"
+    plan.mkdir()
+    (plan / "plan.txt").write_text(PLAN, encoding="utf-8")
+    for name, entries in (("departments", DEPARTMENTS), ("indicators", INDICATORS),
+                          ("tasks", [{"id": "三(一)1", "chapter": "三", "title": "测试",
+                                      "departments": ["住建局"],
+                                      "indicators": [i["id"] for i in INDICATORS]}])):
+        (plan / f"{name}.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True),
+                                           encoding="utf-8")
+    reg = load_registry(tmp_path)
+    frame = pd.DataFrame([{
+        "indicator_id": i, "period": p, "value": v, "unit": reg.indicators[i].unit,
+        "status": "provisional", "source": "测试", "submitted_by": reg.indicators[i].lead,
+        "received_at": "2026-11-05T10:00:00", "revision": 1, "note": "", "file_sha256": "x"}
+        for i, p, v in ROWS])
+    for ind_id, group in frame.groupby("indicator_id"):
+        observations.append_rows(tmp_path, reg.departments[reg.indicators[ind_id].lead].code,
+                                 group)
+    return tmp_path
+
+
+def briefing(data: Path, period: str) -> Briefing:
+    reg = load_registry(data)
+    params = Params(period=period, as_of="2026-11-10", data_dir=str(data), kind="briefing",
+                    plan_id="jiande-2023-2027")
+    return Briefing(params=params, registry=reg, data=data,
+                    observations=observations.load_all(data, reg))
+
+
+def test_missing_lists_exactly_the_indicators_due_without_a_figure(data):
+    october = briefing(data, "2026-10")
+    assert [ind.id for ind, _ in october.due_indicators()] == ["estates", "projects"]
+    assert [(ind.id, periods) for ind, periods in october.missing()] == [
+        ("projects", ["2026-10"])]
+    assert "未报送1项" in october.missing_sentence() and "商务局" in october.missing_sentence()
+    september = briefing(data, "2026-09")  # a quarter's last month: the quarterly one is due
+    assert [ind.id for ind, _ in september.due_indicators()] == ["estates", "projects", "urban"]
+    assert september.missing() == []
+    march = briefing(data, "2026-03")  # annual figures for the previous year are due in March
+    due = [ind.id for ind, _ in march.due_indicators()]
+    assert "makers" in due
+    assert ("makers", ["2025"]) not in [(i.id, p) for i, p in march.missing()]
+    assert "estates" in [i.id for i, _ in march.missing()]
+
+
+def test_month_over_month_changes(data):
+    october = briefing(data, "2026-10")
+    by_id = october.by_id
+    assert october.change_text(by_id["estates"]) == "+6个"
+    assert october.change_text(by_id["projects"]) == "—（本月无新数据）"
+    assert by_id["estates"].latest_period == "2026-10"
+    sept = october.previous["estates"]
+    assert sept.latest_value == 30 and sept.latest_period == "2026-09"
+    # new reds and recovered greens are counted against the previous month's lights
+    text = october.overview()
+    new_red = [a for a in october.assessments if a.light == "red"
+               and october.previous[a.indicator_id].light != "red"]
+    assert f"新增红灯{len(new_red)}项" in text
+
+
+def test_department_blocks_cover_every_lead_department(data):
+    blocks = briefing(data, "2026-10").department_blocks()
+    heads = re.findall(r"^### (\S+)", blocks, re.M)
+    assert heads == ["住建局", "商务局", "发改局"]
+    assert "应达" in blocks  # the schedule for the month
+
+
+def test_briefing_builds_for_real_on_sample_data(project):
+    result = pipeline.run("2026-10", root=project, progress=False)
+    assert result.executed == ["briefing"]
+    nb = nbformat.read(project / "reports" / "2026-10" / "notebooks" / "briefing.ipynb", 4)
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.outputs)
+    reg = load_registry(project / "data")
+    heads = re.findall(r"^### (\S+)", text, re.M)
+    assert heads == reg.lead_departments
+    assert "示例数据，非官方统计" in text and "未报送" in text
