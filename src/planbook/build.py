@@ -49,7 +49,7 @@ def build(spec: str, *, engine: str = "auto", force: bool = False,
           root: Path | None = None) -> Iterator[str]:
     """Build each period of `spec`; yields progress lines, raises PlanbookError on failure."""
     from planbook import pipeline, provenance
-    from planbook.render import render, resolve_engine
+    from planbook.render import pick_engine, render
 
     root = root or paths.project_root()
     periods = expand(spec, root)
@@ -66,7 +66,7 @@ def build(spec: str, *, engine: str = "auto", force: bool = False,
         result = pipeline.run(period, root=root, force=force)
         yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
                f"沿用缓存 {len(result.cached)} 个")
-        used = resolve_engine(engine)
+        used = pick_engine(engine)
         key = _render_key(period, used, root)
         stamp = paths.build_dir(root) / "cache" / period / "render.json"
         if not force and _published(period, root) and stamp.is_file() and \

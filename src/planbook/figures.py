@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from planbook import provenance  # noqa: E402
 
@@ -28,6 +29,7 @@ STATUS_COLOURS = {
 }
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
 LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "灰灯"}
+COUNT_UNITS = {"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项"}
 PATH_COLOUR, OBS_COLOUR, PROJ_COLOUR = "#5c6bc0", "#263238", "#8e24aa"
 
 
@@ -108,6 +110,8 @@ def trend_panel(series: list[dict], *, columns: int = 3) -> None:
         colour = STATUS_COLOURS.get(item.get("status"), OBS_COLOUR)
         ax.plot(xs, ys, marker="o", ms=3.5, lw=1.6, color=colour, label="实际值")
         _years_axis(ax, ticks or [2022, 2027])
+        if item["unit"] in COUNT_UNITS:  # a count axis shows whole numbers only
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(axis="x", labelsize=6.5, rotation=0)
         ax.set_title(f"{item['name']}（{item['unit']}）" if item["unit"] else item["name"],
                      fontsize=8, loc="left")
@@ -242,25 +246,32 @@ def annual_met(grid: pd.DataFrame, *, inputs=()) -> None:
 
 def dashboard(tiles: list[dict]) -> None:
     """Headline tiles: name, latest value text, target text, status label, light."""
+    import textwrap
+
     setup()
     columns = 4
     rows = int(np.ceil(len(tiles) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.35 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.55 * rows), squeeze=False)
     inputs = []
     for ax, t in zip(axes.flat, tiles, strict=False):
         inputs += t.get("inputs", [])
         ax.set_xticks([])
         ax.set_yticks([])
+        colour = LIGHT_COLOURS[t["light"]]
         for side in ax.spines.values():
             side.set_visible(True)
-            side.set_color(LIGHT_COLOURS[t["light"]])
+            side.set_color(colour)
             side.set_linewidth(2)
-        ax.text(0.05, 0.82, t["name"], fontsize=7, transform=ax.transAxes, va="top")
-        ax.text(0.05, 0.45, t["value"], fontsize=10.5, transform=ax.transAxes, va="center")
-        ax.text(0.05, 0.14, f"目标 {t['target']}", fontsize=6.3, transform=ax.transAxes,
-                color="#555555")
-        ax.add_patch(plt.Circle((0.9, 0.8), 0.07, color=LIGHT_COLOURS[t["light"]],
-                                transform=ax.transAxes))
+        ax.add_patch(plt.Rectangle((0, 0.8), 1, 0.2, color=colour, alpha=0.18,
+                                   transform=ax.transAxes, lw=0))
+        ax.text(0.06, 0.9, f"{LIGHT_ZH[t['light']]} {t.get('status', '')}".strip(), fontsize=6.5,
+                transform=ax.transAxes, va="center", color="#212121")
+        name = "\n".join(textwrap.wrap(t["name"], 10)[:2])
+        ax.text(0.06, 0.7, name, fontsize=6.8, transform=ax.transAxes, va="top",
+                linespacing=1.25)
+        ax.text(0.06, 0.3, t["value"], fontsize=10.5, transform=ax.transAxes, va="center")
+        ax.text(0.06, 0.1, f"目标 {t['target']}", fontsize=6.2, transform=ax.transAxes,
+                color="#555555", va="center")
     for ax in list(axes.flat)[len(tiles):]:
         ax.axis("off")
     fig.tight_layout()

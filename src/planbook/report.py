@@ -168,7 +168,7 @@ class Report:
         tasks = [t for t in self.registry.tasks.values() if t.section and
                  f"{t.chapter}{t.section}" == section]
         if tasks:
-            lines += ["", "本节任务及责任单位："]
+            lines += ["", "本节任务及责任单位：", ""]  # a list needs a blank line before it
             for t in tasks:
                 own = [self.by_id[i] for i in t.indicators if i in self.by_id]
                 lights = "".join(display.LIGHT_ZH[a.light][0] for a in own)
@@ -329,7 +329,7 @@ class Report:
             tiles.append({"name": a.name, "value": self._latest_text(a).split("（")[0],
                           "target": fmt_target(a.target_op or ">=", a.target_value, a.unit,
                                                a.target_year or 2027),
-                          "light": a.light, "inputs": a.inputs})
+                          "light": a.light, "status": a.status_zh, "inputs": a.inputs})
         figures.dashboard(tiles)
 
     # ------------------------------------------------------------------ villages
@@ -358,7 +358,7 @@ class Report:
     def village_coverage_figure(self) -> None:
         y = self.village_year()
         recs = self.village_records[self.village_records["year"] == y]
-        table = pd.DataFrame({villages.MEASURES[m][0][:12]: villages.share_by_town(recs, m)
+        table = pd.DataFrame({villages.SHORT_ZH[m]: villages.share_by_town(recs, m)
                               .set_index("town")["share"]
                               for m in ("operating_income_ge_50", "operating_income_ge_100",
                                         *villages.FLAGS)})

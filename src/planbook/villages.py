@@ -23,9 +23,12 @@ VILLAGE_COUNT = 229
 TOWNS = ("新安江街道", "洋溪街道", "更楼街道", "莲花镇", "乾潭镇", "梅城镇", "杨村桥镇", "下涯镇",
          "大洋镇", "三都镇", "寿昌镇", "航头镇", "大慈岩镇", "大同镇", "李家镇", "钦堂乡")
 FLAGS = ("waste_sorting", "sewage", "sanitary_toilet", "gongfu_station")
-FLAG_ZH = {"waste_sorting": "垃圾分类", "sewage": "污水处理设施覆盖",
+FLAG_ZH = {"waste_sorting": "垃圾分类", "sewage": "污水处理设施",
            "sanitary_toilet": "无害化户厕", "gongfu_station": "共富驿站"}
 
+# Short column labels for figures and tables.
+SHORT_ZH = {"operating_income_ge_50": "经营性收入≥50万", "operating_income_ge_100": "经营性收入≥100万",
+            "total_80_and_operating_50": "年收入≥80万且经营性≥50万", **FLAG_ZH}
 # measure key (the `villages:` field of an indicator) -> (Chinese description, predicate)
 MEASURES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
     "operating_income_ge_50": ("集体经济经营性收入50万元以上",

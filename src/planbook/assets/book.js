@@ -1,0 +1,81 @@
+// planbook HTML book: offline full-text search over window.PB_SEARCH_INDEX (search-index.js,
+// loaded with a <script> tag so it works from file://).
+(function () {
+  "use strict";
+  var input = document.getElementById("pb-search-input");
+  var list = document.getElementById("pb-search-results");
+  if (!input || !list) { return; }
+  var LIMIT = 20;
+
+  function normalise(s) { return (s || "").toLowerCase(); }
+
+  function snippet(text, q) {
+    var i = normalise(text).indexOf(q);
+    if (i < 0) { return document.createTextNode(text.slice(0, 80)); }
+    var start = Math.max(0, i - 30);
+    var span = document.createElement("span");
+    span.appendChild(document.createTextNode((start > 0 ? "…" : "") + text.slice(start, i)));
+    var mark = document.createElement("mark");
+    mark.textContent = text.slice(i, i + q.length);
+    span.appendChild(mark);
+    span.appendChild(document.createTextNode(text.slice(i + q.length, i + q.length + 50) + "…"));
+    return span;
+  }
+
+  function search(q) {
+    var index = window.PB_SEARCH_INDEX || [];
+    var hits = [];
+    for (var k = 0; k < index.length && hits.length < LIMIT; k++) {
+      var e = index[k];
+      if (normalise(e.s).indexOf(q) >= 0 || normalise(e.x).indexOf(q) >= 0) { hits.push(e); }
+    }
+    return hits;
+  }
+
+  function show(q) {
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    q = normalise(q.trim());
+    if (!q) { list.hidden = true; return; }
+    var hits = search(q);
+    if (!hits.length) {
+      var none = document.createElement("li");
+      none.className = "pb-no-hit";
+      none.textContent = "未找到“" + q + "”";
+      list.appendChild(none);
+    }
+    hits.forEach(function (e) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = e.p + (e.a ? "#" + encodeURIComponent(e.a) : "");
+      var title = document.createElement("span");
+      title.className = "pb-hit-title";
+      title.textContent = e.t + (e.s && e.s !== e.t ? " › " + e.s : "");
+      var text = document.createElement("span");
+      text.className = "pb-hit-text";
+      text.appendChild(snippet(normalise(e.s).indexOf(q) >= 0 && normalise(e.x).indexOf(q) < 0 ? e.s : e.x, q));
+      a.appendChild(title);
+      a.appendChild(text);
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    list.hidden = false;
+  }
+
+  var timer = null;
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { show(input.value); }, 120);
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") {
+      show(input.value);
+      var first = list.querySelector("a");
+      if (first) { window.location.href = first.href; }
+    } else if (ev.key === "Escape") {
+      input.value = ""; show("");
+    }
+  });
+  document.addEventListener("click", function (ev) {
+    if (!list.contains(ev.target) && ev.target !== input) { list.hidden = true; }
+  });
+})();

@@ -1,0 +1,106 @@
+"""The built book in a real browser: Debian chromium, opened from disk (file://), offline."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from render_fixture import CHAPTERS, PERIOD, SEARCH_NAME, built_project  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        reason = ("BROWSER TEST SKIPPED: /usr/bin/chromium is missing; install it with "
+                  "`apt-get install chromium` (.ci/run does this as root)")
+        warnings.warn(reason, stacklevel=1)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    p = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.on("request", lambda r: requests.append(r.url))
+    p.errors, p.requests = errors, requests
+    yield p
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def index_url(tmp_path_factory) -> str:
+    root = built_project(tmp_path_factory)
+    return (root / "reports" / PERIOD / "html" / "index.html").as_uri()
+
+
+def test_pages_load_without_errors_and_every_image_shows(page, index_url):
+    page.goto(index_url)
+    hrefs = page.eval_on_selector_all(".pb-nav a", "els => els.map(e => e.href)")
+    assert len(hrefs) == len(CHAPTERS) + 1  # + methodology
+    for href in hrefs:
+        page.goto(href)
+        page.wait_for_load_state("load")
+        sizes = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
+        for src, complete, width in sizes:
+            assert complete and width > 0, f"{href}: image {src} did not load"
+        assert page.locator(".pb-sample-banner").is_visible()
+    assert page.errors == []
+    assert all(u.startswith("file://") for u in page.requests), page.requests
+
+
+def test_sidebar_navigates_to_each_chapter(page, index_url):
+    page.goto(index_url)
+    count = page.locator(".pb-nav a").count()
+    titles = []
+    for i in range(count):
+        link = page.locator(".pb-nav a").nth(i)
+        expected = link.locator("span").last.inner_text()
+        link.click()
+        page.wait_for_load_state("load")
+        assert expected in page.locator("h1").first.inner_text()
+        assert page.locator(".pb-nav a.active").inner_text().endswith(expected)
+        titles.append(expected)
+    assert [t for _, t in CHAPTERS][1:6] == titles[1:6]
+    assert page.errors == []
+
+
+def test_search_finds_an_indicator_by_its_chinese_name(page, index_url):
+    page.goto(index_url)
+    page.fill("#pb-search-input", SEARCH_NAME)
+    results = page.locator("#pb-search-results a")
+    results.first.wait_for(state="visible", timeout=5000)
+    assert results.count() > 1
+    assert SEARCH_NAME in results.first.inner_text()
+    results.nth(1).click()
+    page.wait_for_load_state("load")
+    assert SEARCH_NAME in page.locator("main").inner_text()
+    assert page.errors == []
+
+
+def test_screenshot_of_the_summary_page(page, index_url):
+    page.goto(index_url)
+    page.wait_for_load_state("load")
+    html_dir = Path(index_url.removeprefix("file://")).parent
+    shot = html_dir.parent / "screenshot-summary.png"
+    page.screenshot(path=str(shot), full_page=False)
+    assert shot.stat().st_size > 10_000
+    assert page.errors == []
