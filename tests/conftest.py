@@ -30,3 +30,24 @@ def project(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("PLANBOOK_ROOT", str(root))
     monkeypatch.chdir(root)
     return root
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> Path:
+    """The 2025 report built once, for real, from the shipped sample data (built-in engine)."""
+    import os
+
+    from planbook.build import build
+
+    root = copy_project(tmp_path_factory.mktemp("sample-build") / "project")
+    old = os.environ.get("PLANBOOK_ROOT")
+    os.environ["PLANBOOK_ROOT"] = str(root)
+    try:
+        lines = list(build("2025", engine="builtin", root=root))
+    finally:
+        if old is None:
+            os.environ.pop("PLANBOOK_ROOT", None)
+        else:
+            os.environ["PLANBOOK_ROOT"] = old
+    assert any("完成" in line for line in lines)
+    return root

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from render_fixture import CHAPTERS, PERIOD, SEARCH_NAME, built_project  # noqa: E402
+from planbook import chapters
+
+PERIOD = "2025"
+CHAPTERS = [(c.key, c.title) for c in chapters.ANNUAL]
+SEARCH_NAME = "老旧小区改造"  # an indicator of 三(二)2, found by its Chinese name
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -46,9 +48,9 @@ def page(browser):
 
 
 @pytest.fixture(scope="module")
-def index_url(tmp_path_factory) -> str:
-    root = built_project(tmp_path_factory)
-    return (root / "reports" / PERIOD / "html" / "index.html").as_uri()
+def index_url(sample_build) -> str:
+    """The real 2025 book built from the shipped sample data."""
+    return (sample_build / "reports" / PERIOD / "html" / "index.html").as_uri()
 
 
 def test_pages_load_without_errors_and_every_image_shows(page, index_url):

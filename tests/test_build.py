@@ -1,0 +1,110 @@
+"""`planbook build` end to end on the shipped sample data: the book reviewers actually read."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from pypdf import PdfReader
+
+from planbook import chapters
+from planbook.build import build, expand
+from planbook.errors import ExecutionError
+
+ANNUAL_TITLES = [c.title for c in chapters.ANNUAL] + ["评估方法"]
+NOTICE = "示例数据，非官方统计"
+
+
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("src", "href"):
+            if tag in ("img", "script", "link") and a.get(key):
+                self.refs.append(a[key])
+
+
+def _pdf_text(path: Path) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(path).pages)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_html_book_is_complete_offline_and_marked(sample_build):
+    html = sample_build / "reports" / "2025" / "html"
+    pages = sorted(html.glob("*.html"))
+    names = {p.stem for p in pages}
+    assert {c.key for c in chapters.ANNUAL if c.key != "00_summary"} <= names
+    assert {"index", "methodology"} <= names
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert NOTICE in text, page.name
+        assert not re.search(r"""(src|href)=["']https?://""", text), page.name
+        parser = _Refs()
+        parser.feed(text)
+        for ref in parser.refs:
+            target = (page.parent / ref.split("#")[0].split("?")[0])
+            assert target.is_file(), f"{page.name}: {ref}"
+        for title in ANNUAL_TITLES[1:]:
+            assert title in text, f"sidebar of {page.name} lacks {title}"
+    assert "截至2025年底" in (html / "index.html").read_text(encoding="utf-8")
+
+
+def test_pdf_has_every_chapter_the_notice_and_enough_pages(sample_build):
+    pdf = sample_build / "reports" / "2025" / "report.pdf"
+    reader = PdfReader(pdf)
+    assert len(reader.pages) > 15
+    text = _squash(_pdf_text(pdf))
+    for title in ANNUAL_TITLES:
+        assert _squash(title) in text, title
+    assert text.count(NOTICE) >= len(reader.pages)  # on every page
+    assert "建德市县城承载能力提升" in text
+
+
+def test_unchanged_rebuild_reuses_cache_and_render(sample_build):
+    pdf = sample_build / "reports" / "2025" / "report.pdf"
+    before = pdf.read_bytes()
+    lines = list(build("2025", engine="builtin", root=sample_build))
+    assert any("沿用缓存 9 个" in line for line in lines), lines
+    assert any("输入未变" in line for line in lines), lines
+    assert pdf.read_bytes() == before
+
+
+def test_default_period_is_2025():
+    assert expand("default") == ["2025"]
+    assert expand("2026-01..2026-03") == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_two_builds_give_identical_pdf_text(sample_build, tmp_path):
+    from conftest import copy_project
+
+    other = copy_project(tmp_path / "again")
+    list(build("2025", engine="builtin", root=other))
+    assert _pdf_text(other / "reports" / "2025" / "report.pdf") == \
+        _pdf_text(sample_build / "reports" / "2025" / "report.pdf")
+
+
+def test_failed_build_leaves_the_published_report_intact(sample_build, tmp_path):
+    from conftest import copy_project
+
+    root = copy_project(tmp_path / "broken")
+    shutil.copytree(sample_build / "reports", root / "reports")
+    shutil.copytree(sample_build / "build", root / "build")
+    published = {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()}
+    nb_path = root / "notebooks" / "02_county.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("#| label: fig-broken\n1 / 0"))
+    nbformat.write(nb, nb_path)
+    with pytest.raises(ExecutionError) as err:
+        list(build("2025", engine="builtin", root=root))
+    assert "02_county" in str(err.value) and "ZeroDivisionError" in str(err.value)
+    assert {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()} == published
