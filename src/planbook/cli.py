@@ -55,7 +55,8 @@ def cmd_templates(args) -> int:
 def cmd_ingest(args) -> int:
     from planbook.intake import ingest
 
-    report = ingest([Path(f) for f in args.files], _data(args), dry_run=args.dry_run)
+    report = ingest([Path(f) for f in args.files], _data(args), dry_run=args.dry_run,
+                    check=False, progress=lambda text: print(text, file=sys.stderr))
     for line in report.summary_lines():
         print(line)
     return 0 if report.ok else 1

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from planbook import paths
@@ -164,8 +165,21 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 def _to_csv(df: pd.DataFrame) -> str:
     out = df[list(COLUMNS)].copy()
-    out["value"] = out["value"].map(format_value)
+    out["value"] = format_values(out["value"])
     return out.to_csv(index=False, lineterminator="\n")
+
+
+def format_values(values: pd.Series) -> pd.Series:
+    """format_value over a column at once: every append rewrites the whole store file."""
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    out = np.full(len(v), "", dtype=object)
+    finite = ~np.isnan(v)
+    with np.errstate(invalid="ignore"):
+        whole = finite & (np.mod(v, 1) == 0) & (np.abs(v) < 1e15)
+    out[whole] = v[whole].astype(np.int64).astype(str)
+    other = finite & ~whole
+    out[other] = [repr(x) for x in v[other].tolist()]
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def format_value(v: float) -> str:
