@@ -192,7 +192,7 @@ def notebooks(reg) -> dict[str, list]:
                 tbl("briefing-missing", "本月应报未报的指标", "rep.missing_table()"),
                 md("## 预警清单"),
                 tbl("briefing-warnings", "红灯和黄灯预警指标、责任单位及差距",
-                    "rep.warning_table()")]
+                    "rep.warning_table(reasons=False)")]
     return {"briefing": briefing, "00_summary": summary, "01_overall": ch2, "02_county": county,
             "03_villages": villages_nb, "04_integration": integration,
             "05_safeguards": safeguards, "a1_indicators": a1, "a2_sources": a2,

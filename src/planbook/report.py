@@ -226,18 +226,19 @@ class Report:
         provenance.record("table", inputs=[r for a in self.assessments for r in a.inputs])
         display.show_table(out)
 
-    def warning_table(self, lights=("red", "yellow"), limit: int | None = None) -> None:
+    def warning_table(self, lights=("red", "yellow"), limit: int | None = None, *,
+                      reasons: bool = True) -> None:
         """Red and yellow warnings with the department responsible and the gap in numbers."""
         items = [a for a in self.assessments if a.light in lights]
         items.sort(key=lambda a: (0 if a.light == "red" else 1, SEVERITY.get(a.status, 9),
                                   self.registry.department_order(a.lead), a.indicator_id))
         if limit:
             items = items[:limit]
+        columns = ["指标", "牵头单位", "状态", "灯号", "差距"] + (["依据"] if reasons else [])
         rows = [{"指标": a.name, "牵头单位": a.lead, "状态": a.status_zh, "灯号": a.light,
                  "差距": self.gap_text(a), "依据": a.reason} for a in items]
         provenance.record("table", inputs=[r for a in items for r in a.inputs])
-        display.show_table(pd.DataFrame(rows, columns=["指标", "牵头单位", "状态", "灯号", "差距",
-                                                       "依据"]), lights=["灯号"])
+        display.show_table(pd.DataFrame(rows, columns=columns), lights=["灯号"])
 
     def gap_text(self, a: Assessment) -> str:
         """How far the latest value is from the target (or from schedule for cumulatives)."""
