@@ -78,6 +78,7 @@ data_dir: data
 kind: annual
 plan_id: jiande-2023-2027
 """
+LIBRARY_FILES = pipeline._library_files  # before the `tiny` fixture replaces it
 PARAMETERS_CELL = 'period = ""\nas_of = ""\ndata_dir = ""\nkind = ""\nplan_id = ""'
 
 
@@ -110,7 +111,18 @@ def chapter_notebook(title: str, reads: str | None = None,
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def tiny(tmp_path: Path, monkeypatch) -> Path:
+    """A three-chapter project with its own two-department registry (not conftest's copy).
+
+    The library's source is a cache input; the cache sees a snapshot of it here, so colleagues
+    editing src/planbook while these tests run cannot invalidate the cache between two runs.
+    """
+    lib = tmp_path / "lib"
+    package = Path(planbook.__file__).parent
+    shutil.copytree(package, lib, ignore=shutil.ignore_patterns("__pycache__"))
+    snapshot = {f"src/planbook/{p.relative_to(lib).as_posix()}": p
+                for p in sorted(lib.rglob("*.py"))}
+    monkeypatch.setattr(pipeline, "_library_files", lambda root: snapshot)
     root = tmp_path / "project"
     plan = root / "data" / "plan"
     plan.mkdir(parents=True)
@@ -141,12 +153,12 @@ def published_bytes(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def test_run_executes_publishes_and_then_reuses_the_cache(project: Path):
-    result = pipeline.run(PERIOD, root=project, chapters=CHAPTERS, progress=False)
+def test_run_executes_publishes_and_then_reuses_the_cache(tiny: Path):
+    result = pipeline.run(PERIOD, root=tiny, chapters=CHAPTERS, progress=False)
 
     assert result.executed == ["00_summary", "02_county", "03_villages"]
     assert result.cached == []
-    assert result.output == project / "reports" / PERIOD / "notebooks"
+    assert result.output == tiny / "reports" / PERIOD / "notebooks"
     assert sorted(p.name for p in result.output.iterdir()) == [
         "00_summary.ipynb", "02_county.ipynb", "03_villages.ipynb"]
     assert set(result.seconds) == {"00_summary", "02_county", "03_villages"}
@@ -169,50 +181,73 @@ def test_run_executes_publishes_and_then_reuses_the_cache(project: Path):
     assert nb.metadata.papermill.input_path == "notebooks/02_county.ipynb"
     assert nb.metadata.papermill.output_path == "reports/2025/notebooks/02_county.ipynb"
     assert nb.metadata.planbook["chapter"] == "02_county"
-    assert str(project) not in (result.output / "02_county.ipynb").read_text(encoding="utf-8")
+    assert str(tiny) not in (result.output / "02_county.ipynb").read_text(encoding="utf-8")
 
-    cache = json.loads((project / "build" / "cache" / PERIOD / "02_county.json").read_text())
+    cache = json.loads((tiny / "build" / "cache" / PERIOD / "02_county.json").read_text())
     assert cache["inputs"]["data/observations/zjj.csv"]
     assert "data/observations/nyj.csv" not in cache["inputs"]
     assert cache["environment"]["planbook"] == planbook.__version__
 
-    before = published_bytes(project)
-    again = pipeline.run(PERIOD, root=project, chapters=CHAPTERS, progress=False)
+    before = published_bytes(tiny)
+    again = pipeline.run(PERIOD, root=tiny, chapters=CHAPTERS, progress=False)
     assert again.executed == []
     assert again.cached == ["00_summary", "02_county", "03_villages"]
     assert not again.published
-    assert published_bytes(project) == before
+    assert published_bytes(tiny) == before
 
     # One department's file changes: only the chapters reading it run again.
-    with open(project / "data" / "observations" / "zjj.csv", "a", encoding="utf-8") as fh:
+    with open(tiny / "data" / "observations" / "zjj.csv", "a", encoding="utf-8") as fh:
         fh.write("old_estates,2025,33,个,provisional\n")
-    third = pipeline.run(PERIOD, root=project, chapters=CHAPTERS, progress=False)
+    third = pipeline.run(PERIOD, root=tiny, chapters=CHAPTERS, progress=False)
     assert third.executed == ["00_summary", "02_county"]
     assert third.cached == ["03_villages"]
-    after = published_bytes(project)
+    after = published_bytes(tiny)
     assert after["03_villages.ipynb"] == before["03_villages.ipynb"]
     assert after["02_county.ipynb"] != before["02_county.ipynb"]
     assert b"old_estates,2025,33" in after["02_county.ipynb"]
 
 
-def test_version_change_and_force_re_execute(project: Path, monkeypatch, capsys):
+def test_library_version_and_force_re_execute(tiny: Path, monkeypatch, capsys):
     chapters = [VILLAGES]
-    pipeline.run(PERIOD, root=project, chapters=chapters, progress=False)
-    assert pipeline.run(PERIOD, root=project, chapters=chapters, progress=False).cached
+    pipeline.run(PERIOD, root=tiny, chapters=chapters, progress=False)
+    assert pipeline.run(PERIOD, root=tiny, chapters=chapters, progress=False).cached
+    # A change to planbook's source re-executes although __version__ did not change.
+    with open(tiny.parent / "lib" / "assess.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# a library change\n")
+    result = pipeline.run(PERIOD, root=tiny, chapters=chapters)
+    assert result.executed == ["03_villages"]
+    assert "[changed: src/planbook/assess.py]" in capsys.readouterr().err
     monkeypatch.setattr(planbook, "__version__", "99.0.0")
-    assert pipeline.run(PERIOD, root=project, chapters=chapters,
+    assert pipeline.run(PERIOD, root=tiny, chapters=chapters,
                         progress=False).executed == ["03_villages"]
-    result = pipeline.run(PERIOD, root=project, chapters=chapters, force=True, jobs=1)
+    result = pipeline.run(PERIOD, root=tiny, chapters=chapters, force=True, jobs=1)
     assert result.executed == ["03_villages"]
     err = capsys.readouterr().err
     assert "03_villages" in err and "ran" in err  # the progress line
     assert "TCP without encryption" not in err
 
 
-def test_input_hashes_name_every_input_and_notice_a_vanished_file(project: Path):
-    params = load_params(PERIOD, project)
-    registry = load_registry(project / "data")
-    hashes = pipeline.input_hashes(COUNTY, params, project, registry)
+def test_a_kernel_that_fails_to_start_is_started_again(tiny: Path, monkeypatch, capsys):
+    import papermill
+
+    real, calls = papermill.execute_notebook, []
+
+    def flaky(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 1:  # as when another process took the kernel's port
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    result = pipeline.run(PERIOD, root=tiny, chapters=[VILLAGES])
+    assert result.executed == ["03_villages"] and len(calls) == 2
+    assert "the kernel did not start (RuntimeError), starting another" in capsys.readouterr().err
+
+
+def test_input_hashes_name_every_input_and_notice_a_vanished_file(tiny: Path):
+    params = load_params(PERIOD, tiny)
+    registry = load_registry(tiny / "data")
+    hashes = pipeline.input_hashes(COUNTY, params, tiny, registry)
     assert {"notebooks/02_county.ipynb", "params/2025.yml", "data/plan/plan.txt",
             "data/plan/indicators.yaml", "data/observations/zjj.csv"} <= set(hashes)
     assert "data/observations/nyj.csv" not in hashes
@@ -220,25 +255,25 @@ def test_input_hashes_name_every_input_and_notice_a_vanished_file(project: Path)
     assert any(k.endswith("planbook/pipeline.py") for k in hashes)
     assert all(len(v) == 64 for v in hashes.values())
 
-    (project / "data" / "plan" / "tasks.yaml").unlink()
-    (project / "data" / "observations" / "zjj.csv").unlink()
-    gone = pipeline.input_hashes(COUNTY, params, project, registry)
+    (tiny / "data" / "plan" / "tasks.yaml").unlink()
+    (tiny / "data" / "observations" / "zjj.csv").unlink()
+    gone = pipeline.input_hashes(COUNTY, params, tiny, registry)
     assert gone["data/plan/tasks.yaml"] == "missing"
     assert "data/observations/zjj.csv" not in gone
     assert gone != hashes
 
 
 def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
-        project: Path, monkeypatch, capsys):
+        tiny: Path, monkeypatch, capsys):
     good = [COUNTY, VILLAGES]
-    pipeline.run(PERIOD, root=project, chapters=good, progress=False)
-    before = published_bytes(project)
+    pipeline.run(PERIOD, root=tiny, chapters=good, progress=False)
+    before = published_bytes(tiny)
     # A source change makes COUNTY run again next to the broken chapter.
     nb = chapter_notebook(COUNTY.title + "（修订）", "zjj.csv")
-    nbformat.write(nb, project / "notebooks" / COUNTY.notebook)
+    nbformat.write(nb, tiny / "notebooks" / COUNTY.notebook)
 
     with pytest.raises(ExecutionError) as info:
-        pipeline.run(PERIOD, root=project, chapters=[*good, BROKEN], progress=False)
+        pipeline.run(PERIOD, root=tiny, chapters=[*good, BROKEN], progress=False)
     message = str(info.value)
     assert "chapter broken 《故意出错的章节》 (notebooks/broken.ipynb)" in message
     assert "cell 4 `tbl-ratio`" in message
@@ -247,7 +282,7 @@ def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
     [failure] = info.value.failures
     assert (failure.label, failure.cell, failure.ename) == ("tbl-ratio", 4, "ZeroDivisionError")
 
-    kept = project / "build" / "failed" / PERIOD / "broken.ipynb"
+    kept = tiny / "build" / "failed" / PERIOD / "broken.ipynb"
     failed_nb = nbformat.read(kept, as_version=4)
     errors = [o for c in failed_nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
@@ -255,12 +290,12 @@ def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
     assert not any('"not reached"' in o.get("text", "") for c in failed_nb.cells
                    if c.cell_type == "code" for o in c.outputs)
 
-    assert published_bytes(project) == before  # the revised county chapter is not published
-    cache = project / "build" / "cache" / PERIOD
+    assert published_bytes(tiny) == before  # the revised county chapter is not published
+    cache = tiny / "build" / "cache" / PERIOD
     assert not (cache / "broken.json").exists()
 
     # The CLI prints the same message without a traceback and exits 1.
-    monkeypatch.setenv("PLANBOOK_ROOT", str(project))
+    monkeypatch.setenv("PLANBOOK_ROOT", str(tiny))
     monkeypatch.setattr(chapter_list, "chapters_for", lambda kind: (*good, BROKEN))
     capsys.readouterr()
     assert cli.main(["run", "--period", PERIOD]) == 1
@@ -269,48 +304,57 @@ def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
     assert "Traceback" not in err
     # The chapters that succeeded were cached; only the broken one ran again.
     assert "02_county        cached" in err
-    assert published_bytes(project) == before
+    assert published_bytes(tiny) == before
 
     # Once fixed, the run publishes and the failed notebook is cleared away.
     monkeypatch.setattr(chapter_list, "chapters_for", lambda kind: tuple(good))
     assert cli.main(["run", "--period", PERIOD]) == 0
     assert not kept.exists()
-    assert published_bytes(project) != before
+    assert published_bytes(tiny) != before
 
 
-def test_a_notebook_without_a_parameters_cell_is_refused(project: Path):
+def test_a_notebook_without_a_parameters_cell_is_refused(tiny: Path):
     nbformat.write(chapter_notebook("无参数", parameters=None),
-                   project / "notebooks" / "no_parameters.ipynb")
+                   tiny / "notebooks" / "no_parameters.ipynb")
     chapter = Chapter("no_parameters", "无参数", None)
     with pytest.raises(ParamsError, match=r"notebooks/no_parameters\.ipynb: no cell is tagged"):
-        pipeline.run(PERIOD, root=project, chapters=[COUNTY, chapter], progress=False)
-    assert not (project / "reports").exists()  # refused before anything executed
+        pipeline.run(PERIOD, root=tiny, chapters=[COUNTY, chapter], progress=False)
+    assert not (tiny / "reports").exists()  # refused before anything executed
 
 
-def test_a_parameters_cell_must_set_exactly_the_params_keys(project: Path):
-    path = project / "notebooks" / "partial.ipynb"
+def test_a_parameters_cell_must_set_exactly_the_params_keys(tiny: Path):
+    path = tiny / "notebooks" / "partial.ipynb"
     nbformat.write(chapter_notebook("缺参数", parameters='period = ""\nyear = 2025'), path)
     with pytest.raises(ParamsError) as info:
-        pipeline.check_notebook(path, project)
+        pipeline.check_notebook(path, tiny)
     message = str(info.value)
     assert "notebooks/partial.ipynb" in message
     assert "does not set as_of, data_dir, kind, plan_id" in message
     assert "unknown parameter(s) year" in message
 
 
-def test_a_missing_chapter_notebook_is_refused(project: Path):
+def test_a_missing_chapter_notebook_is_refused(tiny: Path):
     with pytest.raises(ExecutionError, match=r"notebooks/a9_none\.ipynb: .*missing"):
-        pipeline.run(PERIOD, root=project, chapters=[Chapter("a9_none", "无", None)],
+        pipeline.run(PERIOD, root=tiny, chapters=[Chapter("a9_none", "无", None)],
                      progress=False)
+
+
+def test_the_library_files_are_planbooks_own_source(tmp_path: Path):
+    package = Path(planbook.__file__).resolve().parent
+    elsewhere = LIBRARY_FILES(tmp_path)  # a project root the package is not installed under
+    assert elsewhere["planbook/pipeline.py"] == package / "pipeline.py"
+    assert not any("__pycache__" in k for k in elsewhere)
+    inside = LIBRARY_FILES(package.parents[1])  # the development checkout: src/planbook/...
+    assert inside["src/planbook/pipeline.py"] == package / "pipeline.py"
 
 
 @pytest.mark.parametrize("edit, key", [
     (lambda text: text.replace("kind: annual\n", ""), "missing key(s): kind"),
     (lambda text: text + "author: someone\n", "unknown key(s): author"),
 ])
-def test_bad_params_are_refused_naming_file_and_key(project: Path, edit, key):
-    path = project / "params" / f"{PERIOD}.yml"
+def test_bad_params_are_refused_naming_file_and_key(tiny: Path, edit, key):
+    path = tiny / "params" / f"{PERIOD}.yml"
     path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
     with pytest.raises(ParamsError) as info:
-        pipeline.run(PERIOD, root=project, chapters=CHAPTERS, progress=False)
+        pipeline.run(PERIOD, root=tiny, chapters=CHAPTERS, progress=False)
     assert str(path) in str(info.value) and key in str(info.value)

@@ -39,6 +39,15 @@ class Params:
         return asdict(self)
 
 
+class _TextDates(yaml.SafeLoader):
+    """Safe loading that leaves dates as text, so a bad date is reported with its key."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def params_file(period: str, root: Path | None = None) -> Path:
     return paths.params_dir(root) / f"{period}.yml"
 
@@ -69,7 +78,7 @@ def load_params(period: str, root: Path | None = None) -> Params:
         raise ParamsError(f"{path}: no parameters for period {period}",
                           hint=f"create {path.name} with keys {', '.join(REQUIRED)}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDates) or {}  # noqa: S506
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):

@@ -45,6 +45,7 @@ KERNEL = "python3"
 CELL_TIMEOUT = 1800
 # Packages whose upgrade can change a chapter's tables or figure bytes.
 ENVIRONMENT_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "ipykernel")
+KERNEL_START_ATTEMPTS = 3
 HIDDEN_TAG = "remove-cell"  # Quarto and the built-in engine both drop cells tagged so
 
 
@@ -184,20 +185,42 @@ def published_dir(period: str, root: Path | None = None) -> Path:
 
 
 def _cached_notebook(chapter: Chapter, period: str, root: Path, inputs: dict[str, str],
-                     env: dict[str, str]) -> Path | None:
-    """The cached executed notebook, if the chapter's last successful run had these inputs."""
+                     env: dict[str, str]) -> tuple[Path | None, str]:
+    """The cached executed notebook if the chapter's last successful run had these inputs,
+    else None and why not (shown on the progress line, so a re-run is never a mystery)."""
     folder = cache_dir(period, root)
     entry_file, nb_file = folder / f"{chapter.key}.json", folder / chapter.notebook
     try:
         entry = json.loads(entry_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    if entry.get("inputs") != inputs or entry.get("environment") != env:
-        return None
+        return None, "not run before"
+    old = entry.get("inputs") or {}
+    changed = sorted(k for k in {*old, *inputs} if old.get(k) != inputs.get(k))
+    if changed:
+        more = f" (+{len(changed) - 1} more)" if len(changed) > 1 else ""
+        return None, f"changed: {changed[0]}{more}"
+    if entry.get("environment") != env:
+        diff = sorted(k for k in env if (entry.get("environment") or {}).get(k) != env[k])
+        return None, f"changed: {', '.join(diff) or 'environment'}"
     # The executed notebook itself must be the one recorded, not a hand-edited or torn copy.
     if not nb_file.is_file() or _sha256(nb_file) != entry.get("output_sha256"):
+        return None, "cached notebook missing or altered"
+    return nb_file, ""
+
+
+def _last_seconds(chapter: Chapter, period: str, root: Path) -> float | None:
+    try:
+        entry = json.loads((cache_dir(period, root) / f"{chapter.key}.json").read_text("utf-8"))
+        return float(entry["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return nb_file
+
+
+def _longest_first(todo: list[Chapter], period: str, root: Path) -> list[Chapter]:
+    """Start the chapters that took longest last time first, so no worker is left running one
+    long notebook alone at the end; chapters never timed go first, in book order."""
+    last = {c.key: _last_seconds(c, period, root) for c in todo}
+    return sorted(todo, key=lambda c: -(last[c.key] if last[c.key] is not None else 1e9))
 
 
 def _write_cache(chapter: Chapter, period: str, root: Path, inputs: dict[str, str],
@@ -332,30 +355,54 @@ class _Outcome:
     failure: Failure | None = None
 
 
+def _no_cell_started(out: Path) -> bool:
+    """True when papermill's output shows no cell began: the kernel itself failed to start."""
+    try:
+        nb = nbformat.read(out, as_version=4)
+    except Exception:  # not written at all, or torn
+        return True
+    return all(c.metadata.get("papermill", {}).get("status", "pending") == "pending"
+               for c in nb.cells if c.cell_type == "code")
+
+
 def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
-             failed: Path) -> _Outcome:
+             failed: Path, progress: _Progress) -> _Outcome:
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
     start = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            str(src), str(out), parameters=params.as_dict(), kernel_name=KERNEL,
-            language="python", progress_bar=False, log_output=False,
-            execution_timeout=CELL_TIMEOUT,
-            # The kernel's working directory, given per notebook: papermill's own `cwd=` does
-            # os.chdir in the parent process, which parallel threads would race on.
-            resources={"metadata": {"path": str(root)}},
-            # ipykernel's TCP warning would interleave with the progress lines.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
-    except Exception as exc:  # any failure of one chapter must not stop the others
-        kept = None
-        if out.is_file():
-            failed.mkdir(parents=True, exist_ok=True)
-            kept = failed / chapter.notebook
-            shutil.move(str(out), kept)
-        return _Outcome(chapter, time.perf_counter() - start,
-                        failure=_failure(chapter, src, root, exc, kept))
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                str(src), str(out), parameters=params.as_dict(), kernel_name=KERNEL,
+                language="python", progress_bar=False, log_output=False,
+                execution_timeout=CELL_TIMEOUT,
+                # The kernel's working directory, given per notebook: papermill's own `cwd=`
+                # does os.chdir in the parent process, which parallel threads would race on.
+                resources={"metadata": {"path": str(root)}},
+                # ipykernel's TCP warning would interleave with the progress lines.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # Outputs are complete once the last cell replied; a graceful shutdown now and
+                # then waits 2.5 s for a kernel that does not exit (measured): pure overhead.
+                shutdown_kernel="immediate",
+            )
+            break
+        except Exception as exc:  # any failure of one chapter must not stop the others
+            # jupyter_client picks free ports by binding and releasing them, so a kernel
+            # started at the same moment elsewhere can take one ("Address already in use",
+            # seen with parallel runs). Such a kernel never ran a cell: start it again.
+            if (attempt < KERNEL_START_ATTEMPTS and not isinstance(exc, PapermillExecutionError)
+                    and _no_cell_started(out)):
+                progress.say(f"  {chapter.key}: the kernel did not start ({type(exc).__name__}), "
+                             f"starting another (attempt {attempt + 1})")
+                continue
+            kept = None
+            if out.is_file():
+                failed.mkdir(parents=True, exist_ok=True)
+                kept = failed / chapter.notebook
+                shutil.move(str(out), kept)
+            return _Outcome(chapter, time.perf_counter() - start,
+                            failure=_failure(chapter, src, root, exc, kept))
     _finish_notebook(out, chapter, params.period, _rel(src, root),
                      _rel(published_dir(params.period, root) / chapter.notebook, root))
     return _Outcome(chapter, time.perf_counter() - start, executed=out)
@@ -406,12 +453,12 @@ class _Progress:
         if self.enabled:
             print(text, file=sys.stderr, flush=True)
 
-    def chapter(self, chapter: Chapter, how: str, seconds: float) -> None:
+    def chapter(self, chapter: Chapter, how: str, seconds: float, why: str = "") -> None:
         with self._lock:
             self.done += 1
             width = len(str(self.total))
             self.say(f"  [{self.done:>{width}}/{self.total}] {chapter.key:<16} {how:<6} "
-                     f"{seconds:6.1f} s  {chapter.title}")
+                     f"{seconds:6.1f} s  {chapter.title}" + (f"  [{why}]" if why else ""))
 
 
 # ------------------------------------------------------------------------- publishing
@@ -489,9 +536,10 @@ def run(period: str, *, root: Path | None = None, jobs: int | None = None,
 
         seconds: dict[str, float] = {}
         cached, todo = [], []
+        why: dict[str, str] = {}
         for chapter in chapters:
-            hit = None if force else _cached_notebook(chapter, period, root,
-                                                      inputs[chapter.key], env)
+            hit, why[chapter.key] = (None, "forced") if force else _cached_notebook(
+                chapter, period, root, inputs[chapter.key], env)
             if hit is None:
                 todo.append(chapter)
                 continue
@@ -513,15 +561,16 @@ def run(period: str, *, root: Path | None = None, jobs: int | None = None,
         if todo:
             with _kernel_env(root), ThreadPoolExecutor(workers) as pool:
                 futures = [pool.submit(_execute, c, chapter_list.source_notebook(c, root),
-                                       staging / c.notebook, params, root, failed)
-                           for c in todo]
+                                       staging / c.notebook, params, root, failed, report)
+                           for c in _longest_first(todo, period, root)]
                 for future in as_completed(futures):
                     outcome = future.result()
                     key = outcome.chapter.key
                     seconds[key] = outcome.seconds
                     if outcome.failure:
                         failures.append(outcome.failure)
-                        report.chapter(outcome.chapter, "FAILED", outcome.seconds)
+                        report.chapter(outcome.chapter, "FAILED", outcome.seconds,
+                                       why[key])
                         continue
                     executed.append(key)
                     # A chapter that succeeded is cached even if another failed: the next run
@@ -529,7 +578,7 @@ def run(period: str, *, root: Path | None = None, jobs: int | None = None,
                     # published folder is not updated by a failed run).
                     _write_cache(outcome.chapter, period, root, inputs[key], env,
                                  outcome.executed, outcome.seconds)
-                    report.chapter(outcome.chapter, "ran", outcome.seconds)
+                    report.chapter(outcome.chapter, "ran", outcome.seconds, why[key])
 
         order = {c.key: i for i, c in enumerate(chapters)}
         executed.sort(key=order.__getitem__)

@@ -1,0 +1,155 @@
+"""params.py: params/<period>.yml is read strictly; every refusal names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planbook.errors import ParamsError, PeriodError
+from planbook.params import (
+    REQUIRED,
+    Params,
+    check_injected,
+    load_params,
+    params_file,
+    resolve_period,
+)
+
+GOOD = {
+    "2025": 'period: "2025"\nas_of: 2025-12-31\ndata_dir: data\nkind: annual\n'
+            "plan_id: jiande-2023-2027\n",
+    "2026-10": 'period: "2026-10"\nas_of: 2026-10-31\ndata_dir: data\nkind: briefing\n'
+               "plan_id: jiande-2023-2027\n",
+}
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "params").mkdir()
+    for period, text in GOOD.items():
+        (tmp_path / "params" / f"{period}.yml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def write(root: Path, period: str, text: str) -> Path:
+    path = root / "params" / f"{period}.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_good_file_loads_with_strings_throughout(root: Path):
+    p = load_params("2025", root)
+    assert p == Params(period="2025", as_of="2025-12-31", data_dir="data", kind="annual",
+                       plan_id="jiande-2023-2027")
+    assert list(p.as_dict()) == list(REQUIRED)  # exactly what papermill injects
+    assert all(isinstance(v, str) for v in p.as_dict().values())
+    assert p.parsed_period.kind == "year"
+    assert load_params("2026-10", root).parsed_period.kind == "month"
+
+
+def test_data_path_is_relative_to_the_root_unless_absolute(root: Path, tmp_path: Path):
+    p = load_params("2025", root)
+    assert p.data_path(root) == root / "data"
+    elsewhere = tmp_path / "other-data"
+    write(root, "2024", GOOD["2025"].replace('"2025"', '"2024"').replace("2025-12-31",
+                                                                          "2024-12-31")
+          .replace("data_dir: data", f"data_dir: {elsewhere}"))
+    assert load_params("2024", root).data_path(root) == elsewhere
+
+
+def test_a_year_written_as_a_number_is_accepted(root: Path):
+    write(root, "2025", GOOD["2025"].replace('"2025"', "2025"))
+    assert load_params("2025", root).period == "2025"
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda t: t.replace("kind: annual\n", ""), "missing key(s): kind"),
+    (lambda t: t.replace("as_of: 2025-12-31\n", "").replace("plan_id: jiande-2023-2027\n", ""),
+     "missing key(s): as_of, plan_id"),
+    (lambda t: t + "author: 统计局\n", "unknown key(s): author"),
+    (lambda t: t.replace("kind: annual\n", "kinds: annual\n"),
+     "missing key(s): kind; unknown key(s): kinds"),
+])
+def test_missing_and_unknown_keys_are_named_with_the_file(root: Path, edit, expected):
+    path = write(root, "2025", edit(GOOD["2025"]))
+    with pytest.raises(ParamsError) as info:
+        load_params("2025", root)
+    message = str(info.value)
+    assert str(path) in message
+    assert expected in message
+    assert "period, as_of, data_dir, kind, plan_id" in message  # the fix
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda t: t.replace("kind: annual", "kind: yearly"), "key kind is 'yearly'"),
+    (lambda t: t.replace("as_of: 2025-12-31", "as_of: 2025年底"), "key as_of is '2025年底'"),
+    (lambda t: t.replace('period: "2025"', 'period: "2024"'),
+     "key period is '2024' but the file is for 2025"),
+])
+def test_bad_values_are_named(root: Path, edit, expected):
+    path = write(root, "2025", edit(GOOD["2025"]))
+    with pytest.raises(ParamsError) as info:
+        load_params("2025", root)
+    assert str(path) in str(info.value) and expected in str(info.value)
+
+
+def test_an_impossible_date_is_refused_naming_the_key(root: Path):
+    path = write(root, "2025", GOOD["2025"].replace("as_of: 2025-12-31", "as_of: 2025-13-45"))
+    with pytest.raises(ParamsError) as info:
+        load_params("2025", root)
+    assert str(path) in str(info.value) and "as_of" in str(info.value)
+
+
+def test_a_malformed_period_value_names_file_and_key(root: Path):
+    path = write(root, "2025", GOOD["2025"].replace('period: "2025"', 'period: "2025年"'))
+    with pytest.raises(PeriodError) as info:
+        load_params("2025", root)
+    assert f"{path}, key period" in str(info.value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("period: [2025\n", "not valid YAML"),
+    ("- 2025\n- annual\n", "expected key: value pairs"),
+])
+def test_a_file_that_is_not_a_mapping_is_refused(root: Path, text, expected):
+    write(root, "2025", text)
+    with pytest.raises(ParamsError, match=expected):
+        load_params("2025", root)
+
+
+def test_a_period_without_a_file_is_refused_naming_the_file(root: Path):
+    with pytest.raises(ParamsError) as info:
+        load_params("2027", root)
+    assert str(params_file("2027", root)) in str(info.value)
+    assert "create 2027.yml" in str(info.value)
+
+
+def test_default_is_the_latest_year_file(root: Path):
+    write(root, "2023", GOOD["2025"].replace("2025", "2023"))
+    assert resolve_period("default", root) == "2025"  # 2026-10 is a month, not a year file
+    assert resolve_period("2026-10", root) == "2026-10"
+    assert load_params("default", root).period == "2025"
+
+
+def test_default_yml_chooses_the_period(root: Path):
+    write(root, "default", 'period: "2026-10"\n')
+    assert resolve_period("default", root) == "2026-10"
+    write(root, "default", "kind: annual\n")
+    with pytest.raises(ParamsError, match="key `period` is missing"):
+        resolve_period("default", root)
+
+
+def test_default_without_any_year_file_is_refused(tmp_path: Path):
+    (tmp_path / "params").mkdir()
+    with pytest.raises(ParamsError, match="no params/<year>.yml"):
+        resolve_period("default", tmp_path)
+
+
+def test_check_injected_refuses_unset_parameters():
+    values = {"period": "2025", "as_of": "2025-12-31", "data_dir": "data", "kind": "",
+              "plan_id": None}
+    with pytest.raises(ParamsError, match="not set: kind, plan_id"):
+        check_injected(values)
+    values.update(kind="annual", plan_id="jiande-2023-2027")
+    assert check_injected(values).kind == "annual"
