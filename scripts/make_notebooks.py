@@ -168,7 +168,10 @@ def notebooks(reg) -> dict[str, list]:
 
         a1 += [md(f"## {ch}、{CHAPTER_TITLES[ch]}"),
                tbl(f"registry-{n}", f"{ch}、{CHAPTER_TITLES[ch]}指标", f'rep.registry_table("{ch}")')]
-    a2 = head("数据来源与追溯", "本附录列出本期报告使用的全部输入文件及其SHA256校验值。"
+    # The register section (图表与数字登记) is appended by the render: the register exists only
+    # once every chapter has run (planbook.render.add_register_section).
+    a2 = head("数据来源与追溯", "本附录列出本期报告使用的全部输入文件及其SHA256校验值，并在文末"
+              "登记每个图、表和正文引用的数字：生成它的代码单元、所用数据行和输出校验值。"
               "用 `planbook trace 标签 --period 期间` 可查询任一图表或数字的来源单元和数据行。")
     a2 += [tbl("sources-files", "输入文件及校验值", "rep.files_table()")]
     a3 = head("数据质量", "本附录说明本期数据的覆盖、修订和数据状态（正式统计、部门报送、示例数据）。")

@@ -339,7 +339,9 @@ def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
     assert all(lab.startswith(("fig-", "tbl-")) for lab in labels)
     index = (project / "index.qmd").read_text(encoding="utf-8")
     assert index.count("# 报告摘要") == 1 and "{#fig-summary-trend" in index
-    assert ": 报告摘要指标状态一览 {#tbl-summary-status}" in index
+    # The caption ends with the audit suffix (label for typst, 溯源 link for html).
+    assert re.search(r"\n: 报告摘要指标状态一览 .*溯源\]\(code/00_summary\.html#[^)]+\).* "
+                     r"\{#tbl-summary-status\}", index)
 
 
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH")

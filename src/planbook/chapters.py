@@ -33,6 +33,9 @@ ANNUAL = (
     Chapter("a2_sources", "数据来源与追溯", None, appendix=True, reads_all=True),
     Chapter("a3_quality", "数据质量", None, appendix=True, reads_all=True),
 )
+# The appendix that also lists the audit register (appended at render time: the register
+# exists only once every notebook has run).
+REGISTER_PAGE = "a2_sources"
 BRIEFING = (Chapter("briefing", "月度工作进展晾晒通报", None, reads_all=True),)
 
 

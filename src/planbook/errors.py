@@ -112,3 +112,7 @@ class ProblemList:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+class TraceError(PlanbookError):
+    """`planbook trace` was given a label the period's register does not hold."""

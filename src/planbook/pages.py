@@ -380,7 +380,7 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
         if not item:
             return f"![]({b.asset})"
         attrs = f"#{item.label} " if item.label else ""
-        return (f"![{md_escape(item.caption)}]({b.asset}){{{attrs}"
+        return (f"![{md_escape(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
                 f"fig-alt=\"{item.alt.replace(chr(34), '')}\"}}")
     if not item:
         return f"![]({b.asset}){{width=100%}}\n"
@@ -400,5 +400,5 @@ def _table(b: Block, target: str, hook: CaptionHook) -> str:
                 + b.text + "\n\n" + _raw("html", "</figure>"))
     table = b.text or html_to_markdown(b.html or "")
     if target == "quarto":
-        return f"{table}\n\n: {md_escape(item.caption)} {{#{item.label}}}"
+        return f"{table}\n\n: {md_escape(item.caption)}{hook(item, target)} {{#{item.label}}}"
     return f"{table}\n\n: {_caption_md(item, hook, target)} {{#{item.label}}}"
