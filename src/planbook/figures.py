@@ -152,20 +152,26 @@ def schedule_bullets(items: list[dict]) -> None:
     _show(fig, inputs)
 
 
-def status_heatmap(counts: pd.DataFrame, *, inputs=()) -> None:
-    """Rows: plan sections; columns: statuses (Chinese labels); cells: indicator counts."""
+def _heatmap(table: pd.DataFrame, *, row_height: float, inputs, **style) -> None:
+    """An annotated seaborn heatmap in house style (no colour bar, labels level)."""
     import seaborn as sns
 
     setup()
-    fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.32 * len(counts) + 1.2))
-    sns.heatmap(counts, annot=True, fmt="d", cmap="Blues", cbar=False, linewidths=0.5,
-                linecolor="white", ax=ax, annot_kws={"fontsize": 7.5})
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, row_height * len(table) + 1.25))
+    sns.heatmap(table, annot=True, cbar=False, linewidths=0.5, linecolor="white", ax=ax,
+                **style)
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(axis="both", labelsize=7.5)
     plt.setp(ax.get_xticklabels(), rotation=0)
     fig.tight_layout()
     _show(fig, inputs)
+
+
+def status_heatmap(counts: pd.DataFrame, *, inputs=()) -> None:
+    """Rows: plan sections; columns: statuses (Chinese labels); cells: indicator counts."""
+    _heatmap(counts, row_height=0.32, inputs=inputs, fmt="d", cmap="Blues",
+             annot_kws={"fontsize": 7.5})
 
 
 def scorecard(lights: pd.DataFrame, *, inputs=()) -> None:
@@ -203,18 +209,8 @@ def village_income(records: pd.DataFrame, year: int, *, inputs=()) -> None:
 
 def village_coverage(table: pd.DataFrame, *, inputs=()) -> None:
     """Coverage by town: rows towns, columns measures, cells percent of villages."""
-    import seaborn as sns
-
-    setup()
-    fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.28 * len(table) + 1.3))
-    sns.heatmap(table, annot=True, fmt=".0f", cmap="RdYlGn", vmin=0, vmax=100, cbar=False,
-                linewidths=0.5, linecolor="white", ax=ax, annot_kws={"fontsize": 7})
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.tick_params(axis="both", labelsize=7.5)
-    plt.setp(ax.get_xticklabels(), rotation=0)
-    fig.tight_layout()
-    _show(fig, inputs)
+    _heatmap(table, row_height=0.28, inputs=inputs, fmt=".0f", cmap="RdYlGn", vmin=0, vmax=100,
+             annot_kws={"fontsize": 7})
 
 
 def annual_met(grid: pd.DataFrame, *, inputs=()) -> None:

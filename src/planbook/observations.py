@@ -7,7 +7,6 @@ history stays in the file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planbook import paths
+from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
 from planbook.periods import Period, parse_period
 
 COLUMNS = ("indicator_id", "period", "value", "unit", "status", "source", "submitted_by",
@@ -44,18 +44,6 @@ FIELDS = [
     {"name": "note", "title": "备注", "type": "string"},
     {"name": "file_sha256", "title": "来源文件SHA256", "type": "string"},
 ]
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def store_files(data: Path) -> list[Path]:

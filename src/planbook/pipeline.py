@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -37,6 +36,7 @@ from planbook import chapters as chapter_list
 from planbook import paths
 from planbook.chapters import Chapter
 from planbook.errors import ExecutionError, ParamsError, Problem
+from planbook.hashing import sha256_file
 from planbook.params import REQUIRED, Params, load_params, params_file
 from planbook.registry import Registry, load_registry
 
@@ -86,16 +86,6 @@ class Failure:
 # ------------------------------------------------------------------------- input hashes
 
 
-def _sha256(path: Path) -> str:
-    # Same digest as observations.sha256_file; not imported from there because that module
-    # pulls in pandas (~0.4 s), which an unchanged re-run would otherwise pay for nothing.
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _rel(path: Path, root: Path) -> str:
     """Root-relative posix path, so hashes and manifests read the same on every machine."""
     try:
@@ -131,7 +121,7 @@ class _Hasher:
 
     def __call__(self, path: Path) -> str:
         if path not in self._memo:
-            self._memo[path] = _sha256(path) if path.is_file() else self.MISSING
+            self._memo[path] = sha256_file(path) if path.is_file() else self.MISSING
         return self._memo[path]
 
 
@@ -203,7 +193,7 @@ def _cached_notebook(chapter: Chapter, period: str, root: Path, inputs: dict[str
         diff = sorted(k for k in env if (entry.get("environment") or {}).get(k) != env[k])
         return None, f"changed: {', '.join(diff) or 'environment'}"
     # The executed notebook itself must be the one recorded, not a hand-edited or torn copy.
-    if not nb_file.is_file() or _sha256(nb_file) != entry.get("output_sha256"):
+    if not nb_file.is_file() or sha256_file(nb_file) != entry.get("output_sha256"):
         return None, "cached notebook missing or altered"
     return nb_file, ""
 
@@ -232,7 +222,7 @@ def _write_cache(chapter: Chapter, period: str, root: Path, inputs: dict[str, st
     shutil.copyfile(executed, tmp)
     os.replace(tmp, nb_file)
     entry = {"chapter": chapter.key, "title": chapter.title, "period": period,
-             "environment": env, "inputs": inputs, "output_sha256": _sha256(nb_file),
+             "environment": env, "inputs": inputs, "output_sha256": sha256_file(nb_file),
              "seconds": round(seconds, 2),
              "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     # The json is written last and atomically: it is what marks the cached notebook valid.

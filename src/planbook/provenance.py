@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from planbook.hashing import sha256_bytes
+
 MIME = "application/vnd.planbook.provenance+json"
 
 
@@ -71,12 +73,6 @@ def output_bytes(data: dict) -> bytes | None:
     return None
 
 
-def _sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
 def _unique_rows(rows: Iterable[dict]) -> list[dict]:
     seen, out = set(), []
     for r in rows:
@@ -114,7 +110,7 @@ def notebook_entries(nb, chapter: str, notebook: str) -> list[dict]:
                 if payload.get("kind") == "number":
                     text = str(payload.get("text") or "")
                     entries.append({"label": payload.get("id"), "kind": "number", **where,
-                                    "text": text, "sha256": _sha(text.encode("utf-8")),
+                                    "text": text, "sha256": sha256_bytes(text.encode("utf-8")),
                                     "inputs": _unique_rows(payload.get("inputs", []))})
                 else:
                     recorded.append(payload)
@@ -129,7 +125,7 @@ def notebook_entries(nb, chapter: str, notebook: str) -> list[dict]:
                     else [r for p in recorded for r in p.get("inputs", [])])
             entries.append({"label": label if n == 1 else f"{label}-{n}",
                             "kind": "figure" if label.startswith("fig-") else "table",
-                            **where, "sha256": _sha(raw), "inputs": _unique_rows(rows)})
+                            **where, "sha256": sha256_bytes(raw), "inputs": _unique_rows(rows)})
     return entries
 
 
