@@ -125,7 +125,7 @@ def test_html_captions_link_to_existing_code_page_anchors(built):
     m = _manifest(built, ANNUAL)
     assert links == sum(e["kind"] in ("figure", "table") for e in m["register"])
     code = (html_dir / "code" / "02_county.html").read_text("utf-8")
-    assert 'id="num-ch三-achieved-2025"' in code and "trend_figure" in code
+    assert 'id="num-ch3-achieved-2025"' in code and "trend_figure" in code
     assert "../02_county.html" in code and "../../notebooks/02_county.ipynb" in code
     appendix = (html_dir / "a2_sources.html").read_text("utf-8")
     assert "图表与数字登记" in appendix and 'href="code/02_county.html#02-county-05"' in appendix

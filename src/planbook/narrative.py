@@ -7,7 +7,7 @@ Every number a sentence quotes goes through `num()`, which gives it a stable id
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from planbook import provenance
 
@@ -40,10 +40,6 @@ def fmt_percent(share: float | None, digits: int = 1) -> str:
     return "—" if share is None else f"{share * 100:.{digits}f}%"
 
 
-def fmt_ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
 def fmt_target(op: str, value: float | None, unit: str, year: int, *, every_year: bool = False
                ) -> str:
     sign = {">=": "≥", "<=": "≤", "=": "="}[op]
@@ -61,15 +57,13 @@ def num(number_id: str, value: float | None, unit: str = "", *, inputs: Iterable
     return text
 
 
-def count(number_id: str, n: int, *, inputs: Iterable = ()) -> str:
-    text = str(int(n))
-    provenance.record("number", number_id, text=text, inputs=inputs)
+_QUOTED: set[str] = set()  # ids already registered in this kernel (one notebook)
+
+
+def quote(number_id: str, text: str, *, inputs: Iterable = ()) -> str:
+    """A sentence computed elsewhere (an assessment's reason) quoted in narrative; its id is
+    registered once per notebook however often the sentence is quoted."""
+    if number_id not in _QUOTED:
+        _QUOTED.add(number_id)
+        provenance.record("number", number_id, text=text, inputs=inputs)
     return text
-
-
-def join(items: Sequence[str], last: str = "和") -> str:
-    """Chinese enumeration: a、b和c."""
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return "、".join(items[:-1]) + last + items[-1]

@@ -30,6 +30,7 @@ from planbook.params import Params, check_injected
 from planbook.periods import Period, elapsed_share
 from planbook.registry import CHAPTER_TITLES, KIND_ZH, Indicator, Registry, load_registry
 
+CHAPTER_NUMBER = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
 STATUS_ORDER = ("achieved", "on_track", "needs_acceleration", "limited", "deterioration",
                 "done", "in_progress", "not_started", "overdue", "no_data")
 SEVERITY = {"deterioration": 0, "overdue": 1, "limited": 2, "needs_acceleration": 3}
@@ -109,11 +110,11 @@ class Report:
 
     def chapter_overview(self, chapter: str) -> str:
         items = self.chapter(chapter)
-        text = self.status_sentence(items, "本章", f"ch{chapter}")
+        text = self.status_sentence(items, "本章", f"ch{CHAPTER_NUMBER[chapter]}")
         behind = self._worst(items, 5)
         if behind:
             text += "\n\n需要重点关注的指标：\n\n" + "\n".join(
-                f"- **{a.name}**（{self._ind(a).lead}牵头）：{a.reason}" for a in behind)
+                f"- **{a.name}**（{self._ind(a).lead}牵头）：{self.quote(a)}" for a in behind)
         return text
 
     def changes_since_previous(self) -> str:
@@ -147,6 +148,12 @@ class Report:
                 f"- **{a.name}**：{b.status_zh} → {a.status_zh}" for a, b in better[:10])
         return text
 
+    def quote(self, a: Assessment) -> str:
+        """An assessment's reason, quoted in narrative: registered as num-<indicator>-<period>
+        (once per notebook) with the rows it rests on, so its numbers can be traced."""
+        return narrative.quote(f"num-{a.indicator_id.removeprefix('ind_')}-{self.period.code}",
+                               a.reason, inputs=a.inputs)
+
     def _worst(self, items: list[Assessment], n: int) -> list[Assessment]:
         bad = [a for a in items if a.status in SEVERITY]
         return sorted(bad, key=lambda a: (SEVERITY[a.status], a.ratio if a.ratio is not None
@@ -161,7 +168,7 @@ class Report:
     def section_narrative(self, section: str) -> str:
         """Heading, status sentence, and one line per task item with its lead department."""
         items = self.section(section)
-        key = "s" + section.replace("(", "").replace(")", "")
+        key = f"s{CHAPTER_NUMBER[section[0]]}-{CHAPTER_NUMBER[section[2]]}"  # 三(一) -> s3-1
         lines = [self.section_heading(section), ""]
         if items:
             lines.append(self.status_sentence(items, "本节", key))
@@ -176,7 +183,7 @@ class Report:
                 lines.append(f"- {t.id} {t.title}（牵头：{t.lead or '—'}；责任单位：{depts}）"
                              + (f"：{len(own)}项指标，灯号 {lights}" if own else "：无量化指标"))
         for a in self._worst(items, 3):
-            lines.append(f"\n> **{a.name}** {a.status_zh}：{a.reason}")
+            lines.append(f"\n> **{a.name}** {a.status_zh}：{self.quote(a)}")
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ tables
