@@ -122,3 +122,84 @@ def test_briefing_builds_for_real_on_sample_data(project):
     heads = re.findall(r"^### (\S+)", text, re.M)
     assert heads == reg.lead_departments
     assert "示例数据，非官方统计" in text and "未报送" in text
+
+
+def test_briefing_builds_as_a_single_document(project):
+    """`planbook build --period 2026-10`, built-in engine: one HTML page, a compact A4 PDF."""
+    import json
+    from html.parser import HTMLParser
+    from urllib.parse import unquote, urlsplit
+
+    from pypdf import PdfReader
+
+    from planbook.build import build
+    from planbook.render import render
+
+    sample = "示例数据，非官方统计"
+    lines = list(build("2026-10", engine="builtin", root=project))
+    assert any("渲染完成" in line for line in lines)
+    out = project / "reports" / "2026-10"
+    html_dir = out / "html"
+
+    # HTML: one page, no book sidebar or pager, the in-page TOC, the sample banner, dots
+    assert [p.name for p in html_dir.glob("*.html")] == ["index.html"]
+    page = (html_dir / "index.html").read_text(encoding="utf-8")
+    for book_part in ('class="pb-sidebar"', 'class="pb-nav"', 'class="pb-pager"'):
+        assert book_part not in page
+    assert '<aside class="pb-toc"' in page and "月度工作进展晾晒通报</h1>" in page
+    assert f'<div class="pb-sample-banner" role="note">{sample}</div>' in page
+    assert '<span class="pb-dot pb-dot-red">●</span>红' in page
+    assert 'class="pb-trace" href="code/briefing.html#' in page  # 溯源 links to the code page
+
+    class Refs(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.refs: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            ref = a.get("src") if tag in ("img", "script") else a.get("href")
+            if ref and tag in ("img", "script", "link", "a"):
+                self.refs.append(ref)
+
+    checked = 0
+    for path in sorted(html_dir.rglob("*")):
+        if path.suffix in (".html", ".css", ".js"):
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"https?://", text), f"{path.name} names an external URL"
+        if path.suffix != ".html":
+            continue
+        parser = Refs()
+        parser.feed(path.read_text(encoding="utf-8"))
+        for ref in parser.refs:
+            parts = urlsplit(ref)
+            assert not parts.scheme and not parts.netloc, f"{path.name}: external {ref}"
+            if parts.path:
+                target = (path.parent / unquote(parts.path)).resolve()
+                assert target.exists(), f"{path.name}: {ref} does not resolve"
+                checked += 1
+    assert checked >= 5
+
+    # PDF: a few A4 pages, the title block on page 1 (no cover, no TOC page, no chapters)
+    pdf = out / "report.pdf"
+    reader = PdfReader(pdf)
+    assert 3 <= len(reader.pages) <= 12
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)
+    texts = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    first = texts[0]
+    assert "月度工作进展晾晒通报" in first and "2026年10月" in first
+    assert "数据截至2026年11月10日" in first and "编制" in first
+    assert "总体情况" in first  # the body starts on the title page
+    whole = "".join(texts)
+    assert "目录" not in whole and "第1章" not in whole
+    for n, text in enumerate(texts, start=1):
+        assert sample in text, f"page {n} lacks the sample line"
+    for dept in load_registry(project / "data").lead_departments:
+        assert dept in whole, dept
+
+    # the audit trail covers the briefing; the PDF is byte-for-byte reproducible
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["register"] and manifest["parameters"]["kind"] == "briefing"
+    before = pdf.read_bytes()
+    result = render("2026-10", engine="builtin", root=project)
+    assert result.single and result.pdf.read_bytes() == before

@@ -25,7 +25,12 @@ from render_fixture import (  # noqa: E402
 )
 
 from planbook import display  # noqa: E402
-from planbook.book import SAMPLE_NOTICE, book_chapters, write_quarto_profile  # noqa: E402
+from planbook.book import (  # noqa: E402
+    SAMPLE_NOTICE,
+    book_chapters,
+    write_quarto_document,
+    write_quarto_profile,
+)
 from planbook.errors import RenderError  # noqa: E402
 from planbook.pages import cell_options  # noqa: E402
 from planbook.render import lock_path, pick_engine, render, write_quarto_index  # noqa: E402
@@ -342,6 +347,66 @@ def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
     # The caption ends with the audit suffix (label for typst, 溯源 link for html).
     assert re.search(r"\n: 报告摘要指标状态一览 .*溯源\]\(code/00_summary\.html#[^)]+\).* "
                      r"\{#tbl-summary-status\}", index)
+
+
+def test_briefing_quarto_config_is_a_single_document(tmp_path):
+    """The briefing's Quarto config (book.write_quarto_document) against QUARTO.md's rules:
+    its own default project (not the book), one staged notebook, html + plain typst."""
+    import nbformat
+    import typst
+    from conftest import copy_project
+
+    from planbook.render import quarto_document_command
+
+    root = copy_project(tmp_path / "brief")
+    period = "2026-10"
+    executed = root / "reports" / period / "notebooks"
+    executed.mkdir(parents=True)
+    # The notebook as stored (no outputs) is enough for the config and the staging.
+    shutil.copyfile(root / "notebooks" / "briefing.ipynb", executed / "briefing.ipynb")
+    folder = write_quarto_document(period, root, sample_notice=True)
+    # Quarto takes the nearest _quarto.yml up from the rendered folder: this one, not the
+    # book's, and no book profile is involved.
+    assert folder != root and root in folder.parents
+    assert not (root / f"_quarto-{period}.yml").exists()
+    assert "--profile" not in quarto_document_command(tmp_path)
+    cfg = yaml.safe_load((folder / "_quarto.yml").read_text(encoding="utf-8"))
+    assert cfg["project"]["type"] == "default" and "book" not in cfg
+    assert cfg["project"]["render"] == ["index.ipynb"]
+    for rel in cfg["project"]["render"] + cfg["filters"]:
+        assert (folder / rel).is_file(), rel
+    assert cfg["title"] == "月度工作进展晾晒通报" and cfg["subtitle"].startswith("2026年10月")
+    assert cfg["lang"] == "zh" and cfg["number-sections"] is False
+    assert cfg["execute"] == {"enabled": False, "echo": False, "warning": False}
+    assert "enabled: true" not in (folder / "_quarto.yml").read_text(encoding="utf-8")
+    assert set(cfg["format"]) == {"html", "typst"}
+    html_cfg, typst_cfg = cfg["format"]["html"], cfg["format"]["typst"]
+    assert html_cfg["toc"] is True and html_cfg["html-math-method"] == "plain"
+    assert SAMPLE_NOTICE in html_cfg["include-before-body"][0]["text"]
+    assert ".pb-dot-red{color:" in html_cfg["include-in-header"][0]["text"]
+    assert typst_cfg["papersize"] == "a4" and typst_cfg["toc"] is False
+    assert typst_cfg["mainfont"] == "Noto Serif CJK SC" and "template" not in typst_cfg
+    assert all(Path(p).is_dir() for p in typst_cfg["font-paths"])
+    header = "".join(h["text"] for h in typst_cfg["include-in-header"])
+    assert '#set text(font: ("Noto Serif CJK SC",)' in header and SAMPLE_NOTICE in header
+    # The header is valid typst: compile it over a page set the way Quarto's template does.
+    doc = tmp_path / "header.typ"
+    doc.write_text(header + '#set page(paper: "a4", numbering: "1")\n= 总体情况\n'
+                   "#pagebreak()\n正文\n", encoding="utf-8")
+    typst.compile(str(doc), output=str(tmp_path / "header.pdf"),
+                  font_paths=typst_cfg["font-paths"], ignore_system_fonts=True)
+    # The staged notebook: no H1 (the title comes from the config), unique prefixed labels,
+    # captions carrying the audit suffix.
+    nb = nbformat.read(folder / "index.ipynb", as_version=4)
+    assert not any(re.search(r"^# ", c.source, re.M) for c in nb.cells
+                   if c.cell_type == "markdown")
+    labels = [str(cell_options(c.source)["label"]) for c in nb.cells
+              if c.cell_type == "code" and "label" in cell_options(c.source)]
+    assert labels and len(labels) == len(set(labels))
+    assert all(lab.startswith(("fig-", "tbl-")) for lab in labels)
+    caps = [cell_options(c.source)["tbl-cap"] for c in nb.cells
+            if c.cell_type == "code" and "tbl-cap" in cell_options(c.source)]
+    assert caps and all("(code/briefing.html#" in cap for cap in caps)
 
 
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH")

@@ -16,10 +16,9 @@ from planbook import paths
 from planbook.errors import RenderError
 from planbook.periods import parse_period
 
-TITLE = ("建德市县城承载能力提升和深化“千村示范、万村整治”工程实施方案（2023—2027年）"
-         "年度评估报告")
-BRIEFING_TITLE = ("建德市县城承载能力提升和深化“千村示范、万村整治”工程实施方案（2023—2027年）"
-                  "工作进展通报")
+PLAN_NAME = "建德市县城承载能力提升和深化“千村示范、万村整治”工程实施方案（2023—2027年）"
+TITLE = PLAN_NAME + "年度评估报告"
+BRIEFING_TITLE = PLAN_NAME + "工作进展通报"
 SHORT_TITLE = "县城承载能力提升和深化“千万工程”年度评估报告"
 COMPILER = "编制：planbook 自动生成"
 SAMPLE_NOTICE = "示例数据，非官方统计"
@@ -58,11 +57,16 @@ class Part:
 
 @dataclass(frozen=True)
 class BookChapters:
-    """The summary (index page), the parts with their chapters, and the appendices."""
+    """The summary (index page), the parts with their chapters, and the appendices.
+
+    `single`: the period is one document, not a book (the monthly briefing): its only page is
+    the index, rendered as one HTML page and a compact PDF with a title block instead of a
+    cover and a table of contents."""
 
     index: BookPage
     parts: tuple[Part, ...]
     appendices: tuple[BookPage, ...]
+    single: bool = False
 
     @property
     def pages(self) -> list[BookPage]:
@@ -154,7 +158,10 @@ def book_chapters(period: str, root: Path | None = None) -> BookChapters:
     appendices = [BookPage(p.key, p.source, p.title, p.kind, letters[i])
                   for i, p in enumerate(appendices)]
     parts = (Part(PART_TITLE, tuple(body)),) if body else ()
-    return BookChapters(index=index, parts=parts, appendices=tuple(appendices))
+    single = params.kind == "briefing"
+    if single and (parts or appendices):
+        raise RenderError(f"period {period}: a briefing is one notebook, not a book")
+    return BookChapters(index=index, parts=parts, appendices=tuple(appendices), single=single)
 
 
 # --- Quarto ---------------------------------------------------------------------------------
@@ -237,3 +244,109 @@ def write_quarto_profile(period: str, root: Path | None = None, *, sample_notice
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+# --- Quarto, single document (the monthly briefing) -------------------------------------------
+# A briefing is not a book: its Quarto config is a project of its own, generated next to the
+# staged notebook (build/quarto/<P>/_quarto.yml). Quarto takes the nearest _quarto.yml above a
+# file as its project (the first one found walking up), so the book's _quarto.yml and its
+# profiles are not read, and no book: key, chapter numbering or orange-book reaches it.
+# `quarto render` runs in that folder: `project: render:` lists the one notebook, which is
+# staged as index.ipynb so its page is index.html, like the built-in engine's.
+
+QUARTO_DOCUMENT = "index.ipynb"
+DOT_FILTER = "light_dots.lua"
+# Light colours of planbook.display.LIGHT_COLOURS, for the dots of the department tables.
+_DOT_CSS = (".pb-dot-green{color:#2e7d32}.pb-dot-yellow{color:#f2b705}"
+            ".pb-dot-red{color:#c62828}.pb-dot-grey{color:#9e9e9e}")
+_BANNER_CSS = (".pb-sample-banner{background:#fdecea;color:#b00020;text-align:center;"
+               "font-weight:bold;padding:.35rem 1rem}")
+
+
+def quarto_document_dir(period: str, root: Path | None = None) -> Path:
+    """The briefing's own Quarto project: _quarto.yml, index.ipynb and the dot filter."""
+    return paths.build_dir(root) / "quarto" / period / "document"
+
+
+def _typst_str(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)  # a valid typst string literal
+
+
+def quarto_document(period: str, root: Path | None = None, *, sample_notice: bool = False,
+                    title: str = "") -> dict:
+    """The briefing's Quarto config: a default (single-document) project rendering html and
+    plain typst (A4, CJK fonts by name from font-paths, running header, no TOC, no numbering)."""
+    root = root or paths.project_root()
+    params = read_params(period, root)
+    title = title or book_chapters(period, root).index.title
+    running = f"{title} · {params.label_zh}"
+    header = [
+        '#set text(font: ("Noto Serif CJK SC",), lang: "zh", region: "cn")',
+        '#show heading: set text(font: ("Noto Sans CJK SC",))',
+        '#show raw: set text(font: ("Noto Sans Mono CJK SC",))',
+        '#show emph: set text(font: ("Noto Sans CJK SC",))',
+        "#show figure.where(kind: table): set block(breakable: true)",
+        # The default typst template sets paper, margins and numbering, not the header.
+        "#set page(header: context { if here().page() > 1 { align(right, text(size: 8pt, "
+        f'fill: luma(90), font: ("Noto Sans CJK SC",), {_typst_str(running)})) }} }})',
+    ]
+    html_header = f"<style>{_DOT_CSS}{_BANNER_CSS}</style>"
+    config: dict = {
+        "project": {"type": "default", "render": [QUARTO_DOCUMENT]},
+        "title": title,
+        "subtitle": params.subtitle,
+        "author": COMPILER,
+        "lang": "zh",
+        "number-sections": False,
+        # The notebook was executed by papermill: render its stored outputs, never re-execute.
+        "execute": {"enabled": False, "echo": False, "warning": False},
+        "crossref": {"fig-title": "图", "tbl-title": "表", "fig-prefix": "图",
+                     "tbl-prefix": "表"},
+        "filters": [DOT_FILTER],
+        "format": {
+            "html": {"toc": True, "toc-title": "目录", "html-math-method": "plain",
+                     "include-in-header": [{"text": html_header}]},
+            "typst": {"papersize": "a4", "fontsize": "10pt",
+                      "margin": {"x": "2cm", "y": "2.2cm"},
+                      "mainfont": "Noto Serif CJK SC", "font-paths": [str(font_dir())],
+                      "toc": False, "page-numbering": "1",
+                      "include-in-header": [{"text": "\n".join(header) + "\n"}]},
+        },
+    }
+    if sample_notice:
+        banner = f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>'
+        config["format"]["html"]["include-before-body"] = [{"text": banner}]
+        # page.foreground: a footer line that leaves the template's page number alone.
+        config["format"]["typst"]["include-in-header"].append({"text": (
+            "#set page(foreground: place(bottom + center, dy: -0.9cm, "
+            f'text(size: 8pt, fill: rgb("#b00020"))[{SAMPLE_NOTICE}]))\n')})
+    return config
+
+
+def write_quarto_document(period: str, root: Path | None = None, *,
+                          sample_notice: bool = False) -> Path:
+    """Write the briefing's Quarto project (build/quarto/<P>/document/): _quarto.yml, the
+    staged notebook index.ipynb (render_code.stage_quarto_document) and the dot filter.
+    Returns the folder; `quarto render` runs in it."""
+    import shutil
+
+    from planbook.pandoc import ASSETS
+    from planbook.render_code import stage_quarto_document
+
+    root = root or paths.project_root()
+    book = book_chapters(period, root)
+    folder = quarto_document_dir(period, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    stage_quarto_document(period, book, root, folder / QUARTO_DOCUMENT)
+    shutil.copyfile(ASSETS / DOT_FILTER, folder / DOT_FILTER)
+    header = (f"# Generated by `planbook render --period {period}`; do not edit.\n"
+              "# A single document, not a book: quarto render (in this folder)\n")
+    text = header + yaml.safe_dump(
+        quarto_document(period, root, sample_notice=sample_notice, title=book.index.title),
+        allow_unicode=True, sort_keys=False, width=1000)
+    path = folder / "_quarto.yml"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return folder

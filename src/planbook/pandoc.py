@@ -18,10 +18,14 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
-def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "") -> str:
-    """Convert one page's markdown to an HTML or typst fragment, numbering its headings."""
+def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",
+           filters: tuple[str, ...] = ()) -> str:
+    """Convert one page's markdown to an HTML or typst fragment, numbering its headings and
+    colouring light dots; `filters` names further Lua filters in assets/."""
     cmd = [pandoc_path(), "-f", READER, "-t", to, "--wrap=none",
            "--lua-filter", str(ASSETS / "number_headings.lua"),
+           "--lua-filter", str(ASSETS / "light_dots.lua"),
+           *(arg for name in filters for arg in ("--lua-filter", str(ASSETS / name))),
            "-M", f"pb-prefix={prefix}", "-M", f"pb-number={number}"]
     proc = subprocess.run(cmd, input=markdown.encode("utf-8"), capture_output=True, check=False)
     if proc.returncode:

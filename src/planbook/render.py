@@ -8,6 +8,10 @@ reports/<P>/notebooks/ is never touched.
 Engines: "quarto" (when `quarto` is on PATH) renders the generated profile; "builtin" reads
 the executed notebooks with nbformat and runs pandoc + typst itself; "auto" picks quarto when
 it is installed.
+
+A briefing period (`BookChapters.single`) is one document, not a book: the built-in engine
+writes one HTML page and a compact PDF (render_html.write_single_html, book.typ pb-brief);
+Quarto renders the generated single-document project book.write_quarto_document.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from planbook.book import (
     book_chapters,
     quarto_profile_name,
     read_params,
+    write_quarto_document,
     write_quarto_profile,
 )
 from planbook.errors import RenderError
@@ -52,6 +57,7 @@ class RenderResult:
     pages: int
     sample_notice: bool
     seconds: float
+    single: bool = False  # one document (the monthly briefing), not a book
 
     @property
     def index_html(self) -> Path:
@@ -59,6 +65,10 @@ class RenderResult:
 
     def __str__(self) -> str:
         note = "（含示例数据提示）" if self.sample_notice else ""
+        if self.single:
+            return (f"已生成 {self.period} 工作进展通报{note}：单页 HTML 与 PDF，"
+                    f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
+                    f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
         return (f"已生成 {self.period} 评估报告{note}：{self.pages} 个页面（摘要、各章与附录），"
                 f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
                 f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
@@ -107,7 +117,11 @@ def render(period: str, *, engine: str = "auto", root: Path | None = None,
     with period_lock(period, root):
         staging = staging_dir(period, root)
         try:
-            if chosen == "quarto":
+            if chosen == "quarto" and book.single:
+                html_dir, pdf = _render_quarto_document(period, root, staging,
+                                                        sample_notice=sample_notice)
+                _write_code_pages(period, book, root, html_dir, quarto=True)
+            elif chosen == "quarto":
                 html_dir, pdf = _render_quarto(period, book, root, staging,
                                                sample_notice=sample_notice)
                 _write_code_pages(period, book, root, html_dir, quarto=True)
@@ -119,7 +133,7 @@ def render(period: str, *, engine: str = "auto", root: Path | None = None,
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return RenderResult(period, chosen, published_html, published_pdf, len(book.pages),
-                        sample_notice, time.monotonic() - started)
+                        sample_notice, time.monotonic() - started, single=book.single)
 
 
 # --- the built-in engine ---------------------------------------------------------------------
@@ -207,14 +221,29 @@ def quarto_command(period: str, output_dir: Path) -> list[str]:
             "--output-dir", str(output_dir), "--no-clean"]
 
 
+def quarto_document_command(output_dir: Path) -> list[str]:
+    """Renders the single-document project in the current folder (html and typst)."""
+    return ["quarto", "render", "--output-dir", str(output_dir), "--no-clean"]
+
+
+def _render_quarto_document(period: str, root: Path, staging: Path, *,
+                            sample_notice: bool) -> tuple[Path, Path]:
+    folder = write_quarto_document(period, root, sample_notice=sample_notice)
+    return _run_quarto(quarto_document_command(staging / "quarto"), folder, staging)
+
+
 def _render_quarto(period: str, book: BookChapters, root: Path, staging: Path, *,
                    sample_notice: bool) -> tuple[Path, Path]:
     write_quarto_profile(period, root, sample_notice=sample_notice)
     write_quarto_index(period, book, root)
+    return _run_quarto(quarto_command(period, staging / "quarto"), root, staging)
+
+
+def _run_quarto(command: list[str], cwd: Path, staging: Path) -> tuple[Path, Path]:
+    """Run `command` (its --output-dir is staging/quarto); returns (html dir, staged PDF)."""
     out = staging / "quarto"
     out.mkdir(parents=True)
-    proc = subprocess.run(quarto_command(period, out), cwd=root, capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if proc.returncode:
         raise RenderError(f"quarto render failed (exit {proc.returncode}):\n"
                           f"{(proc.stderr or proc.stdout)[-2000:]}")

@@ -336,6 +336,46 @@ def _with_option(source: str, key: str, value: str) -> str:
     return "\n".join(lines)
 
 
+def _link_captions(nb, key: str, up: str) -> None:
+    """End every fig-cap and tbl-cap of `nb` with `quarto_caption` (in place)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        opts = cell_options(cell.source)
+        label = str(opts.get("label") or "")
+        option = "fig-cap" if label.startswith("fig-") else (
+            "tbl-cap" if label.startswith("tbl-") else "")
+        if option:
+            caption = str(opts.get(option) or "") + quarto_caption(key, cell.get("id"), label, up)
+            cell.source = _with_option(cell.source, option, caption)
+
+
+def stage_quarto_document(period: str, book, root: Path, target: Path) -> Path:
+    """The single document's notebook for Quarto (book.write_quarto_document): a copy of the
+    executed notebook with linked captions and without its H1, since the title comes from
+    the config's `title:` (Quarto would otherwise also promote the H1, and show it twice)."""
+    import nbformat
+
+    from planbook.pages import _H1
+
+    page = book.index
+    src = root / page.source
+    if not src.is_file():
+        raise RenderError(f"{src}: the briefing notebook is missing",
+                          hint=f"run `planbook run --period {period}` first")
+    nb = nbformat.read(src, as_version=4)
+    _link_captions(nb, page.key, "")
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and _H1.search(cell.source):
+            cell.source = _H1.sub("", cell.source, count=1).strip("\n")
+            break
+    text = nbformat.writes(nb)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    return target
+
+
 def stage_quarto_chapters(period: str, book, root: Path) -> list[Path]:
     """Copies of the executed notebooks for Quarto (book.quarto_source): each fig-cap and
     tbl-cap ends with `quarto_caption`, and the register page gets the register as a last
@@ -360,17 +400,7 @@ def stage_quarto_chapters(period: str, book, root: Path) -> list[Path]:
         staged = root / quarto_source(page, period)
         up = "../" * len(Path(quarto_source(page, period)).parent.parts)
         nb = nbformat.read(src, as_version=4)
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            opts = cell_options(cell.source)
-            label = str(opts.get("label") or "")
-            key = "fig-cap" if label.startswith("fig-") else (
-                "tbl-cap" if label.startswith("tbl-") else "")
-            if key:
-                caption = str(opts.get(key) or "") + quarto_caption(page.key, cell.get("id"),
-                                                                    label, up)
-                cell.source = _with_option(cell.source, key, caption)
+        _link_captions(nb, page.key, up)
         if page.key == REGISTER_PAGE:
             head, table, _ = register_section(entries, titles, period)
             nb.cells.append(nbformat.v4.new_markdown_cell(f"{head}\n\n{table}"))

@@ -2,6 +2,9 @@
 
 Every asset is a local file. The search index is a JS file loaded with a <script> tag, so
 search works from file:// (browsers refuse fetch() of local JSON).
+
+A single document (`BookChapters.single`, the monthly briefing) is one page, index.html: a
+title block, the content and its in-page TOC; no sidebar, pager or search.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from planbook.book import (
     COMPILER,
+    PLAN_NAME,
     SAMPLE_NOTICE,
     SHORT_TITLE,
     BookChapters,
@@ -96,12 +100,13 @@ def _pager(prev, nxt, titles) -> str:
             f'{link(nxt, "next", "下一章")}</nav>')
 
 
-def _toc(entries: list[tuple[int, str, str]]) -> str:
+def _toc(entries: list[tuple[int, str, str]], label: str = "本章目录") -> str:
     if not entries:
         return ""
     items = "".join(f'<li class="pb-toc-{lvl}"><a href="#{escape(a, quote=True)}">'
                     f"{escape(t)}</a></li>" for lvl, a, t in entries)
-    return f'<aside class="pb-toc" aria-label="本章目录"><h2>本章目录</h2><ul>{items}</ul></aside>'
+    return (f'<aside class="pb-toc" aria-label="{label}"><h2>{label}</h2>'
+            f"<ul>{items}</ul></aside>")
 
 
 PAGE = """<!DOCTYPE html>
@@ -141,17 +146,24 @@ PAGE = """<!DOCTYPE html>
 """
 
 
+def _copy_static(out: Path, names: tuple[str, ...]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "assets").mkdir(exist_ok=True)
+    for name in names:
+        shutil.copyfile(ASSETS / name, out / "assets" / name)
+    (out / "assets" / "fonts").mkdir(exist_ok=True)
+    shutil.copyfile(font_dir() / WEB_FONT, out / "assets" / "fonts" / WEB_FONT)
+
+
 def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
                params: PeriodParams, out: Path, *, sample_notice: bool, hook) -> list[Path]:
     """Write every page, its figure files, the static assets and the search index into `out`."""
     from concurrent.futures import ThreadPoolExecutor
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "assets").mkdir(exist_ok=True)
-    for name in STATIC:
-        shutil.copyfile(ASSETS / name, out / "assets" / name)
-    (out / "assets" / "fonts").mkdir(exist_ok=True)
-    shutil.copyfile(font_dir() / WEB_FONT, out / "assets" / "fonts" / WEB_FONT)
+    if book.single:
+        return [write_single_html(contents[0], refs, params, out, sample_notice=sample_notice,
+                                  hook=hook)]
+    _copy_static(out, STATIC)
     titles = {c.page.key: c.title for c in contents}
     banner = (f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>\n'
               if sample_notice else "")
@@ -190,3 +202,63 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
     (out / "assets" / "search-index.js").write_text(
         f"window.PB_SEARCH_INDEX = {payload};\n", encoding="utf-8")
     return written
+
+
+SINGLE_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="planbook">
+<title>{page_title} · {subtitle}</title>
+<link rel="icon" type="image/svg+xml" href="assets/favicon.svg">
+<link rel="stylesheet" href="assets/book.css">
+</head>
+<body class="pb-single-doc">
+{banner}<div class="pb-layout pb-single">
+<main class="pb-main" id="pb-main">
+<article class="pb-content">
+<header class="pb-doc-head">
+<div class="pb-doc-kicker">{kicker}</div>
+{body}
+</article>
+<footer class="pb-footer">{compiler} · 数据截至{as_of}</footer>
+</main>
+{toc}
+</div>
+</body>
+</html>
+"""
+
+
+def write_single_html(content: PageContent, refs: dict[str, Ref], params: PeriodParams,
+                      out: Path, *, sample_notice: bool, hook) -> Path:
+    """A single document (the monthly briefing) as one page, `out/index.html`.
+
+    The page's H1 heads a title block with the plan's name above it and the period, as-of
+    date and compiler below it; the in-page TOC lists its sections."""
+    _copy_static(out, ("book.css", "favicon.svg"))
+    for name, data in content.assets.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    body = pandoc(page_markdown(content, "html", refs, hook), "html5")
+    meta = (f'<p class="pb-doc-subtitle">{escape(params.label_zh)}</p>\n'
+            f'<p class="pb-doc-meta">数据截至{escape(params.as_of_zh)}　{escape(COMPILER)}</p>\n'
+            "</header>")
+    end = body.find("</h1>")
+    if end < 0:  # page_markdown always writes the H1; keep the header well-formed anyway
+        body = meta + "\n" + body
+    else:
+        end += len("</h1>")
+        body = body[:end] + "\n" + meta + body[end:]
+    parser = _Sections()
+    parser.feed(body)
+    banner = (f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>\n'
+              if sample_notice else "")
+    html = SINGLE_PAGE.format(
+        page_title=escape(content.title), subtitle=escape(params.label_zh), banner=banner,
+        kicker=escape(PLAN_NAME), body=body, compiler=escape(COMPILER),
+        as_of=escape(params.as_of_zh), toc=_toc(parser.toc, "目录"))
+    path = out / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,4 +1,8 @@
-"""The built-in engine's PDF: pandoc -t typst per page, planbook's typst template, typst-py."""
+"""The built-in engine's PDF: pandoc -t typst per page, planbook's typst template, typst-py.
+
+A book gets book.typ's `pb-book` (cover, TOC, chapters); a single document (the monthly
+briefing) its `pb-brief` (title block on the first page, compact A4, no TOC or numbering).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,15 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from planbook.book import COMPILER, SAMPLE_NOTICE, SHORT_TITLE, BookChapters, PeriodParams, font_dir
+from planbook.book import (
+    COMPILER,
+    PLAN_NAME,
+    SAMPLE_NOTICE,
+    SHORT_TITLE,
+    BookChapters,
+    PeriodParams,
+    font_dir,
+)
 from planbook.errors import RenderError
 from planbook.pages import PageContent, Ref, page_markdown
 from planbook.pandoc import ASSETS, pandoc
@@ -22,12 +34,31 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
                  params: PeriodParams, *, sample_notice: bool, hook) -> str:
     """The whole book as one typst document (imports book.typ from the same folder)."""
 
+    filters = ("keep_with_next.lua",) if book.single else ()
+
     def body(c: PageContent) -> str:
         md = page_markdown(c, "typst", refs, hook)
-        return pandoc(md, "typst", prefix=c.page.heading_prefix, number=c.page.number)
+        return pandoc(md, "typst", prefix=c.page.heading_prefix, number=c.page.number,
+                      filters=filters)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         bodies = list(pool.map(body, contents))
+    if book.single:
+        # One document: its H1 becomes the title block of the first page (book.typ pb-brief).
+        title = contents[0].title
+        head = [
+            '#import "book.typ": pb-brief',
+            "#show: pb-brief.with(",
+            f"  kicker: {_typst_str(PLAN_NAME)},",
+            f"  running: {_typst_str(f'{title} · {params.label_zh}')},",
+            f"  subtitle: {_typst_str(params.label_zh)},",
+            f"  as-of: {_typst_str(params.as_of_zh)},",
+            f"  compiler: {_typst_str(COMPILER)},",
+            f"  sample: {_typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
+            ")",
+            "",
+        ]
+        return "\n".join(head) + "\n\n".join(bodies)
     head = [
         '#import "book.typ": pb-book',
         "#show: pb-book.with(",

@@ -472,7 +472,10 @@ class Report:
 
 # ---------------------------------------------------------------------- monthly briefing
 
-LIGHT_TEXT = {"green": "●绿", "yellow": "●黄", "red": "●红", "grey": "○灰"}
+# Pandoc bracketed spans: the dot takes its light's colour from its class (book.css for HTML,
+# assets/light_dots.lua for typst); the character keeps the light readable in black and white.
+LIGHT_TEXT = {"green": "[●]{.pb-dot .pb-dot-green}绿", "yellow": "[●]{.pb-dot .pb-dot-yellow}黄",
+              "red": "[●]{.pb-dot .pb-dot-red}红", "grey": "[○]{.pb-dot .pb-dot-grey}灰"}
 
 
 class Briefing(Report):
@@ -546,7 +549,10 @@ class Briefing(Report):
             head = "、".join(f"{display.LIGHT_ZH[k]}{v}" for k, v in lights.items() if v)
             out.append(f"### {dept}\n\n牵头{n}：{head}。\n")
             out.append("| 指标 | 灯号 | 最新值 | 本月进度要求 | 较上月 |")
-            out.append("|:---|:---|:---|:---|:---|")
+            # Dash counts set the column widths (the line is wider than pandoc's 72 columns,
+            # so they always apply): 指标 29%, 灯号 16%, 最新值 19%, 本月进度要求 19%, 较上月 17%.
+            out.append("|:---------------------|:-----------|:-------------|:-------------|"
+                       ":------------|")
             order = {"red": 0, "yellow": 1, "green": 2, "grey": 3}
             for a in sorted(items, key=lambda a: (order[a.light], a.indicator_id)):
                 out.append(f"| {a.name} | {LIGHT_TEXT[a.light]} {a.status_zh} | "
