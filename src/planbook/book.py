@@ -7,7 +7,7 @@ generated Quarto profile read it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -78,14 +78,13 @@ class BookChapters:
 
 @dataclass(frozen=True)
 class PeriodParams:
-    """The keys of params/<P>.yml the render needs (read directly until planbook.params lands)."""
+    """The keys of params/<P>.yml, with the titles and labels the book shows."""
 
     period: str
     as_of: str
     data_dir: str
     kind: str
     plan_id: str
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def label_zh(self) -> str:
@@ -110,20 +109,10 @@ class PeriodParams:
 
 
 def read_params(period: str, root: Path | None = None) -> PeriodParams:
-    """Read params/<period>.yml with yaml.safe_load; a missing file or key is a RenderError."""
-    root = root or paths.project_root()
-    path = paths.params_dir(root) / f"{period}.yml"
-    if not path.is_file():
-        raise RenderError(f"{path}: no parameters for period {period}",
-                          hint="write params/<period>.yml or run `planbook run --period P` first")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    keys = ("period", "as_of", "data_dir", "kind", "plan_id")
-    missing = [k for k in keys if k not in raw]
-    if missing:
-        raise RenderError(f"{path}: missing key(s) {', '.join(missing)}")
-    values = {k: raw[k].isoformat() if isinstance(raw[k], dt.date) else str(raw[k])
-              for k in keys}
-    return PeriodParams(**values, extra={k: v for k, v in raw.items() if k not in keys})
+    """The period's parameters (checked by planbook.params), with the book's display labels."""
+    from planbook.params import load_params
+
+    return PeriodParams(**load_params(period, root).as_dict())
 
 
 def notebooks_out_dir(period: str, root: Path | None = None) -> Path:
