@@ -111,6 +111,9 @@ def trend_panel(series: list[dict], *, columns: int = 3) -> None:
         ax.plot(xs, ys, marker="o", ms=3.5, lw=1.6, color=colour, label="实际值")
         _years_axis(ax, ticks or [2022, 2027])
         if item["unit"] in COUNT_UNITS:  # a count axis shows whole numbers only
+            low, high = ax.get_ylim()
+            if high - low < 2:  # a flat count: leave room for whole-number ticks around it
+                ax.set_ylim(max(0.0, np.floor(low) - 1), np.ceil(high) + 1)
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(axis="x", labelsize=6.5, rotation=0)
         ax.set_title(f"{item['name']}（{item['unit']}）" if item["unit"] else item["name"],
