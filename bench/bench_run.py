@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,12 +26,14 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from planbook import paths, pipeline
+from planbook import pipeline
 from planbook.chapters import chapters_for, data_inputs, source_notebook
 from planbook.params import load_params
 from planbook.registry import load_registry
 
-COPIED = ("notebooks", "params", "data", "_quarto.yml", "book", "src")
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_build import copy_project  # noqa: E402  (one project-copy helper for the benches)
+
 WORK_SECONDS = 2.0
 
 
@@ -61,16 +62,6 @@ print(planbook.__version__, period, rows, "rows")"""
                                                  "language": "python"}})
 
 
-def copy_project(src: Path, dst: Path) -> None:
-    for name in COPIED:
-        s = src / name
-        if s.is_dir():
-            shutil.copytree(s, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif s.is_file():
-            shutil.copy2(s, dst / name)
-    (dst / "notebooks").mkdir(exist_ok=True)
-
-
 def timed(label: str, fn):
     t = time.perf_counter()
     result = fn()
@@ -90,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="planbook-bench-") as tmp:
         root = Path(tmp)
-        copy_project(paths.project_root(), root)
+        copy_project(root)
+        (root / "notebooks").mkdir(exist_ok=True)
         env = {**os.environ, "PYTHONPATH": str(root / "src")}
         env.pop("PLANBOOK_ROOT", None)
         cmd = [sys.executable, __file__, "--inside", str(root), "--period", args.period]
