@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-LIGHTS = ("green", "yellow", "red", "grey")
+from planbook.assess import LIGHT_ZH, LIGHTS  # the status vocabulary lives in assess
+
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
-LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "灰灯"}
 # Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
 SVG_METADATA = {"Date": None, "Creator": None}
 SVG_HASHSALT = "planbook"

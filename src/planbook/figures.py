@@ -20,6 +20,8 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from planbook import provenance  # noqa: E402
+from planbook.display import LIGHT_COLOURS, LIGHT_ZH  # noqa: E402
+from planbook.narrative import COUNT_UNITS  # noqa: E402
 
 A4_WIDTH = 6.3  # inches: A4 text width with the book's margins
 STATUS_COLOURS = {
@@ -27,9 +29,6 @@ STATUS_COLOURS = {
     "limited": "#d9480f", "deterioration": "#b00020", "no_data": "#9e9e9e",
     "done": "#1a7f37", "in_progress": "#4caf50", "not_started": "#e0a800", "overdue": "#b00020",
 }
-LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
-LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "灰灯"}
-COUNT_UNITS = {"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项"}
 PATH_COLOUR, OBS_COLOUR, PROJ_COLOUR = "#5c6bc0", "#263238", "#8e24aa"
 
 

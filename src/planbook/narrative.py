@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from planbook import provenance
 
 # Units where the plan writes whole numbers; shares and money get decimals.
-INTEGER_UNITS = {"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项", "万头"}
+COUNT_UNITS = frozenset({"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项"})
+INTEGER_UNITS = COUNT_UNITS | {"万头"}
 
 
 def fmt_number(value: float | None, unit: str = "", *, digits: int | None = None) -> str:

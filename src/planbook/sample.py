@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from planbook import observations, paths, villages
+from planbook.narrative import COUNT_UNITS
 from planbook.periods import elapsed_share, year
 from planbook.registry import Indicator, Registry, load_registry
 
@@ -33,7 +34,6 @@ SCENARIOS = ("on_track", "achieved", "behind", "on_track", "limited", "deteriora
              "limited", "on_track", "no_data", "achieved", "behind", "on_track")
 FACTOR = {"achieved": 1.35, "on_track": 1.05, "behind": 0.78, "limited": 0.35,
           "deterioration": -0.4, "missing_years": 1.0, "no_data": 1.0}
-COUNT_UNITS = {"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项"}
 
 
 def _rng(key: str) -> np.random.Generator:
