@@ -120,12 +120,14 @@ def upto(df: pd.DataFrame, period: Period) -> pd.DataFrame:
     return df[ends <= period.end]
 
 
-def uses_sample(data: Path | None = None, period: Period | str | None = None) -> bool:
-    """Whether any observation a report for `period` can use is illustrative sample data."""
+def uses_sample(data: Path | None = None, period: Period | str | None = None, *,
+                frame: pd.DataFrame | None = None) -> bool:
+    """Whether any observation a report for `period` can use is illustrative sample data.
+    `frame` is the observations already loaded, when the caller has them."""
     from planbook import villages
 
     data = data or paths.data_dir()
-    df = load_observations(data)
+    df = load_observations(data) if frame is None else frame
     if period is not None:
         period = parse_period(period) if isinstance(period, str) else period
         df = upto(df, period)

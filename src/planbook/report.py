@@ -38,6 +38,11 @@ TREND_KINDS = ("level", "share", "ceiling")
 SAMPLE_NOTICE = "示例数据，非官方统计"
 
 
+def _rows(items) -> list:
+    """The data rows a set of assessments rests on, for the audit register."""
+    return [r for a in items for r in a.inputs]
+
+
 @dataclass
 class Report:
     params: Params
@@ -77,8 +82,7 @@ class Report:
 
     @cached_property
     def uses_sample(self) -> bool:
-        used = observations.upto(observations.latest(self.observations), self.period)
-        return bool((used["status"] == "sample").any()) or villages.uses_sample(self.data)
+        return observations.uses_sample(self.data, self.period, frame=self.observations)
 
     def _ind(self, a: Assessment) -> Indicator:
         return self.registry.indicators[a.indicator_id]
@@ -100,7 +104,7 @@ class Report:
         for s in STATUS_ORDER:
             if counts[s]:
                 n = num(f"num-{key}-{s}-{pid}", len(counts[s]), "项",
-                        inputs=[r for a in counts[s] for r in a.inputs])
+                        inputs=_rows(counts[s]))
                 parts.append(f"{STATUS[s][0]}{n}")
         total = num(f"num-{key}-total-{pid}", len(items), "项")
         greens = sum(1 for a in items if a.light == "green")
@@ -201,7 +205,7 @@ class Report:
                 "基期": "—" if a.baseline_value is None else
                 f"{fmt_number(a.baseline_value, ind.unit)}（{a.baseline_year}）",
                 "最新值": self._latest_text(a), "状态": a.status_zh, "灯号": a.light})
-        provenance_rows = [r for a in items for r in a.inputs]
+        provenance_rows = _rows(items)
         provenance.record("table", inputs=provenance_rows)
         display.show_table(pd.DataFrame(rows), lights=["灯号"])
 
@@ -230,7 +234,7 @@ class Report:
             if agg[s].sum():
                 out[STATUS[s][0]] = agg[s]
         out["绿灯占比"] = agg["green_share"].map(narrative.fmt_percent)
-        provenance.record("table", inputs=[r for a in self.assessments for r in a.inputs])
+        provenance.record("table", inputs=_rows(self.assessments))
         display.show_table(out)
 
     def warning_table(self, lights=("red", "yellow"), limit: int | None = None, *,
@@ -244,7 +248,7 @@ class Report:
         columns = ["指标", "牵头单位", "状态", "灯号", "差距"] + (["依据"] if reasons else [])
         rows = [{"指标": a.name, "牵头单位": a.lead, "状态": a.status_zh, "灯号": a.light,
                  "差距": self.gap_text(a), "依据": a.reason} for a in items]
-        provenance.record("table", inputs=[r for a in items for r in a.inputs])
+        provenance.record("table", inputs=_rows(items))
         display.show_table(pd.DataFrame(rows, columns=columns), lights=["灯号"])
 
     def gap_text(self, a: Assessment) -> str:
@@ -324,12 +328,12 @@ class Report:
         for s in STATUS_ORDER:
             table[STATUS[s][0]] = agg[s].to_numpy()
         table = table.loc[:, table.sum() > 0]
-        figures.status_heatmap(table, inputs=[r for a in self.assessments for r in a.inputs])
+        figures.status_heatmap(table, inputs=_rows(self.assessments))
 
     def scorecard_figure(self) -> None:
         agg = assess.aggregate(self.registry, self.assessments, "lead").set_index("lead")
         figures.scorecard(agg[["green", "yellow", "red", "grey"]],
-                          inputs=[r for a in self.assessments for r in a.inputs])
+                          inputs=_rows(self.assessments))
 
     def dashboard_figure(self) -> None:
         tiles = []
@@ -407,7 +411,7 @@ class Report:
                          "报送率": narrative.fmt_percent(reported / len(led)),
                          "逾期报送": len(late), "未报送指标": "、".join(missing[:4])
                          + ("等" if len(missing) > 4 else "") or "—"})
-        provenance.record("table", inputs=[r for a in self.assessments for r in a.inputs])
+        provenance.record("table", inputs=_rows(self.assessments))
         display.show_table(pd.DataFrame(rows))
 
     def quality_narrative(self) -> str:
@@ -491,7 +495,7 @@ class Briefing(Report):
         pid = self.period.code
         counts = {light: [a for a in self.assessments if a.light == light]
                   for light in ("green", "yellow", "red", "grey")}
-        parts = [f"{display.LIGHT_ZH[k]}{num(f'num-brief-{k}-{pid}', len(v), '项', inputs=[r for a in v for r in a.inputs])}"
+        parts = [f"{display.LIGHT_ZH[k]}{num(f'num-brief-{k}-{pid}', len(v), '项', inputs=_rows(v))}"
                  for k, v in counts.items()]
         new_red = [a for a in self.assessments
                    if a.light == "red" and self.previous[a.indicator_id].light != "red"]
@@ -500,8 +504,8 @@ class Briefing(Report):
         prev = self.period.previous()
         text = (f"截至{self.period.end_label_zh}，方案{num(f'num-brief-total-{pid}', len(self.assessments), '项')}"
                 f"监测指标中，{'、'.join(parts)}。与{prev.label_zh}相比，新增红灯"
-                f"{num(f'num-brief-newred-{pid}', len(new_red), '项', inputs=[r for a in new_red for r in a.inputs])}，"
-                f"转为绿灯{num(f'num-brief-recovered-{pid}', len(recovered), '项', inputs=[r for a in recovered for r in a.inputs])}。")
+                f"{num(f'num-brief-newred-{pid}', len(new_red), '项', inputs=_rows(new_red))}，"
+                f"转为绿灯{num(f'num-brief-recovered-{pid}', len(recovered), '项', inputs=_rows(recovered))}。")
         if new_red:
             text += "\n\n新增红灯：" + "；".join(f"{a.name}（{a.lead}）" for a in new_red) + "。"
         if recovered:
