@@ -78,7 +78,7 @@ data_dir: data
 kind: annual
 plan_id: jiande-2023-2027
 """
-LIBRARY_FILES = pipeline._library_files  # before the `tiny` fixture replaces it
+LIBRARY_FILES = pipeline.library_files  # before the `tiny` fixture replaces it
 PARAMETERS_CELL = 'period = ""\nas_of = ""\ndata_dir = ""\nkind = ""\nplan_id = ""'
 
 
@@ -122,7 +122,7 @@ def tiny(tmp_path: Path, monkeypatch) -> Path:
     shutil.copytree(package, lib, ignore=shutil.ignore_patterns("__pycache__"))
     snapshot = {f"src/planbook/{p.relative_to(lib).as_posix()}": p
                 for p in sorted(lib.rglob("*.py"))}
-    monkeypatch.setattr(pipeline, "_library_files", lambda root: snapshot)
+    monkeypatch.setattr(pipeline, "library_files", lambda root: snapshot)
     root = tmp_path / "project"
     plan = root / "data" / "plan"
     plan.mkdir(parents=True)

@@ -28,10 +28,12 @@ def expand(spec: str, root: Path | None = None) -> list[str]:
 
 def _render_key(period: str, engine: str, root: Path) -> str:
     """Hash of everything a render reads: executed notebooks, book pages, config, library."""
+    from planbook.pipeline import library_files
+
     h = hashlib.sha256(engine.encode())
     files = sorted((paths.reports_dir(root) / period / "notebooks").glob("*.ipynb"))
     files += sorted(paths.book_dir(root).glob("*")) + [root / "_quarto.yml"]
-    files += sorted((Path(__file__).parent).rglob("*.py"))
+    files += list(library_files(root).values())
     files += sorted((Path(__file__).parent / "assets").glob("*"))
     for f in files:
         if f.is_file():

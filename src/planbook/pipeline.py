@@ -94,7 +94,7 @@ def _rel(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _library_files(root: Path) -> dict[str, Path]:
+def library_files(root: Path) -> dict[str, Path]:
     # planbook's own source is an input of every chapter: the notebooks are thin and all the
     # computing lives in the library, so a change there must invalidate the cache even when
     # __version__ was not bumped.
@@ -132,7 +132,7 @@ def _input_hashes(chapter: Chapter, params: Params, root: Path, registry: Regist
              _rel(params_file(params.period, root), root): params_file(params.period, root)}
     data = params.data_path(root)
     files.update({_rel(p, root): p for p in chapter_list.data_inputs(chapter, data, registry)})
-    files.update(_library_files(root))
+    files.update(library_files(root))
     return {key: hasher(p) for key, p in files.items()}
 
 
