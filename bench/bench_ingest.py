@@ -29,9 +29,9 @@ from pathlib import Path
 
 import yaml
 
-from planbook.intake import ingest
-from planbook.periods import parse_period
-from planbook.registry import load_registry
+from planbook.plan.periods import parse_period
+from planbook.plan.registry import load_registry
+from planbook.store.intake import ingest
 
 TARGET_ROWS_PER_S = 50_000
 TARGET_MIB = 500

@@ -26,10 +26,11 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from planbook import pipeline
-from planbook.chapters import chapters_for, data_inputs, source_notebook
-from planbook.params import load_params
-from planbook.registry import load_registry
+from planbook.chapters.catalogue import chapters_for, data_inputs, source_notebook
+from planbook.plan.params import load_params
+from planbook.plan.registry import load_registry
+from planbook.run import execute as pipeline
+from planbook.run.period import resolve
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_build import copy_project  # noqa: E402  (one project-copy helper for the benches)
@@ -109,7 +110,7 @@ def measure(root: Path, period: str, progress: bool) -> int:
           f"(planbook imported from its src/ snapshot)")
 
     def go(**kw):
-        return pipeline.run(params.period, root=root, progress=progress, **kw)
+        return pipeline.run(resolve(params.period, root), progress=progress, **kw)
 
     cold, t_cold = timed("cold run (parallel)", go)
     unchanged, t_unchanged = timed("unchanged re-run", go)

@@ -15,7 +15,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from planbook.registry import load_registry  # noqa: E402
+from planbook.plan.registry import load_registry  # noqa: E402
 
 PARAMS = '''#| include: false
 period = "2025"
@@ -24,7 +24,7 @@ data_dir = "data"
 kind = "annual"
 plan_id = "jiande-2023-2027"'''
 OPEN = '''#| include: false
-from planbook.report import Report
+from planbook.chapters import Report
 
 rep = Report.load(period=period, as_of=as_of, data_dir=data_dir, kind=kind, plan_id=plan_id)'''
 
@@ -164,12 +164,12 @@ def notebooks(reg) -> dict[str, list]:
     ]
     a1 = head("指标体系一览", "下表列出方案确定的全部指标及其方案原文、牵头单位和目标值。")
     for n, ch in enumerate(("二", "三", "四", "五", "六"), start=1):
-        from planbook.registry import CHAPTER_TITLES
+        from planbook.plan.registry import CHAPTER_TITLES
 
         a1 += [md(f"## {ch}、{CHAPTER_TITLES[ch]}"),
                tbl(f"registry-{n}", f"{ch}、{CHAPTER_TITLES[ch]}指标", f'rep.registry_table("{ch}")')]
     # The register section (图表与数字登记) is appended by the render: the register exists only
-    # once every chapter has run (planbook.render.add_register_section).
+    # once every chapter has run (planbook.book.render.add_register_section).
     a2 = head("数据来源与追溯", "本附录列出本期报告使用的全部输入文件及其SHA256校验值，并在文末"
               "登记每个图、表和正文引用的数字：生成它的代码单元、所用数据行和输出校验值。"
               "用 `planbook trace 标签 --period 期间` 可查询任一图表或数字的来源单元和数据行。")

@@ -44,7 +44,8 @@ import matplotlib.pyplot as plt
 from matplotlib import font_manager
 import mplfonts, pathlib
 import pandas as pd
-from planbook import display, provenance
+from planbook.chapters import display
+from planbook.chapters import provenance
 _font = pathlib.Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
 font_manager.fontManager.addfont(str(_font))
 plt.rcParams["font.family"] = font_manager.FontProperties(fname=str(_font)).get_name()
@@ -135,13 +136,13 @@ _CACHE: dict[str, Path] = {}
 def built_project(tmp_path_factory) -> Path:
     """The executed fixture project, rendered once per session with the sample notice on."""
     if "root" not in _CACHE:
-        from planbook.render import render
+        from support import render_period, resolve
 
         root = make_project(tmp_path_factory.mktemp("book") / "project")
         old = os.environ.get("PLANBOOK_ROOT")
         os.environ["PLANBOOK_ROOT"] = str(root)
         try:
-            render(PERIOD, engine="builtin", root=root, sample_notice=True)
+            render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
         finally:
             if old is None:
                 os.environ.pop("PLANBOOK_ROOT", None)

@@ -10,9 +10,9 @@ import math
 import pandas as pd
 import pytest
 
-from planbook import assess
-from planbook.periods import parse_period
-from planbook.registry import Baseline, Indicator, Registry, Target, Task
+from planbook.assess import rules as assess
+from planbook.plan.periods import parse_period
+from planbook.plan.registry import Baseline, Indicator, Registry, Target, Task
 
 # ---------------------------------------------------------------- fixture registry
 

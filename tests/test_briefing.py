@@ -9,11 +9,13 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
+from support import render_period, resolve
 
-from planbook import observations, pipeline
-from planbook.params import Params
-from planbook.registry import load_registry
-from planbook.report import Briefing
+from planbook.chapters.report import Briefing
+from planbook.plan.params import Params
+from planbook.plan.registry import load_registry
+from planbook.run import execute as pipeline
+from planbook.store import observations
 
 PLAN = "完成44个老旧小区改造。每年引进亿元以上项目30个。城镇化率不低于55%。新增农创客500名以上。"
 DEPARTMENTS = [{"name": "住建局", "type": "government", "code": "zhujian"},
@@ -113,7 +115,7 @@ def test_department_blocks_cover_every_lead_department(data):
 
 
 def test_briefing_builds_for_real_on_sample_data(project):
-    result = pipeline.run("2026-10", root=project, progress=False)
+    result = pipeline.run(resolve("2026-10", project), progress=False)
     assert result.executed == ["briefing"]
     nb = nbformat.read(project / "reports" / "2026-10" / "notebooks" / "briefing.ipynb", 4)
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
@@ -133,7 +135,6 @@ def test_briefing_builds_as_a_single_document(project):
     from pypdf import PdfReader
 
     from planbook.build import build
-    from planbook.render import render
 
     sample = "示例数据，非官方统计"
     lines = list(build("2026-10", engine="builtin", root=project))
@@ -201,5 +202,5 @@ def test_briefing_builds_as_a_single_document(project):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["register"] and manifest["parameters"]["kind"] == "briefing"
     before = pdf.read_bytes()
-    result = render("2026-10", engine="builtin", root=project)
+    result = render_period(resolve("2026-10", project), engine="builtin")
     assert result.single and result.pdf.read_bytes() == before

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from planbook import chapters
+from planbook.chapters import catalogue as chapters
 
 PERIOD = "2025"
 CHAPTERS = [(c.key, c.title) for c in chapters.ANNUAL]

@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from planbook import chapters
 from planbook.build import build, expand
+from planbook.chapters import catalogue as chapters
 from planbook.errors import ExecutionError
 
 ANNUAL_TITLES = [c.title for c in chapters.ANNUAL] + ["评估方法"]

@@ -19,8 +19,8 @@ import pytest
 
 from planbook import cli
 from planbook.errors import IntakeError
-from planbook.intake import SubmissionRefused, ingest, unit_factor
-from planbook.observations import latest, load_observations, read_store_file, sha256_file
+from planbook.store.intake import SubmissionRefused, ingest, unit_factor
+from planbook.store.observations import latest, load_observations, read_store_file, sha256_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 REFUSED = FIXTURES / "refused"
@@ -359,7 +359,7 @@ def test_store_round_trips_through_pandas(data):
 
 
 def test_store_value_formatting_is_unchanged_by_the_vectorised_writer():
-    from planbook.observations import format_value, format_values
+    from planbook.store.observations import format_value, format_values
 
     values = pd.Series([1376.0, 0.2376, -0.0, 1e15, 1e16, 55.00000000000001, float("nan"),
                         float("inf"), 12345678901234.0, 0.1 + 0.2, -3.0])

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support import resolve
 
-from planbook import chapters, pipeline
+from planbook.chapters import catalogue as chapters
+from planbook.run import execute as pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -84,7 +86,7 @@ def _figure_hashes(folder: Path) -> dict[str, str]:
 
 
 def test_annual_notebooks_execute_for_real_and_figures_are_deterministic(project):
-    result = pipeline.run("2025", root=project, progress=False)
+    result = pipeline.run(resolve("2025", project), progress=False)
     published = project / "reports" / "2025" / "notebooks"
     assert sorted(result.executed) == sorted(c.key for c in chapters.ANNUAL)
     for path in published.glob("*.ipynb"):
@@ -102,5 +104,5 @@ def test_annual_notebooks_execute_for_real_and_figures_are_deterministic(project
     assert "截至2025年底" in text and "项指标中" in text
     first = _figure_hashes(published)
     assert len(first) >= 15
-    pipeline.run("2025", root=project, progress=False, force=True)
+    pipeline.run(resolve("2025", project), progress=False, force=True)
     assert _figure_hashes(published) == first

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from planbook.errors import ParamsError, PeriodError
-from planbook.params import (
+from planbook.plan.params import (
     REQUIRED,
     Params,
     check_injected,

@@ -14,14 +14,16 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from support import resolve
 
 import planbook
-from planbook import chapters as chapter_list
-from planbook import cli, pipeline
-from planbook.chapters import Chapter
+from planbook import cli
+from planbook.chapters.catalogue import Chapter
 from planbook.errors import ExecutionError, ParamsError
-from planbook.params import load_params
-from planbook.registry import load_registry
+from planbook.plan.params import load_params
+from planbook.plan.registry import load_registry
+from planbook.run import execute as pipeline
+from planbook.run import period as run_period
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 PERIOD = "2025"
@@ -95,7 +97,7 @@ def chapter_notebook(title: str, reads: str | None = None,
             from pathlib import Path
 
             import planbook
-            from planbook.params import check_injected
+            from planbook.plan.params import check_injected
 
             p = check_injected(dict(period=period, as_of=as_of, data_dir=data_dir, kind=kind,
                                     plan_id=plan_id))
@@ -154,7 +156,7 @@ def published_bytes(root: Path) -> dict[str, bytes]:
 
 
 def test_run_executes_publishes_and_then_reuses_the_cache(tiny: Path):
-    result = pipeline.run(PERIOD, root=tiny, chapters=CHAPTERS, progress=False)
+    result = pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
 
     assert result.executed == ["00_summary", "02_county", "03_villages"]
     assert result.cached == []
@@ -189,7 +191,7 @@ def test_run_executes_publishes_and_then_reuses_the_cache(tiny: Path):
     assert cache["environment"]["planbook"] == planbook.__version__
 
     before = published_bytes(tiny)
-    again = pipeline.run(PERIOD, root=tiny, chapters=CHAPTERS, progress=False)
+    again = pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
     assert again.executed == []
     assert again.cached == ["00_summary", "02_county", "03_villages"]
     assert not again.published
@@ -198,7 +200,7 @@ def test_run_executes_publishes_and_then_reuses_the_cache(tiny: Path):
     # One department's file changes: only the chapters reading it run again.
     with open(tiny / "data" / "observations" / "zjj.csv", "a", encoding="utf-8") as fh:
         fh.write("old_estates,2025,33,个,provisional\n")
-    third = pipeline.run(PERIOD, root=tiny, chapters=CHAPTERS, progress=False)
+    third = pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
     assert third.executed == ["00_summary", "02_county"]
     assert third.cached == ["03_villages"]
     after = published_bytes(tiny)
@@ -209,18 +211,18 @@ def test_run_executes_publishes_and_then_reuses_the_cache(tiny: Path):
 
 def test_library_version_and_force_re_execute(tiny: Path, monkeypatch, capsys):
     chapters = [VILLAGES]
-    pipeline.run(PERIOD, root=tiny, chapters=chapters, progress=False)
-    assert pipeline.run(PERIOD, root=tiny, chapters=chapters, progress=False).cached
+    pipeline.run(resolve(PERIOD, tiny), chapters=chapters, progress=False)
+    assert pipeline.run(resolve(PERIOD, tiny), chapters=chapters, progress=False).cached
     # A change to planbook's source re-executes although __version__ did not change.
-    with open(tiny.parent / "lib" / "assess.py", "a", encoding="utf-8") as fh:
+    with open(tiny.parent / "lib" / "assess" / "rules.py", "a", encoding="utf-8") as fh:
         fh.write("\n# a library change\n")
-    result = pipeline.run(PERIOD, root=tiny, chapters=chapters)
+    result = pipeline.run(resolve(PERIOD, tiny), chapters=chapters)
     assert result.executed == ["03_villages"]
-    assert "[changed: src/planbook/assess.py]" in capsys.readouterr().err
+    assert "[changed: src/planbook/assess/rules.py]" in capsys.readouterr().err
     monkeypatch.setattr(planbook, "__version__", "99.0.0")
-    assert pipeline.run(PERIOD, root=tiny, chapters=chapters,
+    assert pipeline.run(resolve(PERIOD, tiny), chapters=chapters,
                         progress=False).executed == ["03_villages"]
-    result = pipeline.run(PERIOD, root=tiny, chapters=chapters, force=True, jobs=1)
+    result = pipeline.run(resolve(PERIOD, tiny), chapters=chapters, force=True, jobs=1)
     assert result.executed == ["03_villages"]
     err = capsys.readouterr().err
     assert "03_villages" in err and "ran" in err  # the progress line
@@ -239,7 +241,7 @@ def test_a_kernel_that_fails_to_start_is_started_again(tiny: Path, monkeypatch, 
         return real(*args, **kwargs)
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
-    result = pipeline.run(PERIOD, root=tiny, chapters=[VILLAGES])
+    result = pipeline.run(resolve(PERIOD, tiny), chapters=[VILLAGES])
     assert result.executed == ["03_villages"] and len(calls) == 2
     assert "the kernel did not start (RuntimeError), starting another" in capsys.readouterr().err
 
@@ -252,7 +254,7 @@ def test_input_hashes_name_every_input_and_notice_a_vanished_file(tiny: Path):
             "data/plan/indicators.yaml", "data/observations/zjj.csv"} <= set(hashes)
     assert "data/observations/nyj.csv" not in hashes
     # planbook's own source is an input: a library change invalidates the cache.
-    assert any(k.endswith("planbook/pipeline.py") for k in hashes)
+    assert any(k.endswith("planbook/run/execute.py") for k in hashes)
     assert all(len(v) == 64 for v in hashes.values())
 
     (tiny / "data" / "plan" / "tasks.yaml").unlink()
@@ -266,14 +268,14 @@ def test_input_hashes_name_every_input_and_notice_a_vanished_file(tiny: Path):
 def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
         tiny: Path, monkeypatch, capsys):
     good = [COUNTY, VILLAGES]
-    pipeline.run(PERIOD, root=tiny, chapters=good, progress=False)
+    pipeline.run(resolve(PERIOD, tiny), chapters=good, progress=False)
     before = published_bytes(tiny)
     # A source change makes COUNTY run again next to the broken chapter.
     nb = chapter_notebook(COUNTY.title + "（修订）", "zjj.csv")
     nbformat.write(nb, tiny / "notebooks" / COUNTY.notebook)
 
     with pytest.raises(ExecutionError) as info:
-        pipeline.run(PERIOD, root=tiny, chapters=[*good, BROKEN], progress=False)
+        pipeline.run(resolve(PERIOD, tiny), chapters=[*good, BROKEN], progress=False)
     message = str(info.value)
     assert "chapter broken 《故意出错的章节》 (notebooks/broken.ipynb)" in message
     assert "cell 4 `tbl-ratio`" in message
@@ -296,7 +298,7 @@ def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
 
     # The CLI prints the same message without a traceback and exits 1.
     monkeypatch.setenv("PLANBOOK_ROOT", str(tiny))
-    monkeypatch.setattr(chapter_list, "chapters_for", lambda kind: (*good, BROKEN))
+    monkeypatch.setattr(run_period, "chapters_for", lambda kind: (*good, BROKEN))
     capsys.readouterr()
     assert cli.main(["run", "--period", PERIOD]) == 1
     err = capsys.readouterr().err
@@ -307,7 +309,7 @@ def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
     assert published_bytes(tiny) == before
 
     # Once fixed, the run publishes and the failed notebook is cleared away.
-    monkeypatch.setattr(chapter_list, "chapters_for", lambda kind: tuple(good))
+    monkeypatch.setattr(run_period, "chapters_for", lambda kind: tuple(good))
     assert cli.main(["run", "--period", PERIOD]) == 0
     assert not kept.exists()
     assert published_bytes(tiny) != before
@@ -318,7 +320,7 @@ def test_a_notebook_without_a_parameters_cell_is_refused(tiny: Path):
                    tiny / "notebooks" / "no_parameters.ipynb")
     chapter = Chapter("no_parameters", "无参数", None)
     with pytest.raises(ParamsError, match=r"notebooks/no_parameters\.ipynb: no cell is tagged"):
-        pipeline.run(PERIOD, root=tiny, chapters=[COUNTY, chapter], progress=False)
+        pipeline.run(resolve(PERIOD, tiny), chapters=[COUNTY, chapter], progress=False)
     assert not (tiny / "reports").exists()  # refused before anything executed
 
 
@@ -335,17 +337,17 @@ def test_a_parameters_cell_must_set_exactly_the_params_keys(tiny: Path):
 
 def test_a_missing_chapter_notebook_is_refused(tiny: Path):
     with pytest.raises(ExecutionError, match=r"notebooks/a9_none\.ipynb: .*missing"):
-        pipeline.run(PERIOD, root=tiny, chapters=[Chapter("a9_none", "无", None)],
+        pipeline.run(resolve(PERIOD, tiny), chapters=[Chapter("a9_none", "无", None)],
                      progress=False)
 
 
 def test_the_library_files_are_planbooks_own_source(tmp_path: Path):
     package = Path(planbook.__file__).resolve().parent
     elsewhere = LIBRARY_FILES(tmp_path)  # a project root the package is not installed under
-    assert elsewhere["planbook/pipeline.py"] == package / "pipeline.py"
+    assert elsewhere["planbook/run/execute.py"] == package / "run" / "execute.py"
     assert not any("__pycache__" in k for k in elsewhere)
     inside = LIBRARY_FILES(package.parents[1])  # the development checkout: src/planbook/...
-    assert inside["src/planbook/pipeline.py"] == package / "pipeline.py"
+    assert inside["src/planbook/run/execute.py"] == package / "run" / "execute.py"
 
 
 @pytest.mark.parametrize("edit, key", [
@@ -356,5 +358,5 @@ def test_bad_params_are_refused_naming_file_and_key(tiny: Path, edit, key):
     path = tiny / "params" / f"{PERIOD}.yml"
     path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
     with pytest.raises(ParamsError) as info:
-        pipeline.run(PERIOD, root=tiny, chapters=CHAPTERS, progress=False)
+        pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
     assert str(path) in str(info.value) and key in str(info.value)

@@ -18,8 +18,11 @@ import nbformat
 import pytest
 from conftest import copy_project
 from nbclient import NotebookClient
+from support import resolve
 
-from planbook import cli, provenance
+from planbook import cli
+from planbook.audit.trace import lookup, trace
+from planbook.audit.verify import verify
 from planbook.build import build
 from planbook.errors import TraceError, VerifyError
 
@@ -96,7 +99,7 @@ def test_trace_figure_returns_its_cell_and_that_code_makes_the_figure(built, cap
 def test_trace_number_prints_its_input_rows(built, capsys):
     m = _manifest(built, ANNUAL)
     number = next(e for e in m["register"] if e["kind"] == "number" and len(e["inputs"]) > 2)
-    assert provenance.trace(number["label"], ANNUAL, root=built) == 0
+    assert trace(number["label"], resolve(ANNUAL, built)) == 0
     out = capsys.readouterr().out
     assert number["label"] in out and number["text"] in out and number["sha256"] in out
     for row in number["inputs"]:
@@ -109,7 +112,7 @@ def test_unknown_label_exits_1_and_lists_close_labels(built, capsys):
     err = capsys.readouterr().err
     assert "fig-county-s1-trend" in err and "Traceback" not in err
     with pytest.raises(TraceError):
-        provenance.lookup("nothing-like-this", ANNUAL, root=built)
+        lookup("nothing-like-this", resolve(ANNUAL, built))
 
 
 def test_html_captions_link_to_existing_code_page_anchors(built):
@@ -158,7 +161,7 @@ def test_verify_names_a_published_figure_altered_by_one_byte(built):
     try:
         # Files only: re-execution is what the clean verify above exercises.
         with pytest.raises(VerifyError) as err:
-            provenance.verify(ANNUAL, root=built, rerun=False)
+            verify(resolve(ANNUAL, built), rerun=False)
     finally:
         svg.write_bytes(original)
     text = str(err.value)
@@ -208,17 +211,20 @@ def test_briefing_has_a_manifest_and_trace_works(built, capsys):
 
 
 def test_quarto_chapters_are_staged_with_caption_links(built):
-    from planbook.book import book_chapters, quarto_source, write_quarto_profile
+    from planbook.audit.register import register
+    from planbook.book.quarto import quarto_source, write_quarto_profile
+    from planbook.book.spec import book_spec
 
-    write_quarto_profile(ANNUAL, built)
-    page = next(p for p in book_chapters(ANNUAL, built).pages if p.key == "02_county")
+    rp = resolve(ANNUAL, built)
+    write_quarto_profile(book_spec(rp), built, register(rp))
+    page = next(p for p in book_spec(rp).pages if p.key == "02_county")
     staged = nbformat.read(built / quarto_source(page, ANNUAL), as_version=4)
     cell = next(c for c in staged.cells if c.get("id") == "02-county-05")
     assert "〔fig-county-s1-trend〕" in cell.source
     assert "(../../../../code/02_county.html#02-county-05)" in cell.source
     published = nbformat.read(built / page.source, as_version=4)
     assert "溯源" not in next(c for c in published.cells if c.get("id") == "02-county-05").source
-    a2 = next(p for p in book_chapters(ANNUAL, built).pages if p.key == "a2_sources")
+    a2 = next(p for p in book_spec(rp).pages if p.key == "a2_sources")
     last = nbformat.read(built / quarto_source(a2, ANNUAL), as_version=4).cells[-1]
     assert last.cell_type == "markdown" and "fig-county-s1-trend" in last.source
     shutil.rmtree(built / "build" / "quarto", ignore_errors=True)

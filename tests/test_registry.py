@@ -12,7 +12,7 @@ import yaml
 
 from planbook import cli
 from planbook.errors import RegistryError
-from planbook.registry import KINDS, load_registry
+from planbook.plan.registry import KINDS, load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

@@ -23,17 +23,19 @@ from render_fixture import (  # noqa: E402
     SECRET,
     built_project,
 )
+from support import render_period, resolve  # noqa: E402
 
-from planbook import display  # noqa: E402
-from planbook.book import (  # noqa: E402
-    SAMPLE_NOTICE,
-    book_chapters,
+from planbook.audit.register import register  # noqa: E402
+from planbook.book.pages import cell_options  # noqa: E402
+from planbook.book.quarto import (  # noqa: E402
     write_quarto_document,
+    write_quarto_index,
     write_quarto_profile,
 )
+from planbook.book.render import lock_path, pick_engine  # noqa: E402
+from planbook.book.spec import SAMPLE_NOTICE, book_spec  # noqa: E402
+from planbook.chapters import display  # noqa: E402
 from planbook.errors import RenderError  # noqa: E402
-from planbook.pages import cell_options  # noqa: E402
-from planbook.render import lock_path, pick_engine, render, write_quarto_index  # noqa: E402
 
 TITLES = [t for _, t in CHAPTERS] + ["评估方法"]
 
@@ -91,7 +93,7 @@ def _tree_hashes(folder: Path) -> dict[str, str]:
 # --- the book's structure -------------------------------------------------------------------
 
 def test_book_chapters_come_from_one_place(project):
-    book = book_chapters(PERIOD, project)
+    book = book_spec(resolve(PERIOD, project))
     assert book.index.key == "00_summary" and book.index.html_name == "index.html"
     assert [p.key for p in book.parts[0].pages] == [k for k, _ in CHAPTERS[1:6]]
     assert [p.number for p in book.parts[0].pages] == ["1", "2", "3", "4", "5"]
@@ -110,7 +112,7 @@ def test_cell_options_are_read_as_yaml():
 
 def test_every_chapter_and_appendix_page_exists(project, html_dir):
     names = {p.name for p in _pages(html_dir)}
-    expected = {p.html_name for p in book_chapters(PERIOD, project).pages}
+    expected = {p.html_name for p in book_spec(resolve(PERIOD, project)).pages}
     assert expected == names
     for page in _pages(html_dir):
         text = page.read_text(encoding="utf-8")
@@ -150,7 +152,7 @@ def test_no_external_url_anywhere(html_dir):
 
 
 def test_sidebar_lists_every_page_on_every_page(project, html_dir):
-    book = book_chapters(PERIOD, project)
+    book = book_spec(resolve(PERIOD, project))
     for page in _pages(html_dir):
         text = page.read_text(encoding="utf-8")
         nav = text[text.index('<ul class="pb-nav">'): text.index("</ul>", text.index("pb-nav"))]
@@ -218,7 +220,7 @@ def test_pdf_has_every_title_and_the_sample_notice(project, pdf_text):
 
 def test_two_builds_give_identical_pdf_text(project, pdf_text, tmp_path):
     again = _copy_project(project, tmp_path / "again")
-    render(PERIOD, engine="builtin", root=again, sample_notice=True)
+    render_period(resolve(PERIOD, again), engine="builtin", sample_notice=True)
     pdf = again / "reports" / PERIOD / "report.pdf"
     assert _pdf_text(pdf) == pdf_text
     assert pdf.read_bytes() == (project / "reports" / PERIOD / "report.pdf").read_bytes()
@@ -228,7 +230,7 @@ def test_two_builds_give_identical_pdf_text(project, pdf_text, tmp_path):
 
 def test_official_only_report_has_no_notice(project, tmp_path):
     root = _copy_project(project, tmp_path / "official")
-    result = render(PERIOD, engine="builtin", root=root, sample_notice=False)
+    result = render_period(resolve(PERIOD, root), engine="builtin", sample_notice=False)
     assert not result.sample_notice
     for page in result.html_dir.glob("*.html"):
         text = page.read_text(encoding="utf-8")
@@ -244,7 +246,7 @@ def test_failed_render_leaves_previous_report_intact(project, tmp_path):
     before = _tree_hashes(report)
     (report / "notebooks" / "03_villages.ipynb").write_text("{not a notebook", encoding="utf-8")
     with pytest.raises(RenderError, match="03_villages.ipynb"):
-        render(PERIOD, engine="builtin", root=root, sample_notice=True)
+        render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
     after = _tree_hashes(report)
     after.pop("notebooks/03_villages.ipynb")
     before.pop("notebooks/03_villages.ipynb")
@@ -263,7 +265,7 @@ def test_notebook_with_an_error_output_is_refused(project, tmp_path):
                                                    traceback=[])]
     nbformat.write(nb, path)
     with pytest.raises(RenderError, match="ValueError: 坏数据"):
-        render(PERIOD, engine="builtin", root=root, sample_notice=True)
+        render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
 
 
 def test_concurrent_render_is_refused_and_stale_lock_taken_over(project, tmp_path):
@@ -275,14 +277,14 @@ def test_concurrent_render_is_refused_and_stale_lock_taken_over(project, tmp_pat
         lock.write_text(f"{holder.pid}\n")
         before = _tree_hashes(root / "reports" / PERIOD)
         with pytest.raises(RenderError, match=f"another render of period {PERIOD} is running"):
-            render(PERIOD, engine="builtin", root=root, sample_notice=True)
+            render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
         assert _tree_hashes(root / "reports" / PERIOD) == before
         assert lock.read_text().strip() == str(holder.pid)
     finally:
         holder.kill()
         holder.wait()
     # the holder is dead now: its lock is stale and the next render takes it over
-    result = render(PERIOD, engine="builtin", root=root, sample_notice=True)
+    result = render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
     assert result.pdf.is_file() and not lock.exists()
 
 
@@ -319,9 +321,10 @@ def test_quarto_yml_follows_the_rules():
 def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
     import nbformat
 
-    profile_path = write_quarto_profile(PERIOD, project, sample_notice=True)
+    rp = resolve(PERIOD, project)
+    profile_path = write_quarto_profile(book_spec(rp), project, register(rp), sample_notice=True)
     assert profile_path.name == f"_quarto-{PERIOD}.yml"
-    write_quarto_index(PERIOD, book_chapters(PERIOD, project), project)
+    write_quarto_index(book_spec(rp), project)
     profile = yaml.safe_load(profile_path.read_text(encoding="utf-8"))
     chapters = profile["book"]["chapters"]
     assert chapters[0] == "index.qmd"
@@ -350,13 +353,13 @@ def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
 
 
 def test_briefing_quarto_config_is_a_single_document(tmp_path):
-    """The briefing's Quarto config (book.write_quarto_document) against QUARTO.md's rules:
+    """The briefing's Quarto config (quarto.write_quarto_document) against QUARTO.md's rules:
     its own default project (not the book), one staged notebook, html + plain typst."""
     import nbformat
     import typst
     from conftest import copy_project
 
-    from planbook.render import quarto_document_command
+    from planbook.book.quarto import quarto_document_command
 
     root = copy_project(tmp_path / "brief")
     period = "2026-10"
@@ -364,7 +367,7 @@ def test_briefing_quarto_config_is_a_single_document(tmp_path):
     executed.mkdir(parents=True)
     # The notebook as stored (no outputs) is enough for the config and the staging.
     shutil.copyfile(root / "notebooks" / "briefing.ipynb", executed / "briefing.ipynb")
-    folder = write_quarto_document(period, root, sample_notice=True)
+    folder = write_quarto_document(book_spec(resolve(period, root)), root, sample_notice=True)
     # Quarto takes the nearest _quarto.yml up from the rendered folder: this one, not the
     # book's, and no book profile is involved.
     assert folder != root and root in folder.parents
@@ -412,7 +415,7 @@ def test_briefing_quarto_config_is_a_single_document(tmp_path):
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH")
 def test_quarto_renders_for_real(project, tmp_path):
     root = _copy_project(project, tmp_path / "quarto")
-    result = render(PERIOD, engine="quarto", root=root, sample_notice=True)
+    result = render_period(resolve(PERIOD, root), engine="quarto", sample_notice=True)
     assert result.engine == "quarto" and result.pdf.is_file() and result.index_html.is_file()
 
 

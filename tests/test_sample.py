@@ -6,9 +6,11 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from planbook import assess, cli, observations, villages
-from planbook.periods import parse_period
-from planbook.registry import load_registry
+from planbook import cli
+from planbook.assess import rules as assess
+from planbook.plan.periods import parse_period
+from planbook.plan.registry import load_registry
+from planbook.store import observations, villages
 
 ROOT = Path(__file__).resolve().parents[1]
 

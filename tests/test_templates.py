@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from planbook.intake import ingest
-from planbook.observations import latest, load_observations
-from planbook.periods import parse_period
-from planbook.registry import load_registry
-from planbook.templates import HEADERS, target_text, write_templates
+from planbook.plan.periods import parse_period
+from planbook.plan.registry import load_registry
+from planbook.store.intake import ingest
+from planbook.store.observations import latest, load_observations
+from planbook.store.templates import HEADERS, target_text, write_templates
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 TODAY = date(2026, 11, 15)

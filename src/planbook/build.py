@@ -1,4 +1,8 @@
-"""`planbook build`: validate the data, execute the notebooks, render the book, record it all."""
+"""`planbook build`: the recipe chaining the stages for each period of a spec.
+
+resolve the period (run.period) → validate the data (store) → execute the chapter notebooks
+(run) → build the register (audit) → render the book (book) → write the manifest (audit).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from planbook import observations, paths
+from planbook import paths
+from planbook.audit.manifest import write_manifest
+from planbook.audit.register import register
+from planbook.book.assets import ASSETS
+from planbook.book.render import pick_engine, render
 from planbook.errors import UsageError
-from planbook.params import load_params, resolve_period
-from planbook.periods import months_between, parse_period
-from planbook.registry import load_registry
+from planbook.plan.params import resolve_period
+from planbook.plan.periods import months_between, parse_period
+from planbook.plan.registry import load_registry
+from planbook.run import execute
+from planbook.run.period import ReportPeriod, resolve
+from planbook.store import observations
 
 
 def expand(spec: str, root: Path | None = None) -> list[str]:
@@ -26,15 +37,14 @@ def expand(spec: str, root: Path | None = None) -> list[str]:
     return [resolve_period(spec, root)]
 
 
-def _render_key(period: str, engine: str, root: Path) -> str:
+def _render_key(rp: ReportPeriod, engine: str) -> str:
     """Hash of everything a render reads: executed notebooks, book pages, config, library."""
-    from planbook.pipeline import library_files
-
+    root = rp.root
     h = hashlib.sha256(engine.encode())
-    files = sorted((paths.reports_dir(root) / period / "notebooks").glob("*.ipynb"))
+    files = sorted(rp.notebooks_dir.glob("*.ipynb"))
     files += sorted(paths.book_dir(root).glob("*")) + [root / "_quarto.yml"]
-    files += list(library_files(root).values())
-    files += sorted((Path(__file__).parent / "assets").glob("*"))
+    files += list(execute.library_files(root).values())
+    files += sorted(ASSETS.glob("*"))
     for f in files:
         if f.is_file():
             h.update(f.name.encode())
@@ -42,47 +52,52 @@ def _render_key(period: str, engine: str, root: Path) -> str:
     return h.hexdigest()
 
 
-def _published(period: str, root: Path) -> bool:
-    out = paths.reports_dir(root) / period
-    return (out / "html" / "index.html").is_file() and (out / "report.pdf").is_file()
+def _published(rp: ReportPeriod) -> bool:
+    return (rp.report_dir / "html" / "index.html").is_file() and \
+        (rp.report_dir / "report.pdf").is_file()
 
 
 def build(spec: str, *, engine: str = "auto", force: bool = False,
-          root: Path | None = None) -> Iterator[str]:
-    """Build each period of `spec`; yields progress lines, raises PlanbookError on failure."""
-    from planbook import pipeline, provenance
-    from planbook.render import pick_engine, render
-
-    root = root or paths.project_root()
+          root: Path | None = None, data: Path | None = None) -> Iterator[str]:
+    """Build each period of `spec`; yields progress lines, raises PlanbookError on failure.
+    `data`: the command line's --data, replacing each period's data_dir."""
+    root = (root or paths.project_root()).resolve()
     periods = expand(spec, root)
     for n, period in enumerate(periods, start=1):
-        started = datetime.now(UTC)
-        t0 = time.perf_counter()
-        tag = f"[{n}/{len(periods)}] {period}" if len(periods) > 1 else period
-        params = load_params(period, root)
-        data = params.data_path(root)
-        registry = load_registry(data)
-        observations.check_store(data, registry)
-        yield f"{tag} 1/3 数据校验通过：{len(registry.indicators)} 项指标，" \
-              f"{len(observations.store_files(data))} 个数据文件"
-        result = pipeline.run(period, root=root, force=force)
-        yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
-               f"沿用缓存 {len(result.cached)} 个")
-        used = pick_engine(engine)
-        key = _render_key(period, used, root)
-        stamp = paths.build_dir(root) / "cache" / period / "render.json"
-        if not force and _published(period, root) and stamp.is_file() and \
-                json.loads(stamp.read_text(encoding="utf-8")).get("key") == key:
-            yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告"
-        else:
-            render(period, engine=used, root=root)
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
-            yield f"{tag} 3/3 渲染完成（{used}）"
-        manifest = provenance.write_manifest(period, root=root, engine=used, started=started,
-                                             finished=datetime.now(UTC))
-        out = paths.reports_dir(root) / period
-        yield f"{tag} 完成，用时 {time.perf_counter() - t0:.1f} 秒"
-        yield f"  HTML: {out / 'html' / 'index.html'}"
-        yield f"  PDF:  {out / 'report.pdf'}"
-        yield f"  清单: {manifest}"
+        rp = resolve(period, root, data=data)
+        yield from build_period(rp, engine=engine, force=force,
+                                tag=f"[{n}/{len(periods)}] {period}" if len(periods) > 1
+                                else period)
+
+
+def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
+                 tag: str = "") -> Iterator[str]:
+    """Build one resolved period; yields progress lines."""
+    tag = tag or rp.code
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    registry = load_registry(rp.data)
+    observations.check_store(rp.data, registry)
+    yield f"{tag} 1/3 数据校验通过：{len(registry.indicators)} 项指标，" \
+          f"{len(observations.store_files(rp.data))} 个数据文件"
+    result = execute.run(rp, force=force)
+    yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
+           f"沿用缓存 {len(result.cached)} 个")
+    used = pick_engine(engine)
+    entries = register(rp)
+    key = _render_key(rp, used)
+    stamp = rp.build_path("cache") / "render.json"
+    if not force and _published(rp) and stamp.is_file() and \
+            json.loads(stamp.read_text(encoding="utf-8")).get("key") == key:
+        yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告"
+    else:
+        render(rp, entries, engine=used)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
+        yield f"{tag} 3/3 渲染完成（{used}）"
+    manifest = write_manifest(rp, entries, engine=used, started=started,
+                              finished=datetime.now(UTC))
+    yield f"{tag} 完成，用时 {time.perf_counter() - t0:.1f} 秒"
+    yield f"  HTML: {rp.report_dir / 'html' / 'index.html'}"
+    yield f"  PDF:  {rp.report_dir / 'report.pdf'}"
+    yield f"  清单: {manifest}"

@@ -16,7 +16,7 @@ def _data(args) -> Path:
 
 
 def cmd_plan(args) -> int:
-    from planbook.registry import load_registry
+    from planbook.plan.registry import load_registry
 
     reg = load_registry(_data(args))
     summary = reg.summary()
@@ -40,9 +40,9 @@ def cmd_plan(args) -> int:
 
 
 def cmd_templates(args) -> int:
-    from planbook.periods import parse_period
-    from planbook.registry import load_registry
-    from planbook.templates import write_templates
+    from planbook.plan.periods import parse_period
+    from planbook.plan.registry import load_registry
+    from planbook.store.templates import write_templates
 
     data = _data(args)
     written = write_templates(load_registry(data), parse_period(args.period), Path(args.out), data)
@@ -53,7 +53,7 @@ def cmd_templates(args) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from planbook.intake import ingest
+    from planbook.store.intake import ingest
 
     report = ingest([Path(f) for f in args.files], _data(args), dry_run=args.dry_run,
                     check=False, progress=lambda text: print(text, file=sys.stderr))
@@ -63,10 +63,10 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from planbook import assess
-    from planbook.observations import load_all
-    from planbook.periods import parse_period
-    from planbook.registry import load_registry
+    from planbook.assess import rules as assess
+    from planbook.plan.periods import parse_period
+    from planbook.plan.registry import load_registry
+    from planbook.store.observations import load_all
 
     data = _data(args)
     reg = load_registry(data)
@@ -79,25 +79,35 @@ def cmd_status(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from planbook.sample import write_sample
+    from planbook.store.sample import write_sample
 
     for line in write_sample(_data(args)):
         print(line)
     return 0
 
 
-def cmd_run(args) -> int:
-    from planbook.pipeline import run
+def _resolved(args):
+    """The period of a command, resolved once: params, kind, chapters, data folder, paths."""
+    from planbook.run.period import resolve
 
-    result = run(args.period, force=args.force)
+    data = Path(args.data) if getattr(args, "data", None) else None
+    return resolve(args.period, data=data)
+
+
+def cmd_run(args) -> int:
+    from planbook.run.execute import run
+
+    result = run(_resolved(args), force=args.force)
     print(f"已执行 {len(result.executed)} 个、沿用缓存 {len(result.cached)} 个章节 → {result.output}")
     return 0
 
 
 def cmd_render(args) -> int:
-    from planbook.render import render
+    from planbook.audit.register import register
+    from planbook.book.render import render
 
-    result = render(_period(args.period), engine=args.engine)
+    rp = _resolved(args)
+    result = render(rp, register(rp), engine=args.engine)
     print(result)
     return 0
 
@@ -105,27 +115,22 @@ def cmd_render(args) -> int:
 def cmd_build(args) -> int:
     from planbook.build import build
 
-    for line in build(args.period, engine=args.engine, force=args.force):
+    data = Path(args.data) if getattr(args, "data", None) else None
+    for line in build(args.period, engine=args.engine, force=args.force, data=data):
         print(line)
     return 0
 
 
 def cmd_trace(args) -> int:
-    from planbook.provenance import trace
+    from planbook.audit.trace import trace
 
-    return trace(args.label, _period(args.period), as_json=args.json)
+    return trace(args.label, _resolved(args), as_json=args.json)
 
 
 def cmd_verify(args) -> int:
-    from planbook.provenance import verify
+    from planbook.audit.verify import verify
 
-    return verify(_period(args.period))
-
-
-def _period(period: str) -> str:
-    from planbook.params import resolve_period
-
-    return resolve_period(period)
+    return verify(_resolved(args))
 
 
 def parser() -> argparse.ArgumentParser:

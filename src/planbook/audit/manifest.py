@@ -1,0 +1,109 @@
+"""reports/<P>/manifest.json: what a build was made from and what it published."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from planbook import __version__
+from planbook.errors import VerifyError
+from planbook.hashing import sha256_file
+from planbook.plan.registry import load_registry
+from planbook.run.period import ReportPeriod
+from planbook.store import observations, villages
+from planbook.store.observations import _atomic_write_text
+
+
+def _git(root, *args: str) -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                             timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def versions() -> dict[str, str]:
+    """Versions of the tools that shape the outputs: Python, papermill, pandas, matplotlib,
+    pandoc and typst (the typst-py package embeds the compiler of the same version)."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("planbook", "papermill", "pandas", "matplotlib", "nbformat", "typst",
+                 "pypandoc-binary"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    try:
+        import subprocess
+
+        from planbook.book.pandoc import pandoc_path
+
+        first = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True,
+                               timeout=30).stdout.splitlines()
+        out["pandoc"] = first[0].split()[-1] if first else "unknown"
+    except Exception:  # noqa: BLE001 - a version probe must never fail a build
+        out["pandoc"] = "unknown"
+    return out
+
+
+def input_files(rp: ReportPeriod) -> dict[str, str]:
+    """sha256 of every input: registry, observations, villages, params, source notebooks."""
+    registry = load_registry(rp.data)
+    files = list(registry.files.values()) + observations.store_files(rp.data)
+    files += [villages.village_file(rp.data), rp.params_file]
+    files += [rp.source_notebook(c) for c in rp.chapters]
+    out = {}
+    for f in files:
+        if f.is_file():
+            rel = f.relative_to(rp.root).as_posix() if f.is_relative_to(rp.root) else str(f)
+            out[rel] = sha256_file(f)
+    return dict(sorted(out.items()))
+
+
+def published_files(rp: ReportPeriod) -> dict[str, str]:
+    """sha256 of what a build publishes: html/ (pages, figures, code pages), the executed
+    notebooks and report.pdf; paths relative to reports/<P>/."""
+    out_dir = rp.report_dir
+    files = [p for p in sorted((out_dir / "html").rglob("*")) if p.is_file()]
+    files += sorted((out_dir / "notebooks").glob("*.ipynb"))
+    files += [out_dir / "report.pdf"]
+    return {f.relative_to(out_dir).as_posix(): sha256_file(f) for f in files if f.is_file()}
+
+
+def write_manifest(rp: ReportPeriod, register: list[dict], *, engine: str, started,
+                   finished) -> Path:
+    """reports/<P>/manifest.json: parameters, input hashes, versions, commit, engine, times,
+    the register and the hashes of the published files. Only the times vary between two
+    builds of the same inputs."""
+    commit = _git(rp.root, "rev-parse", "HEAD")
+    dirty = bool(_git(rp.root, "status", "--porcelain", "--untracked-files=no"))
+    manifest = {
+        "period": rp.code, "parameters": rp.params.as_dict(),
+        "planbook_version": __version__,
+        "git": {"commit": commit, "dirty": dirty if commit else None},
+        "versions": versions(), "engine": engine,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "inputs": input_files(rp),
+        "outputs": published_files(rp),
+        "register": register,
+    }
+    _atomic_write_text(rp.manifest, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+    return rp.manifest
+
+
+def load_manifest(rp: ReportPeriod) -> dict:
+    path = rp.manifest
+    if not path.is_file():
+        raise VerifyError(f"{path}: no manifest for period {rp.code}",
+                          hint=f"build the report first: planbook build --period {rp.code}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise VerifyError(f"{path}: not readable JSON ({exc})",
+                          hint=f"rebuild: planbook build --period {rp.code}") from None

@@ -1,0 +1,96 @@
+"""The audit register: every labelled figure and table and every quoted number of a period's
+executed notebooks, read back from the provenance each cell recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from planbook.book.pages import cell_options
+from planbook.chapters.provenance import IMAGE_TYPES, MIME, TABLE_TYPES, _text, output_bytes
+from planbook.errors import RenderError
+from planbook.hashing import sha256_bytes
+from planbook.run.period import ReportPeriod
+
+
+def _unique_rows(rows: Iterable[dict]) -> list[dict]:
+    seen, out = set(), []
+    for r in rows:
+        key = tuple(sorted(r.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(dict(r))
+    return out
+
+
+def notebook_entries(nb, chapter: str, notebook: str) -> list[dict]:
+    """Register entries of one executed notebook, in cell order.
+
+    A cell labelled fig-/tbl- gives one entry per image (fig) or its first table (tbl),
+    labelled like the book numbers them (a second image of `fig-x` is `fig-x-2`); each
+    provenance output of kind number gives one entry keyed by its id.
+    """
+    entries: list[dict] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        label = str(cell_options(_text(cell.get("source", ""))).get("label") or "")
+        where = {"chapter": chapter, "notebook": notebook, "cell_id": cell.get("id"),
+                 "cell_index": index}
+        shown: list[bytes] = []
+        recorded: list[dict] = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data = output.get("data", {})
+            if MIME in data:
+                payload = data[MIME]
+                if payload.get("kind") == "number":
+                    text = str(payload.get("text") or "")
+                    entries.append({"label": payload.get("id"), "kind": "number", **where,
+                                    "text": text, "sha256": sha256_bytes(text.encode("utf-8")),
+                                    "inputs": _unique_rows(payload.get("inputs", []))})
+                else:
+                    recorded.append(payload)
+                continue
+            if label.startswith("fig-") and any(m in data for m in IMAGE_TYPES):
+                shown.append(output_bytes(data))
+            elif label.startswith("tbl-") and not shown and any(m in data for m in TABLE_TYPES):
+                shown.append(output_bytes(data))
+        for n, raw in enumerate(shown, start=1):
+            # One recorded payload per image when they pair up, else every image used all.
+            rows = (recorded[n - 1]["inputs"] if len(recorded) == len(shown)
+                    else [r for p in recorded for r in p.get("inputs", [])])
+            entries.append({"label": label if n == 1 else f"{label}-{n}",
+                            "kind": "figure" if label.startswith("fig-") else "table",
+                            **where, "sha256": sha256_bytes(raw), "inputs": _unique_rows(rows)})
+    return entries
+
+
+def notebook_files(rp: ReportPeriod) -> list[Path]:
+    """The period's executed notebooks, in book order."""
+    folder = rp.notebooks_dir
+    return [folder / c.notebook for c in rp.chapters if (folder / c.notebook).is_file()]
+
+
+def register(rp: ReportPeriod) -> list[dict]:
+    """Every labelled figure and table and every quoted number of the executed notebooks."""
+    import nbformat
+
+    out: list[dict] = []
+    for path in notebook_files(rp):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as exc:  # nbformat raises several unrelated types for a torn file
+            raise RenderError(f"{rp.rel(path)}: not a readable executed notebook ({exc})",
+                              hint=f"run it again: planbook run --period {rp.code} --force"
+                              ) from None
+        out += notebook_entries(nb, path.stem, path.relative_to(rp.root).as_posix())
+    return out
+
+
+def register_key(entry: dict) -> tuple[str, str]:
+    # Number ids may repeat across chapters (the summary quotes a chapter's figures).
+    return entry["chapter"], entry["label"]
+
+

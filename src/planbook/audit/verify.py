@@ -1,0 +1,95 @@
+"""`planbook verify`: compare a published period with its manifest, re-executing its notebooks."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from planbook import paths
+from planbook.audit.manifest import input_files, load_manifest, published_files
+from planbook.audit.register import register, register_key
+from planbook.errors import PlanbookError, Problem, VerifyError
+from planbook.run import execute
+from planbook.run.period import ReportPeriod
+
+
+def _compare(kind: str, recorded: dict[str, str], current: dict[str, str], where: str
+             ) -> list[str]:
+    out = []
+    for name in sorted(set(recorded) | set(current)):
+        if name not in current:
+            out.append(f"{where}{name}: {kind} missing (manifest sha256 {recorded[name][:12]}…)")
+        elif name not in recorded:
+            out.append(f"{where}{name}: {kind} not in the manifest")
+        elif recorded[name] != current[name]:
+            out.append(f"{where}{name}: {kind} changed since the build "
+                       f"(manifest {recorded[name][:12]}…, now {current[name][:12]}…)")
+    return out
+
+
+def reexecute(rp: ReportPeriod) -> list[dict]:
+    """Run the period's notebooks again, from the project's current inputs, in a temporary
+    project copy (never touching reports/ or the cache), and return that run's register."""
+    root = rp.root
+    with tempfile.TemporaryDirectory(prefix=f"planbook-verify-{rp.code}-") as tmp:
+        copy = rp.moved(Path(tmp))
+        shutil.copytree(paths.params_dir(root), paths.params_dir(copy.root))
+        shutil.copytree(paths.notebooks_dir(root), paths.notebooks_dir(copy.root))
+        if copy.data != rp.data:  # an absolute data dir is read in place
+            shutil.copytree(rp.data, copy.data)
+        execute.run(copy, force=True, progress=False)
+        entries = register(copy)
+    # Notebook paths name the published folder, as in the manifest.
+    return entries
+
+
+def check(rp: ReportPeriod, *, rerun: bool = True) -> tuple[list[str], dict[str, int]]:
+    """Compare a published period with its manifest; (mismatches, counts).
+
+    Published files and inputs are compared by sha256; with `rerun`, the notebooks are
+    executed again and every register hash compared with the published one.
+    """
+    manifest = load_manifest(rp)
+    out_rel = rp.rel(rp.report_dir) + "/"
+    problems = _compare("published file", manifest.get("outputs", {}),
+                        published_files(rp), out_rel)
+    problems += _compare("input file", manifest.get("inputs", {}), input_files(rp), "")
+    recorded = {register_key(e): e for e in manifest.get("register", [])}
+    counts = {"figures": 0, "tables": 0, "numbers": 0,
+              "files": len(manifest.get("outputs", {})), "inputs": len(manifest.get("inputs", {}))}
+    for e in recorded.values():
+        counts[{"figure": "figures", "table": "tables", "number": "numbers"}[e["kind"]]] += 1
+    if rerun:
+        try:
+            again = {register_key(e): e for e in reexecute(rp)}
+        except PlanbookError as err:
+            return problems + [f"re-execution failed: {err}"], counts
+        for key in sorted(set(recorded) | set(again)):
+            chapter, label = key
+            if key not in again:
+                problems.append(f"{label} ({chapter}): not produced by the re-execution")
+            elif key not in recorded:
+                problems.append(f"{label} ({chapter}): produced by the re-execution but not "
+                                "in the manifest's register")
+            elif recorded[key]["sha256"] != again[key]["sha256"]:
+                problems.append(
+                    f"{label} ({chapter}, cell {recorded[key]['cell_id']}): re-executed output "
+                    f"differs (published {recorded[key]['sha256'][:12]}…, "
+                    f"re-run {again[key]['sha256'][:12]}…)")
+    return problems, counts
+
+
+def verify(rp: ReportPeriod, *, rerun: bool = True) -> int:
+    """`planbook verify`: one OK line, or a VerifyError naming every mismatch (exit 1)."""
+    period = rp.code
+    problems, n = check(rp, rerun=rerun)
+    if problems:
+        raise VerifyError(f"period {period}: {len(problems)} mismatch(es) with the manifest",
+                          problems=[Problem(p) for p in problems],
+                          hint=f"rebuild (planbook build --period {period}) if the changes "
+                               "are intended, else restore the named files")
+    how = "re-executed and reproduced" if rerun else "recorded (not re-executed)"
+    print(f"OK {period}: {n['figures']} figures, {n['tables']} tables, {n['numbers']} numbers "
+          f"{how}; {n['files']} published files and {n['inputs']} inputs match the manifest")
+    return 0

@@ -1,0 +1,316 @@
+"""The audit trail in the book: 溯源 caption links, code pages and the register appendix.
+
+- Code pages `html/code/<notebook>.html`: one per executed notebook, every cell with its
+  code (highlighted by Pygments, offline), its outputs (figures inline) and, for each
+  register entry the cell made, the output's sha256 and its input rows. Each cell is
+  anchored by its cell id, each entry by its label. Both engines publish the same pages.
+- Caption links: the built-in engine passes `audit_captions` to `pages`; HTML captions get a
+  溯源 link to `code/<key>.html#<cell id>`, typst captions the label (〔fig-x〕) to give to
+  `planbook trace`. For Quarto, `quarto_caption` builds the same suffix as markdown; it is
+  written into the `fig-cap`/`tbl-cap` of staged copies of the executed notebooks (see
+  `quarto.stage_quarto_chapters`), so the published notebooks stay exactly as papermill wrote
+  them and their hashes verify.
+- The register appendix: `register_section` is appended to the page 数据来源与追溯.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+
+from planbook.book.assets import ASSETS, WEB_FONT, font_dir
+from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape
+from planbook.book.pandoc import READER, pandoc_path
+from planbook.book.spec import BookPage
+from planbook.chapters.provenance import IMAGE_TYPES, MIME
+from planbook.errors import RenderError
+
+CODE_DIR = "code"
+REGISTER_TITLE = "图表与数字登记"
+KIND_ZH = {"figure": "图", "table": "表", "number": "数字"}
+
+
+def code_href(key: str, anchor: str | None, up: str = "") -> str:
+    return f"{up}{CODE_DIR}/{key}.html" + (f"#{anchor}" if anchor else "")
+
+
+# --- captions --------------------------------------------------------------------------------
+
+def audit_captions(item: Captioned, target: str) -> str:
+    """The caption hook of both engines' pages: a 溯源 link (HTML) or the label (typst)."""
+    if not item.cell_id or item.page.source.endswith((".qmd", ".md")):
+        return ""
+    if target == "html":
+        title = escape(f"planbook trace {item.label}" if item.label else "生成此输出的代码单元",
+                       quote=True)
+        return (f' <a class="pb-trace" href="{code_href(item.page.key, item.cell_id)}" '
+                f'title="{title}">溯源</a>')
+    if target == "quarto":
+        return quarto_caption(item.page.key, item.cell_id, item.label, "")
+    return f"\u3000〔{md_escape(item.label)}〕" if item.label else ""
+
+
+def quarto_caption(key: str, cell_id: str, label: str, up: str) -> str:
+    """Markdown appended to a Quarto caption: the label in the PDF, a 溯源 link in HTML.
+
+    Conditional spans are Quarto's content-visible classes (inferred to apply inside
+    captions; if not, both parts show, which is still correct)."""
+    pdf = f'[〔{md_escape(label)}〕]{{.content-visible when-format="typst"}}' if label else ""
+    link = (f'[[溯源]({code_href(key, cell_id, up)})]'
+            f'{{.content-visible when-format="html"}}')
+    return f" {pdf}{link}"
+
+
+# --- the register appendix -------------------------------------------------------------------
+
+def _inputs_summary(rows: list[dict]) -> str:
+    if not rows:
+        return "—"
+    files = sorted({Path(r.get("file") or "?").stem for r in rows})
+    shown = "、".join(files[:3]) + ("等" if len(files) > 3 else "")
+    return f"{len(rows)}行（{shown}）"
+
+
+def register_rows(entries: list[dict], titles: dict[str, str]) -> list[dict]:
+    return [{"label": e["label"], "kind": KIND_ZH.get(e["kind"], e["kind"]),
+             "chapter": titles.get(e["chapter"], e["chapter"]), "key": e["chapter"],
+             "cell": str(e["cell_id"]),
+             "anchor": e["label"] if e["kind"] == "number" else e["cell_id"],
+             "inputs": _inputs_summary(e["inputs"]), "hash": e["sha256"][:16]}
+            for e in entries]
+
+
+INTRO = ("下表登记本报告每个编号的图、表和正文引用的每个数字：生成它的笔记本单元、所用数据行和"
+         "输出的SHA256（前16位，全文见 manifest.json）。HTML版点击标签查看代码单元与全部输入数据行；"
+         "也可运行 `planbook trace 标签 --period {period}`。`planbook verify --period {period}` "
+         "重新执行全部笔记本并逐项比对这些校验值。")
+HEADER = ("标签", "类型", "章节", "单元", "输入", "SHA256（前16位）")
+
+
+def register_section(entries: list[dict], titles: dict[str, str], period: str
+                     ) -> tuple[str, str, str]:
+    """(heading + intro markdown, pipe-table markdown, HTML table) of the register.
+
+    Only the HTML table links labels to the code pages: a relative link means nothing in a
+    PDF, where the label itself is what a reader gives to `planbook trace`."""
+    rows = register_rows(entries, titles)
+    head = f"## {REGISTER_TITLE}\n\n{INTRO.format(period=period)}"
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    md = ["| " + " | ".join(HEADER) + " |", "|:---------|:--|:----|:-----|:-------|:-----|"]
+    html = ['<table class="pb-table pb-register">',
+            "<thead><tr>" + "".join(f"<th>{h}</th>" for h in HEADER) + "</tr></thead><tbody>"]
+    for r in rows:
+        href = code_href(r["key"], r["anchor"])
+        md.append("| " + " | ".join([md_escape(r["label"]), r["kind"],
+                                      cell(md_escape(r["chapter"])), cell(r["cell"]),
+                                      cell(md_escape(r["inputs"])), f"`{r['hash']}`"]) + " |")
+        html.append(f'<tr><td><a href="{escape(href, quote=True)}"><code>{escape(r["label"])}'
+                    f'</code></a></td><td>{r["kind"]}</td><td>{escape(r["chapter"])}</td>'
+                    f'<td>{escape(r["cell"])}</td><td>{escape(r["inputs"])}</td>'
+                    f'<td><code>{r["hash"]}</code></td></tr>')
+    html.append("</tbody></table>")
+    return head, "\n".join(md), "\n".join(html)
+
+
+# --- code pages ------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _highlight(source: str) -> str:
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    return highlight(source, PythonLexer(), HtmlFormatter(cssclass="highlight"))
+
+
+def stylesheet(font_href: str) -> str:
+    """book.css with its web font at `font_href`, Pygments' colours and the code page's rules.
+    Monospace text falls back to the CJK font, so Chinese in code shows offline too."""
+    from pygments.formatters import HtmlFormatter
+
+    css = (ASSETS / "book.css").read_text(encoding="utf-8")
+    css = css.replace('url("fonts/', f'url("{font_href}')
+    return css + "\n" + HtmlFormatter().get_style_defs(".highlight") + """
+.pb-code-page pre, .pb-code-page code { font-family: ui-monospace, "DejaVu Sans Mono", monospace, "Planbook Sans"; }
+.pb-code-page { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 4rem; }
+.pb-code-page h1 { font-size: 1.5rem; color: var(--pb-blue); }
+.pb-cell { border: 1px solid var(--pb-line); border-radius: 6px; margin: 1rem 0; padding: .4rem .8rem; }
+.pb-cell:target, .pb-entry:target { outline: 3px solid #f2b705; }
+.pb-cell-head { font-size: .8rem; color: var(--pb-grey); }
+.pb-cell-head code { color: #1f2328; }
+.pb-cell .highlight pre, .pb-cell pre { overflow-x: auto; font-size: .82rem; background: #f6f8fa; padding: .5rem; }
+.pb-cell img { max-width: 100%; }
+.pb-entry { background: #f3f7fb; border-left: 3px solid var(--pb-blue); padding: .3rem .6rem; margin: .5rem 0; font-size: .85rem; }
+.pb-entry table { font-size: .78rem; }
+.pb-hidden-cell { opacity: .75; }
+"""
+
+
+def _inputs_table(rows: list[dict]) -> str:
+    if not rows:
+        return "<p>未使用观测数据行（只用方案登记表或其他统计结果）。</p>"
+    body = "".join(
+        f"<tr><td><code>{escape(str(r.get('indicator_id')))}</code></td>"
+        f"<td>{escape(str(r.get('period')))}</td><td>{r.get('revision')}</td>"
+        f"<td>{escape(str(r.get('file')))}</td><td><code>{escape(str(r.get('file_sha256')))}"
+        "</code></td></tr>" for r in rows)
+    return (f"<details><summary>输入数据行（{len(rows)}）</summary><table>"
+            "<thead><tr><th>指标编号</th><th>期间</th><th>修订</th><th>数据文件</th>"
+            f"<th>报送文件SHA256</th></tr></thead><tbody>{body}</tbody></table></details>")
+
+
+def _entry_html(e: dict) -> str:
+    value = f"：{escape(e['text'])}" if e.get("text") else ""
+    ident = escape(e["label"], quote=True)
+    return (f'<div class="pb-entry" id="{ident}"><strong>{KIND_ZH.get(e["kind"], "")} '
+            f"<code>{escape(e['label'])}</code></strong>{value} · 输出SHA256 "
+            f"<code>{e['sha256']}</code>{_inputs_table(e['inputs'])}</div>")
+
+
+def _raw(html: str) -> str:
+    ticks = "```"
+    while ticks in html:
+        ticks += "`"
+    return f"{ticks}{{=html}}\n{html}\n{ticks}"
+
+
+def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: dict,
+              *, chapter_href: str, notebook_href: str) -> tuple[str, dict[str, bytes]]:
+    """One notebook's code page (HTML) and its figure files (relative to the code folder)."""
+    assets: dict[str, bytes] = {}
+    by_cell: dict[int, list[dict]] = {}
+    for e in entries:
+        by_cell.setdefault(e["cell_index"], []).append(e)
+    params = "".join(f"<tr><th>{escape(str(k))}</th><td><code>{escape(str(v))}</code></td></tr>"
+                     for k, v in parameters.items())
+    source = nb.metadata.get("papermill", {}).get("input_path", "")
+    parts = [_raw(
+        f'<p><a href="{escape(chapter_href, quote=True)}">← 返回《{escape(title)}》</a></p>'
+        f"<h1>代码与溯源：{escape(title)}</h1>"
+        f"<p>下面是执行后的笔记本 <a href=\"{escape(notebook_href, quote=True)}\">"
+        f"{escape(Path(notebook_href).name)}</a>（源笔记本 <code>{escape(source)}</code>）的全部"
+        "单元：代码、输出，以及每个图、表和数字的输出校验值与所用数据行。"
+        "同一结果可用 <code>planbook trace 标签</code> 在命令行查询。</p>"
+        f"<h2>运行参数</h2><table>{params}</table><h2>单元</h2>")]
+    for index, cell in enumerate(nb.cells):
+        cid = escape(str(cell.get("id") or f"cell-{index}"), quote=True)
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        src = _text(cell.get("source", ""))
+        if cell.cell_type == "markdown":
+            parts += [_raw(f'<section class="pb-cell" id="{cid}"><div class="pb-cell-head">'
+                           f"单元 {index} · <code>{cid}</code> · 文字</div>"), src, _raw("</section>")]
+            continue
+        if cell.cell_type != "code":
+            continue
+        label = str(cell_options(src).get("label") or "")
+        head = f"单元 {index} · <code>{cid}</code>" + (
+            f" · 标签 <code>{escape(label)}</code>" if label else "")
+        if tags & SKIP_TAGS:
+            head += " · 参数（不在报告中显示）"
+        html = [f'<section class="pb-cell{" pb-hidden-cell" if tags & SKIP_TAGS else ""}" '
+                f'id="{cid}"><div class="pb-cell-head">{head}</div>', _highlight(src)]
+        figures = 0
+        for output in cell.get("outputs", []):
+            otype = output.get("output_type")
+            if otype == "stream" and output.get("name") == "stdout":
+                html.append(f'<pre class="pb-stdout">{escape(_text(output.get("text", "")))}</pre>')
+            elif otype == "error":
+                html.append(f"<pre>{escape(str(output.get('ename')))}: "
+                            f"{escape(str(output.get('evalue')))}</pre>")
+            elif otype in ("display_data", "execute_result"):
+                data = output.get("data", {})
+                if MIME in data:
+                    continue  # shown below as the cell's register entries
+                mime = next((m for m in IMAGE_TYPES if m in data), None)
+                if mime:
+                    figures += 1
+                    ext = {"image/svg+xml": "svg", "image/png": "png"}.get(mime, "jpg")
+                    name = f"{page.key}_files/cell{index}-{figures}.{ext}"
+                    raw = _text(data[mime])
+                    assets[name] = (raw.encode("utf-8") if ext == "svg"
+                                    else base64.b64decode(raw))
+                    html.append(f'<img src="{name}" alt="单元 {index} 的图">')
+                elif "text/html" in data:
+                    html.append(f'<div class="pb-output">{_text(data["text/html"])}</div>')
+                elif "text/plain" in data:
+                    html.append(f"<pre>{escape(_text(data['text/plain']))}</pre>")
+        html += [_entry_html(e) for e in by_cell.get(index, [])]
+        html.append("</section>")
+        parts.append(_raw("\n".join(html)))
+    md = "\n\n".join(parts)
+    proc = subprocess.run([pandoc_path(), "-f", READER, "-t", "html5", "--wrap=none",
+                           "--shift-heading-level-by=1"], input=md.encode("utf-8"),
+                          capture_output=True, check=False)
+    if proc.returncode:
+        raise RenderError(f"pandoc could not write the code page of {page.key}: "
+                          f"{proc.stderr.decode('utf-8', 'replace')[:300]}")
+    body = proc.stdout.decode("utf-8")
+    return PAGE.format(title=escape(title), body=body), assets
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="planbook">
+<title>代码与溯源：{title}</title>
+<link rel="stylesheet" href="code.css">
+</head>
+<body>
+<main class="pb-code-page">
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, out: Path,
+                     register: list[dict], parameters: dict, *,
+                     chapter_href: Callable[[BookPage], str], notebooks_href: str,
+                     fonts_href: str | None = None) -> list[Path]:
+    """Write `out/code/<key>.html` for every notebook page, its figures and code.css.
+
+    chapter_href: the link back from a code page (relative to the code folder);
+    notebooks_href: the published executed notebooks' folder, relative to the code folder;
+    fonts_href: the book's web-font folder relative to the code folder (the built-in engine
+    has one); None copies the font into code/fonts/ (Quarto's output has none).
+    """
+    import shutil
+
+    import nbformat
+
+    folder = out / CODE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    if fonts_href is None:
+        (folder / "fonts").mkdir(exist_ok=True)
+        shutil.copyfile(font_dir() / WEB_FONT, folder / "fonts" / WEB_FONT)
+        fonts_href = "fonts"
+    (folder / "code.css").write_text(stylesheet(fonts_href.rstrip("/") + "/"), encoding="utf-8")
+    written = []
+    for page in pages:
+        path = root / page.source
+        if path.suffix != ".ipynb":
+            continue
+        nb = nbformat.read(path, as_version=4)
+        entries = [e for e in register if e["chapter"] == page.key]
+        html, assets = code_page(nb, page, titles.get(page.key, page.title), entries, parameters,
+                                 chapter_href=chapter_href(page),
+                                 notebook_href=f"{notebooks_href}/{path.name}")
+        for name, data in assets.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        target = folder / f"{page.key}.html"
+        target.write_text(html, encoding="utf-8")
+        written.append(target)
+    return written

@@ -1,0 +1,255 @@
+"""The built-in engine's HTML book: one page per chapter, docked sidebar, offline search.
+
+Every asset is a local file. The search index is a JS file loaded with a <script> tag, so
+search works from file:// (browsers refuse fetch() of local JSON).
+
+A single document (`BookChapters.single`, the monthly briefing) is one page, index.html: a
+title block, the content and its in-page TOC; no sidebar, pager or search.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+
+from planbook.book.assets import copy_static
+from planbook.book.pages import PageContent, Ref, page_markdown
+from planbook.book.pandoc import pandoc
+from planbook.book.spec import (
+    COMPILER,
+    PLAN_NAME,
+    SAMPLE_NOTICE,
+    SHORT_TITLE,
+    BookChapters,
+    book_subtitle,
+    book_title,
+)
+from planbook.plan.params import Params
+
+STATIC = ("book.css", "book.js", "favicon.svg")
+
+
+class _Sections(HTMLParser):
+    """Splits a page fragment into (anchor, heading, text) sections for the search index."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sections: list[dict] = []
+        self.heading: list[str] | None = None
+        self.toc: list[tuple[int, str, str]] = []
+        self._level = 0
+        self._anchor = ""
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("h1", "h2", "h3"):
+            self._level = int(tag[1])
+            self._anchor = a.get("id") or (self.sections[-1]["a"] if self.sections else "")
+            self.heading = []
+        elif tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "h3") and self.heading is not None:
+            text = "".join(self.heading).strip()
+            self.sections.append({"a": self._anchor, "s": text, "x": ""})
+            if self._level in (2, 3) and self._anchor:
+                self.toc.append((self._level, self._anchor, text))
+            self.heading = None
+        elif tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        if self.heading is not None:
+            self.heading.append(data)
+        elif self.sections:
+            self.sections[-1]["x"] += data
+
+
+def _nav(book: BookChapters, titles: dict[str, str], current: str) -> str:
+    def item(page) -> str:
+        cls = ' class="active" aria-current="page"' if page.key == current else ""
+        num = f'<span class="pb-nav-num">{page.heading_prefix}</span>' if page.number else ""
+        return (f'<li><a href="{page.html_name}"{cls}>{num}'
+                f'<span>{escape(titles[page.key])}</span></a></li>')
+
+    out = ['<ul class="pb-nav">', item(book.index)]
+    for part in book.parts:
+        out.append(f'<li class="pb-nav-part">{escape(part.title)}</li>')
+        out += [item(p) for p in part.pages]
+    if book.appendices:
+        out.append('<li class="pb-nav-part">附录</li>')
+        out += [item(p) for p in book.appendices]
+    out.append("</ul>")
+    return "\n".join(out)
+
+
+def _pager(prev, nxt, titles) -> str:
+    def link(page, rel, label):
+        if page is None:
+            return "<span></span>"
+        return (f'<a class="pb-{rel}" rel="{rel}" href="{page.html_name}">'
+                f'<small>{label}</small><span>{escape(titles[page.key])}</span></a>')
+
+    return (f'<nav class="pb-pager" aria-label="翻页">{link(prev, "prev", "上一章")}'
+            f'{link(nxt, "next", "下一章")}</nav>')
+
+
+def _toc(entries: list[tuple[int, str, str]], label: str = "本章目录") -> str:
+    if not entries:
+        return ""
+    items = "".join(f'<li class="pb-toc-{lvl}"><a href="#{escape(a, quote=True)}">'
+                    f"{escape(t)}</a></li>" for lvl, a, t in entries)
+    return (f'<aside class="pb-toc" aria-label="{label}"><h2>{label}</h2>'
+            f"<ul>{items}</ul></aside>")
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="planbook">
+<title>{page_title} · {short_title}</title>
+<link rel="icon" type="image/svg+xml" href="assets/favicon.svg">
+<link rel="stylesheet" href="assets/book.css">
+<script src="assets/search-index.js" defer></script>
+<script src="assets/book.js" defer></script>
+</head>
+<body>
+{banner}<div class="pb-layout">
+<nav class="pb-sidebar" id="pb-sidebar" aria-label="章节导航">
+<div class="pb-book-title"><a href="index.html">{title}</a></div>
+<div class="pb-subtitle">{subtitle}</div>
+<div class="pb-search" role="search">
+<input type="search" id="pb-search-input" placeholder="搜索指标、章节、内容…" aria-label="搜索" autocomplete="off">
+<ol id="pb-search-results" class="pb-search-results" hidden></ol>
+</div>
+{nav}
+</nav>
+<main class="pb-main" id="pb-main">
+<article class="pb-content">
+{body}
+</article>
+{pager}
+<footer class="pb-footer">{compiler} · 数据截至{as_of}</footer>
+</main>
+{toc}
+</div>
+</body>
+</html>
+"""
+
+
+def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
+               params: Params, out: Path, *, sample_notice: bool, hook) -> list[Path]:
+    """Write every page, its figure files, the static assets and the search index into `out`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if book.single:
+        return [write_single_html(contents[0], refs, params, out, sample_notice=sample_notice,
+                                  hook=hook)]
+    copy_static(out, STATIC)
+    titles = {c.page.key: c.title for c in contents}
+    banner = (f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>\n'
+              if sample_notice else "")
+
+    def fragment(c: PageContent) -> str:
+        md = page_markdown(c, "html", refs, hook)
+        return pandoc(md, "html5", prefix=c.page.heading_prefix, number=c.page.number)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        fragments = list(pool.map(fragment, contents))
+
+    index: list[dict] = []
+    written = []
+    for i, (c, body) in enumerate(zip(contents, fragments, strict=True)):
+        for name, data in c.assets.items():
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        parser = _Sections()
+        parser.feed(body)
+        for s in parser.sections:
+            text = " ".join(s["x"].split())
+            index.append({"p": c.page.html_name, "t": c.title, "a": s["a"], "s": s["s"],
+                          "x": text})
+        prev = contents[i - 1].page if i > 0 else None
+        nxt = contents[i + 1].page if i + 1 < len(contents) else None
+        html = PAGE.format(
+            page_title=escape(c.title), short_title=escape(SHORT_TITLE),
+            title=escape(book_title(params)), subtitle=escape(book_subtitle(params)), banner=banner,
+            nav=_nav(book, titles, c.page.key), body=body, pager=_pager(prev, nxt, titles),
+            compiler=escape(COMPILER), as_of=escape(params.as_of_zh), toc=_toc(parser.toc))
+        path = out / c.page.html_name
+        path.write_text(html, encoding="utf-8")
+        written.append(path)
+    payload = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
+    (out / "assets" / "search-index.js").write_text(
+        f"window.PB_SEARCH_INDEX = {payload};\n", encoding="utf-8")
+    return written
+
+
+SINGLE_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="planbook">
+<title>{page_title} · {subtitle}</title>
+<link rel="icon" type="image/svg+xml" href="assets/favicon.svg">
+<link rel="stylesheet" href="assets/book.css">
+</head>
+<body class="pb-single-doc">
+{banner}<div class="pb-layout pb-single">
+<main class="pb-main" id="pb-main">
+<article class="pb-content">
+<header class="pb-doc-head">
+<div class="pb-doc-kicker">{kicker}</div>
+{body}
+</article>
+<footer class="pb-footer">{compiler} · 数据截至{as_of}</footer>
+</main>
+{toc}
+</div>
+</body>
+</html>
+"""
+
+
+def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params,
+                      out: Path, *, sample_notice: bool, hook) -> Path:
+    """A single document (the monthly briefing) as one page, `out/index.html`.
+
+    The page's H1 heads a title block with the plan's name above it and the period, as-of
+    date and compiler below it; the in-page TOC lists its sections."""
+    copy_static(out, ("book.css", "favicon.svg"))
+    for name, data in content.assets.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    body = pandoc(page_markdown(content, "html", refs, hook), "html5")
+    meta = (f'<p class="pb-doc-subtitle">{escape(params.label_zh)}</p>\n'
+            f'<p class="pb-doc-meta">数据截至{escape(params.as_of_zh)}　{escape(COMPILER)}</p>\n'
+            "</header>")
+    end = body.find("</h1>")
+    if end < 0:  # page_markdown always writes the H1; keep the header well-formed anyway
+        body = meta + "\n" + body
+    else:
+        end += len("</h1>")
+        body = body[:end] + "\n" + meta + body[end:]
+    parser = _Sections()
+    parser.feed(body)
+    banner = (f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>\n'
+              if sample_notice else "")
+    html = SINGLE_PAGE.format(
+        page_title=escape(content.title), subtitle=escape(params.label_zh), banner=banner,
+        kicker=escape(PLAN_NAME), body=body, compiler=escape(COMPILER),
+        as_of=escape(params.as_of_zh), toc=_toc(parser.toc, "目录"))
+    path = out / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,0 +1,99 @@
+"""The built-in engine's PDF: pandoc -t typst per page, planbook's typst template, typst-py.
+
+A book gets book.typ's `pb-book` (cover, TOC, chapters); a single document (the monthly
+briefing) its `pb-brief` (title block on the first page, compact A4, no TOC or numbering).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from planbook.book.assets import ASSETS, font_dir
+from planbook.book.pages import PageContent, Ref, page_markdown
+from planbook.book.pandoc import pandoc
+from planbook.book.spec import (
+    COMPILER,
+    PLAN_NAME,
+    SAMPLE_NOTICE,
+    SHORT_TITLE,
+    BookChapters,
+    book_title,
+)
+from planbook.errors import RenderError
+from planbook.plan.params import Params
+
+
+def _typst_str(text: str) -> str:
+    # A JSON string is a valid typst string literal for text without control characters.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
+                 params: Params, *, sample_notice: bool, hook) -> str:
+    """The whole book as one typst document (imports book.typ from the same folder)."""
+
+    filters = ("keep_with_next.lua",) if book.single else ()
+
+    def body(c: PageContent) -> str:
+        md = page_markdown(c, "typst", refs, hook)
+        return pandoc(md, "typst", prefix=c.page.heading_prefix, number=c.page.number,
+                      filters=filters)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        bodies = list(pool.map(body, contents))
+    if book.single:
+        # One document: its H1 becomes the title block of the first page (book.typ pb-brief).
+        title = contents[0].title
+        head = [
+            '#import "book.typ": pb-brief',
+            "#show: pb-brief.with(",
+            f"  kicker: {_typst_str(PLAN_NAME)},",
+            f"  running: {_typst_str(f'{title} · {params.label_zh}')},",
+            f"  subtitle: {_typst_str(params.label_zh)},",
+            f"  as-of: {_typst_str(params.as_of_zh)},",
+            f"  compiler: {_typst_str(COMPILER)},",
+            f"  sample: {_typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
+            ")",
+            "",
+        ]
+        return "\n".join(head) + "\n\n".join(bodies)
+    head = [
+        '#import "book.typ": pb-book',
+        "#show: pb-book.with(",
+        f"  title: {_typst_str(book_title(params))},",
+        f"  short-title: {_typst_str(SHORT_TITLE)},",
+        f"  subtitle: {_typst_str(params.label_zh + ('工作进展通报' if params.kind == 'briefing' else '年度评估'))},",
+        f"  as-of: {_typst_str(params.as_of_zh)},",
+        f"  compiler: {_typst_str(COMPILER)},",
+        f"  sample: {_typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
+        ")",
+        "",
+    ]
+    return "\n".join(head) + "\n\n".join(bodies)
+
+
+def write_pdf(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
+              params: Params, work: Path, pdf: Path, *, sample_notice: bool, hook) -> Path:
+    """Compile the book into `pdf`; `work` holds main.typ and the figure files."""
+    import typst
+
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ASSETS / "book.typ", work / "book.typ")
+    for c in contents:
+        for name, data in c.assets.items():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_bytes(data)
+    main = work / "main.typ"
+    main.write_text(typst_source(book, contents, refs, params, sample_notice=sample_notice,
+                                 hook=hook), encoding="utf-8")
+    try:
+        # System fonts ignored: the same Noto files on every machine give the same PDF.
+        typst.compile(str(main), output=str(pdf), root=str(work),
+                      font_paths=[str(font_dir())], ignore_system_fonts=True)
+    except Exception as exc:  # typst-py raises its own TypstError with the diagnostics
+        raise RenderError(f"typst could not compile {main}: {exc}",
+                          hint="the generated typst source is kept next to it") from None
+    return pdf

@@ -1,0 +1,260 @@
+"""Render a period's book to reports/<P>/html/ and reports/<P>/report.pdf.
+
+Recipe: take the period lock → build every output into a staging folder under build/ →
+swap html/ and report.pdf into reports/<P>/ only when all are complete → release the lock.
+A failed render leaves the previously published report untouched; the pipeline's
+reports/<P>/notebooks/ is never touched.
+
+Engines: "quarto" (when `quarto` is on PATH) renders the generated profile; "builtin" reads
+the executed notebooks with nbformat and runs pandoc + typst itself; "auto" picks quarto when
+it is installed.
+
+A briefing period (`BookChapters.single`) is one document, not a book: the built-in engine
+writes one HTML page and a compact PDF (html.write_single_html, book.typ pb-brief); Quarto
+renders the generated single-document project (quarto.write_quarto_document).
+
+The audit register (planbook.audit.register, a later stage) is handed in as data: the
+register appendix and the code pages show it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from planbook import paths
+from planbook.book.code import audit_captions, register_section, write_code_pages
+from planbook.book.pages import Block, CaptionHook, PageContent, collect_refs, read_page
+from planbook.book.quarto import quarto_source, render_quarto_book, render_quarto_document
+from planbook.book.spec import BookChapters, book_spec
+from planbook.chapters.catalogue import REGISTER_PAGE
+from planbook.errors import RenderError
+from planbook.run.period import ReportPeriod
+from planbook.store.observations import uses_sample
+
+ENGINES = ("auto", "quarto", "builtin")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    period: str
+    engine: str  # the engine that ran: "quarto" | "builtin"
+    html_dir: Path
+    pdf: Path
+    pages: int
+    sample_notice: bool
+    seconds: float
+    single: bool = False  # one document (the monthly briefing), not a book
+
+    @property
+    def index_html(self) -> Path:
+        return self.html_dir / "index.html"
+
+    def __str__(self) -> str:
+        note = "（含示例数据提示）" if self.sample_notice else ""
+        if self.single:
+            return (f"已生成 {self.period} 工作进展通报{note}：单页 HTML 与 PDF，"
+                    f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
+                    f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
+        return (f"已生成 {self.period} 评估报告{note}：{self.pages} 个页面（摘要、各章与附录），"
+                f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
+                f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
+
+
+def default_sample_notice(rp: ReportPeriod) -> bool:
+    """Whether the report must say 示例数据，非官方统计 (any sample observation it can use)."""
+    return bool(uses_sample(rp.data, rp.period))
+
+
+def pick_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise RenderError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    if engine == "auto":
+        return "quarto" if shutil.which("quarto") else "builtin"
+    if engine == "quarto" and not shutil.which("quarto"):
+        raise RenderError("quarto is not on PATH",
+                          hint="install it (pip install quarto-cli, or conda) or use --engine builtin")
+    return engine
+
+
+def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
+           sample_notice: bool | None = None,
+           caption_hook: CaptionHook | None = None) -> RenderResult:
+    """Render the period's book (HTML and PDF) and publish it into reports/<P>/.
+
+    `register`: the audit register of the executed notebooks (planbook.audit.register).
+    Captions carry the audit trail by default (code.audit_captions: 溯源 links in HTML,
+    labels in the PDF); pass pages.no_caption_links for bare captions. Both engines also
+    write the code pages html/code/<notebook>.html.
+    """
+    caption_hook = caption_hook or audit_captions
+    started = time.monotonic()
+    root, period = rp.root, rp.code
+    chosen = pick_engine(engine)
+    book = book_spec(rp)
+    if sample_notice is None:
+        sample_notice = default_sample_notice(rp)
+    with period_lock(period, root):
+        staging = staging_dir(period, root)
+        try:
+            if chosen == "quarto" and book.single:
+                html_dir, pdf = render_quarto_document(book, root, staging,
+                                                       sample_notice=sample_notice)
+                _write_code_pages(book, root, html_dir, register, quarto=True)
+            elif chosen == "quarto":
+                html_dir, pdf = render_quarto_book(book, root, staging, register,
+                                                   sample_notice=sample_notice)
+                _write_code_pages(book, root, html_dir, register, quarto=True)
+            else:
+                html_dir, pdf = _render_builtin(book, root, staging, register,
+                                                sample_notice=sample_notice, hook=caption_hook)
+            _check_complete(book, html_dir, pdf, chosen)
+            published_html, published_pdf = publish(period, root, html_dir, pdf)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return RenderResult(period, chosen, published_html, published_pdf, len(book.pages),
+                        sample_notice, time.monotonic() - started, single=book.single)
+
+
+# --- the built-in engine ---------------------------------------------------------------------
+
+def _render_builtin(book: BookChapters, root: Path, staging: Path, register: list[dict], *,
+                    sample_notice: bool, hook: CaptionHook) -> tuple[Path, Path]:
+    from planbook.book.html import write_html
+    from planbook.book.pdf import write_pdf
+
+    params = book.params
+    contents = [read_page(p, root) for p in book.pages]
+    add_register_section(book.period, contents, register)
+    refs = collect_refs(contents)
+    html_dir = staging / "html"
+    write_html(book, contents, refs, params, html_dir, sample_notice=sample_notice, hook=hook)
+    _write_code_pages(book, root, html_dir, register, quarto=False,
+                      titles={c.page.key: c.title for c in contents})
+    pdf = staging / "report.pdf"
+    write_pdf(book, contents, refs, params, staging / "typst", pdf,
+              sample_notice=sample_notice, hook=hook)
+    return html_dir, pdf
+
+
+def add_register_section(period: str, contents: list[PageContent], register: list[dict]
+                         ) -> None:
+    """Append the audit register to the appendix 数据来源与追溯 (when the book has it)."""
+    page = next((c for c in contents if c.page.key == REGISTER_PAGE), None)
+    if page is None:
+        return
+    titles = {c.page.key: c.title for c in contents}
+    head, table_md, table_html = register_section(register, titles, period)
+    page.blocks += [Block("md", head), Block("rich", table_md, table_html)]
+
+
+def _write_code_pages(book: BookChapters, root: Path, html_dir: Path, register: list[dict], *,
+                      quarto: bool, titles: dict[str, str] | None = None) -> None:
+    period = book.period
+
+    def chapter_href(page) -> str:
+        # Quarto writes a chapter's page where its (staged) source sits, index.html at the top.
+        if not quarto or page.kind == "index":
+            return f"../{page.html_name}"
+        return "../" + Path(quarto_source(page, period)).with_suffix(".html").as_posix()
+
+    write_code_pages(book.pages, titles or {p.key: p.title for p in book.pages}, root,
+                     html_dir, register, book.params.as_dict(),
+                     chapter_href=chapter_href, notebooks_href="../../notebooks",
+                     fonts_href=None if quarto else "../assets/fonts")
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+def staging_dir(period: str, root: Path) -> Path:
+    path = paths.build_dir(root) / "render" / period / f"staging-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) -> None:
+    missing = [] if pdf.is_file() and pdf.stat().st_size else [str(pdf)]
+    if not (html_dir / "index.html").is_file():
+        missing.append(str(html_dir / "index.html"))
+    if engine == "builtin":
+        missing += [str(html_dir / p.html_name) for p in book.pages
+                    if not (html_dir / p.html_name).is_file()]
+    missing += [str(html_dir / "code" / f"{p.key}.html") for p in book.pages
+                if p.source.endswith(".ipynb") and not (html_dir / "code" / f"{p.key}.html").is_file()]
+    if missing:
+        raise RenderError("render incomplete, nothing published; missing: " + ", ".join(missing))
+
+
+def publish(period: str, root: Path, html_dir: Path, pdf: Path) -> tuple[Path, Path]:
+    """Swap the staged html/ and report.pdf into reports/<P>/, restoring the old on failure."""
+    target = paths.reports_dir(root) / period
+    target.mkdir(parents=True, exist_ok=True)
+    final_html, final_pdf = target / "html", target / "report.pdf"
+    old = html_dir.parent / "previous-html"
+    had_html = final_html.exists()
+    if had_html:
+        os.replace(final_html, old)
+    try:
+        os.replace(html_dir, final_html)
+        os.replace(pdf, final_pdf)  # atomic on one filesystem: never a half-written PDF
+    except OSError:
+        if final_html.exists() and had_html:
+            shutil.rmtree(final_html, ignore_errors=True)
+        if had_html:
+            os.replace(old, final_html)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return final_html, final_pdf
+
+
+def lock_path(period: str, root: Path) -> Path:
+    return paths.build_dir(root) / f"render-{period}.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def period_lock(period: str, root: Path) -> Iterator[Path]:
+    """One render per period at a time; a lock left by a dead process is taken over."""
+    path = lock_path(period, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(path.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                raise RenderError(
+                    f"another render of period {period} is running (pid {pid}); "
+                    "not starting a second one",
+                    hint=f"wait for it to finish; if no planbook runs, delete {path}") from None
+            path.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise RenderError(f"could not take the render lock {path}")
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            if path.read_text().strip() == str(os.getpid()):
+                path.unlink()

@@ -1,0 +1,125 @@
+"""The book of one period: which pages, in which order, with which titles.
+
+`book_spec(rp)` is the one place the page list is decided; both engines and the generated
+Quarto configuration read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planbook.errors import RenderError
+from planbook.plan.params import Params
+from planbook.run.period import ReportPeriod
+
+PLAN_NAME = "建德市县城承载能力提升和深化“千村示范、万村整治”工程实施方案（2023—2027年）"
+TITLE = PLAN_NAME + "年度评估报告"
+BRIEFING_TITLE = PLAN_NAME + "工作进展通报"
+SHORT_TITLE = "县城承载能力提升和深化“千万工程”年度评估报告"
+COMPILER = "编制：planbook 自动生成"
+SAMPLE_NOTICE = "示例数据，非官方统计"
+PART_TITLE = "分章评估"
+METHODOLOGY = "book/methodology.qmd"
+QUARTO_INDEX = "index.qmd"
+
+
+@dataclass(frozen=True)
+class BookPage:
+    """One page of the book: a chapter notebook, the summary or a static appendix page."""
+
+    key: str  # file stem, also the HTML page name (index for the summary)
+    source: str  # path relative to the project root
+    title: str  # expected title; the page's own H1 wins
+    kind: str  # "index" | "chapter" | "appendix"
+    number: str = ""  # "1".."5" for chapters, "A".. for appendices, "" unnumbered
+
+    @property
+    def html_name(self) -> str:
+        return "index.html" if self.kind == "index" else f"{self.key}.html"
+
+    @property
+    def heading_prefix(self) -> str:
+        """What precedes the chapter title: 第1章 / 附录A / nothing."""
+        if not self.number:
+            return ""
+        return f"附录{self.number}" if self.kind == "appendix" else f"第{self.number}章"
+
+
+@dataclass(frozen=True)
+class Part:
+    title: str
+    pages: tuple[BookPage, ...]
+
+
+@dataclass(frozen=True)
+class BookChapters:
+    """The summary (index page), the parts with their chapters, and the appendices.
+
+    `single`: the period is one document, not a book (the monthly briefing): its only page is
+    the index, rendered as one HTML page and a compact PDF with a title block instead of a
+    cover and a table of contents."""
+
+    index: BookPage
+    parts: tuple[Part, ...]
+    appendices: tuple[BookPage, ...]
+    params: Params  # the period's parameters, for titles and labels
+    single: bool = False
+
+    @property
+    def period(self) -> str:
+        return self.params.period
+
+    @property
+    def title(self) -> str:
+        return book_title(self.params)
+
+    @property
+    def subtitle(self) -> str:
+        return book_subtitle(self.params)
+
+    @property
+    def pages(self) -> list[BookPage]:
+        out = [self.index]
+        for part in self.parts:
+            out += part.pages
+        return out + list(self.appendices)
+
+
+def book_title(params: Params) -> str:
+    return BRIEFING_TITLE if params.kind == "briefing" else TITLE
+
+
+def book_subtitle(params: Params) -> str:
+    return f"{params.label_zh}（数据截至{params.as_of_zh}）"
+
+
+def book_spec(rp: ReportPeriod) -> BookChapters:
+    """The pages of the period's book: its chapter notebooks (annual or briefing) as
+    published under reports/<P>/notebooks/, plus the methodology appendix of an annual book."""
+    period, params = rp.code, rp.params
+    nb_rel = rp.rel(rp.notebooks_dir)
+    chapters = rp.chapters
+    index: BookPage | None = None
+    body: list[BookPage] = []
+    appendices: list[BookPage] = []
+    if params.kind != "briefing":
+        appendices.append(BookPage("methodology", METHODOLOGY, "评估方法", "appendix"))
+    for ch in chapters:
+        source = f"{nb_rel}/{ch.notebook}"
+        if index is None and not ch.appendix:
+            index = BookPage(ch.key, source, ch.title, "index")
+        elif ch.appendix:
+            appendices.append(BookPage(ch.key, source, ch.title, "appendix"))
+        else:
+            body.append(BookPage(ch.key, source, ch.title, "chapter", str(len(body) + 1)))
+    if index is None:
+        raise RenderError(f"period {period}: the chapter list has no summary page")
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    appendices = [BookPage(p.key, p.source, p.title, p.kind, letters[i])
+                  for i, p in enumerate(appendices)]
+    parts = (Part(PART_TITLE, tuple(body)),) if body else ()
+    single = params.kind == "briefing"
+    if single and (parts or appendices):
+        raise RenderError(f"period {period}: a briefing is one notebook, not a book")
+    return BookChapters(index=index, parts=parts, appendices=tuple(appendices), params=params,
+                        single=single)

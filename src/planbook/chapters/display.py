@@ -1,0 +1,162 @@
+"""What chapter notebooks call to emit outputs both render engines understand.
+
+- `show_markdown(text)` PRINTS raw pandoc markdown. Use it in a cell marked
+  `#| output: asis`: Quarto and the built-in engine then insert the text as markdown.
+  (In a cell without `output: asis` the text shows as a preformatted block.)
+  Emit `##` or lower headings: a `#` heading starts a new chapter.
+- `show_table(df)` emits one display_data with `text/html` (styled, status lights as
+  coloured dots) for HTML and `text/markdown` (a pipe table) for PDF/typst.
+- `show_figure(fig)` emits deterministic `image/svg+xml` and closes the figure.
+
+Captions, labels and alt text come from the cell options (`#| label: tbl-…`,
+`#| tbl-cap: …`, `#| fig-cap: …`, `#| fig-alt: …`), never from these functions.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from planbook.assess.rules import LIGHT_ZH, LIGHTS  # the status vocabulary lives in assess
+
+LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
+# Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
+SVG_METADATA = {"Date": None, "Creator": None}
+SVG_HASHSALT = "planbook"
+_MAX_MD_WIDTH = 30  # dashes per pipe-table column cap: pandoc turns dash counts into widths
+
+
+def _display(bundle: Mapping[str, str]) -> None:
+    from IPython.display import display
+
+    display(dict(bundle), raw=True)
+
+
+def show_markdown(text: str) -> None:
+    """Print raw markdown for a `#| output: asis` cell (blank lines keep blocks apart)."""
+    print(f"\n{text.strip()}\n")
+
+
+def light_columns(df: pd.DataFrame) -> list[str]:
+    """Columns whose every non-empty value is a light code (green/yellow/red/grey)."""
+    out = []
+    for col in df.columns:
+        values = {v for v in df[col].dropna().tolist() if v != ""}
+        if values and all(isinstance(v, str) and v in LIGHTS for v in values):
+            out.append(col)
+    return out
+
+
+def _cell_text(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    return str(value)
+
+
+def _light_html(code: str) -> str:
+    colour = LIGHT_COLOURS[code]
+    label = LIGHT_ZH[code]
+    # Inline style so the dot also shows in Quarto's HTML, which lacks the built-in CSS.
+    return (f'<span class="pb-light pb-light-{code}" title="{label}" role="img" '
+            f'aria-label="{label}" style="display:inline-block;width:0.85em;height:0.85em;'
+            f'border-radius:50%;vertical-align:-0.1em;background:{colour}"></span>'
+            f'<span class="pb-light-text">{label}</span>')
+
+
+def table_html(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None
+               ) -> str:
+    """A plain, class-styled HTML table; light columns become coloured dots with their label."""
+    frame = df.reset_index() if index else df
+    light_cols = set(light_columns(frame) if lights is None else lights)
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+    num_cls = ' class="num"'
+    head = "".join(f"<th{num_cls if c in numeric else ''}>{html.escape(str(c))}</th>"
+                   for c in frame.columns)
+    rows = []
+    for rec in frame.itertuples(index=False, name=None):
+        cells = []
+        for col, value in zip(frame.columns, rec, strict=True):
+            if col in light_cols and value in LIGHTS:
+                cells.append(f'<td class="light">{_light_html(value)}</td>')
+            else:
+                cls = num_cls if col in numeric else ""
+                cells.append(f"<td{cls}>{html.escape(_cell_text(value))}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (f'<table class="pb-table">\n<thead><tr>{head}</tr></thead>\n'
+            f'<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>")
+
+
+def _width(text: str) -> int:
+    # CJK characters take two columns; pandoc's relative widths should reflect that.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def table_markdown(df: pd.DataFrame, *, index: bool = False,
+                   lights: Iterable[str] | None = None) -> str:
+    """A pandoc pipe table; light codes become their Chinese label (绿灯 …)."""
+    frame = df.reset_index() if index else df
+    light_cols = set(light_columns(frame) if lights is None else lights)
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+    header = [_md_cell(str(c)) for c in frame.columns]
+    body = []
+    for rec in frame.itertuples(index=False, name=None):
+        row = []
+        for col, value in zip(frame.columns, rec, strict=True):
+            text = LIGHT_ZH[value] if col in light_cols and value in LIGHTS else _cell_text(value)
+            row.append(_md_cell(text))
+        body.append(row)
+    widths = []
+    for i, name in enumerate(header):
+        longest = max([_width(name)] + [_width(r[i]) for r in body])
+        widths.append(max(3, min(_MAX_MD_WIDTH, longest + 4)))  # + cell padding
+    rule = []
+    for col, w in zip(frame.columns, widths, strict=True):
+        rule.append("-" * (w - 1) + ":" if col in numeric else ":" + "-" * (w - 1))
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    # A line over pandoc's 72 columns makes it use the dash counts as relative widths, so
+    # long Chinese cells wrap instead of running off the page; short tables keep natural width.
+    return "\n".join(lines)
+
+
+def show_table(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None
+               ) -> None:
+    """Display a table for both engines: styled text/html and a text/markdown pipe table.
+
+    `lights` names the columns holding light codes; by default every column whose values
+    are all green/yellow/red/grey is one.
+    """
+    _display({
+        "text/html": table_html(df, index=index, lights=lights),
+        "text/markdown": table_markdown(df, index=index, lights=lights),
+        "text/plain": df.to_string(index=index),
+    })
+
+
+def figure_svg(fig) -> str:
+    """The figure as SVG text with no date, no creator and fixed element ids."""
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}):
+        fig.savefig(buf, format="svg", metadata=SVG_METADATA)
+    return buf.getvalue()
+
+
+def show_figure(fig) -> None:
+    """Display a matplotlib figure as deterministic SVG, then close it (no second PNG copy)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        svg = figure_svg(fig)
+    finally:
+        plt.close(fig)
+    _display({"image/svg+xml": svg, "text/plain": "<Figure>"})

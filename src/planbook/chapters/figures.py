@@ -1,0 +1,276 @@
+"""House style for every figure: Noto CJK by file path, one colour per status, A4 sizes.
+
+Each function draws one kind of figure from plain data and shows it through
+`display.show_figure`, which saves deterministic SVG (fixed hash salt, no dates).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from planbook.chapters import provenance  # noqa: E402
+from planbook.chapters.display import LIGHT_COLOURS, LIGHT_ZH  # noqa: E402
+from planbook.plan.registry import COUNT_UNITS  # noqa: E402
+
+A4_WIDTH = 6.3  # inches: A4 text width with the book's margins
+STATUS_COLOURS = {
+    "achieved": "#1a7f37", "on_track": "#4caf50", "needs_acceleration": "#e0a800",
+    "limited": "#d9480f", "deterioration": "#b00020", "no_data": "#9e9e9e",
+    "done": "#1a7f37", "in_progress": "#4caf50", "not_started": "#e0a800", "overdue": "#b00020",
+}
+PATH_COLOUR, OBS_COLOUR, PROJ_COLOUR = "#5c6bc0", "#263238", "#8e24aa"
+
+
+def font_dir() -> Path:
+    import mplfonts
+
+    return Path(mplfonts.__file__).parent / "fonts"
+
+
+@cache
+def setup() -> str:
+    """Register the Noto Sans CJK SC file by path and set the house rcParams; returns the family."""
+    path = font_dir() / "NotoSansCJKsc-Regular.otf"
+    font_manager.fontManager.addfont(str(path))
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    plt.rcParams.update({
+        "font.family": family, "axes.unicode_minus": False, "font.size": 8.5,
+        "axes.titlesize": 9, "axes.spines.top": False, "axes.spines.right": False,
+        "figure.dpi": 100, "savefig.bbox": "tight", "svg.hashsalt": "planbook",
+        "svg.fonttype": "path", "legend.frameon": False, "legend.fontsize": 7.5,
+    })
+    return family
+
+
+def _empty(message: str = "本期暂无可绘制的数据") -> None:
+    """A small placeholder, so a chapter without data for a figure says so instead of failing."""
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.8))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9, color="#616161")
+    _show(fig)
+
+
+def _show(fig, inputs=()) -> None:
+    from planbook.chapters import display
+
+    provenance.record("figure", inputs=inputs)
+    display.show_figure(fig)
+
+
+def _years_axis(ax, years) -> None:
+    years = sorted({int(y) for y in years})
+    ax.set_xticks(years)
+    ax.set_xticklabels([str(y) for y in years])
+
+
+def trend_panel(series: list[dict], *, columns: int = 3) -> None:
+    """Small multiples: observed values against the path from baseline to target, with projection.
+
+    Each item: name, unit, points [(x, value)], baseline (x, v) or None, target (x, v),
+    projection (x, v, low, high) or None, status, inputs.
+    """
+    setup()
+    if not series:
+        return _empty()
+    n = len(series)
+    rows = int(np.ceil(n / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.9 * rows + 0.4), squeeze=False)
+    inputs = []
+    for ax, item in zip(axes.flat, series, strict=False):
+        inputs += item.get("inputs", [])
+        xs = [p[0] for p in item["points"]]
+        ys = [p[1] for p in item["points"]]
+        ticks = set(xs)
+        if item.get("baseline") and item.get("target"):
+            (bx, bv), (tx, tv) = item["baseline"], item["target"]
+            ax.plot([bx, tx], [bv, tv], ls="--", lw=1, color=PATH_COLOUR, label="目标路径")
+            ticks |= {bx, tx}
+        if item.get("target"):
+            tx, tv = item["target"]
+            ax.scatter([tx], [tv], marker="*", s=60, color=PATH_COLOUR, zorder=3, label="目标")
+        if item.get("projection") and xs:
+            px, pv, lo, hi = item["projection"]
+            ax.plot([xs[-1], px], [ys[-1], pv], ls=":", lw=1.2, color=PROJ_COLOUR, label="预测")
+            if lo is not None and hi is not None:
+                ax.fill_between([xs[-1], px], [ys[-1], lo], [ys[-1], hi], color=PROJ_COLOUR,
+                                alpha=0.12, lw=0)
+            ticks.add(px)
+        colour = STATUS_COLOURS.get(item.get("status"), OBS_COLOUR)
+        ax.plot(xs, ys, marker="o", ms=3.5, lw=1.6, color=colour, label="实际值")
+        _years_axis(ax, ticks or [2022, 2027])
+        if item["unit"] in COUNT_UNITS:  # a count axis shows whole numbers only
+            low, high = ax.get_ylim()
+            if high - low < 2:  # a flat count: leave room for whole-number ticks around it
+                ax.set_ylim(max(0.0, np.floor(low) - 1), np.ceil(high) + 1)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(axis="x", labelsize=6.5, rotation=0)
+        ax.set_title(f"{item['name']}（{item['unit']}）" if item["unit"] else item["name"],
+                     fontsize=8, loc="left")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _show(fig, inputs)
+
+
+def schedule_bullets(items: list[dict]) -> None:
+    """Cumulative targets: completed share of the target against the elapsed share (时序进度).
+
+    Each item: name, completed (0..), elapsed (0..1), status, label (text at bar end), inputs.
+    """
+    setup()
+    if not items:
+        return _empty()
+    n = len(items)
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.34 * n + 0.9))
+    inputs = []
+    for i, item in enumerate(reversed(items)):
+        inputs += item.get("inputs", [])
+        ax.barh(i, 1.0, height=0.6, color="#eceff1")
+        done = min(item["completed"] or 0.0, 1.25)
+        ax.barh(i, done, height=0.32, color=STATUS_COLOURS.get(item["status"], OBS_COLOUR))
+        ax.plot([item["elapsed"]] * 2, [i - 0.33, i + 0.33], color="#212121", lw=1.6)
+        ax.text(1.27, i, item.get("label", ""), va="center", fontsize=7)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([it["name"] for it in reversed(items)], fontsize=7.5)
+    ax.set_xlim(0, 1.9)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_xticklabels(["0", "25%", "50%", "75%", "100%"])
+    ax.set_xlabel("完成目标的比例（竖线为时序进度）")
+    fig.tight_layout()
+    _show(fig, inputs)
+
+
+def _heatmap(table: pd.DataFrame, *, row_height: float, inputs, **style) -> None:
+    """An annotated seaborn heatmap in house style (no colour bar, labels level)."""
+    import seaborn as sns
+
+    setup()
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, row_height * len(table) + 1.25))
+    sns.heatmap(table, annot=True, cbar=False, linewidths=0.5, linecolor="white", ax=ax,
+                **style)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="both", labelsize=7.5)
+    plt.setp(ax.get_xticklabels(), rotation=0)
+    fig.tight_layout()
+    _show(fig, inputs)
+
+
+def status_heatmap(counts: pd.DataFrame, *, inputs=()) -> None:
+    """Rows: plan sections; columns: statuses (Chinese labels); cells: indicator counts."""
+    _heatmap(counts, row_height=0.32, inputs=inputs, fmt="d", cmap="Blues",
+             annot_kws={"fontsize": 7.5})
+
+
+def scorecard(lights: pd.DataFrame, *, inputs=()) -> None:
+    """Department scorecard: one stacked bar per lead department, by warning light."""
+    setup()
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.3 * len(lights) + 1.0))
+    left = np.zeros(len(lights))
+    y = np.arange(len(lights))[::-1]
+    for light in ("green", "yellow", "red", "grey"):
+        vals = lights[light].to_numpy(dtype=float) if light in lights else np.zeros(len(lights))
+        ax.barh(y, vals, left=left, color=LIGHT_COLOURS[light], label=LIGHT_ZH[light], height=0.65)
+        left += vals
+    ax.set_yticks(y)
+    ax.set_yticklabels(lights.index, fontsize=7.5)
+    ax.set_xlabel("牵头指标数（项）")
+    ax.legend(loc="lower right", ncol=4)
+    fig.tight_layout()
+    _show(fig, inputs)
+
+
+def village_income(records: pd.DataFrame, year: int, *, inputs=()) -> None:
+    """Distribution of village collective operating income, with the 50万 and 100万 lines."""
+    setup()
+    vals = records["operating_income"].clip(upper=400)
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, 2.6))
+    ax.hist(vals, bins=np.arange(0, 410, 10), color="#90a4ae", edgecolor="white")
+    for x, text in ((50, "50万元"), (100, "100万元")):
+        ax.axvline(x, color="#c62828", ls="--", lw=1)
+        ax.text(x + 3, ax.get_ylim()[1] * 0.92, text, color="#c62828", fontsize=7.5)
+    ax.set_xlabel(f"{year}年村级集体经济经营性收入（万元，400以上并入末组）")
+    ax.set_ylabel("行政村数（个）")
+    fig.tight_layout()
+    _show(fig, inputs)
+
+
+def village_coverage(table: pd.DataFrame, *, inputs=()) -> None:
+    """Coverage by town: rows towns, columns measures, cells percent of villages."""
+    _heatmap(table, row_height=0.28, inputs=inputs, fmt=".0f", cmap="RdYlGn", vmin=0, vmax=100,
+             annot_kws={"fontsize": 7})
+
+
+def annual_met(grid: pd.DataFrame, *, inputs=()) -> None:
+    """Annual targets: met (green), not met (red) or not reported (grey), year by year."""
+    setup()
+    if grid.empty:
+        return _empty()
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.32 * len(grid) + 0.9))
+    colours = {1: LIGHT_COLOURS["green"], 0: LIGHT_COLOURS["red"], -1: LIGHT_COLOURS["grey"]}
+    marks = {1: "达标", 0: "未达标", -1: "无数据"}
+    for i, (_, row) in enumerate(grid.iloc[::-1].iterrows()):
+        for j, v in enumerate(row):
+            v = -1 if pd.isna(v) else int(v)
+            ax.add_patch(plt.Rectangle((j, i), 0.95, 0.85, color=colours[v]))
+            ax.text(j + 0.475, i + 0.42, marks[v], ha="center", va="center", fontsize=6.5,
+                    color="white")
+    ax.set_xlim(0, grid.shape[1])
+    ax.set_ylim(0, len(grid))
+    ax.set_xticks(np.arange(grid.shape[1]) + 0.475)
+    ax.set_xticklabels([f"{c}年" for c in grid.columns])
+    ax.set_yticks(np.arange(len(grid)) + 0.42)
+    ax.set_yticklabels(list(grid.index[::-1]), fontsize=7.5)
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    _show(fig, inputs)
+
+
+def dashboard(tiles: list[dict]) -> None:
+    """Headline tiles: name, latest value text, target text, status label, light."""
+    import textwrap
+
+    setup()
+    columns = 4
+    rows = int(np.ceil(len(tiles) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.55 * rows), squeeze=False)
+    inputs = []
+    for ax, t in zip(axes.flat, tiles, strict=False):
+        inputs += t.get("inputs", [])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        colour = LIGHT_COLOURS[t["light"]]
+        for side in ax.spines.values():
+            side.set_visible(True)
+            side.set_color(colour)
+            side.set_linewidth(2)
+        ax.add_patch(plt.Rectangle((0, 0.8), 1, 0.2, color=colour, alpha=0.18,
+                                   transform=ax.transAxes, lw=0))
+        ax.text(0.06, 0.9, f"{LIGHT_ZH[t['light']]} {t.get('status', '')}".strip(), fontsize=6.5,
+                transform=ax.transAxes, va="center", color="#212121")
+        name = "\n".join(textwrap.wrap(t["name"], 10)[:2])
+        ax.text(0.06, 0.7, name, fontsize=6.8, transform=ax.transAxes, va="top",
+                linespacing=1.25)
+        ax.text(0.06, 0.3, t["value"], fontsize=10.5, transform=ax.transAxes, va="center")
+        ax.text(0.06, 0.1, f"目标 {t['target']}", fontsize=6.2, transform=ax.transAxes,
+                color="#555555", va="center")
+    for ax in list(axes.flat)[len(tiles):]:
+        ax.axis("off")
+    fig.tight_layout()
+    _show(fig, inputs)

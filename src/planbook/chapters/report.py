@@ -1,0 +1,613 @@
+"""What a chapter notebook works with: one period's registry, data and assessments.
+
+Notebooks open a `Report` from their injected parameters and call its methods, each of which
+either returns markdown (for `#| output: asis` cells, built by `narrative`) or shows a figure or
+table. The chapter's story stays in the notebook; the computing lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from planbook import paths
+from planbook.assess import narrative
+from planbook.assess import rules as assess
+from planbook.assess.narrative import fmt_number, fmt_target
+from planbook.assess.rules import STATUS, Assessment
+from planbook.chapters import display, figures, provenance
+from planbook.chapters.provenance import num
+from planbook.plan.params import Params, check_injected
+from planbook.plan.periods import Period, elapsed_share
+from planbook.plan.registry import CHAPTER_TITLES, KIND_ZH, Indicator, Registry, load_registry
+from planbook.store import observations, villages
+
+CHAPTER_NUMBER = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
+STATUS_ORDER = ("achieved", "on_track", "needs_acceleration", "limited", "deterioration",
+                "done", "in_progress", "not_started", "overdue", "no_data")
+SEVERITY = {"deterioration": 0, "overdue": 1, "limited": 2, "needs_acceleration": 3}
+TREND_KINDS = ("level", "share", "ceiling")
+SAMPLE_NOTICE = "示例数据，非官方统计"
+
+
+def _rows(items) -> list:
+    """The data rows a set of assessments rests on, for the audit register."""
+    return [r for a in items for r in a.inputs]
+
+
+@dataclass
+class Report:
+    params: Params
+    registry: Registry
+    data: Path
+    observations: pd.DataFrame  # every stored row, all revisions, village shares included
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, **injected) -> Report:
+        """Open the period a notebook was run for (`Report.load(**parameters)`)."""
+        params = check_injected(injected)
+        data = params.data_path()
+        registry = load_registry(data)
+        return cls(params=params, registry=registry, data=data,
+                   observations=observations.load_all(data, registry))
+
+    @property
+    def period(self) -> Period:
+        return self.params.parsed_period
+
+    @cached_property
+    def assessments(self) -> list[Assessment]:
+        return assess.assess_all(self.registry, self.observations, self.period)
+
+    @cached_property
+    def by_id(self) -> dict[str, Assessment]:
+        return {a.indicator_id: a for a in self.assessments}
+
+    def chapter(self, chapter: str) -> list[Assessment]:
+        return [self.by_id[i.id] for i in self.registry.in_chapter(chapter)]
+
+    def section(self, section: str) -> list[Assessment]:
+        return [self.by_id[i.id] for i in self.registry.indicators.values()
+                if i.section == section]
+
+    @cached_property
+    def uses_sample(self) -> bool:
+        return observations.uses_sample(self.data, self.period, frame=self.observations)
+
+    def _ind(self, a: Assessment) -> Indicator:
+        return self.registry.indicators[a.indicator_id]
+
+    # ------------------------------------------------------------------ narrative
+
+    def sample_notice(self) -> str:
+        """The notice a report built on sample data carries (empty for official data)."""
+        if not self.uses_sample:
+            return ""
+        return (f"::: {{.callout-warning}}\n**{SAMPLE_NOTICE}。** 本报告使用了项目附带的示例数据"
+                "（数据状态为 sample），数值仅用于演示评估方法与报告格式，不代表建德市官方统计。\n:::")
+
+    def status_sentence(self, items: list[Assessment], scope: str, key: str) -> str:
+        """截至2025年底，本章监测的23项指标中，已达标5项、符合进度9项……"""
+        counts = {s: [a for a in items if a.status == s] for s in STATUS_ORDER}
+        pid = self.period.code
+        parts = []
+        for s in STATUS_ORDER:
+            if counts[s]:
+                n = num(f"num-{key}-{s}-{pid}", len(counts[s]), "项",
+                        inputs=_rows(counts[s]))
+                parts.append(f"{STATUS[s][0]}{n}")
+        total = num(f"num-{key}-total-{pid}", len(items), "项")
+        greens = sum(1 for a in items if a.light == "green")
+        share = narrative.fmt_percent(greens / len(items)) if items else "—"
+        return (f"截至{self.period.end_label_zh}，{scope}监测的{total}指标中，"
+                + "、".join(parts) + f"。绿灯指标占{share}。")
+
+    def chapter_overview(self, chapter: str) -> str:
+        items = self.chapter(chapter)
+        text = self.status_sentence(items, "本章", f"ch{CHAPTER_NUMBER[chapter]}")
+        behind = self._worst(items, 5)
+        if behind:
+            text += "\n\n需要重点关注的指标：\n\n" + "\n".join(
+                f"- **{a.name}**（{self._ind(a).lead}牵头）：{self.quote(a)}" for a in behind)
+        return text
+
+    def changes_since_previous(self) -> str:
+        """What changed since the previous period's report, where that period has one."""
+        prev = self.period.previous()
+        if not (paths.params_dir() / f"{prev.code}.yml").is_file():
+            return f"{prev.label_zh}无评估报告，本期不作比较。"
+        before = {a.indicator_id: a for a in
+                  assess.assess_all(self.registry, self.observations, prev)}
+        rank = {"green": 0, "yellow": 1, "red": 2, "grey": 3}
+        better, worse, new = [], [], []
+        for a in self.assessments:
+            b = before[a.indicator_id]
+            if b.light == "grey" and a.light != "grey":
+                new.append(a)
+            elif a.light != "grey" and rank[a.light] < rank[b.light]:
+                better.append((a, b))
+            elif a.light != "grey" and rank[a.light] > rank[b.light]:
+                worse.append((a, b))
+        pid = self.period.code
+        text = (f"与{prev.label_zh}评估相比（按当前各期最新修订数据重新评估上期），"
+                f"灯号好转{num(f'num-change-better-{pid}', len(better), '项')}、"
+                f"转差{num(f'num-change-worse-{pid}', len(worse), '项')}，"
+                f"新增有数据指标{num(f'num-change-new-{pid}', len(new), '项')}。")
+        if worse:
+            text += "\n\n转差的指标：\n\n" + "\n".join(
+                f"- **{a.name}**：{b.status_zh} → {a.status_zh}（{a.lead}牵头）"
+                for a, b in worse[:10])
+        if better:
+            text += "\n\n好转的指标：\n\n" + "\n".join(
+                f"- **{a.name}**：{b.status_zh} → {a.status_zh}" for a, b in better[:10])
+        return text
+
+    def quote(self, a: Assessment) -> str:
+        """An assessment's reason, quoted in narrative: registered as num-<indicator>-<period>
+        (once per notebook) with the rows it rests on, so its numbers can be traced."""
+        return provenance.quote(f"num-{a.indicator_id.removeprefix('ind_')}-{self.period.code}",
+                               a.reason, inputs=a.inputs)
+
+    def _worst(self, items: list[Assessment], n: int) -> list[Assessment]:
+        bad = [a for a in items if a.status in SEVERITY]
+        return sorted(bad, key=lambda a: (SEVERITY[a.status], a.ratio if a.ratio is not None
+                                          else 0.0, a.indicator_id))[:n]
+
+    def section_heading(self, section: str) -> str:
+        tasks = [t for t in self.registry.tasks.values() if t.section and
+                 f"{t.chapter}{t.section}" == section]
+        title = tasks[0].section_title if tasks else section
+        return f"## {title}"
+
+    def section_narrative(self, section: str) -> str:
+        """Heading, status sentence, and one line per task item with its lead department."""
+        items = self.section(section)
+        key = f"s{CHAPTER_NUMBER[section[0]]}-{CHAPTER_NUMBER[section[2]]}"  # 三(一) -> s3-1
+        lines = [self.section_heading(section), ""]
+        if items:
+            lines.append(self.status_sentence(items, "本节", key))
+        tasks = [t for t in self.registry.tasks.values() if t.section and
+                 f"{t.chapter}{t.section}" == section]
+        if tasks:
+            lines += ["", "本节任务及责任单位：", ""]  # a list needs a blank line before it
+            for t in tasks:
+                own = [self.by_id[i] for i in t.indicators if i in self.by_id]
+                lights = "".join(display.LIGHT_ZH[a.light][0] for a in own)
+                depts = "、".join(t.departments) if t.departments else "—"
+                lines.append(f"- {t.id} {t.title}（牵头：{t.lead or '—'}；责任单位：{depts}）"
+                             + (f"：{len(own)}项指标，灯号 {lights}" if own else "：无量化指标"))
+        for a in self._worst(items, 3):
+            lines.append(f"\n> **{a.name}** {a.status_zh}：{self.quote(a)}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ tables
+
+    def indicator_table(self, items: list[Assessment]) -> None:
+        """Per indicator: target, baseline, latest value, status and light."""
+        rows = []
+        for a in items:
+            ind = self._ind(a)
+            rows.append({
+                "指标": a.name, "牵头单位": ind.lead,
+                "目标": "；".join(fmt_target(t.op, t.value, ind.unit, t.year,
+                                           every_year=t.every_year) for t in ind.targets)
+                if ind.kind != "milestone" else f"{ind.final_target.year}年完成",
+                "基期": "—" if a.baseline_value is None else
+                f"{fmt_number(a.baseline_value, ind.unit)}（{a.baseline_year}）",
+                "最新值": self._latest_text(a), "状态": a.status_zh, "灯号": a.light})
+        provenance_rows = _rows(items)
+        provenance.record("table", inputs=provenance_rows)
+        display.show_table(pd.DataFrame(rows), lights=["灯号"])
+
+    def _latest_text(self, a: Assessment) -> str:
+        if a.latest_value is None:
+            return "—"
+        if a.kind == "milestone":
+            v = a.latest_value
+            state = "done" if v >= 1 else "in_progress" if v > 0 else "not_started"
+            return f"{STATUS[state][0]}（{a.latest_period}）"
+        return f"{fmt_number(a.latest_value, a.unit)}（{a.latest_period}）"
+
+    def chapter_status_table(self) -> None:
+        """Status counts per plan chapter (summary page)."""
+        agg = assess.aggregate(self.registry, self.assessments, "chapter")
+        self._count_table(agg, "章", lambda k: f"{k}、{CHAPTER_TITLES.get(k, '')}")
+
+    def lead_table(self) -> None:
+        agg = assess.aggregate(self.registry, self.assessments, "lead")
+        self._count_table(agg, "牵头单位", str)
+
+    def _count_table(self, agg: pd.DataFrame, name: str, label) -> None:
+        key = agg.columns[0]
+        out = pd.DataFrame({name: agg[key].map(label), "指标数": agg["indicators"]})
+        for s in STATUS_ORDER:
+            if agg[s].sum():
+                out[STATUS[s][0]] = agg[s]
+        out["绿灯占比"] = agg["green_share"].map(narrative.fmt_percent)
+        provenance.record("table", inputs=_rows(self.assessments))
+        display.show_table(out)
+
+    def warning_table(self, lights=("red", "yellow"), limit: int | None = None, *,
+                      reasons: bool = True) -> None:
+        """Red and yellow warnings with the department responsible and the gap in numbers."""
+        items = [a for a in self.assessments if a.light in lights]
+        items.sort(key=lambda a: (0 if a.light == "red" else 1, SEVERITY.get(a.status, 9),
+                                  self.registry.department_order(a.lead), a.indicator_id))
+        if limit:
+            items = items[:limit]
+        columns = ["指标", "牵头单位", "状态", "灯号", "差距"] + (["依据"] if reasons else [])
+        rows = [{"指标": a.name, "牵头单位": a.lead, "状态": a.status_zh, "灯号": a.light,
+                 "差距": self.gap_text(a), "依据": a.reason} for a in items]
+        provenance.record("table", inputs=_rows(items))
+        display.show_table(pd.DataFrame(rows, columns=columns), lights=["灯号"])
+
+    def gap_text(self, a: Assessment) -> str:
+        """How far the latest value is from the target (or from schedule for cumulatives)."""
+        if a.latest_value is None or a.target_value is None or a.kind == "milestone":
+            return "—"
+        if a.kind == "cumulative":
+            expected = a.target_value * elapsed_share(self.period)
+            return f"按时序应达{fmt_number(expected, a.unit)}，差{fmt_number(expected - a.latest_value, a.unit)}"
+        diff = abs(a.target_value - a.latest_value)
+        if a.unit == "%":  # a gap between two percentages is in percentage points
+            return f"距目标差{fmt_number(diff, '', digits=1)}个百分点"
+        return f"距目标差{fmt_number(diff, a.unit)}"
+
+    # ------------------------------------------------------------------ figures
+
+    def _series(self, a: Assessment) -> list[tuple[int, float]]:
+        rows = observations.upto(observations.latest(
+            observations.rows_for(self.observations, [a.indicator_id])), self.period)
+        rows = rows[rows["period"].str.len() == 4]
+        return sorted((int(p), float(v)) for p, v in zip(rows["period"], rows["value"],
+                                                          strict=True))
+
+    def trend_figure(self, items: list[Assessment]) -> None:
+        """Level, share and ceiling indicators: trend against the path to target, projected."""
+        series = []
+        for a in items:
+            if a.kind not in TREND_KINDS:
+                continue
+            points = self._series(a)
+            if not points:
+                continue
+            base = (a.baseline_year, a.baseline_value) if a.baseline_value is not None else None
+            target = (a.target_year, a.target_value) if a.target_value is not None else None
+            proj = None
+            if a.projected_value is not None and a.projected_year:
+                proj = (a.projected_year, a.projected_value, a.projection_low, a.projection_high)
+            series.append({"name": a.name, "unit": a.unit, "points": points, "baseline": base,
+                           "target": target, "projection": proj, "status": a.status,
+                           "inputs": a.inputs})
+        figures.trend_panel(series)
+
+    def schedule_figure(self, items: list[Assessment]) -> None:
+        """Cumulative indicators: completed share of target against the schedule."""
+        rows = []
+        for a in items:
+            if a.kind != "cumulative" or not a.target_value:
+                continue
+            done = (a.latest_value or 0.0) / a.target_value
+            label = (f"{fmt_number(a.latest_value, a.unit)}/{fmt_number(a.target_value, a.unit)}"
+                     if a.latest_value is not None else "暂无数据")
+            rows.append({"name": a.name, "completed": done, "elapsed": elapsed_share(self.period),
+                         "status": a.status, "label": label, "inputs": a.inputs})
+        figures.schedule_bullets(rows)
+
+    def annual_figure(self, items: list[Assessment]) -> None:
+        """Annual targets: met or not, year by year up to the period."""
+        years = [y for y in range(2023, self.period.year + 1)]
+        grid, inputs = {}, []
+        for a in items:
+            if a.kind != "annual":
+                continue
+            ind = self._ind(a)
+            points = dict(self._series(a))
+            grid[a.name] = [None if y not in points else int(ind.target_for(y).met_by(points[y]))
+                            for y in years]
+            inputs += a.inputs
+        frame = pd.DataFrame.from_dict(grid, orient="index", columns=years)
+        figures.annual_met(frame, inputs=inputs)
+
+    def heatmap_figure(self, chapters=("二", "三", "四", "五", "六")) -> None:
+        """Status counts by plan section."""
+        agg = assess.aggregate(self.registry, self.assessments, "section")
+        agg = agg[agg["section"].str[0].isin(chapters)]
+        table = pd.DataFrame(index=[f"{s} {t}"[:22] for s, t in zip(agg["section"], agg["title"],
+                                                                     strict=True)])
+        for s in STATUS_ORDER:
+            table[STATUS[s][0]] = agg[s].to_numpy()
+        table = table.loc[:, table.sum() > 0]
+        figures.status_heatmap(table, inputs=_rows(self.assessments))
+
+    def scorecard_figure(self) -> None:
+        agg = assess.aggregate(self.registry, self.assessments, "lead").set_index("lead")
+        figures.scorecard(agg[["green", "yellow", "red", "grey"]],
+                          inputs=_rows(self.assessments))
+
+    def dashboard_figure(self) -> None:
+        tiles = []
+        for a in self.chapter("二"):
+            tiles.append({"name": a.name, "value": self._latest_text(a).split("（")[0],
+                          "target": fmt_target(a.target_op or ">=", a.target_value, a.unit,
+                                               a.target_year or 2027),
+                          "light": a.light, "status": a.status_zh, "inputs": a.inputs})
+        figures.dashboard(tiles)
+
+    # ------------------------------------------------------------------ villages
+
+    @cached_property
+    def village_records(self) -> pd.DataFrame:
+        return villages.load_villages(self.data)
+
+    def village_year(self) -> int | None:
+        years = [y for y in self.village_records["year"].unique() if y <= self.period.year]
+        return int(max(years)) if years else None
+
+    def _village_inputs(self) -> list[dict]:
+        if not len(self.village_records):
+            return []
+        file = villages.village_file(self.data)
+        return [{"indicator_id": "villages", "period": str(self.village_year()), "revision": 1,
+                 "file_sha256": observations.sha256_file(file),
+                 "file": file.relative_to(self.data).as_posix()}]
+
+    def village_income_figure(self) -> None:
+        y = self.village_year()
+        recs = self.village_records[self.village_records["year"] == y]
+        figures.village_income(recs, y, inputs=self._village_inputs())
+
+    def village_coverage_figure(self) -> None:
+        y = self.village_year()
+        recs = self.village_records[self.village_records["year"] == y]
+        table = pd.DataFrame({villages.SHORT_ZH[m]: villages.share_by_town(recs, m)
+                              .set_index("town")["share"]
+                              for m in ("operating_income_ge_50", "operating_income_ge_100",
+                                        *villages.FLAGS)})
+        figures.village_coverage(table, inputs=self._village_inputs())
+
+    def village_narrative(self) -> str:
+        y = self.village_year()
+        if y is None:
+            return "暂无村级台账数据。"
+        recs = self.village_records[self.village_records["year"] == y]
+        inputs = self._village_inputs()
+        n = num(f"num-villages-count-{y}", len(recs), "个", inputs=inputs)
+        s50 = num(f"num-villages-op50-{y}", villages.share(recs, "operating_income_ge_50"), "%",
+                  inputs=inputs)
+        s100 = num(f"num-villages-op100-{y}", villages.share(recs, "operating_income_ge_100"),
+                   "%", inputs=inputs)
+        median = num(f"num-villages-median-{y}", float(recs["operating_income"].median()), "万元",
+                     inputs=inputs)
+        return (f"{y}年村级台账覆盖{n}行政村。集体经济经营性收入50万元以上的行政村占{s50}，"
+                f"100万元以上的占{s100}（目标分别为100%和60%以上），经营性收入中位数为{median}。"
+                "以下各项占比均由逐村记录计算，不采用手工汇总数。")
+
+    # ------------------------------------------------------------------ data quality
+
+    def coverage_table(self) -> None:
+        """Who reported for the period and when: per lead department."""
+        used = observations.latest(self.observations)
+        in_period = used[used["period"].map(lambda p: p.startswith(str(self.period.year)))]
+        as_of = date.fromisoformat(self.params.as_of)
+        rows = []
+        for dept in self.registry.lead_departments:
+            led = [i for i in self.registry.led_by(dept)]
+            got = in_period[in_period["indicator_id"].isin({i.id for i in led})]
+            reported = got["indicator_id"].nunique()
+            late = got[got["received_at"].map(lambda t: bool(t) and t[:10] > as_of.isoformat())]
+            missing = [i.name_zh for i in led if i.id not in set(got["indicator_id"])]
+            rows.append({"牵头单位": dept, "牵头指标": len(led), "已报送": reported,
+                         "报送率": narrative.fmt_percent(reported / len(led)),
+                         "逾期报送": len(late), "未报送指标": "、".join(missing[:4])
+                         + ("等" if len(missing) > 4 else "") or "—"})
+        provenance.record("table", inputs=_rows(self.assessments))
+        display.show_table(pd.DataFrame(rows))
+
+    def quality_narrative(self) -> str:
+        used = observations.upto(observations.latest(self.observations), self.period)
+        by_status = used["status"].value_counts()
+        revised = observations.upto(self.observations, self.period)
+        revised = revised.groupby(["indicator_id", "period"])["revision"].max()
+        n_revised = int((revised > 1).sum())
+        no_data = sum(1 for a in self.assessments if a.status == "no_data")
+        pid = self.period.code
+        parts = [f"{observations.STATUS_ZH[s]}{num(f'num-quality-{s}-{pid}', int(by_status.get(s, 0)), '条')}"
+                 for s in observations.STATUSES]
+        return (f"本期评估使用观测值（各指标各期最新修订版）共{num(f'num-quality-rows-{pid}', len(used), '条')}，"
+                f"其中{'、'.join(parts)}。有{num(f'num-quality-revised-{pid}', n_revised, '条')}"
+                f"经过修订，报告采用最新修订版，历次数值保留在数据库中。"
+                f"另有{num(f'num-quality-nodata-{pid}', no_data, '项')}指标暂无数据，评估为“暂无数据”，不作推测。")
+
+    def revision_table(self) -> None:
+        obs = observations.upto(self.observations, self.period)
+        counts = obs.groupby(["indicator_id", "period"])["revision"].max()
+        revised = counts[counts > 1]
+        rows = []
+        for (ind_id, period), rev in revised.items():
+            hist = obs[(obs["indicator_id"] == ind_id) & (obs["period"] == period)]
+            hist = hist.sort_values("revision")
+            rows.append({"指标": self.registry.indicators[ind_id].name_zh, "期间": period,
+                         "修订次数": int(rev) - 1,
+                         "历次数值": " → ".join(observations.format_value(v)
+                                              for v in hist["value"])})
+        provenance.record("table", inputs=[])
+        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "修订次数", "历次数值"]))
+
+    def files_table(self) -> None:
+        """Every input file with its sha256."""
+        root = paths.project_root()
+        files = [*(self.registry.files.values()), *observations.store_files(self.data),
+                 villages.village_file(self.data)]
+        rows = [{"文件": f.relative_to(root).as_posix() if f.is_relative_to(root) else str(f),
+                 "SHA256": observations.sha256_file(f)} for f in files if f.is_file()]
+        provenance.record("table", inputs=[])
+        display.show_table(pd.DataFrame(rows))
+
+    # ------------------------------------------------------------------ plan appendix
+
+    def registry_table(self, chapter: str) -> None:
+        rows = []
+        for ind in self.registry.indicators.values():
+            if ind.chapter != chapter:
+                continue
+            targets = ("；".join(fmt_target(t.op, t.value, ind.unit, t.year,
+                                           every_year=t.every_year) for t in ind.targets)
+                       if ind.kind != "milestone" else f"{ind.final_target.year}年完成")
+            rows.append({"编号": ind.id.removeprefix("ind_"), "条目": ind.path,
+                         "指标": ind.name_zh, "类型": KIND_ZH[ind.kind],
+                         "目标": targets, "牵头单位": ind.lead,
+                         "方案原文": "；".join(f"“{q}”" for q in ind.quotes)})
+        provenance.record("table", inputs=[])
+        display.show_table(pd.DataFrame(rows))
+
+
+
+
+# ---------------------------------------------------------------------- monthly briefing
+
+# Pandoc bracketed spans: the dot takes its light's colour from its class (book.css for HTML,
+# assets/light_dots.lua for typst); the character keeps the light readable in black and white.
+LIGHT_TEXT = {"green": "[●]{.pb-dot .pb-dot-green}绿", "yellow": "[●]{.pb-dot .pb-dot-yellow}黄",
+              "red": "[●]{.pb-dot .pb-dot-red}红", "grey": "[○]{.pb-dot .pb-dot-grey}灰"}
+
+
+class Briefing(Report):
+    """The monthly progress briefing (晾晒通报) of 六(四): lights by department, month by month."""
+
+    @cached_property
+    def previous(self) -> dict[str, Assessment]:
+        prev = self.period.previous()
+        return {a.indicator_id: a for a in
+                assess.assess_all(self.registry, self.observations, prev)}
+
+    def overview(self) -> str:
+        pid = self.period.code
+        counts = {light: [a for a in self.assessments if a.light == light]
+                  for light in ("green", "yellow", "red", "grey")}
+        parts = [f"{display.LIGHT_ZH[k]}{num(f'num-brief-{k}-{pid}', len(v), '项', inputs=_rows(v))}"
+                 for k, v in counts.items()]
+        new_red = [a for a in self.assessments
+                   if a.light == "red" and self.previous[a.indicator_id].light != "red"]
+        recovered = [a for a in self.assessments if a.light == "green"
+                     and self.previous[a.indicator_id].light in ("yellow", "red")]
+        prev = self.period.previous()
+        text = (f"截至{self.period.end_label_zh}，方案{num(f'num-brief-total-{pid}', len(self.assessments), '项')}"
+                f"监测指标中，{'、'.join(parts)}。与{prev.label_zh}相比，新增红灯"
+                f"{num(f'num-brief-newred-{pid}', len(new_red), '项', inputs=_rows(new_red))}，"
+                f"转为绿灯{num(f'num-brief-recovered-{pid}', len(recovered), '项', inputs=_rows(recovered))}。")
+        if new_red:
+            text += "\n\n新增红灯：" + "；".join(f"{a.name}（{a.lead}）" for a in new_red) + "。"
+        if recovered:
+            text += "\n\n转为绿灯：" + "；".join(f"{a.name}（{a.lead}）" for a in recovered) + "。"
+        text += ("\n\n说明：按月报送的年度指标以当年累计数对照全年目标的序时进度评估；"
+                 "不按月报送的指标沿用最近一期数据，其评估依据中注明数据时点。")
+        return text
+
+    def schedule_text(self, a: Assessment) -> str:
+        """What the plan's schedule asks for by the end of this month."""
+        ind = self._ind(a)
+        if a.kind == "milestone":
+            return f"{ind.final_target.year}年底前完成"
+        if a.target_value is None:
+            return "—"
+        if a.kind == "cumulative":
+            return f"应达{fmt_number(a.target_value * elapsed_share(self.period), a.unit)}"
+        if a.kind == "annual":
+            if ind.frequency == "monthly":
+                share = self.period.end.month / 12
+                return f"年内累计应达{fmt_number(a.target_value * share, a.unit)}"
+            return f"全年{fmt_target(a.target_op or '>=', a.target_value, a.unit, a.target_year or 2027, every_year=True)}"
+        return fmt_target(a.target_op or ">=", a.target_value, a.unit, a.target_year or 2027)
+
+    def change_text(self, a: Assessment) -> str:
+        b = self.previous[a.indicator_id]
+        if a.latest_value is None or b.latest_value is None or a.latest_period == b.latest_period:
+            return "—（本月无新数据）" if a.latest_value is not None else "—"
+        if a.kind == "milestone":
+            return f"{b.status_zh} → {a.status_zh}"
+        diff = a.latest_value - b.latest_value
+        sign = "+" if diff >= 0 else "−"
+        return f"{sign}{fmt_number(abs(diff), a.unit)}"
+
+    def department_blocks(self) -> str:
+        """One block per lead department: its indicators' lights, values against the schedule,
+        change since last month, and its milestones due this year or overdue."""
+        pid = self.period.code
+        out = []
+        for dept in self.registry.lead_departments:
+            items = [self.by_id[i.id] for i in self.registry.led_by(dept)]
+            lights = {k: sum(1 for a in items if a.light == k) for k in LIGHT_TEXT}
+            code = self.registry.departments[dept].code
+            n = num(f"num-brief-{code}-{pid}", len(items), "项")
+            head = "、".join(f"{display.LIGHT_ZH[k]}{v}" for k, v in lights.items() if v)
+            out.append(f"### {dept}\n\n牵头{n}：{head}。\n")
+            out.append("| 指标 | 灯号 | 最新值 | 本月进度要求 | 较上月 |")
+            # Dash counts set the column widths (the line is wider than pandoc's 72 columns,
+            # so they always apply): 指标 29%, 灯号 16%, 最新值 19%, 本月进度要求 19%, 较上月 17%.
+            out.append("|:---------------------|:-----------|:-------------|:-------------|"
+                       ":------------|")
+            order = {"red": 0, "yellow": 1, "green": 2, "grey": 3}
+            for a in sorted(items, key=lambda a: (order[a.light], a.indicator_id)):
+                out.append(f"| {a.name} | {LIGHT_TEXT[a.light]} {a.status_zh} | "
+                           f"{self._latest_text(a)} | {self.schedule_text(a)} | "
+                           f"{self.change_text(a)} |")
+            due = [a for a in items if a.kind == "milestone" and (
+                a.status == "overdue" or (a.target_year == self.period.year
+                                          and a.status != "done"))]
+            out.append("")
+            if due:
+                out.append("到期或逾期的节点任务：" + "；".join(
+                    f"{a.name}（{a.status_zh}）" for a in due) + "。")
+            out.append("")
+        return "\n".join(out)
+
+    def due_indicators(self) -> list[tuple[Indicator, list[str]]]:
+        """Indicators a figure is due for this month, with the periods that would satisfy it.
+
+        Monthly indicators are due every month; quarterly ones in a quarter's last month; annual
+        ones in March, for the previous year (the annual report's data are as of 31 March).
+        """
+        p = self.period
+        out = []
+        for ind in self.registry.indicators.values():
+            if ind.villages:
+                continue  # computed from village records, not reported
+            if ind.frequency == "monthly":
+                out.append((ind, [p.code]))
+            elif ind.frequency == "quarterly" and p.number % 3 == 0:
+                out.append((ind, [f"{p.year}-Q{p.number // 3}", p.code]))
+            elif ind.frequency == "annual" and p.number == 3:
+                out.append((ind, [str(p.year - 1)]))
+        return out
+
+    def missing(self) -> list[tuple[Indicator, list[str]]]:
+        """未报送: due indicators with no figure (any revision) for the due period."""
+        have = set(zip(self.observations["indicator_id"], self.observations["period"],
+                       strict=True))
+        return [(ind, periods) for ind, periods in self.due_indicators()
+                if not any((ind.id, q) in have for q in periods)]
+
+    def missing_table(self) -> None:
+        rows = [{"指标": ind.name_zh, "牵头单位": ind.lead, "报送频率": FREQ_ZH[ind.frequency],
+                 "应报期间": " 或 ".join(periods)} for ind, periods in self.missing()]
+        provenance.record("table", inputs=[])
+        display.show_table(pd.DataFrame(rows, columns=["指标", "牵头单位", "报送频率", "应报期间"]))
+
+    def missing_sentence(self) -> str:
+        missing = self.missing()
+        due = self.due_indicators()
+        pid = self.period.code
+        depts = sorted({ind.lead for ind, _ in missing}, key=self.registry.department_order)
+        text = (f"本月应报送数据的指标{num(f'num-brief-due-{pid}', len(due), '项')}，"
+                f"未报送{num(f'num-brief-missing-{pid}', len(missing), '项')}")
+        return text + (f"，涉及{'、'.join(depts)}。" if depts else "，全部按时报送。")
+
+
+FREQ_ZH = {"monthly": "按月", "quarterly": "按季", "annual": "按年"}

@@ -1,0 +1,129 @@
+"""Reporting-period parameters: params/<period>.yml, the values papermill injects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from planbook import paths
+from planbook.errors import ParamsError
+from planbook.plan.periods import Period, parse_period
+
+REQUIRED = ("period", "as_of", "data_dir", "kind", "plan_id")
+KINDS = ("annual", "briefing")
+PLAN_ID = "jiande-2023-2027"
+
+
+@dataclass(frozen=True)
+class Params:
+    """What one report is built from. Papermill injects exactly these keys into each notebook."""
+
+    period: str  # 报告期间: 2025 or 2026-10
+    as_of: str  # 数据截至日期, ISO date
+    data_dir: str  # 数据目录, relative to the project root
+    kind: str  # 报告类型: annual 年度评估 / briefing 月度晾晒通报
+    plan_id: str  # 方案编号
+
+    @property
+    def parsed_period(self) -> Period:
+        return parse_period(self.period)
+
+    @property
+    def label_zh(self) -> str:
+        """2025年, 2026年10月."""
+        return self.parsed_period.label_zh
+
+    @property
+    def as_of_zh(self) -> str:
+        """2026年3月31日."""
+        d = dt.date.fromisoformat(self.as_of)
+        return f"{d.year}年{d.month}月{d.day}日"
+
+    def data_path(self, root: Path | None = None) -> Path:
+        p = Path(self.data_dir)
+        return p if p.is_absolute() else (root or paths.project_root()) / p
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class _TextDates(yaml.SafeLoader):
+    """Safe loading that leaves dates as text, so a bad date is reported with its key."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def params_file(period: str, root: Path | None = None) -> Path:
+    return paths.params_dir(root) / f"{period}.yml"
+
+
+def resolve_period(period: str, root: Path | None = None) -> str:
+    """`default` means params/default.yml's `period`, else the latest annual params file."""
+    if period != "default":
+        return period
+    default = params_file("default", root)
+    if default.is_file():
+        raw = yaml.safe_load(default.read_text(encoding="utf-8")) or {}
+        if "period" not in raw:
+            raise ParamsError(f"{default}: key `period` is missing",
+                              hint="write e.g. `period: \"2025\"` in params/default.yml")
+        return str(raw["period"])
+    years = sorted(p.stem for p in paths.params_dir(root).glob("[0-9][0-9][0-9][0-9].yml"))
+    if not years:
+        raise ParamsError(f"no params/<year>.yml in {paths.params_dir(root)}",
+                          hint="add params/2025.yml (see README, 'Adding a year')")
+    return years[-1]
+
+
+def load_params(period: str, root: Path | None = None) -> Params:
+    """Read and check params/<period>.yml: every key present, none unknown, values well-formed."""
+    period = resolve_period(period, root)
+    path = params_file(period, root)
+    if not path.is_file():
+        raise ParamsError(f"{path}: no parameters for period {period}",
+                          hint=f"create {path.name} with keys {', '.join(REQUIRED)}")
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDates) or {}  # noqa: S506
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected key: value pairs")
+    missing = [k for k in REQUIRED if k not in raw]
+    unknown = [k for k in raw if k not in REQUIRED]
+    if missing or unknown:
+        parts = ([f"missing key(s): {', '.join(missing)}"] if missing else []) + (
+            [f"unknown key(s): {', '.join(map(str, unknown))}"] if unknown else [])
+        raise ParamsError(f"{path}: {'; '.join(parts)}",
+                          hint=f"a params file has exactly the keys {', '.join(REQUIRED)}")
+    values = {k: raw[k] for k in REQUIRED}
+    if isinstance(values["as_of"], dt.date):
+        values["as_of"] = values["as_of"].isoformat()
+    values = {k: str(v) for k, v in values.items()}
+    parsed = parse_period(values["period"], where=f"{path}, key period")
+    if parsed.code != period:
+        raise ParamsError(f"{path}: key period is {values['period']!r} but the file is for {period}",
+                          hint="make the file name and its period agree")
+    if values["kind"] not in KINDS:
+        raise ParamsError(f"{path}: key kind is {values['kind']!r}",
+                          hint=f"use one of: {', '.join(KINDS)}")
+    try:
+        dt.date.fromisoformat(values["as_of"])
+    except ValueError:
+        raise ParamsError(f"{path}: key as_of is {values['as_of']!r}, not a date",
+                          hint="write the as-of date as 2026-03-31") from None
+    return Params(**values)
+
+
+def check_injected(values: dict) -> Params:
+    """Used inside notebooks: refuse a missing or unknown parameter, naming the key."""
+    missing = [k for k in REQUIRED if values.get(k) in (None, "")]
+    if missing:
+        raise ParamsError(f"notebook parameter(s) not set: {', '.join(missing)}",
+                          hint="run the notebook through `planbook run --period P`")
+    return Params(**{k: str(values[k]) for k in REQUIRED})

@@ -1,0 +1,463 @@
+"""The plan as data: indicators, targets, tasks and departments, loaded from data/plan/.
+
+This module is the one place the registry schema and the Chinese meaning of each field live.
+
+indicators.yaml, one mapping per indicator:
+    id          指标编号      stable snake_case id
+    path        条目          the plan's numbering of the item that states it, e.g. 三(一)1
+    also_paths  另见条目      other items stating the same target
+    name_zh     指标名称      name_en  English name
+    unit        计量单位      the plan's own unit (亿元, %, 个 …); "" for milestones
+    kind        指标类型      level 水平值 / cumulative 累计值 / annual 年度值 / share 比率 /
+                              ceiling 上限值 / milestone 节点任务
+    direction   期望方向      increase 越高越好 / decrease 越低越好 / none
+    frequency   报送频率      annual / quarterly / monthly
+    baseline    基期值        {value 数值, year 年份}, only where the plan states one
+    targets     目标值        [{value 数值, year 目标年份, op 比较 >=,<=,=, every_year 每年}]
+    lead        牵头单位      co  配合单位 (canonical department names)
+    lead_basis  牵头依据      why a lead was assigned where the plan names none
+    headline    总体目标      one of the eight headline targets of chapter 二
+    quote       原文          verbatim substring(s) of plan.txt containing the number
+    villages    村级口径      the village-record measure the share is computed from (villages.py)
+tasks.yaml: id 条目编号, chapter 章, section 节, title 任务名称, departments 责任单位 (lead first),
+    departments_raw 原文责任单位, indicators 指标.
+departments.yaml: name 规范名称, full_name 全称, aliases 别称, type 类型
+    (party 党委部门, government 政府部门, township 乡镇街道, enterprise 企业, zone 园区,
+    institution 事业单位), code 文件代码 (ascii, names the department's observation file).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from planbook.errors import Problem, RegistryError
+from planbook.plan.periods import FIRST_YEAR, LAST_YEAR
+
+KINDS = ("level", "cumulative", "annual", "share", "ceiling", "milestone")
+KIND_ZH = {"level": "水平值", "cumulative": "累计值", "annual": "年度值", "share": "比率",
+           "ceiling": "上限值", "milestone": "节点任务"}
+DIRECTIONS = ("increase", "decrease", "none")
+FREQUENCIES = ("annual", "quarterly", "monthly")
+OPS = (">=", "<=", "=")
+DEPARTMENT_TYPES = ("party", "government", "township", "enterprise", "zone", "institution")
+# Units the plan counts in whole things; shares and money get decimals.
+COUNT_UNITS = frozenset({"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项"})
+CHAPTERS = ("二", "三", "四", "五", "六")
+CHAPTER_TITLES = {
+    "二": "总体目标",
+    "三": "全面提升县城承载能力",
+    "四": "持续深化“千村示范、万村整治”工程",
+    "五": "健全城乡融合发展体制机制",
+    "六": "保障措施",
+}
+_PATH = re.compile(r"^(?P<chapter>[二三四五六])(?P<section>[（(][一二三四五六七八九十][）)])?(?P<item>\d+)?$")
+
+
+@dataclass(frozen=True)
+class Target:
+    value: float | None
+    year: int
+    op: str
+    every_year: bool = False
+    year_inferred: bool = False
+
+    def met_by(self, value: float) -> bool:
+        if self.value is None:
+            return value >= 1
+        if self.op == ">=":
+            return value >= self.value - 1e-9
+        if self.op == "<=":
+            return value <= self.value + 1e-9
+        return abs(value - self.value) <= 1e-9
+
+
+@dataclass(frozen=True)
+class Baseline:
+    value: float
+    year: int
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    path: str
+    name_zh: str
+    name_en: str
+    unit: str
+    kind: str
+    direction: str
+    frequency: str
+    targets: tuple[Target, ...]
+    lead: str
+    co: tuple[str, ...] = ()
+    quotes: tuple[str, ...] = ()
+    baseline: Baseline | None = None
+    also_paths: tuple[str, ...] = ()
+    headline: bool = False
+    lead_basis: str | None = None
+    villages: str | None = None
+
+    @property
+    def chapter(self) -> str:
+        return self.path[0]
+
+    @property
+    def section(self) -> str:
+        """三(一) for 三(一)1; 二 for a chapter-level path."""
+        m = _PATH.match(self.path)
+        return self.path[0] + (m["section"] or "") if m else self.path
+
+    @property
+    def final_target(self) -> Target:
+        return max(self.targets, key=lambda t: t.year)
+
+    def target_for(self, year: int) -> Target:
+        """The target that governs a given year: the earliest target dated that year or later."""
+        later = [t for t in self.targets if t.year >= year]
+        return min(later, key=lambda t: t.year) if later else self.final_target
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        return (self.lead, *self.co)
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    chapter: str
+    title: str
+    departments: tuple[str, ...]
+    indicators: tuple[str, ...]
+    section: str = ""
+    chapter_title: str = ""
+    section_title: str = ""
+    departments_raw: str | None = None
+
+    @property
+    def lead(self) -> str | None:
+        return self.departments[0] if self.departments else None
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str
+    type: str
+    full_name: str = ""
+    aliases: tuple[str, ...] = ()
+    code: str = ""
+
+
+@dataclass
+class Registry:
+    indicators: dict[str, Indicator]
+    tasks: dict[str, Task]
+    departments: dict[str, Department]
+    plan_text: str
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @cached_property
+    def _alias_map(self) -> dict[str, str]:
+        out = {}
+        for d in self.departments.values():
+            out[d.name] = d.name
+            for a in d.aliases:
+                out[a] = d.name
+        return out
+
+    def resolve_department(self, name: str) -> str | None:
+        """Canonical name for any spelling the plan uses, or None."""
+        return self._alias_map.get(name.strip())
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        return self.indicators[indicator_id]
+
+    def in_chapter(self, chapter: str) -> list[Indicator]:
+        """Indicators stated in a chapter, headline ones included in 二 and in their own chapter."""
+        out = []
+        for ind in self.indicators.values():
+            paths = (ind.path, *ind.also_paths)
+            if any(p[0] == chapter for p in paths) or (chapter == "二" and ind.headline):
+                out.append(ind)
+        return out
+
+    def led_by(self, department: str) -> list[Indicator]:
+        return [i for i in self.indicators.values() if i.lead == department]
+
+    @property
+    def lead_departments(self) -> list[str]:
+        return sorted({i.lead for i in self.indicators.values()}, key=self.department_order)
+
+    def department_order(self, name: str) -> int:
+        return list(self.departments).index(name) if name in self.departments else 10_000
+
+    def tasks_of(self, indicator_id: str) -> list[Task]:
+        return [t for t in self.tasks.values() if indicator_id in t.indicators]
+
+    def summary(self) -> dict:
+        inds = list(self.indicators.values())
+        by_chapter: dict[str, dict] = {}
+        for ch in CHAPTERS:
+            members = [i for i in inds if i.chapter == ch]
+            sections: dict[str, int] = {}
+            for i in members:
+                sections[i.section] = sections.get(i.section, 0) + 1
+            by_chapter[ch] = {"title": CHAPTER_TITLES[ch], "indicators": len(members),
+                              "sections": sections}
+        by_kind = {k: sum(1 for i in inds if i.kind == k) for k in KINDS}
+        by_lead: dict[str, int] = {}
+        for i in sorted(inds, key=lambda i: self.department_order(i.lead)):
+            by_lead[i.lead] = by_lead.get(i.lead, 0) + 1
+        quantified = [i for i in inds if i.kind != "milestone"]
+        return {
+            "indicators": len(inds),
+            "quantified": len(quantified),
+            "targets": sum(len(i.targets) for i in quantified),
+            "milestones": by_kind["milestone"],
+            "tasks": len(self.tasks),
+            "departments": len(self.departments),
+            "by_chapter": by_chapter,
+            "by_kind": by_kind,
+            "by_lead_department": by_lead,
+        }
+
+
+# ---------------------------------------------------------------- loading and validation
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> list:
+    if not path.is_file():
+        problems.append(Problem("file is missing", file=str(path)))
+        return []
+    try:
+        # The C loader (when libyaml is present) is several times faster and just as safe.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        problems.append(Problem(f"not valid YAML: {exc}", file=str(path)))
+        return []
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        problems.append(Problem("expected a list of entries at the top level", file=str(path)))
+        return []
+    return data
+
+
+class _Entry:
+    """Field access on one YAML mapping that records a located problem for each fault."""
+
+    def __init__(self, raw: dict, file: Path, problems: list[Problem], index: int):
+        self.raw = raw
+        self.file = str(file)
+        self.problems = problems
+        self.id = str(raw.get("id") or raw.get("name") or f"#{index + 1}")
+
+    def problem(self, message: str, field_name: str, value=None, expected=None) -> None:
+        self.problems.append(Problem(message, file=self.file, entry=self.id, field=field_name,
+                                     value=value, expected=expected))
+
+    def get(self, name: str, kind=str, *, required: bool = True, default=None):
+        if name not in self.raw or self.raw[name] is None or self.raw[name] == "" and required:
+            if required:
+                self.problem("missing field", name)
+            return default
+        value = self.raw[name]
+        if kind is str and not isinstance(value, str):
+            self.problem("expected text", name, value)
+            return default
+        if kind is list:
+            value = value if isinstance(value, list) else [value]
+        return value
+
+
+def _number(entry: _Entry, raw, field_name: str) -> float | None:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        entry.problem("expected a number", field_name, raw)
+        return None
+    return float(raw)
+
+
+def _load_departments(path: Path, problems: list[Problem]) -> dict[str, Department]:
+    out: dict[str, Department] = {}
+    seen_alias: dict[str, str] = {}
+    for n, raw in enumerate(_read_yaml(path, problems)):
+        if not isinstance(raw, dict):
+            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
+            continue
+        e = _Entry(raw, path, problems, n)
+        name = e.get("name")
+        dtype = e.get("type")
+        if dtype and dtype not in DEPARTMENT_TYPES:
+            e.problem("unknown department type", "type", dtype, " / ".join(DEPARTMENT_TYPES))
+        if not name:
+            continue
+        if name in out:
+            e.problem("duplicate department name", "name", name)
+            continue
+        aliases = tuple(str(a) for a in e.get("aliases", list, required=False, default=[]))
+        for spelling in (name, *aliases):
+            if spelling in seen_alias:
+                e.problem(f"spelling already used by {seen_alias[spelling]}", "aliases", spelling)
+            seen_alias[spelling] = name
+        out[name] = Department(name=name, type=dtype or "", aliases=aliases,
+                               full_name=e.get("full_name", required=False, default=""),
+                               code=e.get("code", required=False, default=""))
+    return out
+
+
+def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
+                     departments: dict[str, Department]) -> dict[str, Indicator]:
+    out: dict[str, Indicator] = {}
+    for n, raw in enumerate(_read_yaml(path, problems)):
+        if not isinstance(raw, dict):
+            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
+            continue
+        e = _Entry(raw, path, problems, n)
+        ind_id = e.get("id")
+        ipath = e.get("path")
+        if ipath and not _PATH.match(ipath):
+            e.problem("not a plan item path", "path", ipath, "like 三(一)1, 四(二), 二")
+        kind = e.get("kind")
+        if kind and kind not in KINDS:
+            e.problem("unknown kind", "kind", kind, " / ".join(KINDS))
+        direction = e.get("direction")
+        if direction and direction not in DIRECTIONS:
+            e.problem("unknown direction", "direction", direction, " / ".join(DIRECTIONS))
+        frequency = e.get("frequency", required=False, default="annual")
+        if frequency not in FREQUENCIES:
+            e.problem("unknown frequency", "frequency", frequency, " / ".join(FREQUENCIES))
+        quotes = [str(q) for q in e.get("quote", list, default=[])]
+        for q in quotes:
+            if q not in plan_text:
+                e.problem("quote is not a verbatim substring of plan.txt", "quote", q,
+                          "copy the sentence from data/plan/plan.txt exactly")
+        lead = e.get("lead")
+        co = [str(c) for c in e.get("co", list, required=False, default=[])]
+        for dept_field, names in (("lead", [lead] if lead else []), ("co", co)):
+            for d in names:
+                if d not in departments:
+                    e.problem("unknown department", dept_field, d,
+                              "a canonical name from departments.yaml")
+        baseline = None
+        if raw.get("baseline") is not None:
+            b = raw["baseline"]
+            if not isinstance(b, dict) or "value" not in b or "year" not in b:
+                e.problem("baseline needs value and year", "baseline", b)
+            else:
+                value = _number(e, b["value"], "baseline.value")
+                if value is not None:
+                    baseline = Baseline(value=value, year=int(b["year"]))
+        targets = []
+        for t in e.get("targets", list, default=[]):
+            if not isinstance(t, dict) or "year" not in t:
+                e.problem("target needs year (and value, op)", "targets", t)
+                continue
+            year = t["year"]
+            if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
+                e.problem("target year outside the plan", "targets.year", year,
+                          f"{FIRST_YEAR}–{LAST_YEAR}")
+                continue
+            op = t.get("op", ">=")
+            if op not in OPS:
+                e.problem("unknown comparison", "targets.op", op, " / ".join(OPS))
+            value = None
+            if kind != "milestone" or "value" in t:
+                if "value" not in t:
+                    e.problem("target needs a value", "targets.value")
+                    continue
+                value = _number(e, t["value"], "targets.value")
+            targets.append(Target(value=value, year=year, op=op,
+                                  every_year=bool(t.get("every_year", False)),
+                                  year_inferred=bool(t.get("year_inferred", False))))
+        if not ind_id or not ipath or not kind or not lead or kind not in KINDS:
+            continue
+        if not targets and not any(p.entry == e.id and p.field and p.field.startswith("targets")
+                                   for p in problems):
+            e.problem("no target", "targets", expected="at least one {value, year, op}")
+            continue
+        if not targets:
+            continue
+        if ind_id in out:
+            e.problem("duplicate id", "id", ind_id)
+            continue
+        out[ind_id] = Indicator(
+            id=ind_id, path=ipath, name_zh=e.get("name_zh", default=ind_id),
+            name_en=e.get("name_en", default=""), unit=str(raw.get("unit") or ""), kind=kind,
+            direction=direction or "none", frequency=frequency, targets=tuple(targets),
+            lead=lead, co=tuple(co), quotes=tuple(quotes), baseline=baseline,
+            also_paths=tuple(e.get("also_paths", list, required=False, default=[])),
+            headline=bool(raw.get("headline", False)),
+            lead_basis=e.get("lead_basis", required=False),
+            villages=e.get("villages", required=False),
+        )
+    return out
+
+
+def _load_tasks(path: Path, problems: list[Problem], plan_text: str,
+                departments: dict[str, Department], indicators: dict[str, Indicator]
+                ) -> dict[str, Task]:
+    out: dict[str, Task] = {}
+    for n, raw in enumerate(_read_yaml(path, problems)):
+        if not isinstance(raw, dict):
+            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
+            continue
+        e = _Entry(raw, path, problems, n)
+        task_id = e.get("id")
+        title = e.get("title")
+        chapter = e.get("chapter")
+        depts = [str(d) for d in e.get("departments", list, required=False, default=[])]
+        for d in depts:
+            if d not in departments:
+                e.problem("unknown department", "departments", d,
+                          "a canonical name from departments.yaml")
+        dept_raw = e.get("departments_raw", required=False)
+        if dept_raw and dept_raw not in plan_text:
+            e.problem("departments_raw is not verbatim in plan.txt", "departments_raw", dept_raw)
+        inds = [str(i) for i in e.get("indicators", list, required=False, default=[])]
+        for i in inds:
+            if i not in indicators:
+                e.problem("unknown indicator", "indicators", i)
+        if not task_id or not title or not chapter:
+            continue
+        if task_id in out:
+            e.problem("duplicate id", "id", task_id)
+            continue
+        out[task_id] = Task(
+            id=task_id, chapter=chapter, title=title, departments=tuple(depts),
+            indicators=tuple(inds), section=str(raw.get("section") or ""),
+            chapter_title=str(raw.get("chapter_title") or ""),
+            section_title=str(raw.get("section_title") or ""), departments_raw=dept_raw)
+    return out
+
+
+def load_registry(data: Path | None = None) -> Registry:
+    """Load and validate data/plan/; every problem found is reported at once in a RegistryError."""
+    from planbook import paths
+
+    plan = paths.plan_dir(data or paths.data_dir())
+    problems: list[Problem] = []
+    plan_file = plan / "plan.txt"
+    if not plan_file.is_file():
+        raise RegistryError(f"{plan_file}: the plan text is missing",
+                            hint="copy the plan text to data/plan/plan.txt")
+    plan_text = plan_file.read_text(encoding="utf-8")
+    files = {name: plan / f"{name}.yaml" for name in ("departments", "indicators", "tasks")}
+    departments = _load_departments(files["departments"], problems)
+    indicators = _load_indicators(files["indicators"], problems, plan_text, departments)
+    tasks = _load_tasks(files["tasks"], problems, plan_text, departments, indicators)
+    claimed = {i for t in tasks.values() for i in t.indicators}
+    for ind_id in indicators:
+        if ind_id not in claimed:
+            problems.append(Problem("no task claims this indicator", file=str(files["indicators"]),
+                                    entry=ind_id, field="id",
+                                    expected="list it under `indicators` of its task in tasks.yaml"))
+    if problems:
+        raise RegistryError(f"the plan registry has {len(problems)} problem(s)", problems=problems,
+                            hint="correct the named entries in data/plan/ and run `planbook plan`")
+    return Registry(indicators=indicators, tasks=tasks, departments=departments,
+                    plan_text=plan_text, files={"plan": plan_file, **files})

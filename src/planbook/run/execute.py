@@ -1,0 +1,590 @@
+"""Executing a period's chapter notebooks with papermill: staging, parallel workers, cache, publish.
+
+The recipe of `run`: take the resolved period (params, chapter list, data folder) -> check every source
+notebook -> reuse the chapters whose inputs are unchanged -> execute the others in parallel into
+build/staging/<P>/notebooks/ -> when every chapter succeeded, swap that folder in as
+reports/<P>/notebooks/ -> record the cache. A failed chapter is kept in build/failed/<P>/ and
+the published notebooks are left exactly as they were.
+
+Files under build/ (all git-ignored):
+    build/staging/<P>/notebooks/   this run's notebooks, before they are published
+    build/cache/<P>/<chapter>.json the inputs' sha256 of the chapter's last successful run
+    build/cache/<P>/<chapter>.ipynb that run's executed notebook, reused while inputs are unchanged
+    build/failed/<P>/<chapter>.ipynb the executed notebook of a failed chapter, for inspection
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+
+import planbook
+from planbook import paths
+from planbook.chapters import catalogue as chapter_list
+from planbook.chapters.catalogue import Chapter
+from planbook.errors import ExecutionError, ParamsError, Problem
+from planbook.hashing import sha256_file
+from planbook.plan.params import REQUIRED, Params, params_file
+from planbook.plan.registry import Registry, load_registry
+from planbook.run.period import ReportPeriod
+
+KERNEL = "python3"
+# A hung cell fails its chapter instead of blocking the whole run forever.
+CELL_TIMEOUT = 1800
+# Packages whose upgrade can change a chapter's tables or figure bytes.
+ENVIRONMENT_PACKAGES = ("pandas", "numpy", "matplotlib", "seaborn", "papermill", "ipykernel")
+KERNEL_START_ATTEMPTS = 3
+HIDDEN_TAG = "remove-cell"  # Quarto and the built-in engine both drop cells tagged so
+
+
+@dataclass
+class RunResult:
+    period: str
+    executed: list[str]  # chapter keys executed by papermill in this run
+    cached: list[str]  # chapter keys reused from the cache
+    seconds: dict[str, float]  # chapter key -> seconds spent on it in this run
+    output: Path  # reports/<P>/notebooks
+    total_seconds: float = 0.0
+    published: bool = True  # False when the published folder already held these exact bytes
+
+
+@dataclass
+class Failure:
+    """One chapter that did not execute; str() is the line the CLI prints."""
+
+    chapter: Chapter
+    source: str  # notebooks/<key>.ipynb
+    cell: int | None  # 1-based position in the source notebook
+    label: str | None  # the failing cell's `#| label:`
+    ename: str
+    evalue: str
+    kept: Path | None  # the failed executed notebook
+    kept_label: str = ""  # the same, root-relative, as printed
+
+    def __str__(self) -> str:
+        where = f"chapter {self.chapter.key} 《{self.chapter.title}》 ({self.source})"
+        if self.cell is not None:
+            where += f", cell {self.cell}" + (f" `{self.label}`" if self.label else "")
+        text = f"{where}: {self.ename}: {self.evalue}" if self.evalue else f"{where}: {self.ename}"
+        if self.kept:
+            text += f"\n    failed notebook kept at {self.kept_label or self.kept}"
+        return text
+
+
+# ------------------------------------------------------------------------- input hashes
+
+
+def _rel(path: Path, root: Path) -> str:
+    """Root-relative posix path, so hashes and manifests read the same on every machine."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def library_files(root: Path) -> dict[str, Path]:
+    # planbook's own source is an input of every chapter: the notebooks are thin and all the
+    # computing lives in the library, so a change there must invalidate the cache even when
+    # __version__ was not bumped.
+    package = Path(planbook.__file__).resolve().parent
+    out = {}
+    for p in sorted(package.rglob("*.py")):
+        if "__pycache__" in p.parts:
+            continue
+        try:
+            key = p.relative_to(root.resolve()).as_posix()
+        except ValueError:  # installed outside the project (site-packages)
+            key = "planbook/" + p.relative_to(package).as_posix()
+        out[key] = p
+    return out
+
+
+class _Hasher:
+    """sha256 of files, each read once per run although several chapters share them."""
+
+    MISSING = "missing"  # a listed input that vanished: differs from any digest
+
+    def __init__(self) -> None:
+        self._memo: dict[Path, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        if path not in self._memo:
+            self._memo[path] = sha256_file(path) if path.is_file() else self.MISSING
+        return self._memo[path]
+
+
+def _input_hashes(chapter: Chapter, params: Params, root: Path, registry: Registry,
+                  hasher: _Hasher) -> dict[str, str]:
+    files = {_rel(chapter_list.source_notebook(chapter, root), root):
+             chapter_list.source_notebook(chapter, root),
+             _rel(params_file(params.period, root), root): params_file(params.period, root)}
+    data = params.data_path(root).resolve()
+    files.update({_rel(p, root): p for p in chapter_list.data_inputs(chapter, data, registry)})
+    files.update(library_files(root))
+    return {key: hasher(p) for key, p in files.items()}
+
+
+def input_hashes(chapter: Chapter, params: Params, root: Path | None,
+                 registry: Registry) -> dict[str, str]:
+    """Every file a chapter's executed notebook depends on: root-relative path -> sha256
+    (`missing` for a listed file that is not there). The cache compares these; the manifest
+    records them."""
+    return _input_hashes(chapter, params, root or paths.project_root(), registry, _Hasher())
+
+
+def environment() -> dict[str, str]:
+    """planbook's version, Python's and the versions of the packages that shape outputs."""
+    env = {"planbook": planbook.__version__, "python": sys.version.split()[0]}
+    for name in ENVIRONMENT_PACKAGES:
+        try:
+            env[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            env[name] = "absent"
+    return env
+
+
+# ------------------------------------------------------------------------- cache
+
+
+def cache_dir(period: str, root: Path | None = None) -> Path:
+    return paths.build_dir(root) / "cache" / period
+
+
+def staging_dir(period: str, root: Path | None = None) -> Path:
+    return paths.build_dir(root) / "staging" / period / "notebooks"
+
+
+def failed_dir(period: str, root: Path | None = None) -> Path:
+    return paths.build_dir(root) / "failed" / period
+
+
+def published_dir(period: str, root: Path | None = None) -> Path:
+    return paths.reports_dir(root) / period / "notebooks"
+
+
+def _cached_notebook(chapter: Chapter, period: str, root: Path, inputs: dict[str, str],
+                     env: dict[str, str]) -> tuple[Path | None, str]:
+    """The cached executed notebook if the chapter's last successful run had these inputs,
+    else None and why not (shown on the progress line, so a re-run is never a mystery)."""
+    folder = cache_dir(period, root)
+    entry_file, nb_file = folder / f"{chapter.key}.json", folder / chapter.notebook
+    try:
+        entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, "not run before"
+    old = entry.get("inputs") or {}
+    changed = sorted(k for k in {*old, *inputs} if old.get(k) != inputs.get(k))
+    if changed:
+        more = f" (+{len(changed) - 1} more)" if len(changed) > 1 else ""
+        return None, f"changed: {changed[0]}{more}"
+    if entry.get("environment") != env:
+        diff = sorted(k for k in env if (entry.get("environment") or {}).get(k) != env[k])
+        return None, f"changed: {', '.join(diff) or 'environment'}"
+    # The executed notebook itself must be the one recorded, not a hand-edited or torn copy.
+    if not nb_file.is_file() or sha256_file(nb_file) != entry.get("output_sha256"):
+        return None, "cached notebook missing or altered"
+    return nb_file, ""
+
+
+def _last_seconds(chapter: Chapter, period: str, root: Path) -> float | None:
+    try:
+        entry = json.loads((cache_dir(period, root) / f"{chapter.key}.json").read_text("utf-8"))
+        return float(entry["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _longest_first(todo: list[Chapter], period: str, root: Path) -> list[Chapter]:
+    """Start the chapters that took longest last time first, so no worker is left running one
+    long notebook alone at the end; chapters never timed go first, in book order."""
+    last = {c.key: _last_seconds(c, period, root) for c in todo}
+    return sorted(todo, key=lambda c: -(last[c.key] if last[c.key] is not None else 1e9))
+
+
+def _write_cache(chapter: Chapter, period: str, root: Path, inputs: dict[str, str],
+                 env: dict[str, str], executed: Path, seconds: float) -> None:
+    folder = cache_dir(period, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    nb_file = folder / chapter.notebook
+    tmp = nb_file.with_suffix(".ipynb.tmp")
+    shutil.copyfile(executed, tmp)
+    os.replace(tmp, nb_file)
+    entry = {"chapter": chapter.key, "title": chapter.title, "period": period,
+             "environment": env, "inputs": inputs, "output_sha256": sha256_file(nb_file),
+             "seconds": round(seconds, 2),
+             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    # The json is written last and atomically: it is what marks the cached notebook valid.
+    tmp = folder / f"{chapter.key}.json.tmp"
+    tmp.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, folder / f"{chapter.key}.json")
+
+
+# ------------------------------------------------------------------------- checks
+
+
+def _assigned_names(source: str) -> list[str] | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def check_notebook(path: Path, root: Path | None = None) -> None:
+    """Refuse a chapter notebook papermill would run wrongly: unreadable, no `parameters` cell
+    (papermill only warns and runs it unparameterized), or a parameters cell that does not
+    define exactly the params keys."""
+    where = _rel(path, root) if root else str(path)
+    if not path.is_file():
+        raise ExecutionError(f"{where}: the chapter notebook is missing",
+                             hint="create it, or remove the chapter from planbook.chapters.catalogue")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types for a corrupt file
+        raise ExecutionError(f"{where}: not a readable notebook ({exc})") from None
+    cells = [c for c in nb.cells
+             if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    hint = (f"give the notebook one code cell tagged `parameters` that sets "
+            f"{', '.join(REQUIRED)} (papermill injects the period's values after it)")
+    if not cells:
+        raise ParamsError(f"{where}: no cell is tagged `parameters`", hint=hint)
+    if len(cells) > 1:
+        raise ParamsError(f"{where}: {len(cells)} cells are tagged `parameters`", hint=hint)
+    names = _assigned_names(cells[0].source)
+    if names is None:
+        raise ParamsError(f"{where}: the parameters cell is not valid Python", hint=hint)
+    missing = [k for k in REQUIRED if k not in names]
+    unknown = [k for k in names if k not in REQUIRED]
+    if missing or unknown:
+        parts = ([f"does not set {', '.join(missing)}"] if missing else []) + (
+            [f"sets unknown parameter(s) {', '.join(unknown)}"] if unknown else [])
+        raise ParamsError(f"{where}: the parameters cell {'; '.join(parts)}", hint=hint)
+
+
+# ------------------------------------------------------------------------- execution
+
+
+def _finish_notebook(path: Path, chapter: Chapter, period: str, source: str,
+                     published: str) -> None:
+    """Hide the parameter cells from every engine and drop machine-specific paths."""
+    nb = nbformat.read(path, as_version=4)
+    ids = {c.get("id") for c in nb.cells}
+    for cell in nb.cells:
+        tags = list(cell.metadata.get("tags", []))
+        if "parameters" in tags or "injected-parameters" in tags:
+            if HIDDEN_TAG not in tags:
+                tags.append(HIDDEN_TAG)
+            cell.metadata["tags"] = tags
+        # papermill gives the injected cell a random id; a fixed one keeps re-runs comparable.
+        if "injected-parameters" in tags and "injected-parameters" not in ids:
+            cell["id"] = "injected-parameters"
+    meta = nb.metadata.get("papermill", {})
+    meta["input_path"] = source
+    meta["output_path"] = published
+    nb.metadata["planbook"] = {"chapter": chapter.key, "title": chapter.title, "period": period,
+                               "version": planbook.__version__}
+    nbformat.write(nb, path)
+
+
+def _label(source: str) -> str | None:
+    for line in source.splitlines():
+        line = line.strip()
+        if not line.startswith("#|"):
+            break
+        key, _, value = line[2:].partition(":")
+        if key.strip() == "label":
+            return value.strip().strip("'\"") or None
+    return None
+
+
+def _failure(chapter: Chapter, src: Path, root: Path, exc: BaseException,
+             kept: Path | None) -> Failure:
+    from papermill.exceptions import PapermillExecutionError
+
+    source = _rel(src, root)
+    label = _rel(kept, root) if kept else ""
+    if not isinstance(exc, PapermillExecutionError):
+        # The kernel died, timed out or could not start: no cell output names the fault.
+        evalue = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return Failure(chapter, source, None, None, type(exc).__name__, evalue, kept, label)
+    cell = None
+    # papermill's cell_index counts its injected cell; find the cell in the source instead.
+    with contextlib.suppress(Exception):
+        code = nbformat.read(src, as_version=4).cells
+        cell = next(i + 1 for i, c in enumerate(code) if c.source == exc.source)
+    if cell is None:
+        cell = exc.cell_index + 1
+    evalue = (exc.evalue or "").strip()
+    if len(evalue) > 300:
+        evalue = evalue[:300] + "…"
+    return Failure(chapter, source, cell, _label(exc.source or ""), exc.ename, evalue, kept, label)
+
+
+@dataclass
+class _Outcome:
+    chapter: Chapter
+    seconds: float
+    executed: Path | None = None
+    failure: Failure | None = None
+
+
+def _no_cell_started(out: Path) -> bool:
+    """True when papermill's output shows no cell began: the kernel itself failed to start."""
+    try:
+        nb = nbformat.read(out, as_version=4)
+    except Exception:  # not written at all, or torn
+        return True
+    return all(c.metadata.get("papermill", {}).get("status", "pending") == "pending"
+               for c in nb.cells if c.cell_type == "code")
+
+
+def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
+             failed: Path, progress: _Progress) -> _Outcome:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.perf_counter()
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                str(src), str(out), parameters=params.as_dict(), kernel_name=KERNEL,
+                language="python", progress_bar=False, log_output=False,
+                execution_timeout=CELL_TIMEOUT,
+                # The kernel's working directory, given per notebook: papermill's own `cwd=`
+                # does os.chdir in the parent process, which parallel threads would race on.
+                resources={"metadata": {"path": str(root)}},
+                # ipykernel's TCP warning would interleave with the progress lines.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # Outputs are complete once the last cell replied; a graceful shutdown now and
+                # then waits 2.5 s for a kernel that does not exit (measured): pure overhead.
+                shutdown_kernel="immediate",
+            )
+            break
+        except Exception as exc:  # any failure of one chapter must not stop the others
+            # jupyter_client picks free ports by binding and releasing them, so a kernel
+            # started at the same moment elsewhere can take one ("Address already in use",
+            # seen with parallel runs). Such a kernel never ran a cell: start it again.
+            if (attempt < KERNEL_START_ATTEMPTS and not isinstance(exc, PapermillExecutionError)
+                    and _no_cell_started(out)):
+                progress.say(f"  {chapter.key}: the kernel did not start ({type(exc).__name__}), "
+                             f"starting another (attempt {attempt + 1})")
+                continue
+            kept = None
+            if out.is_file():
+                failed.mkdir(parents=True, exist_ok=True)
+                kept = failed / chapter.notebook
+                shutil.move(str(out), kept)
+            return _Outcome(chapter, time.perf_counter() - start,
+                            failure=_failure(chapter, src, root, exc, kept))
+    _finish_notebook(out, chapter, params.period, _rel(src, root),
+                     _rel(published_dir(params.period, root) / chapter.notebook, root))
+    return _Outcome(chapter, time.perf_counter() - start, executed=out)
+
+
+@contextlib.contextmanager
+def _kernel_env(root: Path) -> Iterator[None]:
+    # Kernels inherit this process's environment when they start; every worker uses the same
+    # root, so setting it once around the pool is race-free.
+    old = os.environ.get("PLANBOOK_ROOT")
+    os.environ["PLANBOOK_ROOT"] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PLANBOOK_ROOT", None)
+        else:
+            os.environ["PLANBOOK_ROOT"] = old
+
+
+@contextlib.contextmanager
+def _period_lock(period: str, root: Path) -> Iterator[None]:
+    """Two runs of one period would share a staging folder; the second is refused."""
+    lock_file = paths.build_dir(root) / "staging" / f"{period}.lock"
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; runs are rarely concurrent
+        yield
+        return
+    with open(lock_file, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ExecutionError(f"another `planbook run` of period {period} is in progress",
+                                 hint=f"wait for it to finish ({lock_file})") from None
+        yield  # the lock is released when the file closes, even if the process dies
+
+
+class _Progress:
+    """One line per chapter on stderr as it finishes: position, chapter, cached/ran, seconds."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.done, self.enabled = total, 0, enabled
+        self._lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        if self.enabled:
+            print(text, file=sys.stderr, flush=True)
+
+    def chapter(self, chapter: Chapter, how: str, seconds: float, why: str = "") -> None:
+        with self._lock:
+            self.done += 1
+            width = len(str(self.total))
+            self.say(f"  [{self.done:>{width}}/{self.total}] {chapter.key:<16} {how:<6} "
+                     f"{seconds:6.1f} s  {chapter.title}" + (f"  [{why}]" if why else ""))
+
+
+# ------------------------------------------------------------------------- publishing
+
+
+def _same_files(a: Path, b: Path) -> bool:
+    if not b.is_dir():
+        return False
+    names = sorted(p.name for p in a.iterdir())
+    if names != sorted(p.name for p in b.iterdir()):
+        return False
+    return all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+
+
+def _publish(staging: Path, target: Path) -> bool:
+    """Swap the staged folder in as `target`; the old folder is kept until the swap succeeded.
+    Returns False (and touches nothing) when `target` already holds the same bytes."""
+    if _same_files(staging, target):
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    new = target.with_name(f".{target.name}.new")
+    old = target.with_name(f".{target.name}.old")
+    for leftover in (new, old):  # from a run killed mid-publish
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    shutil.copytree(staging, new)
+    if target.exists():
+        os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except OSError:
+        if old.exists():
+            os.rename(old, target)
+        raise
+    if old.exists():
+        shutil.rmtree(old)
+    return True
+
+
+# ------------------------------------------------------------------------- run
+
+
+def run(rp: ReportPeriod, *, jobs: int | None = None, progress: bool = True,
+        force: bool = False, chapters: Sequence[Chapter] | None = None) -> RunResult:
+    """Execute every chapter notebook of the period and publish them to reports/<P>/notebooks/.
+
+    jobs: parallel kernels (default: one per core). force: ignore the cache.
+    chapters: the chapter list (default: the period's, for its report kind).
+    Raises ParamsError for bad params or a notebook without a proper parameters cell, and
+    ExecutionError naming chapter, cell and error when a notebook fails.
+    """
+    t0 = time.perf_counter()
+    root, params, period = rp.root, rp.params, rp.code
+    registry = load_registry(rp.data)
+    chapters = list(chapters if chapters is not None else rp.chapters)
+    for chapter in chapters:
+        check_notebook(chapter_list.source_notebook(chapter, root), root)
+
+    env = environment()
+    hasher = _Hasher()
+    inputs = {c.key: _input_hashes(c, params, root, registry, hasher) for c in chapters}
+    report = _Progress(len(chapters), progress)
+
+    with _period_lock(period, root):
+        staging = staging_dir(period, root)
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+        failed = failed_dir(period, root)
+        if failed.exists():  # failures of an earlier run would mislead once fixed
+            shutil.rmtree(failed)
+
+        seconds: dict[str, float] = {}
+        cached, todo = [], []
+        why: dict[str, str] = {}
+        for chapter in chapters:
+            hit, why[chapter.key] = (None, "forced") if force else _cached_notebook(
+                chapter, period, root, inputs[chapter.key], env)
+            if hit is None:
+                todo.append(chapter)
+                continue
+            t = time.perf_counter()
+            shutil.copyfile(hit, staging / chapter.notebook)
+            cached.append(chapter.key)
+            seconds[chapter.key] = time.perf_counter() - t
+
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+        report.say(f"planbook run {period}: {len(chapters)} chapter notebooks, "
+                   f"{len(cached)} unchanged (cached)"
+                   + (f", executing {len(todo)} with {workers} worker(s)" if todo else ""))
+        for chapter in chapters:
+            if chapter.key in cached:
+                report.chapter(chapter, "cached", seconds[chapter.key])
+
+        failures: list[Failure] = []
+        executed: list[str] = []
+        if todo:
+            with _kernel_env(root), ThreadPoolExecutor(workers) as pool:
+                futures = [pool.submit(_execute, c, chapter_list.source_notebook(c, root),
+                                       staging / c.notebook, params, root, failed, report)
+                           for c in _longest_first(todo, period, root)]
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    key = outcome.chapter.key
+                    seconds[key] = outcome.seconds
+                    if outcome.failure:
+                        failures.append(outcome.failure)
+                        report.chapter(outcome.chapter, "FAILED", outcome.seconds,
+                                       why[key])
+                        continue
+                    executed.append(key)
+                    # A chapter that succeeded is cached even if another failed: the next run
+                    # re-executes only what failed (the cache keeps its own copy, since the
+                    # published folder is not updated by a failed run).
+                    _write_cache(outcome.chapter, period, root, inputs[key], env,
+                                 outcome.executed, outcome.seconds)
+                    report.chapter(outcome.chapter, "ran", outcome.seconds, why[key])
+
+        order = {c.key: i for i, c in enumerate(chapters)}
+        executed.sort(key=order.__getitem__)
+        target = published_dir(period, root)
+        if failures:
+            failures.sort(key=lambda f: order[f.chapter.key])
+            err = ExecutionError(
+                f"{len(failures)} of {len(chapters)} chapter notebook(s) failed for period "
+                f"{period}; {_rel(target, root)} was left as it was",
+                problems=[Problem(str(f)) for f in failures],
+                hint="open the failed notebook, fix the notebook or the data it names, "
+                     f"and run `planbook run --period {period}` again")
+            err.failures = failures  # structured, for callers and tests
+            raise err
+        published = _publish(staging, target)
+
+    total = time.perf_counter() - t0
+    report.say(f"planbook run {period}: {len(executed)} executed, {len(cached)} cached, "
+               f"{total:.1f} s -> {_rel(target, root)}")
+    return RunResult(period=period, executed=executed, cached=cached, seconds=seconds,
+                     output=target, total_seconds=total, published=published)

@@ -1,0 +1,103 @@
+"""One reporting period, resolved once where a command starts and passed down.
+
+`resolve("2025")` reads params/2025.yml (checked by planbook.plan.params), picks the chapter
+notebooks for its kind (annual book or single-document briefing), settles the data folder
+(the params' `data_dir`, or the command line's `--data`) and derives every folder the later
+stages write to. Run, book and audit take this object; none of them reads a params file again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from planbook import paths
+from planbook.chapters.catalogue import Chapter, chapters_for, source_notebook
+from planbook.errors import UsageError
+from planbook.plan.params import Params, load_params, params_file, resolve_period
+from planbook.plan.periods import Period
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """A period as every stage after the command line sees it."""
+
+    params: Params  # the checked params (data_dir replaced by --data when given)
+    root: Path  # the project root (absolute)
+    chapters: tuple[Chapter, ...]  # the notebooks, in book order
+    data: Path  # the data package read (absolute)
+
+    @property
+    def code(self) -> str:
+        """2025, 2026-10: the period's code, also its folder name under reports/ and build/."""
+        return self.params.period
+
+    @property
+    def period(self) -> Period:
+        return self.params.parsed_period
+
+    @property
+    def kind(self) -> str:
+        return self.params.kind
+
+    @property
+    def single(self) -> bool:
+        """One document (the monthly briefing), not a book."""
+        return self.kind == "briefing"
+
+    @property
+    def params_file(self) -> Path:
+        return params_file(self.code, self.root)
+
+    @property
+    def report_dir(self) -> Path:
+        """reports/<P>/: the published edition (html/, report.pdf, notebooks/, manifest.json)."""
+        return paths.reports_dir(self.root) / self.code
+
+    @property
+    def notebooks_dir(self) -> Path:
+        """reports/<P>/notebooks/: the published executed notebooks."""
+        return self.report_dir / "notebooks"
+
+    @property
+    def manifest(self) -> Path:
+        return self.report_dir / "manifest.json"
+
+    def build_path(self, *parts: str) -> Path:
+        """build/<parts…>/<P>: the period's caches and staging areas (git-ignored)."""
+        return paths.build_dir(self.root).joinpath(*parts) / self.code
+
+    def source_notebook(self, chapter: Chapter) -> Path:
+        return source_notebook(chapter, self.root)
+
+    def rel(self, path: Path) -> str:
+        """Root-relative posix path, as manifests and messages print it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def moved(self, root: Path) -> ReportPeriod:
+        """The same period in a copy of the project (verify re-executes in one). A data folder
+        given relative to the project moves with it; an absolute one is read in place."""
+        root = root.resolve()
+        return dataclasses.replace(self, root=root, data=self.params.data_path(root).resolve())
+
+
+def resolve(spec: str, root: Path | None = None, *, data: Path | None = None) -> ReportPeriod:
+    """Resolve `spec` (a period code or `default`) into a ReportPeriod.
+
+    `data` (the command line's --data) replaces the params' data_dir: the notebooks are run
+    with it injected, so the report, its cache key and its manifest all name what was read.
+    """
+    root = (root or paths.project_root()).resolve()
+    params = load_params(resolve_period(spec, root), root)
+    if data is not None:
+        if not Path(data).is_dir():
+            raise UsageError(f"--data {data}: no such folder",
+                             hint="point --data at a data package (a folder with plan/ and "
+                                  "observations/), or leave it out to use ./data")
+        params = dataclasses.replace(params, data_dir=str(Path(data).resolve()))
+    return ReportPeriod(params=params, root=root, chapters=chapters_for(params.kind),
+                        data=params.data_path(root).resolve())

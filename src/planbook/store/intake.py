@@ -1,0 +1,884 @@
+"""Reading department files (.xlsx, .csv), validating every row, storing the accepted ones.
+
+A submission file has the columns `indicator_id 指标编号, period 期间, value 数值, unit 单位,
+status 数据状态, source 数据来源, note 备注` (English or Chinese headers; the read-only
+columns of a department template, 指标名称/目标值/上期值, are ignored).
+
+Rules, in the words the template's 说明 sheet repeats to departments:
+
+- Each file is all or nothing. A file with any problem is not stored; every problem in it is
+  listed at once with file, sheet, row (as the spreadsheet shows it, header = row 1),
+  column (the header as written), the value seen and what was expected.
+- Required: indicator_id, period, value. An empty status means `provisional` (a department
+  figure until the statistics bureau publishes it); the template prefills it anyway.
+- A period can be reported from the day after it ends: 2025-09 from 2025-10-01, 2025-Q3
+  from 2025-10-01, 2025 from 2026-01-01. A month not yet over (today included) has no
+  final figure, so a period whose end date is today or later is "later than today".
+- Periods run from the 2022 baseline year to 2027, the plan's last year.
+- A stated unit other than the registry's is accepted only when it converts exactly
+  (万元↔亿元, 亩↔万亩, 头↔万头 …); the value is converted and the note records the original.
+- Template rows a department left blank (value, source and note all empty) are skipped, not
+  refused: a template lists every indicator a department leads, and not every one has a
+  figure each period. Outside templates an empty value is refused.
+- Indicators computed from village records (`villages:` in the registry) are refused: the
+  report derives them from data/villages/, so a submitted figure would be silently unused.
+
+Every submitted file (not in a dry run) is archived as data/submissions/<sha256>.<ext> with
+an outcome record <sha256>.json listing each time it was received and what became of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planbook import paths
+from planbook.errors import IntakeError, PeriodError, Problem
+from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, parse_period
+from planbook.plan.registry import Indicator, Registry, load_registry
+from planbook.store.observations import (
+    COLUMNS,
+    STATUS_ZH,
+    STATUSES,
+    _atomic_write_text,
+    append_rows,
+    department_file,
+    next_revisions,
+    read_store_file,
+    sha256_bytes,
+)
+
+# ---------------------------------------------------------------- the file format (contract)
+
+# canonical field -> (Chinese header, English header); the Chinese one is what templates write
+FIELDS: dict[str, tuple[str, str]] = {
+    "indicator_id": ("指标编号", "indicator_id"),
+    "period": ("期间", "period"),
+    "value": ("数值", "value"),
+    "unit": ("单位", "unit"),
+    "status": ("数据状态", "status"),
+    "source": ("数据来源", "source"),
+    "note": ("备注", "note"),
+}
+REQUIRED = ("indicator_id", "period", "value")
+_FIELD_ORDER = {f: n for n, f in enumerate(FIELDS)}
+# Read-only columns a department template carries; intake ignores them.
+TEMPLATE_EXTRAS: dict[str, tuple[str, str]] = {
+    "name": ("指标名称", "name"),
+    "target": ("目标值", "target"),
+    "last_value": ("上期值", "last_value"),
+}
+_ALIASES = {"计量单位": "unit", "指标id": "indicator_id", "数据状态码": "status"}
+_HEADER_SCAN_ROWS = 10  # a title row or two above the header is tolerated
+
+STATUS_WORDS = {
+    **{s: s for s in STATUSES},
+    **{label: code for code, label in STATUS_ZH.items()},
+    "正式": "official", "快报": "provisional", "初步": "provisional", "示例": "sample",
+}
+DEFAULT_STATUS = "provisional"
+
+MILESTONE_VALUES = {1.0: "已完成", 0.5: "推进中", 0.0: "未启动"}
+_MILESTONE_WORDS = {"已完成": "1", "完成": "1", "推进中": "0.5", "进行中": "0.5", "未启动": "0"}
+
+# ---------------------------------------------------------------- units
+
+# unit -> (quantity family, size in the family's base unit); exact fractions so that
+# 1.5 万亩 becomes exactly 15000 亩.
+_COUNT_BASES = ("个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "处", "辆", "套",
+                "张", "台", "项", "次", "头", "只", "株", "棵", "间", "批", "支", "场", "艘",
+                "栋", "片", "村", "种", "件", "床", "位")
+_UNITS: dict[str, tuple[str, Fraction]] = {}
+for _base in (*_COUNT_BASES, "元"):
+    for _prefix, _size in (("", 1), ("万", 10**4), ("亿", 10**8)):
+        _UNITS[_prefix + _base] = (_base, Fraction(_size))
+_UNITS.update({"千元": ("元", Fraction(1000)), "百万元": ("元", Fraction(10**6))})
+_UNITS.update({
+    "平方米": ("area", Fraction(1)), "万平方米": ("area", Fraction(10**4)),
+    "平方公里": ("area", Fraction(10**6)), "公顷": ("area", Fraction(10**4)),
+    "亩": ("area", Fraction(10**4, 15)), "万亩": ("area", Fraction(10**8, 15)),
+    "米": ("length", Fraction(1)), "公里": ("length", Fraction(1000)),
+    "千米": ("length", Fraction(1000)), "km": ("length", Fraction(1000)),
+    "克": ("mass", Fraction(1)), "公斤": ("mass", Fraction(1000)),
+    "千克": ("mass", Fraction(1000)), "斤": ("mass", Fraction(500)),
+    "万斤": ("mass", Fraction(5 * 10**6)), "亿斤": ("mass", Fraction(5 * 10**10)),
+    "吨": ("mass", Fraction(10**6)), "万吨": ("mass", Fraction(10**10)),
+    "千瓦": ("power", Fraction(1)), "万千瓦": ("power", Fraction(10**4)),
+    "兆瓦": ("power", Fraction(1000)),
+})
+# Families whose amounts cannot be below zero (money and percentages can: losses, declines).
+_NON_NEGATIVE_FAMILIES = frozenset((*_COUNT_BASES, "area", "length", "mass", "power"))
+
+
+def unit_factor(stated: str, registry_unit: str) -> float | None:
+    """Multiplier taking a value in `stated` to `registry_unit`; None if not convertible."""
+    if stated == registry_unit:
+        return 1.0
+    a, b = _UNITS.get(stated), _UNITS.get(registry_unit)
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    return float(a[1] / b[1])
+
+
+def convertible_units(registry_unit: str) -> list[str]:
+    """Units a department may state instead of the registry's (the registry's first)."""
+    family = _UNITS.get(registry_unit, (None,))[0]
+    others = [u for u, (f, _) in _UNITS.items() if f == family and u != registry_unit]
+    return [registry_unit, *others] if family else [registry_unit]
+
+
+def is_non_negative(ind: Indicator) -> bool:
+    """Counts and physical quantities (个, 家, 人, 亩, 公里 …) cannot be negative."""
+    return _UNITS.get(ind.unit, ("",))[0] in _NON_NEGATIVE_FAMILIES
+
+
+def is_share(ind: Indicator) -> bool:
+    return ind.kind == "share"
+
+
+# ---------------------------------------------------------------- the report
+
+
+@dataclass
+class FileResult:
+    """What became of one submitted file."""
+
+    path: Path
+    sha256: str | None = None
+    received_at: str = ""
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_refused: int = 0
+    rows_with_problems: int = 0
+    rows_skipped: int = 0  # template rows left blank
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stored_in: list[Path] = field(default_factory=list)
+    archived: Path | None = None
+    record: Path | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
+
+    @property
+    def outcome(self) -> str:
+        return "accepted" if self.accepted else "refused"
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult]
+    dry_run: bool = False
+    data: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(f.accepted for f in self.files)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_accepted(self) -> int:
+        return sum(f.rows_accepted for f in self.files)
+
+    @property
+    def rows_refused(self) -> int:
+        return sum(f.rows_refused for f in self.files)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for f in self.files for p in f.problems]
+
+    def summary_lines(self, max_problems: int = 50) -> list[str]:
+        """Per file: accepted or refused, the row count identity and the problems (Chinese)."""
+        lines = []
+        for f in self.files:
+            counts = (f"读取 {f.rows_read} 行 = 接受 {f.rows_accepted} 行 + "
+                      f"拒绝 {f.rows_refused} 行")
+            skipped = f"；模板中未填写的 {f.rows_skipped} 行已跳过" if f.rows_skipped else ""
+            if f.accepted:
+                where = ""
+                if f.stored_in:
+                    where = "；存入 " + "、".join(_show(p, self.data) for p in f.stored_in)
+                elif self.dry_run:
+                    where = "；试运行，未存储"
+                lines.append(f"[接受] {f.path.name}：{counts}{skipped}{where}")
+            else:
+                bad_rows = f"{f.rows_with_problems} 行有问题，" if f.rows_with_problems else ""
+                lines.append(f"[拒绝] {f.path.name}：{counts}（{bad_rows}"
+                             f"共 {len(f.problems)} 个问题；整份文件未入库）{skipped}")
+                for p in f.problems[:max_problems]:
+                    lines.append(f"  - {p}")
+                if len(f.problems) > max_problems:
+                    rest = len(f.problems) - max_problems
+                    where = f"，完整清单见 {_show(f.record, self.data)}" if f.record else ""
+                    lines.append(f"  …… 另有 {rest} 个问题{where}")
+            lines += [f"  注意：{w}" for w in f.warnings]
+        if len(self.files) > 1:
+            refused = sum(not f.accepted for f in self.files)
+            lines.append(f"合计 {len(self.files)} 个文件（接受 {len(self.files) - refused}，"
+                         f"拒绝 {refused}）：读取 {self.rows_read} 行 = 接受 {self.rows_accepted} 行"
+                         f" + 拒绝 {self.rows_refused} 行")
+        lines.append("(rows read = rows accepted + rows refused)")
+        if self.dry_run:
+            lines.append("试运行（--dry-run）：只做校验，未存储、未归档任何文件。")
+        return lines
+
+    def raise_for_refused(self) -> None:
+        if not self.ok:
+            raise SubmissionRefused(self)
+
+
+class SubmissionRefused(IntakeError):
+    """At least one file was refused; prints the whole report (accepted files too)."""
+
+    def __init__(self, report: IngestReport):
+        refused = sum(not f.accepted for f in report.files)
+        super().__init__(f"{refused} 个文件被拒绝 / {refused} file(s) refused",
+                         problems=report.problems,
+                         hint="按所列位置改正后重新提交整份文件 (correct the cells listed and "
+                              "submit the whole file again)")
+        self.report = report
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *self.report.summary_lines(), f"  fix: {self.hint}"])
+
+
+def _show(path: Path | None, data: Path | None) -> str:
+    if path is None:
+        return ""
+    if data is not None:
+        try:
+            return path.relative_to(data.parent).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date | None = None,
+           progress: Callable[[str], None] | None = None, check: bool = True,
+           registry: Registry | None = None) -> IngestReport:
+    """Validate each file, store the accepted ones, archive every one (unless dry_run).
+
+    Files are independent: a refused file does not stop the others being stored. With
+    check=True (the default, what the CLI uses) a SubmissionRefused (an IntakeError, exit 1)
+    carrying the report is raised after every file has been processed and archived;
+    check=False returns the report for the caller to inspect (`report.ok`).
+    """
+    registry = registry or load_registry(data)
+    today = today or date.today()
+    results = []
+    for n, path in enumerate(files, 1):
+        path = Path(path)
+        if progress:
+            progress(f"[{n}/{len(files)}] {path.name}")
+        results.append(_ingest_one(path, data, registry, today, dry_run))
+    report = IngestReport(files=results, dry_run=dry_run, data=data)
+    if check:
+        report.raise_for_refused()
+    return report
+
+
+def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
+                dry_run: bool) -> FileResult:
+    result = FileResult(path=path, received_at=datetime.now().astimezone().isoformat(
+        timespec="seconds"))
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
+                                       file=path.name))
+        return result
+    result.sha256 = sha256_bytes(content)
+    accepted = _validate_file(path, content, registry, today, result)
+    if not dry_run:
+        result.archived = _archive_bytes(data, path, content, result.sha256)
+        if result.accepted and accepted is not None and len(accepted):
+            result.stored_in = _store(data, registry, accepted, result)
+        result.record = _write_record(data, result)
+    return result
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class _Table:
+    """One sheet (or the CSV) as text cells: headers as written, row numbers as shown."""
+
+    sheet: str | None
+    header_row: int
+    headers: list[str]
+    cells: pd.DataFrame  # columns 0..n-1, all text, "" for empty
+    rows: np.ndarray  # spreadsheet row number of each cells row
+    uncached: bool = False  # some cells hold formula text that has no cached result
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[\s*＊]", "", unicodedata.normalize("NFKC", str(text))).lower()
+
+
+_HEADER_MAP = {
+    **{_header_key(h): f for f, pair in FIELDS.items() for h in pair},
+    **{_header_key(k): v for k, v in _ALIASES.items()},
+}
+_EXTRA_KEYS = {_header_key(h) for pair in TEMPLATE_EXTRAS.values() for h in pair}
+
+
+def _is_header(cells: Iterable[object]) -> bool:
+    """The indicator id column and two more known ones; a missing column is reported later."""
+    found = {_HEADER_MAP.get(_header_key(c)) for c in cells if c not in (None, "")} - {None}
+    return "indicator_id" in found and len(found) >= 3
+
+
+def _read_csv(content: bytes, name: str, problems: list[Problem]) -> list[_Table]:
+    text = _decode(content)
+    if text is None:
+        problems.append(Problem("文件编码无法识别 / not UTF-8 or GBK text", file=name,
+                                expected="另存为“CSV UTF-8（逗号分隔）”或 GBK 编码的 CSV"))
+        return []
+    head = text[:20000].splitlines()[:_HEADER_SCAN_ROWS]
+    delimiter = ","
+    for i, line in enumerate(head):
+        for delim in (",", "\t", ";"):
+            cells = next(csv.reader([line], delimiter=delim), [])
+            if _is_header(cells):
+                delimiter = delim
+                break
+        else:
+            continue
+        header_index, headers = i, [c.strip() for c in cells]
+        break
+    else:
+        problems.append(Problem("找不到表头 / no header row", file=name, row=1,
+                                expected="第一行为列名：" + "、".join(
+                                    f"{zh}（{en}）" for zh, en in FIELDS.values())))
+        return []
+    try:
+        # The header row is read as data so that the C parser refuses a row with more
+        # fields than the header instead of silently dropping them.
+        cells = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+                            skiprows=header_index, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, ValueError) as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:  # the parser counts lines from the top of the file, as a spreadsheet does
+            problems.append(Problem("列数多于表头 / more fields than the header", file=name,
+                                    row=int(m[2]), value=f"{m[3]} 列",
+                                    expected=f"{m[1]} 列，与表头相同"))
+        else:
+            problems.append(Problem(f"CSV 格式错误 / malformed CSV: {exc}".strip(), file=name,
+                                    expected="每行的列数与表头相同"))
+        return []
+    cells = cells.iloc[1:].reset_index(drop=True).fillna("")
+    cells.columns = range(cells.shape[1])
+    rows = np.arange(len(cells)) + header_index + 2
+    return [_Table(sheet=None, header_row=header_index + 1, headers=headers, cells=cells,
+                   rows=rows)]
+
+
+def _decode(content: bytes) -> str | None:
+    """UTF-8 (with or without BOM) first, then GBK (as GB18030, its superset)."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        content = content[3:]
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _read_xlsx(content: bytes, name: str, problems: list[Problem]) -> list[_Table]:
+    import openpyxl
+
+    try:
+        values = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException …
+        problems.append(Problem(f"无法作为 xlsx 读取 / not a readable .xlsx: {exc}", file=name,
+                                expected="Excel 工作簿（.xlsx）或 CSV"))
+        return []
+    tables = []
+    for ws in values.worksheets:
+        grid = [list(r) for r in ws.iter_rows(min_row=1)]
+        header_at = next((i for i, r in enumerate(grid[:_HEADER_SCAN_ROWS])
+                          if _is_header(c.value for c in r)), None)
+        if header_at is None:
+            continue
+        width = len(grid[header_at])
+        headers = [_cell_text(c) for c in grid[header_at]]
+        # Formulas whose cached result is missing read as empty with data_only=True; the
+        # formula text (from the second load) stands in so validation can name it.
+        uncached = {}
+        for r in formulas[ws.title].iter_rows(min_row=header_at + 2):
+            for c in r:
+                if getattr(c, "data_type", None) == "f":
+                    uncached[(c.row, c.column)] = str(c.value)
+        body = []
+        for i, r in enumerate(grid[header_at + 1:], start=header_at + 2):
+            texts = [_cell_text(c) for c in r[:width]] + [""] * (width - len(r))
+            for j in range(width):
+                if texts[j] == "" and (i, j + 1) in uncached:
+                    texts[j] = uncached[(i, j + 1)]
+                else:
+                    uncached.pop((i, j + 1), None)  # had a cached result: fine
+            body.append(texts)
+        cells = pd.DataFrame(body, columns=list(range(width)), dtype=object)
+        rows = np.arange(len(body)) + header_at + 2
+        tables.append(_Table(sheet=ws.title, header_row=header_at + 1, headers=headers,
+                             cells=cells, rows=rows, uncached=bool(uncached)))
+    if not tables:
+        problems.append(Problem("找不到表头 / no sheet with a header row", file=name,
+                                expected="列名行包含 指标编号、期间、数值"))
+    values.close()
+    formulas.close()
+    return tables
+
+
+def _cell_text(cell) -> str:
+    v = cell.value
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and not math.isfinite(v):
+            return str(v)
+        # Excel turns a typed "55%" into 0.55 shown with a percent format.
+        if "%" in (cell.number_format or ""):
+            return f"{_number_text(round(v * 100, 10))}%"
+        return _number_text(v)
+    if isinstance(v, datetime | date):
+        # Excel turns a typed 2025-09 into the date 2025-09-01: read it back as the month.
+        if v.day == 1 and (not isinstance(v, datetime) or v.time() == datetime.min.time()):
+            return f"{v.year}-{v.month:02d}"
+        return v.isoformat()
+    return str(v)
+
+
+def _number_text(v: float) -> str:
+    f = float(v)
+    return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _clean(s: pd.Series, func: Callable[[str], str]) -> pd.Series:
+    """Apply a text normalisation once per distinct value (columns repeat a lot)."""
+    codes, uniques = pd.factorize(s, sort=False)
+    cleaned = np.array([func(u) for u in np.asarray(uniques, dtype=object).tolist()] + [""],
+                       dtype=object)
+    return pd.Series(cleaned[codes], index=s.index, dtype=object)
+
+
+def _empty_mask(s: pd.Series) -> np.ndarray:
+    """s == "" computed on the distinct values (object comparisons are slow)."""
+    codes, uniques = pd.factorize(s, sort=False)
+    empty = np.array([u == "" for u in np.asarray(uniques, dtype=object).tolist()] + [True])
+    return empty[codes]
+
+
+def _normalise(text: str) -> str:
+    # NFKC: full-width digits, letters, ％ ， and the ideographic space become ASCII
+    return unicodedata.normalize("NFKC", text).strip() if not text.isascii() else text.strip()
+
+
+def _canonical_period(text: str) -> str:
+    t = text.upper().replace(" ", "")
+    if re.fullmatch(r"\d{4}\.0", t):  # the year stored as an Excel number
+        return t[:4]
+    if m := re.fullmatch(r"(\d{4})年?", t):
+        return m[1]
+    if m := re.fullmatch(r"(\d{4})(?:-|/|年)(\d{1,2})月?", t):
+        return f"{m[1]}-{int(m[2]):02d}"
+    # Excel opening a CSV turns 2025-09 into a date and saves it back as 2025/9/1.
+    if m := re.fullmatch(r"(\d{4})([-/])(\d{1,2})\2(?:0?1)", t):
+        return f"{m[1]}-{int(m[3]):02d}"
+    if m := re.fullmatch(r"(\d{4})(?:-|年)?(?:Q|第)([1-4])(?:季度)?", t):
+        return f"{m[1]}-Q{m[2]}"
+    return t
+
+
+def _period_verdict(text: str, today: date) -> tuple[str, str]:
+    """(canonical code, verdict) with verdict one of ok, format, outside, future, empty."""
+    if not text:
+        return "", "empty"
+    code = _canonical_period(text)
+    try:
+        period = parse_period(code)
+    except PeriodError:
+        return code, "format"
+    if not BASELINE_YEAR <= period.year <= LAST_YEAR:
+        return period.code, "outside"
+    if period.end >= today:  # reportable from the day after it ends
+        return period.code, "future"
+    return period.code, "ok"
+
+
+class _Checker:
+    """Turns boolean masks over the file's rows into located Problems."""
+
+    def __init__(self, frame: pd.DataFrame, columns: dict[str, list[str]], file: str):
+        self.frame = frame
+        self.columns = columns  # field -> header as written, per table index
+        self.file = file
+        self._found: list[tuple] = []
+        self.bad = np.zeros(len(frame), dtype=bool)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """In reading order: sheet, row, then column."""
+        return [p for *_, p in sorted(self._found, key=lambda t: t[:3])]
+
+    def add(self, mask: pd.Series, fld: str, message: str, expected: str | pd.Series) -> None:
+        mask = mask.to_numpy(dtype=bool)
+        if not mask.any():
+            return
+        self.bad |= mask
+        sub = self.frame[mask]
+        exp = expected[mask] if isinstance(expected, pd.Series) else None
+        for k, (table, sheet, row, entry, seen) in enumerate(zip(
+                sub["_table"], sub["_sheet"], sub["_row"], sub["indicator_id"],
+                sub[f"{fld}_raw"], strict=True)):
+            self._found.append((table, int(row), _FIELD_ORDER[fld], Problem(
+                message, file=self.file, sheet=sheet, row=int(row),
+                column=self.columns[fld][table], entry=entry or None, value=seen,
+                expected=str(exp.iloc[k]) if exp is not None else expected)))
+
+
+def _validate_file(path: Path, content: bytes, registry: Registry, today: date,
+                   result: FileResult) -> pd.DataFrame | None:
+    """Read and check one file; returns the store rows if it is accepted (problems in result)."""
+    name = path.name
+    ext = path.suffix.lower()
+    problems = result.problems
+    if ext == ".csv":
+        tables = _read_csv(content, name, problems)
+    elif ext in (".xlsx", ".xlsm"):
+        tables = _read_xlsx(content, name, problems)
+    else:
+        problems.append(Problem(f"不支持的文件类型 / unsupported file type {ext or '(none)'}",
+                                file=name, expected="Excel 工作簿 .xlsx 或 CSV 文件"))
+        return None
+    frames, columns, is_template = [], {f: [] for f in FIELDS}, False
+    uncached = any(t.uncached for t in tables)
+    for table in tables:
+        mapped = _map_headers(table, name, problems, result.warnings)
+        if mapped is None:
+            continue
+        is_template |= mapped.pop("_template", False)
+        frame = pd.DataFrame({"_table": len(frames), "_sheet": table.sheet, "_row": table.rows})
+        for fld, (zh, _) in FIELDS.items():
+            pos = mapped.get(fld)
+            raw = table.cells[pos].astype(object) if pos is not None else ""
+            frame[f"{fld}_raw"] = raw
+            columns[fld].append(table.headers[pos] if pos is not None else zh)
+        frames.append(frame)
+    if problems:
+        return None
+    frame = pd.concat(frames, ignore_index=True)
+    filled = np.zeros(len(frame), dtype=bool)
+    for fld in FIELDS:
+        frame[fld] = _clean(frame[f"{fld}_raw"], _normalise)
+        frame[f"{fld}_empty"] = _empty_mask(frame[fld])
+        filled |= ~frame[f"{fld}_empty"].to_numpy()
+    frame = frame[filled]
+    if is_template:
+        # A template lists every indicator the department leads; blank ones are not reports.
+        blank = frame["value_empty"] & frame["source_empty"] & frame["note_empty"]
+        result.rows_skipped = int(blank.sum())
+        frame = frame[~blank]
+    frame = frame.reset_index(drop=True)
+    result.rows_read = len(frame)
+    if not len(frame):
+        problems.append(Problem("文件中没有数据行 / no data rows", file=name,
+                                expected="至少一行填写了数值"))
+        return None
+    check = _Checker(frame, columns, name)
+    accepted = _check_rows(frame, check, registry, today, uncached)
+    problems.extend(check.problems)
+    result.rows_with_problems = int(check.bad.sum())
+    if problems:
+        result.rows_refused = result.rows_read
+        return None
+    result.rows_accepted = result.rows_read
+    return accepted
+
+
+def _map_headers(table: _Table, name: str, problems: list[Problem],
+                 warnings: list[str]) -> dict | None:
+    """Field -> column position; records missing and doubled columns as problems."""
+    mapped: dict = {}
+    seen_at: dict[str, str] = {}
+    ok = True
+    for pos, header in enumerate(table.headers):
+        key = _header_key(header)
+        fld = _HEADER_MAP.get(key)
+        if fld is None:
+            if key in _EXTRA_KEYS:
+                mapped["_template"] = True
+            elif key and (table.cells[pos] != "").any():
+                warnings.append(f"{name}{_sheet_text(table.sheet)}：忽略无法识别的列“{header}”"
+                                f" / ignored unknown column")
+            continue
+        if fld in mapped:
+            problems.append(Problem("重复的列 / the same column twice", file=name,
+                                    sheet=table.sheet, row=table.header_row, column=header,
+                                    expected=f"只保留一列“{seen_at[fld]}”"))
+            ok = False
+            continue
+        mapped[fld], seen_at[fld] = pos, header
+    for fld in REQUIRED:
+        if fld not in mapped:
+            zh, en = FIELDS[fld]
+            problems.append(Problem("缺少必填列 / required column missing", file=name,
+                                    sheet=table.sheet, row=table.header_row,
+                                    column=f"{zh} / {en}",
+                                    expected=f"表头含“{zh}”或“{en}”"))
+            ok = False
+    return mapped if ok else None
+
+
+def _sheet_text(sheet: str | None) -> str:
+    return f"（工作表 {sheet}）" if sheet else ""
+
+
+def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
+                today: date, uncached: bool = False) -> pd.DataFrame:
+    """Every row-level rule, each a vectorised mask; returns the would-be store rows."""
+    inds = registry.indicators
+    # The xlsx reader puts the formula text where a formula has no cached result.
+    no_formula = pd.Series(False, index=frame.index)
+    formula = {f: frame[f].str.startswith("=") if uncached else no_formula for f in FIELDS}
+    for fld in FIELDS:
+        check.add(formula[fld], fld, "公式没有计算结果 / formula with no cached value",
+                  "在 Excel 中打开、重新计算并保存，或直接填写数值")
+
+    def live(fld: str) -> pd.Series:
+        return ~formula[fld]
+
+    # required fields
+    for fld in REQUIRED:
+        zh, en = FIELDS[fld]
+        check.add(frame[f"{fld}_empty"] & live(fld), fld, "必填项为空 / required field is empty",
+                  f"填写{zh}（{en}）")
+
+    # indicator
+    ids = _clean(frame["indicator_id"], str.lower)
+    frame["indicator_id"] = ids
+    known = ids.isin(list(inds))
+    check.add(~known & ~frame["indicator_id_empty"] & live("indicator_id"), "indicator_id",
+              "未知指标编号 / unknown indicator id",
+              "模板或 `planbook plan --json` 中的指标编号")
+    ind_of = {i: inds[i] for i in ids[known].unique()}
+    attr = _indicator_columns(ids, ind_of)
+    check.add(attr["derived"], "indicator_id",
+              "该指标由村级台账计算，不接受直接报送 / computed from village records",
+              "报送村级台账（data/villages/），不要单独填报此项")
+
+    # period
+    verdicts = {p: _period_verdict(p, today) for p in frame["period"].unique()}
+    codes = frame["period"].map({p: v[0] for p, v in verdicts.items()})
+    # categorical: the masks below compare codes, not 100,000 strings
+    verdict = frame["period"].map({p: v[1] for p, v in verdicts.items()}).astype("category")
+    live_p = live("period")
+    check.add((verdict == "format") & live_p, "period", "期间格式不对 / not a period",
+              "年 2025、季度 2025-Q3 或月份 2025-09")
+    check.add((verdict == "outside") & live_p, "period", "期间不在方案期内 / outside the plan",
+              f"{BASELINE_YEAR}（基期）至 {LAST_YEAR} 年")
+    future = (verdict == "future") & live_p
+    if future.any():
+        reportable = _clean(codes.where(future, ""), lambda c: _reportable_from(c) if c else "")
+        check.add(future, "period", "期间尚未结束 / period later than today",
+                  "截至 " + today.isoformat() + " 已结束的期间（该期间自 " + reportable +
+                  " 起可报送）")
+
+    # unit
+    stated = frame["unit"]
+    reg_unit = attr["unit"]
+    factor = pd.Series(np.where(known, 1.0, np.nan), index=frame.index)
+    other = known & ~frame["unit_empty"] & (stated != reg_unit)
+    if other.any():  # NaN: not convertible
+        pairs = pd.DataFrame({"stated": stated[other], "registry": reg_unit[other]})
+        factor[other] = [unit_factor(a, b) or np.nan
+                         for a, b in zip(pairs["stated"], pairs["registry"], strict=True)]
+    bad_unit = known & factor.isna() & live("unit")
+    if bad_unit.any():
+        expected = _clean(reg_unit, lambda u: "、".join(convertible_units(u)) if u else
+                          "留空（节点任务无单位）")
+        check.add(bad_unit, "unit", "单位与登记不一致且无法换算 / unit differs from the "
+                  "registry's", expected)
+    effective_unit = stated.where(~frame["unit_empty"], reg_unit)
+
+    # value: plain numbers parse in C; only the rest get the text clean-ups
+    number = pd.to_numeric(frame["value"], errors="coerce").astype(float)
+    pct = pd.Series(False, index=frame.index)
+    typed = number.isna() & ~frame["value_empty"]
+    milestone = attr["milestone"]
+    if typed.any():
+        value = frame["value"][typed]
+        value = value.where(~milestone[typed], value.replace(_MILESTONE_WORDS))
+        pct[typed] = value.str.endswith("%")
+        value = value.where(~pct[typed], value.str.removesuffix("%").str.rstrip())
+        grouped = value.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+        value = value.where(~grouped, value.str.replace(",", "", regex=False))
+        number[typed] = pd.to_numeric(value, errors="coerce").astype(float)
+    not_number = ~np.isfinite(number) & ~frame["value_empty"] & live("value")
+    check.add(not_number, "value", "数值不是数字 / value is not a number",
+              "一个数字，如 1376、1,376 或 55%（仅限单位为 % 的指标）")
+    check.add(pct & ~not_number & (effective_unit != "%") & live("value"), "value",
+              "百分号只能用于单位为 % 的指标 / percent sign on a non-percent indicator",
+              _clean(reg_unit, lambda u: f"以 {u or '1/0.5/0'} 计的数字"))
+    converted = number * factor.fillna(1.0)
+    valid_number = np.isfinite(converted) & known
+    check.add(valid_number & attr["share"] & ((converted < 0) | (converted > 100)), "value",
+              "比率超出 0–100 / share outside 0–100", "0 至 100 之间（单位 %）")
+    check.add(valid_number & attr["non_negative"] & (converted < 0), "value",
+              "计数或实物量不能为负 / negative count", "≥ 0")
+    check.add(valid_number & milestone & ~converted.isin(list(MILESTONE_VALUES)), "value",
+              "节点任务只能填 1、0.5 或 0 / milestone value must be 1, 0.5 or 0",
+              "1 已完成 / 0.5 推进中 / 0 未启动")
+
+    # status
+    status = _clean(frame["status"], lambda s: s.lower())
+    status = status.map({**STATUS_WORDS, "": DEFAULT_STATUS})  # NaN: unknown
+    check.add(status.isna() & live("status"), "status", "数据状态无效 / unknown status",
+              "official 正式统计 / provisional 部门报送 / sample 示例数据（留空即 provisional）")
+
+    # the same indicator and period twice in this file
+    key_ok = known & (verdict.isin(["ok", "future", "outside"]))
+    dup = pd.DataFrame({"i": ids, "p": codes}).duplicated(keep=False) & key_ok
+    if dup.any():
+        where = frame["_row"].astype(str)
+        if frame["_sheet"].nunique(dropna=True) > 1:
+            where = frame["_sheet"].astype(str) + "!" + where
+        key = (ids + "\x1f" + codes)[dup]
+        rows_of = where[dup].groupby(key).agg("、".join)
+        expected = key.map(rows_of).map(lambda r: f"每个指标每个期间一行（重复在第 {r} 行）")
+        check.add(dup, "indicator_id", "同一指标同一期间重复 / same indicator and period twice",
+                  expected.reindex(frame.index))
+
+    note = frame["note"]
+    changed = factor.notna() & (factor != 1.0)
+    if changed.any():  # say what was typed, so the stored figure can be checked against it
+        typed_as = "换算自 " + frame["value"][changed] + stated[changed]
+        note = note.copy()
+        note[changed] = typed_as.where(frame["note_empty"][changed],
+                                       note[changed] + "；" + typed_as)
+    return pd.DataFrame({
+        "indicator_id": ids, "period": codes, "value": converted, "unit": reg_unit,
+        "status": status, "source": frame["source"], "note": note,
+        "submitted_by": attr["lead"],
+    })
+
+
+def _reportable_from(code: str) -> str:
+    end = parse_period(code).end
+    return date.fromordinal(end.toordinal() + 1).isoformat()
+
+
+def _indicator_columns(ids: pd.Series, inds: dict[str, Indicator]) -> dict[str, pd.Series]:
+    """Per-row registry attributes, looked up once per distinct indicator."""
+    def col(func, default):
+        return ids.map({i: func(ind) for i, ind in inds.items()}).astype(object).fillna(default)
+
+    return {
+        "unit": col(lambda i: i.unit, "").astype(object),
+        "milestone": col(lambda i: i.kind == "milestone", False).astype(bool),
+        "lead": col(lambda i: i.lead, "").astype(object),
+        "derived": col(lambda i: bool(i.villages), False).astype(bool),
+        "share": col(is_share, False).astype(bool),
+        "non_negative": col(is_non_negative, False).astype(bool),
+    }
+
+
+# ---------------------------------------------------------------- storing and archiving
+
+
+def _store(data: Path, registry: Registry, rows: pd.DataFrame,
+           result: FileResult) -> list[Path]:
+    """Append accepted rows to the store file of each row's lead department."""
+    rows = rows.copy()
+    rows["received_at"] = result.received_at
+    rows["file_sha256"] = result.sha256
+    written = []
+    for lead in sorted(rows["submitted_by"].unique(), key=registry.department_order):
+        part = rows[rows["submitted_by"] == lead]
+        code = department_code(registry, str(lead))
+        path = department_file(data, code)
+        existing = read_store_file(path) if path.is_file() else pd.DataFrame(
+            columns=["indicator_id", "period", "revision"])
+        part = part.copy()
+        keys = zip(part["indicator_id"].tolist(), part["period"].tolist(), strict=True)
+        part["revision"] = next_revisions(existing, keys)
+        written.append(append_rows(data, code, part[list(COLUMNS)]))
+    return written
+
+
+def department_code(registry: Registry, name: str) -> str:
+    """The ascii file code of a department (its store file and template names)."""
+    dept = registry.departments.get(name)
+    if dept and dept.code:
+        return dept.code
+    # A department without a code still needs a stable ascii file name.
+    return "dept-" + sha256_bytes(name.encode("utf-8"))[:8]
+
+
+def _archive_bytes(data: Path, path: Path, content: bytes, sha: str) -> Path:
+    ext = path.suffix.lower().lstrip(".") or "bin"
+    target = paths.archive_dir(data) / f"{sha}.{ext}"
+    if not target.is_file():  # same sha, same bytes: keep the first copy
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(content)
+        tmp.replace(target)
+    return target
+
+
+def _write_record(data: Path, result: FileResult) -> Path:
+    """<sha>.json: every time this file was received, and what became of it."""
+    path = paths.archive_dir(data) / f"{result.sha256}.json"
+    record = {"sha256": result.sha256, "archived_as": result.archived.name, "receptions": []}
+    if path.is_file():
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # a damaged record is replaced rather than blocking intake
+    record.setdefault("receptions", []).append({
+        "original_name": result.path.name,
+        "original_path": str(result.path),
+        "received_at": result.received_at,
+        "outcome": result.outcome,
+        "rows_read": result.rows_read,
+        "rows_accepted": result.rows_accepted,
+        "rows_refused": result.rows_refused,
+        "rows_with_problems": result.rows_with_problems,
+        "rows_skipped": result.rows_skipped,
+        "stored_in": [_show(p, data) for p in result.stored_in],
+        "problems": [{**{k: v for k, v in asdict(p).items() if v is not None},
+                      "value": None if p.value is None else str(p.value), "text": str(p)}
+                     for p in result.problems],
+        "warnings": result.warnings,
+    })
+    _atomic_write_text(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    return path

@@ -1,0 +1,241 @@
+"""The observation store: one CSV per reporting department, described by datapackage.json.
+
+One row per indicator, period and revision. A new value for an indicator and period that
+already has one is stored as the next revision; reports use the latest revision and the
+history stays in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planbook import paths
+from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
+from planbook.plan.periods import Period, parse_period
+from planbook.store import villages
+from planbook.store.schema import COLUMNS, FIELDS, SCHEMA_FILE, STATUS_ZH, STATUSES  # noqa: F401
+
+
+def store_files(data: Path) -> list[Path]:
+    """The store's CSV files, in name order."""
+    folder = paths.observations_dir(data)
+    return sorted(folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def department_file(data: Path, code: str) -> Path:
+    return paths.observations_dir(data) / f"{code}.csv"
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else
+                                      "int64" if c == "revision" else "object")
+                         for c in COLUMNS})
+
+
+def read_store_file(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype={c: "string" for c in COLUMNS if c not in ("value", "revision")},
+                     keep_default_na=False, encoding="utf-8")
+    df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    df["revision"] = df["revision"].astype("int64")
+    for c in COLUMNS:
+        if c not in ("value", "revision"):
+            df[c] = df[c].astype(object)
+    return df
+
+
+def load_observations(data: Path | None = None) -> pd.DataFrame:
+    """Every stored row (all revisions), plus `file`: the store file it lives in (relative)."""
+    data = data or paths.data_dir()
+    frames = []
+    for f in store_files(data):
+        df = read_store_file(f)
+        df["file"] = f.relative_to(data).as_posix()
+        frames.append(df)
+    if not frames:
+        out = _empty()
+        out["file"] = pd.Series(dtype="object")
+        return out
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_all(data: Path | None = None, registry=None) -> pd.DataFrame:
+    """What reports use: the store, with village-derived indicators computed from the records."""
+    from planbook.plan.registry import load_registry
+
+    data = data or paths.data_dir()
+    registry = registry or load_registry(data)
+    store = load_observations(data)
+    derived_ids = {i.id for i in registry.indicators.values() if i.villages}
+    store = store[~store["indicator_id"].isin(derived_ids)]
+    derived = villages.derived_observations(registry, data)
+    if derived.empty:
+        return store.reset_index(drop=True)
+    return pd.concat([store, derived], ignore_index=True)
+
+
+def latest(df: pd.DataFrame) -> pd.DataFrame:
+    """The latest revision of each indicator and period."""
+    if df.empty:
+        return df
+    order = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
+    return order.drop_duplicates(["indicator_id", "period"], keep="last").reset_index(drop=True)
+
+
+def upto(df: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Rows whose period ends on or before the end of `period`."""
+    if df.empty:
+        return df
+    ends = df["period"].map(lambda p: parse_period(p).end)
+    return df[ends <= period.end]
+
+
+def uses_sample(data: Path | None = None, period: Period | str | None = None, *,
+                frame: pd.DataFrame | None = None) -> bool:
+    """Whether any observation a report for `period` can use is illustrative sample data.
+    `frame` is the observations already loaded, when the caller has them."""
+    data = data or paths.data_dir()
+    df = load_observations(data) if frame is None else frame
+    if period is not None:
+        period = parse_period(period) if isinstance(period, str) else period
+        df = upto(df, period)
+    if (latest(df)["status"] == "sample").any():
+        return True
+    return villages.uses_sample(data)
+
+
+def next_revisions(existing: pd.DataFrame, keys: Iterable[tuple[str, str]]) -> list[int]:
+    """Revision number each new (indicator_id, period) row gets: one more than the stored max."""
+    current: dict[tuple[str, str], int] = {}
+    if not existing.empty:
+        grouped = existing.groupby(["indicator_id", "period"])["revision"].max()
+        current = {k: int(v) for k, v in grouped.items()}
+    return [current.get(k, 0) + 1 for k in keys]
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _to_csv(df: pd.DataFrame) -> str:
+    out = df[list(COLUMNS)].copy()
+    out["value"] = format_values(out["value"])
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def format_values(values: pd.Series) -> pd.Series:
+    """format_value over a column at once: every append rewrites the whole store file."""
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    out = np.full(len(v), "", dtype=object)
+    finite = ~np.isnan(v)
+    with np.errstate(invalid="ignore"):
+        whole = finite & (np.mod(v, 1) == 0) & (np.abs(v) < 1e15)
+    out[whole] = v[whole].astype(np.int64).astype(str)
+    other = finite & ~whole
+    out[other] = [repr(x) for x in v[other].tolist()]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def format_value(v: float) -> str:
+    """Shortest text that reads back as the same float (1376 not 1376.0)."""
+    if pd.isna(v):
+        return ""
+    f = float(v)
+    return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+
+
+def write_store_file(path: Path, df: pd.DataFrame) -> None:
+    """Write one store file atomically, sorted so the same rows give the same bytes."""
+    df = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
+    _atomic_write_text(path, _to_csv(df))
+
+
+def append_rows(data: Path, code: str, rows: pd.DataFrame) -> Path:
+    """Append new rows (revision already set) to a department's store file."""
+    path = department_file(data, code)
+    old = read_store_file(path) if path.is_file() else _empty()
+    both = pd.concat([old[list(COLUMNS)], rows[list(COLUMNS)]], ignore_index=True)
+    write_store_file(path, both)
+    write_datapackage(data)
+    return path
+
+
+def write_datapackage(data: Path) -> Path:
+    """datapackage.json: a Frictionless Data Package with one resource per store file."""
+    folder = paths.observations_dir(data)
+    schema = {"fields": FIELDS, "primaryKey": ["indicator_id", "period", "revision"]}
+    _atomic_write_text(folder / SCHEMA_FILE,
+                       json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
+    resources = [{
+        "name": f.stem.lower().replace("_", "-"),
+        "path": f.name,
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "encoding": "utf-8",
+        "schema": SCHEMA_FILE,  # one Table Schema shared by every department's file
+    } for f in store_files(data)]
+    package = {
+        "profile": "tabular-data-package",
+        "name": "jiande-plan-observations",
+        "title": "建德市县城承载能力提升和深化“千万工程”实施方案监测数据",
+        "resources": resources,
+    }
+    path = folder / "datapackage.json"
+    _atomic_write_text(path, json.dumps(package, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def rows_for(df: pd.DataFrame, indicator_ids: Iterable[str]) -> pd.DataFrame:
+    ids = set(indicator_ids)
+    return df[df["indicator_id"].isin(ids)]
+
+
+def parse_periods(df: pd.DataFrame) -> pd.Series:
+    return df["period"].map(parse_period)
+
+
+def check_store(data: Path, registry) -> None:
+    """Refuse a store a report cannot trust: every problem at once, with file, row and column."""
+    from planbook.errors import IntakeError, PeriodError, Problem
+
+    problems: list[Problem] = []
+    for f in store_files(data):
+        df = read_store_file(f)
+        rel = f.relative_to(data).as_posix()
+        missing = [c for c in COLUMNS if c not in df.columns]
+        if missing:
+            problems.append(Problem(f"missing column(s) {', '.join(missing)}", file=rel))
+            continue
+        for n, row in enumerate(df.itertuples(index=False), start=2):  # header is row 1
+            where = {"file": rel, "row": n}
+            if row.indicator_id not in registry.indicators:
+                problems.append(Problem("unknown indicator", column="indicator_id",
+                                        value=row.indicator_id, **where))
+            try:
+                parse_period(row.period)
+            except PeriodError:
+                problems.append(Problem("not a period", column="period", value=row.period,
+                                        expected="2025, 2025-Q3 or 2025-09", **where))
+            if pd.isna(row.value):
+                problems.append(Problem("value is not a number", column="value", **where))
+            if row.status not in STATUSES:
+                problems.append(Problem("unknown status", column="status", value=row.status,
+                                        expected=" / ".join(STATUSES), **where))
+        dup = df.duplicated(["indicator_id", "period", "revision"], keep=False)
+        for n in (df.index[dup] + 2):
+            problems.append(Problem("indicator, period and revision repeated", file=rel, row=int(n)))
+    if problems:
+        raise IntakeError(f"the observation store has {len(problems)} problem(s)",
+                          problems=problems,
+                          hint="store files are written by `planbook ingest`; restore the file "
+                               "from git or re-ingest the department's submission")

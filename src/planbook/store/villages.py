@@ -1,0 +1,107 @@
+"""Village records (data/villages/villages.csv) and the plan shares computed from them.
+
+Several plan targets are shares of the 229 administrative villages. They are computed here
+from per-village, per-year records, never typed in by hand. Columns:
+    village_id 村编号, name 村名, town 所属乡镇（街道）, year 年份,
+    total_income 集体经济年收入（万元）, operating_income 集体经济经营性收入（万元）,
+    waste_sorting 垃圾分类, sewage 污水处理设施覆盖, sanitary_toilet 无害化户厕全覆盖,
+    gongfu_station 共富驿站 (flags 1/0), status 数据状态, source 数据来源
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from planbook import paths
+from planbook.hashing import sha256_file
+from planbook.store.schema import COLUMNS
+
+FILE = "villages.csv"
+VILLAGE_COUNT = 229
+TOWNS = ("新安江街道", "洋溪街道", "更楼街道", "莲花镇", "乾潭镇", "梅城镇", "杨村桥镇", "下涯镇",
+         "大洋镇", "三都镇", "寿昌镇", "航头镇", "大慈岩镇", "大同镇", "李家镇", "钦堂乡")
+FLAGS = ("waste_sorting", "sewage", "sanitary_toilet", "gongfu_station")
+FLAG_ZH = {"waste_sorting": "垃圾分类", "sewage": "污水处理设施",
+           "sanitary_toilet": "无害化户厕", "gongfu_station": "共富驿站"}
+
+# Short column labels for figures and tables.
+SHORT_ZH = {"operating_income_ge_50": "经营性收入≥50万", "operating_income_ge_100": "经营性收入≥100万",
+            "total_80_and_operating_50": "年收入≥80万且经营性≥50万", **FLAG_ZH}
+# measure key (the `villages:` field of an indicator) -> (Chinese description, predicate)
+MEASURES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
+    "operating_income_ge_50": ("集体经济经营性收入50万元以上",
+                               lambda d: d["operating_income"] >= 50),
+    "operating_income_ge_100": ("集体经济经营性收入100万元以上",
+                                lambda d: d["operating_income"] >= 100),
+    "total_80_and_operating_50": ("集体经济年收入80万元以上且经营性收入50万元以上",
+                                  lambda d: (d["total_income"] >= 80)
+                                  & (d["operating_income"] >= 50)),
+    **{f: (FLAG_ZH[f], (lambda d, f=f: d[f] == 1)) for f in FLAGS},
+}
+
+
+def village_file(data: Path) -> Path:
+    return paths.villages_dir(data) / FILE
+
+
+def load_villages(data: Path | None = None) -> pd.DataFrame:
+    path = village_file(data or paths.data_dir())
+    if not path.is_file():
+        return pd.DataFrame(columns=["village_id", "name", "town", "year", "total_income",
+                                     "operating_income", *FLAGS, "status", "source"])
+    df = pd.read_csv(path, encoding="utf-8", dtype={"village_id": str}, keep_default_na=False)
+    df["year"] = df["year"].astype(int)
+    return df
+
+
+def uses_sample(data: Path) -> bool:
+    df = load_villages(data)
+    return bool((df["status"] == "sample").any()) if len(df) else False
+
+
+def share(records: pd.DataFrame, measure: str) -> float:
+    """Percent of villages in `records` meeting the measure."""
+    _, predicate = MEASURES[measure]
+    return 100.0 * float(predicate(records).sum()) / len(records)
+
+
+def share_by_town(records: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Per town: village count, villages meeting the measure, and the share in percent."""
+    _, predicate = MEASURES[measure]
+    met = predicate(records)
+    out = records.assign(met=met).groupby("town", sort=False).agg(
+        villages=("village_id", "count"), met=("met", "sum"))
+    out["share"] = 100.0 * out["met"] / out["villages"]
+    order = [t for t in TOWNS if t in out.index] + [t for t in out.index if t not in TOWNS]
+    return out.loc[order].reset_index()
+
+
+def derived_observations(registry, data: Path | None = None) -> pd.DataFrame:
+    """Store-shaped rows for every indicator computed from village records, one per year.
+
+    These rows supersede any typed-in value for the same indicator and year: the records are
+    the source. `file` points at the village file so the audit trail reaches the records.
+    """
+    data = data or paths.data_dir()
+    df = load_villages(data)
+    rows = []
+    if len(df):
+        digest = sha256_file(village_file(data))
+        for ind in registry.indicators.values():
+            if not ind.villages:
+                continue
+            for year, group in df.groupby("year", sort=True):
+                status = "sample" if (group["status"] == "sample").any() else (
+                    "official" if (group["status"] == "official").all() else "provisional")
+                rows.append({
+                    "indicator_id": ind.id, "period": str(year),
+                    "value": round(share(group, ind.villages), 4), "unit": ind.unit,
+                    "status": status,
+                    "source": f"由村级台账计算（{len(group)}个行政村，{MEASURES[ind.villages][0]}）",
+                    "submitted_by": ind.lead, "received_at": "", "revision": 1,
+                    "note": "", "file_sha256": digest,
+                    "file": village_file(data).relative_to(data).as_posix()})
+    return pd.DataFrame(rows, columns=[*COLUMNS, "file"])
