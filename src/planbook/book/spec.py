@@ -64,6 +64,8 @@ class BookChapters:
     appendices: tuple[BookPage, ...]
     params: Params  # the period's parameters, for titles and labels
     single: bool = False
+    edition: int = 1  # 版次 (see run.period.ReportPeriod)
+    edition_date: str = ""  # 版次日期, ISO; "" when not recorded
 
     @property
     def period(self) -> str:
@@ -122,4 +124,4 @@ def book_spec(rp: ReportPeriod) -> BookChapters:
     if single and (parts or appendices):
         raise RenderError(f"period {period}: a briefing is one notebook, not a book")
     return BookChapters(index=index, parts=parts, appendices=tuple(appendices), params=params,
-                        single=single)
+                        single=single, edition=rp.edition, edition_date=rp.edition_date)

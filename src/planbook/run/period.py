@@ -27,6 +27,8 @@ class ReportPeriod:
     root: Path  # the project root (absolute)
     chapters: tuple[Chapter, ...]  # the notebooks, in book order
     data: Path  # the data package read (absolute)
+    edition: int = 1  # 版次: 1 for the first issue of the period, 2.. for each re-issue (修订版)
+    edition_date: str = ""  # 版次日期 (ISO): the day the edition was issued, never the build time
 
     @property
     def code(self) -> str:
