@@ -184,3 +184,89 @@ def test_real_registry_copy_with_a_broken_quote_is_refused(tmp_path):
     with pytest.raises(RegistryError) as err:
         load_registry(tmp_path)
     assert entries[0]["id"] in str(err.value)
+
+
+# ----------------------------------------------------------------- the named-project ledger
+
+NAMED = ("建金铁路", "建衢铁路", "320国道外迁", "330国道大慈岩段改建", "建武高速",
+         "千岛湖通用机场二期", "杭州市第七人民医院浙西院区", "新安江货运码头", "桐溪大桥",
+         "紫金大桥")
+
+
+def test_every_project_quote_is_verbatim_and_names_a_task(registry):
+    assert len(registry.projects) >= 40
+    for p in registry.projects.values():
+        assert p.quote in PLAN, p.id
+        assert p.task in registry.tasks, p.id
+        assert set(p.departments) <= set(registry.departments), p.id
+        if not p.year_inferred:
+            assert f"{p.target_year}年" in p.quote, p.id
+        if p.indicator:
+            assert registry.indicators[p.indicator].kind == "milestone", p.id
+
+
+def test_the_issue_s_named_projects_are_in_the_ledger(registry):
+    names = [p.name_zh for p in registry.projects.values()]
+    for name in NAMED:
+        assert any(name in n for n in names), name
+    jianwu = next(p for p in registry.projects.values() if p.name_zh == "建武高速")
+    assert jianwu.target_stage == "谋划" and jianwu.task == "三(二)1"
+
+
+def test_bridge_and_road_milestones_are_linked_to_projects(registry):
+    linked = {p.indicator for p in registry.projects.values()}
+    for ind in ("ind_ms_jinqian_railway_relocation_start", "ind_ms_g351_start",
+                "ind_ms_tongxi_bridge", "ind_ms_zijin_bridge"):
+        assert ind in linked
+
+
+def test_plan_summary_counts_projects(capsys):
+    assert cli.main(["plan", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["projects"] == sum(out["projects_by_stage"].values()) >= 40
+    assert cli.main(["plan"]) == 0
+    assert "点名项目" in capsys.readouterr().out
+
+
+PROJECT = {"id": "prj_old_estates", "name_zh": "老旧小区改造", "name_en": "x", "task": "三(二)2",
+           "lead": "住建局", "co": ["农业农村局"], "target_stage": "完工", "target_year": 2027,
+           "year_inferred": False, "stage_basis": "完成", "quote": "到2027年，完成44个老旧小区改造"}
+
+
+def _with_project(**changes):
+    def mutate(d):
+        d["projects"] = [{**PROJECT, **changes}]
+    return mutate
+
+
+PROJECT_CASES = [
+    ("quote not in plan", _with_project(quote="完成45个老旧小区改造"),
+     "projects.yaml, entry prj_old_estates, field quote: quote is not a verbatim substring"),
+    ("unknown task", _with_project(task="三(九)9"),
+     "entry prj_old_estates, field task: unknown task (seen: '三(九)9')"),
+    ("unknown department", _with_project(co=["城建局"]),
+     "field co: unknown department (seen: '城建局')"),
+    ("unknown stage", _with_project(target_stage="投产"),
+     "field target_stage: unknown stage (seen: '投产'); expected: 谋划 / 前期 / 开工 / 在建 / 完工"),
+    ("year not in quote", _with_project(target_year=2026),
+     "field target_year: the year is not in the quote"),
+    ("bad id", _with_project(id="Old-Estates"), "field id: not a project id"),
+    ("not a milestone", _with_project(indicator="old_estates"),
+     "field indicator: not a milestone indicator"),
+    ("unknown field", _with_project(stage="完工"), "field stage: unknown field"),
+]
+
+
+def test_mini_registry_with_a_project_loads(tmp_path):
+    reg = load_registry(write_mini(tmp_path, _with_project()))
+    assert list(reg.projects) == ["prj_old_estates"]
+    assert reg.projects_of("三(二)2")[0].departments == ("住建局", "农业农村局")
+    assert reg.summary()["projects_by_stage"]["完工"] == 1
+
+
+@pytest.mark.parametrize(("case", "mutate", "message"), PROJECT_CASES,
+                         ids=[c[0] for c in PROJECT_CASES])
+def test_malformed_project_is_refused(tmp_path, case, mutate, message):
+    with pytest.raises(RegistryError) as err:
+        load_registry(write_mini(tmp_path, mutate))
+    assert message in str(err.value)

@@ -25,7 +25,8 @@ def cmd_plan(args) -> int:
         return 0
     print(f"方案指标 {summary['indicators']} 项（量化指标 {summary['quantified']} 项、"
           f"目标值 {summary['targets']} 个、节点任务 {summary['milestones']} 项），"
-          f"任务条目 {summary['tasks']} 条，责任单位 {summary['departments']} 个")
+          f"任务条目 {summary['tasks']} 条，责任单位 {summary['departments']} 个，"
+          f"方案点名项目 {summary['projects']} 个")
     print("\n按章节:")
     for ch, info in summary["by_chapter"].items():
         secs = "，".join(f"{s} {n}" for s, n in info["sections"].items())
@@ -36,6 +37,11 @@ def cmd_plan(args) -> int:
     print("\n按牵头单位:")
     for dept, n in summary["by_lead_department"].items():
         print(f"  {dept}: {n}")
+    if summary["projects"]:
+        print("\n点名项目（按目标阶段）:")
+        print("  " + "，".join(f"{st} {n}" for st, n in summary["projects_by_stage"].items()))
+        print("  按章节: " + "，".join(f"{ch} {n}" for ch, n in
+                                      summary["projects_by_chapter"].items()))
     return 0
 
 

@@ -52,7 +52,8 @@ def data_inputs(chapter: Chapter, data: Path, registry: Registry) -> list[Path]:
     departments leading its indicators, and the village records where it reports shares of them.
     A change to any other file leaves the chapter's cached run valid."""
     plan = paths.plan_dir(data)
-    files = [plan / n for n in ("plan.txt", "indicators.yaml", "tasks.yaml", "departments.yaml")]
+    files = [plan / n for n in ("plan.txt", "indicators.yaml", "tasks.yaml", "departments.yaml",
+                                "projects.yaml") if n != "projects.yaml" or (plan / n).is_file()]
     obs = paths.observations_dir(data)
     if chapter.reads_all or chapter.plan_chapter is None:
         files += sorted(obs.glob("*.csv"))

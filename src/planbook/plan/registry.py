@@ -24,6 +24,19 @@ tasks.yaml: id 条目编号, chapter 章, section 节, title 任务名称, depar
 departments.yaml: name 规范名称, full_name 全称, aliases 别称, type 类型
     (party 党委部门, government 政府部门, township 乡镇街道, enterprise 企业, zone 园区,
     institution 事业单位), code 文件代码 (ascii, names the department's observation file).
+projects.yaml (optional; the named-project ledger), one mapping per project the plan names:
+    id            项目编号      prj_ + ascii snake_case, unique
+    name_zh       项目名称      the plan's words for the project; name_en  English name
+    task          所属任务      a task id of tasks.yaml whose text names the project
+    lead, co      牵头单位/配合单位  canonical department names (the task's, lead first)
+    target_stage  目标阶段      what the plan asks for by target_year: 谋划 (planning) / 前期
+                                (preparatory work, applications) / 开工 (construction starts) /
+                                在建 (under construction) / 完工 (completed, in service)
+    target_year   目标年份      the plan's year, else its horizon 2027
+    year_inferred 年份推定      true when target_year is not written in the plan
+    stage_basis   阶段依据      which words of the quote give the target stage
+    quote         原文          verbatim substring of plan.txt naming the project
+    indicator     对应节点指标  optional: the milestone indicator tracking the same project
 """
 
 from __future__ import annotations
@@ -47,6 +60,11 @@ OPS = (">=", "<=", "=")
 DEPARTMENT_TYPES = ("party", "government", "township", "enterprise", "zone", "institution")
 # Units the plan counts in whole things; shares and money get decimals.
 COUNT_UNITS = frozenset({"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项"})
+# Project stages in order; reaching a later stage than the target counts as reaching it.
+STAGES = ("谋划", "前期", "开工", "在建", "完工")
+PROJECT_FIELDS = ("id", "name_zh", "name_en", "task", "lead", "co", "target_stage",
+                  "target_year", "year_inferred", "stage_basis", "quote")
+_PROJECT_ID = re.compile(r"^prj_[a-z0-9]+(_[a-z0-9]+)*$")
 CHAPTERS = ("二", "三", "四", "五", "六")
 CHAPTER_TITLES = {
     "二": "总体目标",
@@ -152,6 +170,32 @@ class Department:
     code: str = ""
 
 
+@dataclass(frozen=True)
+class Project:
+    """A project or facility the plan names in a task, with the stage it asks for."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    task: str
+    lead: str
+    target_stage: str
+    target_year: int
+    quote: str
+    co: tuple[str, ...] = ()
+    year_inferred: bool = False
+    stage_basis: str = ""
+    indicator: str | None = None
+
+    @property
+    def chapter(self) -> str:
+        return self.task[0]
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        return (self.lead, *self.co)
+
+
 @dataclass
 class Registry:
     indicators: dict[str, Indicator]
@@ -159,6 +203,7 @@ class Registry:
     departments: dict[str, Department]
     plan_text: str
     files: dict[str, Path] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
 
     @cached_property
     def _alias_map(self) -> dict[str, str]:
@@ -198,6 +243,16 @@ class Registry:
     def tasks_of(self, indicator_id: str) -> list[Task]:
         return [t for t in self.tasks.values() if indicator_id in t.indicators]
 
+    def tasks_in(self, chapter: str) -> list[Task]:
+        """The task items of a plan chapter (三(一)1 …, 六(一) …), in plan order."""
+        return [t for t in self.tasks.values() if t.chapter == chapter and t.id != "二"]
+
+    def projects_of(self, task_id: str) -> list[Project]:
+        return [p for p in self.projects.values() if p.task == task_id]
+
+    def projects_in(self, chapter: str) -> list[Project]:
+        return [p for p in self.projects.values() if p.chapter == chapter]
+
     def summary(self) -> dict:
         inds = list(self.indicators.values())
         by_chapter: dict[str, dict] = {}
@@ -223,6 +278,11 @@ class Registry:
             "by_chapter": by_chapter,
             "by_kind": by_kind,
             "by_lead_department": by_lead,
+            "projects": len(self.projects),
+            "projects_by_stage": {st: sum(1 for p in self.projects.values()
+                                          if p.target_stage == st) for st in STAGES},
+            "projects_by_chapter": {ch: len(self.projects_in(ch)) for ch in CHAPTERS
+                                    if self.projects_in(ch)},
         }
 
 
@@ -435,6 +495,70 @@ def _load_tasks(path: Path, problems: list[Problem], plan_text: str,
     return out
 
 
+def _load_projects(path: Path, problems: list[Problem], plan_text: str,
+                   departments: dict[str, Department], indicators: dict[str, Indicator],
+                   tasks: dict[str, Task]) -> dict[str, Project]:
+    out: dict[str, Project] = {}
+    for n, raw in enumerate(_read_yaml(path, problems)):
+        if not isinstance(raw, dict):
+            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
+            continue
+        e = _Entry(raw, path, problems, n)
+        for name in raw:
+            if name not in (*PROJECT_FIELDS, "indicator"):
+                e.problem("unknown field", name, expected=", ".join(PROJECT_FIELDS))
+        pid = e.get("id")
+        if pid and not _PROJECT_ID.match(pid):
+            e.problem("not a project id", "id", pid, "prj_ followed by ascii snake_case")
+        quote = e.get("quote")
+        if quote and quote not in plan_text:
+            e.problem("quote is not a verbatim substring of plan.txt", "quote", quote,
+                      "copy the words from data/plan/plan.txt exactly")
+        task = e.get("task")
+        if task and task not in tasks:
+            e.problem("unknown task", "task", task, "an id of tasks.yaml, like 三(二)1")
+        lead = e.get("lead")
+        co = [str(c) for c in e.get("co", list, required=False, default=[])]
+        for dept_field, names in (("lead", [lead] if lead else []), ("co", co)):
+            for d in names:
+                if d not in departments:
+                    e.problem("unknown department", dept_field, d,
+                              "a canonical name from departments.yaml")
+        stage = e.get("target_stage")
+        if stage and stage not in STAGES:
+            e.problem("unknown stage", "target_stage", stage, " / ".join(STAGES))
+        year = raw.get("target_year")
+        if isinstance(year, bool) or not isinstance(year, int) or not (
+                FIRST_YEAR <= year <= LAST_YEAR):
+            e.problem("target year outside the plan", "target_year", year,
+                      f"a year {FIRST_YEAR}–{LAST_YEAR}")
+            year = None
+        inferred = raw.get("year_inferred", False)
+        if not isinstance(inferred, bool):
+            e.problem("expected true or false", "year_inferred", inferred)
+        elif not inferred and year and quote and f"{year}年" not in quote:
+            e.problem("the year is not in the quote", "target_year", year,
+                      "year_inferred: true, or a quote that states the year")
+        indicator = e.get("indicator", required=False)
+        if indicator is not None:
+            ind = indicators.get(indicator)
+            if ind is None:
+                e.problem("unknown indicator", "indicator", indicator)
+            elif ind.kind != "milestone":
+                e.problem("not a milestone indicator", "indicator", indicator,
+                          "an indicator of kind: milestone")
+        if not all((pid, quote, task, lead, stage, year)) or pid in out:
+            if pid in out:
+                e.problem("duplicate id", "id", pid)
+            continue
+        out[pid] = Project(
+            id=pid, name_zh=e.get("name_zh", default=pid), name_en=e.get("name_en", default=""),
+            task=task, lead=lead, co=tuple(co), target_stage=stage, target_year=year,
+            quote=quote, year_inferred=bool(inferred),
+            stage_basis=e.get("stage_basis", required=False, default=""), indicator=indicator)
+    return out
+
+
 def load_registry(data: Path | None = None) -> Registry:
     """Load and validate data/plan/; every problem found is reported at once in a RegistryError."""
     from planbook import paths
@@ -450,6 +574,11 @@ def load_registry(data: Path | None = None) -> Registry:
     departments = _load_departments(files["departments"], problems)
     indicators = _load_indicators(files["indicators"], problems, plan_text, departments)
     tasks = _load_tasks(files["tasks"], problems, plan_text, departments, indicators)
+    projects: dict[str, Project] = {}
+    if (plan / "projects.yaml").is_file():  # optional: a data package may name no projects
+        files["projects"] = plan / "projects.yaml"
+        projects = _load_projects(files["projects"], problems, plan_text, departments,
+                                  indicators, tasks)
     claimed = {i for t in tasks.values() for i in t.indicators}
     for ind_id in indicators:
         if ind_id not in claimed:
@@ -460,4 +589,5 @@ def load_registry(data: Path | None = None) -> Registry:
         raise RegistryError(f"the plan registry has {len(problems)} problem(s)", problems=problems,
                             hint="correct the named entries in data/plan/ and run `planbook plan`")
     return Registry(indicators=indicators, tasks=tasks, departments=departments,
-                    plan_text=plan_text, files={"plan": plan_file, **files})
+                    plan_text=plan_text, files={"plan": plan_file, **files},
+                    projects=projects)
