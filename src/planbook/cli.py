@@ -48,10 +48,13 @@ def cmd_plan(args) -> int:
 def cmd_templates(args) -> int:
     from planbook.plan.periods import parse_period
     from planbook.plan.registry import load_registry
+    from planbook.store import statements
     from planbook.store.templates import write_templates
 
     data = _data(args)
-    written = write_templates(load_registry(data), parse_period(args.period), Path(args.out), data)
+    registry, period = load_registry(data), parse_period(args.period)
+    written = write_templates(registry, period, Path(args.out), data)
+    written += statements.write_templates(registry, period, Path(args.out))
     for p in written:
         print(p)
     print(f"共生成 {len(written)} 个文件 → {args.out}")
@@ -59,13 +62,26 @@ def cmd_templates(args) -> int:
 
 
 def cmd_ingest(args) -> int:
+    from planbook.store import statements
     from planbook.store.intake import ingest
 
-    report = ingest([Path(f) for f in args.files], _data(args), dry_run=args.dry_run,
-                    check=False, progress=lambda text: print(text, file=sys.stderr))
-    for line in report.summary_lines():
-        print(line)
-    return 0 if report.ok else 1
+    files = [Path(f) for f in args.files]
+    # Progress workbooks (工作进展 / 项目进展) go to their own intake; figures to the other.
+    progress = [f for f in files if statements.is_progress_file(f)]
+    figures = [f for f in files if f not in progress]
+    ok = True
+    if figures or not progress:
+        report = ingest(figures, _data(args), dry_run=args.dry_run,
+                        check=False, progress=lambda text: print(text, file=sys.stderr))
+        for line in report.summary_lines():
+            print(line)
+        ok = report.ok
+    if progress:
+        report = statements.ingest(progress, _data(args), dry_run=args.dry_run, check=False)
+        for line in report.summary_lines():
+            print(line)
+        ok = ok and report.ok
+    return 0 if ok else 1
 
 
 def cmd_status(args) -> int:

@@ -35,6 +35,21 @@ def villages_dir(data: Path) -> Path:
     return data / "villages"
 
 
+def statements_dir(data: Path) -> Path:
+    """Departments' progress statements per task (store.statements)."""
+    return data / "statements"
+
+
+def project_stages_dir(data: Path) -> Path:
+    """Departments' reports of each named project's current stage (store.statements)."""
+    return data / "projects"
+
+
+def evaluation_dir(data: Path) -> Path:
+    """The evaluator's judgement per period: <period>.yaml (store.evaluation)."""
+    return data / "evaluation"
+
+
 def archive_dir(data: Path) -> Path:
     """Every submitted file, kept under its sha256 with its outcome."""
     return data / "submissions"

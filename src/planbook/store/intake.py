@@ -349,7 +349,9 @@ def _is_header(cells: Iterable[object]) -> bool:
     return "indicator_id" in found and len(found) >= 3
 
 
-def _read_csv(content: bytes, name: str, problems: list[Problem]) -> list[_Table]:
+def _read_csv(content: bytes, name: str, problems: list[Problem], *,
+              header: Callable[[Iterable[object]], bool] = _is_header) -> list[_Table]:
+    """`header` recognises the header row (store.statements passes its own)."""
     text = _decode(content)
     if text is None:
         problems.append(Problem("文件编码无法识别 / not UTF-8 or GBK text", file=name,
@@ -360,7 +362,7 @@ def _read_csv(content: bytes, name: str, problems: list[Problem]) -> list[_Table
     for i, line in enumerate(head):
         for delim in (",", "\t", ";"):
             cells = next(csv.reader([line], delimiter=delim), [])
-            if _is_header(cells):
+            if header(cells):
                 delimiter = delim
                 break
         else:
@@ -407,7 +409,8 @@ def _decode(content: bytes) -> str | None:
     return None
 
 
-def _read_xlsx(content: bytes, name: str, problems: list[Problem]) -> list[_Table]:
+def _read_xlsx(content: bytes, name: str, problems: list[Problem], *,
+               header: Callable[[Iterable[object]], bool] = _is_header) -> list[_Table]:
     import openpyxl
 
     try:
@@ -421,7 +424,7 @@ def _read_xlsx(content: bytes, name: str, problems: list[Problem]) -> list[_Tabl
     for ws in values.worksheets:
         grid = [list(r) for r in ws.iter_rows(min_row=1)]
         header_at = next((i for i, r in enumerate(grid[:_HEADER_SCAN_ROWS])
-                          if _is_header(c.value for c in r)), None)
+                          if header(c.value for c in r)), None)
         if header_at is None:
             continue
         width = len(grid[header_at])
