@@ -105,7 +105,7 @@ def notebooks(reg) -> dict[str, list]:
         fig("summary-dashboard", "总体目标八项指标最新值与灯号",
             "八项总体目标的最新值、目标值与预警灯号，边框颜色即灯号", "rep.dashboard_figure()"),
         md("## 全部指标状态"),
-        asis('rep.status_sentence(rep.assessments, "全部", "all")'),
+        asis('rep.status_sentence(rep.assessments, "全部", "all", rule=True)'),
         tbl("summary-chapters", "各章指标状态统计", "rep.chapter_status_table()"),
         fig("summary-heatmap", "各节指标状态分布",
             "按方案各节统计的指标状态数量热力图，颜色越深数量越多", "rep.heatmap_figure()"),

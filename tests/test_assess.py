@@ -78,7 +78,7 @@ def R(x0, x, n, target, big_n):
     return cagr(x0, x, n) / cagr(x0, target, big_n)
 
 
-ELAPSED_2025 = 1096 / 1826  # 2023-01-01 .. 2025-12-31 of 2023-01-01 .. 2027-12-31
+ELAPSED_2025 = 0.600  # 1096 / 1826 days of 2023-01-01 .. 2027-12-31, as printed (0.1%)
 
 # ---------------------------------------------------------------- the table
 
@@ -158,12 +158,13 @@ CASES = [
     ("cumulative 2022 row is zero", "estates", [("2022", 0), ("2025", 27)], "2025", "on_track",
      (27 / 44) / ELAPSED_2025, "截至2025年底累计27个"),
     ("cumulative at a month end", "estates", [("2026-10", 35)], "2026-10", "on_track",
-     (35 / 44) / ((pd.Timestamp("2026-10-31") - pd.Timestamp("2023-01-01")).days + 1) * 1826,
+     (35 / 44) / round(((pd.Timestamp("2026-10-31") - pd.Timestamp("2023-01-01")).days + 1)
+                       / 1826, 3),
      "截至2026年10月底"),
     ("cumulative older data", "estates", [("2025", 27)], "2026-10", "on_track",
      (27 / 44) / ELAPSED_2025, "最新数据为2025年底，按该时点计"),
     ("cumulative intermediate target", "estates25", [("2024", 21)], "2024", "on_track",
-     (21 / 30) / (731 / 1096), "时序进度66.7%"),
+     (21 / 30) / 0.667, "时序进度66.7%（应达20个）"),
     ("cumulative target year passed", "estates25", [("2026", 25)], "2026", "limited",
      (25 / 30) / (1096 / 1096), "目标年限2025年已过"),
     ("cumulative period before the horizon", "estates", [("2025", 27)], "2022", "no_data",
@@ -462,3 +463,28 @@ def test_status_table_and_records():
                                        "revision": 1, "file_sha256": "sha-2025-1",
                                        "file": "observations/X.csv"}
     assert all(not (isinstance(v, float) and math.isnan(v)) for r in records for v in r.values())
+
+
+# ---------------------------------------------------------------- sentences a reader can check
+
+
+def test_required_rate_is_stated_from_the_latest_value_and_names_its_base():
+    a = run("level", [("2025", 110)], "2025")
+    g_now = (200 / 110) ** (1 / 2) - 1
+    g_base = 2 ** (1 / 5) - 1
+    assert f"按2025年值计，此后需年均增长{g_now * 100:.1f}%方能于2027年达到200亿元" in a.reason
+    assert f"按2022年基期计所需年均增长{g_base * 100:.1f}%，R据此计算" in a.reason
+
+
+def test_printed_schedule_reproduces_the_printed_due_count():
+    a = run("estates", [("2025", 15)], "2025")
+    assert "时序进度60.0%（应达26个）" in a.reason  # 44 x 60.0% = 26.4 -> 26, not 26.41
+    ind = IND["estates"]
+    share, due = assess.schedule_due(ind, ind.final_target, parse_period("2025").end)
+    assert (share, due) == (0.6, 26.0)
+
+
+def test_counts_are_whole_and_amounts_keep_decimals():
+    assert assess.whole(18.007, "家") == 18.0
+    assert assess.whole(840.3, "幢") == 840.0
+    assert assess.whole(840.3, "亿元") == 840.3

@@ -36,7 +36,9 @@ Shares near the 100% limit (`share_scale`)
 Cumulative totals: schedule progress (时序进度)
     ratio = ((x - b) / (target - b)) / elapsed, b = 0 (the registry's baseline if it states
     one), elapsed = share of the horizon 2023-01-01 .. end of the target year gone at the end
-    of the latest observation's period (periods.elapsed_share for the 2027 target). When the
+    of the latest observation's period (periods.elapsed_share for the 2027 target), rounded
+    to 0.1% as printed (`schedule_share`), so target x printed share gives the printed 应达
+    (`schedule_due`, whole for count units). When the
     latest data are older than the reporting period, the data's own date is used (like for
     like) and the reason names it. ratio >= 1 on_track, 0.8 <= ratio < 1
     needs_acceleration, < 0.8 limited; a total lower than the previous one deterioration;
@@ -462,7 +464,17 @@ def _assess_growth(ind: Indicator, points: list[_Point], period: Period) -> Asse
     if g_req is not None and not baseline_met and abs(g_req) > _EPS:
         r = g_obs / g_req
     b.set(ratio=r)
-    if compound and g_req is not None:
+    rest = _years(last.end, _year_end(t.year))
+    if g_req is not None and not met and rest > 0:
+        # What decides action is the rate needed from now; R still compares base rates.
+        g_now = (tv / x) ** (1 / rest) - 1 if compound else (tv - x) / rest
+        rate = (_pct(abs(g_now)) if compound else _fmt(abs(g_now), unit))
+        base_rate = (_pct(abs(g_req)) if compound else _fmt(abs(g_req), unit))
+        words = ("增长", "下降") if compound else ("增加", "减少")
+        required = (f"按{last.period.label_zh}值计，此后需年均{_sign_word(g_now, *words)}{rate}"
+                    f"方能于{t.year}年达到{_fmt(tv, unit)}（按{base_label}基期计所需年均"
+                    f"{_sign_word(g_req, *words)}{base_rate}，R据此计算）")
+    elif compound and g_req is not None:
         required = (f"需年均{_sign_word(g_req)}{_pct(abs(g_req))}方能于{t.year}年"
                     f"达到{_fmt(tv, unit)}")
     elif g_req is not None:
@@ -531,6 +543,27 @@ def _elapsed(end: date, target_year: int) -> float:
     return max(0.0, min(1.0, done / total))
 
 
+def schedule_share(end: date, target_year: int) -> float:
+    """时序进度 as the report prints it: the elapsed share rounded to 0.1%, so that a reader
+    multiplying the printed share by the target gets the printed 应达 (60.0%, not 60.022%)."""
+    return round(_elapsed(end, target_year), 3)
+
+
+def whole(value: float, unit: str) -> float:
+    """A count unit's value rounded half up to a whole number (应达18家, not 18.0家)."""
+    if unit in narrative.INTEGER_UNITS:
+        return float(math.floor(value + 0.5))
+    return value
+
+
+def schedule_due(ind: Indicator, target: Target, end: date) -> tuple[float, float]:
+    """(printed 时序进度, what the schedule asks for by `end`): base + (target - base) x share,
+    whole for count units. The base is the registry's baseline, else 0."""
+    share = schedule_share(end, target.year)
+    base = ind.baseline.value if ind.baseline is not None else 0.0
+    return share, whole(base + (float(target.value or 0.0) - base) * share, ind.unit)
+
+
 def _assess_cumulative(ind: Indicator, points: list[_Point], period: Period) -> Assessment:
     b = _Builder(ind, period)
     unit = ind.unit
@@ -568,11 +601,12 @@ def _assess_cumulative(ind: Indicator, points: list[_Point], period: Period) -> 
         return b.done("achieved" if t.met_by(x) else "limited",
                       f"{when}累计{_fmt(x, unit)}，目标{_fmt(tv, unit)}与基数相同", inputs=used)
     completed = (x - base) / (tv - base)
-    elapsed = _elapsed(last.end, t.year)
+    elapsed, due = schedule_due(ind, t, last.end)
     ratio = completed / elapsed
     b.set(ratio=ratio)
     head = (f"截至{when}累计{_fmt(x, unit)}{stale}，完成{t.year}年目标{_fmt(tv, unit)}的"
-            f"{_pct(completed)}，时序进度{_pct(elapsed)}，比值{ratio:.2f}")
+            f"{_pct(completed)}，时序进度{_pct(elapsed)}（应达{_fmt(due, unit)}），"
+            f"比值{ratio:.2f}")
     if t.met_by(x):
         return b.done("achieved", f"截至{when}累计{_fmt(x, unit)}，已达到"
                       f"{_target_phrase(t, unit)}", inputs=used)
@@ -617,7 +651,7 @@ def _assess_annual(ind: Indicator, points: list[_Point], period: Period) -> Asse
         b.latest(ytd)
         m = ytd.end.month
         tv = float(t.value or 0.0)
-        expected = tv * m / 12
+        expected = whole(tv * m / 12, unit)  # as printed: 应达37个, not 36.7个
         b.set(method="annual_ytd")
         run_rate = ytd.value * 12 / m
         b.set(projected_value=run_rate, projected_year=period.year,

@@ -22,7 +22,7 @@ from planbook.assess.rules import STATUS, Assessment
 from planbook.chapters import display, figures, provenance
 from planbook.chapters.provenance import num
 from planbook.plan.params import Params, check_injected
-from planbook.plan.periods import Period, elapsed_share
+from planbook.plan.periods import Period
 from planbook.plan.registry import CHAPTER_TITLES, KIND_ZH, Indicator, Registry, load_registry
 from planbook.store import observations, villages
 
@@ -32,6 +32,15 @@ STATUS_ORDER = ("achieved", "on_track", "needs_acceleration", "limited", "deteri
 SEVERITY = {"deterioration": 0, "overdue": 1, "limited": 2, "needs_acceleration": 3}
 TREND_KINDS = ("level", "share", "ceiling")
 SAMPLE_NOTICE = "示例数据，非官方统计"
+COUNT_RULE = ("计数口径：每项指标只计一次，计入其方案条目所在的章节，各章合计等于指标总数，"
+              "与摘要“各章指标状态统计”表一致；同时见于其他章节的指标在该章注明“另见”，不重复计数。")
+LIST_LIMIT = 10  # change lists longer than this show their first items and say so
+
+
+def light_counts(items: list[Assessment]) -> str:
+    """Lights as words, in light order: 绿灯3项、黄灯1项 (not 绿绿绿黄)."""
+    counts = {k: sum(1 for a in items if a.light == k) for k in display.LIGHT_ZH}
+    return "、".join(f"{display.LIGHT_ZH[k]}{n}项" for k, n in counts.items() if n)
 
 
 def _rows(items) -> list:
@@ -70,7 +79,8 @@ class Report:
         return {a.indicator_id: a for a in self.assessments}
 
     def chapter(self, chapter: str) -> list[Assessment]:
-        return [self.by_id[i.id] for i in self.registry.in_chapter(chapter)]
+        """The chapter's own indicators (home = its `path` chapter): each counted once."""
+        return [self.by_id[i.id] for i in self.registry.home(chapter)]
 
     def section(self, section: str) -> list[Assessment]:
         return [self.by_id[i.id] for i in self.registry.indicators.values()
@@ -92,7 +102,8 @@ class Report:
         return (f"::: {{.callout-warning}}\n**{SAMPLE_NOTICE}。** 本报告使用了项目附带的示例数据"
                 "（数据状态为 sample），数值仅用于演示评估方法与报告格式，不代表建德市官方统计。\n:::")
 
-    def status_sentence(self, items: list[Assessment], scope: str, key: str) -> str:
+    def status_sentence(self, items: list[Assessment], scope: str, key: str, *,
+                        rule: bool = False) -> str:
         """截至2025年底，本章监测的23项指标中，已达标5项、符合进度9项……"""
         counts = {s: [a for a in items if a.status == s] for s in STATUS_ORDER}
         pid = self.period.code
@@ -106,11 +117,15 @@ class Report:
         greens = sum(1 for a in items if a.light == "green")
         share = narrative.fmt_percent(greens / len(items)) if items else "—"
         return (f"截至{self.period.end_label_zh}，{scope}监测的{total}指标中，"
-                + "、".join(parts) + f"。绿灯指标占{share}。")
+                + "、".join(parts) + f"。绿灯指标占{share}。" + (COUNT_RULE if rule else ""))
 
     def chapter_overview(self, chapter: str) -> str:
         items = self.chapter(chapter)
-        text = self.status_sentence(items, "本章", f"ch{CHAPTER_NUMBER[chapter]}")
+        text = self.status_sentence(items, "本章", f"ch{CHAPTER_NUMBER[chapter]}", rule=True)
+        also = self.registry.cross_listed(chapter)
+        if also:
+            text += ("\n\n另见（本章也提及、计入其他章节的指标，不计入上述统计）："
+                     + "；".join(f"{i.name_zh}（{i.path}）" for i in also) + "。")
         behind = self._worst(items, 5)
         if behind:
             text += "\n\n需要重点关注的指标：\n\n" + "\n".join(
@@ -139,13 +154,15 @@ class Report:
                 f"灯号好转{num(f'num-change-better-{pid}', len(better), '项')}、"
                 f"转差{num(f'num-change-worse-{pid}', len(worse), '项')}，"
                 f"新增有数据指标{num(f'num-change-new-{pid}', len(new), '项')}。")
-        if worse:
-            text += "\n\n转差的指标：\n\n" + "\n".join(
+        for title, pairs in (("转差的指标", worse), ("好转的指标", better)):
+            if not pairs:
+                continue
+            shown = pairs[:LIST_LIMIT]
+            note = (f"（共{len(pairs)}项，其中列出前{len(shown)}项）" if len(pairs) > len(shown)
+                    else "")
+            text += f"\n\n{title}{note}：\n\n" + "\n".join(
                 f"- **{a.name}**：{b.status_zh} → {a.status_zh}（{a.lead}牵头）"
-                for a, b in worse[:10])
-        if better:
-            text += "\n\n好转的指标：\n\n" + "\n".join(
-                f"- **{a.name}**：{b.status_zh} → {a.status_zh}" for a, b in better[:10])
+                for a, b in shown)
         return text
 
     def quote(self, a: Assessment) -> str:
@@ -178,10 +195,10 @@ class Report:
             lines += ["", "本节任务及责任单位：", ""]  # a list needs a blank line before it
             for t in tasks:
                 own = [self.by_id[i] for i in t.indicators if i in self.by_id]
-                lights = "".join(display.LIGHT_ZH[a.light][0] for a in own)
+                lights = light_counts(own)
                 depts = "、".join(t.departments) if t.departments else "—"
                 lines.append(f"- {t.id} {t.title}（牵头：{t.lead or '—'}；责任单位：{depts}）"
-                             + (f"：{len(own)}项指标，灯号 {lights}" if own else "：无量化指标"))
+                             + (f"：{len(own)}项指标，{lights}" if own else "：无量化指标"))
         for a in self._worst(items, 3):
             lines.append(f"\n> **{a.name}** {a.status_zh}：{self.quote(a)}")
         return "\n".join(lines)
@@ -252,8 +269,12 @@ class Report:
         if a.latest_value is None or a.target_value is None or a.kind == "milestone":
             return "—"
         if a.kind == "cumulative":
-            expected = a.target_value * elapsed_share(self.period)
-            return f"按时序应达{fmt_number(expected, a.unit)}，差{fmt_number(expected - a.latest_value, a.unit)}"
+            ind = self._ind(a)
+            share, due = assess.schedule_due(ind, ind.target_for(self.period.year),
+                                             self.period.end)
+            gap = assess.whole(due - a.latest_value, a.unit)
+            return (f"按时序进度{narrative.fmt_percent(share)}应达{fmt_number(due, a.unit)}，"
+                    + (f"差{fmt_number(gap, a.unit)}" if gap > 0 else "已达时序进度"))
         diff = abs(a.target_value - a.latest_value)
         if a.unit == "%":  # a gap between two percentages is in percentage points
             return f"距目标差{fmt_number(diff, '', digits=1)}个百分点"
@@ -296,7 +317,8 @@ class Report:
             done = (a.latest_value or 0.0) / a.target_value
             label = (f"{fmt_number(a.latest_value, a.unit)}/{fmt_number(a.target_value, a.unit)}"
                      if a.latest_value is not None else "暂无数据")
-            rows.append({"name": a.name, "completed": done, "elapsed": elapsed_share(self.period),
+            rows.append({"name": a.name, "completed": done, "elapsed": assess.schedule_share(
+                             self.period.end, self._ind(a).target_for(self.period.year).year),
                          "status": a.status, "label": label, "inputs": a.inputs})
         figures.schedule_bullets(rows)
 
@@ -506,7 +528,7 @@ class Briefing(Report):
             text += "\n\n新增红灯：" + "；".join(f"{a.name}（{a.lead}）" for a in new_red) + "。"
         if recovered:
             text += "\n\n转为绿灯：" + "；".join(f"{a.name}（{a.lead}）" for a in recovered) + "。"
-        text += ("\n\n说明：按月报送的年度指标以当年累计数对照全年目标的序时进度评估；"
+        text += ("\n\n说明：按月报送的年度指标以当年累计数对照全年目标的时序进度评估；"
                  "不按月报送的指标沿用最近一期数据，其评估依据中注明数据时点。")
         return text
 
@@ -518,11 +540,14 @@ class Briefing(Report):
         if a.target_value is None:
             return "—"
         if a.kind == "cumulative":
-            return f"应达{fmt_number(a.target_value * elapsed_share(self.period), a.unit)}"
+            share, due = assess.schedule_due(ind, ind.target_for(self.period.year),
+                                             self.period.end)
+            return f"时序进度{narrative.fmt_percent(share)}，应达{fmt_number(due, a.unit)}"
         if a.kind == "annual":
             if ind.frequency == "monthly":
-                share = self.period.end.month / 12
-                return f"年内累计应达{fmt_number(a.target_value * share, a.unit)}"
+                m = self.period.end.month
+                due = assess.whole(a.target_value * m / 12, a.unit)
+                return f"年内累计应达{fmt_number(due, a.unit)}（全年目标的{m}/12）"
             return f"全年{fmt_target(a.target_op or '>=', a.target_value, a.unit, a.target_year or 2027, every_year=True)}"
         return fmt_target(a.target_op or ">=", a.target_value, a.unit, a.target_year or 2027)
 
@@ -546,7 +571,7 @@ class Briefing(Report):
             lights = {k: sum(1 for a in items if a.light == k) for k in LIGHT_TEXT}
             code = self.registry.departments[dept].code
             n = num(f"num-brief-{code}-{pid}", len(items), "项")
-            head = "、".join(f"{display.LIGHT_ZH[k]}{v}" for k, v in lights.items() if v)
+            head = "、".join(f"{display.LIGHT_ZH[k]}{v}项" for k, v in lights.items() if v)
             out.append(f"### {dept}\n\n牵头{n}：{head}。\n")
             out.append("| 指标 | 灯号 | 最新值 | 本月进度要求 | 较上月 |")
             # Dash counts set the column widths (the line is wider than pandoc's 72 columns,

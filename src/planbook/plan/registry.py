@@ -221,6 +221,15 @@ class Registry:
     def indicator(self, indicator_id: str) -> Indicator:
         return self.indicators[indicator_id]
 
+    def home(self, chapter: str) -> list[Indicator]:
+        """Indicators whose own plan item (`path`) is in a chapter: the counting rule of every
+        count in the report, so chapter totals add up to the number of indicators."""
+        return [i for i in self.indicators.values() if i.chapter == chapter]
+
+    def cross_listed(self, chapter: str) -> list[Indicator]:
+        """Indicators a chapter also states (`also_paths`) whose home is another chapter."""
+        return [i for i in self.in_chapter(chapter) if i.chapter != chapter]
+
     def in_chapter(self, chapter: str) -> list[Indicator]:
         """Indicators stated in a chapter, headline ones included in 二 and in their own chapter."""
         out = []

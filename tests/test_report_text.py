@@ -1,0 +1,109 @@
+"""The report's sentences on the shipped sample data: counts that reconcile, lists that say
+what they leave out, schedules a reader can recompute, lights as words, one vocabulary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from planbook.assess import rules as assess
+from planbook.chapters.report import COUNT_RULE, LIST_LIMIT, Briefing, Report
+from planbook.plan.params import Params
+from planbook.plan.registry import CHAPTERS, load_registry
+from planbook.store import observations
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def open_report(period: str, cls=Report) -> Report:
+    reg = load_registry(DATA)
+    kind = "briefing" if "-" in period else "annual"
+    params = Params(period=period, as_of="2026-11-10" if kind == "briefing" else "2026-03-31",
+                    data_dir=str(DATA), kind=kind, plan_id="jiande-2023-2027")
+    return cls(params=params, registry=reg, data=DATA,
+               observations=observations.load_all(DATA, reg))
+
+
+@pytest.fixture(scope="module")
+def rep() -> Report:
+    return open_report("2025")
+
+
+def _total(sentence: str) -> int:
+    return int(re.search(r"监测的(\d+)项指标", sentence)[1])
+
+
+def test_chapter_counts_reconcile_with_the_summary_table(rep):
+    table = assess.aggregate(rep.registry, rep.assessments, "chapter").set_index("chapter")
+    totals = 0
+    for chapter in CHAPTERS:
+        text = rep.chapter_overview(chapter)
+        n = _total(text)
+        assert n == table.loc[chapter, "indicators"], chapter
+        share = f"{table.loc[chapter, 'green_share'] * 100:.1f}%"
+        assert f"绿灯指标占{share}" in text, chapter
+        assert COUNT_RULE in text  # the rule is stated where the counts appear
+        totals += n
+    assert totals == len(rep.registry.indicators)
+    summary = rep.status_sentence(rep.assessments, "全部", "all", rule=True)
+    assert _total(summary) == totals and COUNT_RULE in summary
+
+
+def test_cross_listed_indicators_are_named_not_counted(rep):
+    text = rep.chapter_overview("四")
+    also = rep.registry.cross_listed("四")
+    assert also, "the sample registry has indicators cross-listed in 四"
+    for ind in also:
+        assert f"{ind.name_zh}（{ind.path}）" in text.split("另见（")[1]
+
+
+def test_change_lists_say_how_many_they_show_and_who_leads(rep):
+    text = rep.changes_since_previous()
+    for word in ("好转", "转差"):
+        n = int(re.search(rf"{word}(\d+)项", text)[1])
+        block = re.search(rf"{word}的指标([^：]*)：\n\n((?:- .*\n?)*)", text)
+        if not n:
+            assert block is None
+            continue
+        items = block[2].strip().splitlines()
+        assert len(items) == min(n, LIST_LIMIT)
+        assert all("牵头）" in line for line in items)
+        if n > LIST_LIMIT:
+            assert f"（共{n}项，其中列出前{LIST_LIMIT}项）" == block[1]
+
+
+def test_lights_are_words(rep):
+    for section in ("三(一)", "三(二)", "四(一)"):
+        text = rep.section_narrative(section)
+        assert "灯号 " not in text
+        assert re.search(r"：\d+项指标，(?:[绿黄红灰]灯\d+项、?)+", text)
+
+
+def test_schedule_gaps_are_whole_counts_a_reader_can_recompute(rep):
+    seen = 0
+    for a in rep.assessments:
+        if a.kind != "cumulative" or a.latest_value is None:
+            continue
+        text = rep.gap_text(a)
+        m = re.fullmatch(r"按时序进度(\d+\.\d)%应达([\d,.]+)(\D*)，(?:差([\d,.]+)\D*|已达时序进度)",
+                         text)
+        assert m, text
+        share, due, unit = float(m[1]) / 100, float(m[2].replace(",", "")), m[3]
+        target = a.target_value
+        base = a.baseline_value or 0.0
+        assert due == pytest.approx(assess.whole(base + (target - base) * share, unit), abs=0.06)
+        if unit in assess.narrative.INTEGER_UNITS:
+            assert "." not in m[2] and (m[4] is None or "." not in m[4]), text
+        seen += 1
+    assert seen
+
+
+def test_briefing_uses_one_term_and_whole_counts():
+    brief = open_report("2026-10", Briefing)
+    text = brief.overview() + brief.department_blocks()
+    assert "序时" not in text and "时序进度" in text
+    for due in re.findall(r"应达([\d,.]+)(个|家|幢|户|人|名|座|条|所|项)", text):
+        assert "." not in due[0], due
+    assert re.search(r"牵头\d+项：(?:[绿黄红灰]灯\d+项、?)+。", text)
