@@ -25,6 +25,7 @@ from planbook.plan.registry import load_registry
 from planbook.run import execute
 from planbook.run.period import ReportPeriod, resolve
 from planbook.store import observations
+from planbook.store.evaluation import load_evaluation
 
 
 def expand(spec: str, root: Path | None = None) -> list[str]:
@@ -78,6 +79,7 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
     t0 = time.perf_counter()
     registry = load_registry(rp.data)
     observations.check_store(rp.data, registry)
+    load_evaluation(rp.data, rp.code, registry)  # a malformed judgement file stops here
     yield f"{tag} 1/3 数据校验通过：{len(registry.indicators)} 项指标，" \
           f"{len(observations.store_files(rp.data))} 个数据文件"
     result = execute.run(rp, force=force)

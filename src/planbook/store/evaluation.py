@@ -1,0 +1,152 @@
+"""The evaluator's judgement of each task: data/evaluation/<period>.yaml.
+
+Written and reviewed by the analyst who writes the report, versioned in git like the
+registry; never computed, never mixed with department text. The file:
+
+    period: "2025"           报告期 (must match the file name)
+    evaluator: 评估组         评估人 (who wrote the judgements)
+    date: "2026-03-31"       评估日期
+    status: reviewed         评估状态: reviewed 已审定 / draft 草稿 / sample 示例
+    tasks:                   one entry per task judged (a task may be left out: 暂无评估意见)
+      - task: 三(二)1         任务编号 (tasks.yaml)
+        grade: 较好           评估等级, one of GRADES (the scale book/methodology.qmd defines)
+        opinion: ……          评估意见, free text (≤ 600 characters), kept exactly as written
+
+Validation collects every problem with file, entry (the task id or #n) and field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from planbook import paths
+from planbook.errors import PlanbookError, Problem
+from planbook.plan.registry import Registry
+
+#: The fixed grade scale, best first, with what each grade means (book/methodology.qmd).
+GRADES: dict[str, str] = {
+    "好": "任务全面推进：量化指标均已达标或符合进度，点名项目达到或快于要求阶段，部门报送充分",
+    "较好": "任务总体推进：多数指标符合进度，个别指标或项目需加快，无重大滞后",
+    "一般": "任务部分推进：较多指标需加快或进展缓慢，或项目推进明显慢于要求",
+    "差": "任务推进滞后：主要指标进展缓慢、出现倒退或节点逾期，须重点督办",
+}
+EVALUATION_STATUSES = {"reviewed": "已审定", "draft": "草稿", "sample": "示例"}
+OPINION_LIMIT = 600
+_KEYS = ("period", "evaluator", "date", "status", "tasks")
+_TASK_KEYS = ("task", "grade", "opinion")
+
+
+class EvaluationError(PlanbookError):
+    """An evaluation file is malformed; problems lists each entry at fault."""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    task: str
+    grade: str
+    opinion: str
+
+
+@dataclass
+class Evaluation:
+    period: str
+    evaluator: str
+    date: str
+    status: str
+    judgements: dict[str, Judgement] = field(default_factory=dict)
+    file: Path | None = None
+
+    @property
+    def is_sample(self) -> bool:
+        return self.status == "sample"
+
+
+def evaluation_file(data: Path, period: str) -> Path:
+    return paths.evaluation_dir(data) / f"{period}.yaml"
+
+
+def load_evaluation(data: Path, period: str, registry: Registry) -> Evaluation | None:
+    """The period's evaluation, validated; None when the period has no file yet."""
+    path = evaluation_file(data, period)
+    if not path.is_file():
+        return None
+    return parse_evaluation(path, period, registry)
+
+
+def parse_evaluation(path: Path, period: str, registry: Registry) -> Evaluation:
+    problems: list[Problem] = []
+    file = str(path)
+
+    def problem(message, entry=None, fld=None, value=None, expected=None):
+        problems.append(Problem(message, file=file, entry=entry, field=fld, value=value,
+                                expected=expected))
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise EvaluationError(f"{file}: not valid YAML: {exc}",
+                              hint="fix the YAML syntax (indentation, quotes)") from None
+    if not isinstance(raw, dict):
+        raise EvaluationError(f"{file}: expected a mapping with period, evaluator, date, "
+                              "status and tasks", hint="see data/evaluation/README or "
+                              "planbook.store.evaluation for the layout")
+    for key in raw:
+        if key not in _KEYS:
+            problem("unknown field", fld=str(key), expected=", ".join(_KEYS))
+    text = {k: "" if raw.get(k) is None else str(raw.get(k)) for k in _KEYS if k != "tasks"}
+    if text["period"] != period:
+        problem("period differs from the file name", fld="period", value=raw.get("period"),
+                expected=f'"{period}"')
+    if not text["evaluator"].strip():
+        problem("missing field", fld="evaluator", expected="who wrote the judgements")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text["date"]):
+        problem("not a date", fld="date", value=raw.get("date"), expected='"2026-03-31"')
+    if text["status"] not in EVALUATION_STATUSES:
+        problem("unknown status", fld="status", value=raw.get("status"),
+                expected=" / ".join(EVALUATION_STATUSES))
+    tasks = raw.get("tasks") or []
+    if not isinstance(tasks, list):
+        problem("expected a list of task judgements", fld="tasks")
+        tasks = []
+    judgements: dict[str, Judgement] = {}
+    for n, entry in enumerate(tasks):
+        where = f"#{n + 1}"
+        if not isinstance(entry, dict):
+            problem("expected a mapping with task, grade and opinion", entry=where)
+            continue
+        task = str(entry.get("task") or "")
+        where = task or where
+        for key in entry:
+            if key not in _TASK_KEYS:
+                problem("unknown field", entry=where, fld=str(key),
+                        expected=", ".join(_TASK_KEYS))
+        if not task:
+            problem("missing field", entry=where, fld="task")
+        elif task not in registry.tasks or task == "二":
+            problem("unknown task", entry=where, fld="task", value=task,
+                    expected="a task id of tasks.yaml, like 三(二)1")
+        elif task in judgements:
+            problem("task judged twice", entry=where, fld="task", value=task)
+        grade = str(entry.get("grade") or "")
+        if grade not in GRADES:
+            problem("grade not on the scale", entry=where, fld="grade",
+                    value=entry.get("grade"), expected=" / ".join(GRADES))
+        opinion = entry.get("opinion")
+        if not isinstance(opinion, str) or not opinion.strip():
+            problem("missing field", entry=where, fld="opinion",
+                    expected="the evaluator's words (评估意见)")
+        elif len(opinion) > OPINION_LIMIT:
+            problem(f"opinion over {OPINION_LIMIT} characters", entry=where, fld="opinion",
+                    value=f"{len(opinion)} characters")
+        if task and grade in GRADES and isinstance(opinion, str) and task not in judgements:
+            judgements[task] = Judgement(task=task, grade=grade, opinion=opinion)
+    if problems:
+        raise EvaluationError(f"the evaluation file has {len(problems)} problem(s)",
+                              problems=problems,
+                              hint=f"correct the named entries of {path.name}")
+    return Evaluation(period=period, evaluator=text["evaluator"], date=text["date"],
+                      status=text["status"], judgements=judgements, file=path)
