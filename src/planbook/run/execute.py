@@ -361,6 +361,8 @@ def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from planbook.run import engine, kernels
+
     start = time.perf_counter()
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
@@ -376,6 +378,10 @@ def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
                 # Outputs are complete once the last cell replied; a graceful shutdown now and
                 # then waits 2.5 s for a kernel that does not exit (measured): pure overhead.
                 shutdown_kernel="immediate",
+                # Written once at the end (also on failure), not at every cell; the kernel is
+                # forked from a server that already imported the stack (run.kernels).
+                engine_name=engine.ENGINE,
+                kernel_manager_class=kernels.WarmKernelManager,
             )
             break
         except Exception as exc:  # any failure of one chapter must not stop the others
@@ -547,7 +553,10 @@ def run(rp: ReportPeriod, *, jobs: int | None = None, progress: bool = True,
         failures: list[Failure] = []
         executed: list[str] = []
         if todo:
+            from planbook.run import kernels
+
             with _kernel_env(root), ThreadPoolExecutor(workers) as pool:
+                kernels.prestart(KERNEL, root)
                 futures = [pool.submit(_execute, c, chapter_list.source_notebook(c, root),
                                        staging / c.notebook, params, root, failed, report)
                            for c in _longest_first(todo, period, root)]

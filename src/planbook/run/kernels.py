@@ -1,0 +1,270 @@
+"""Warm kernels: each chapter's kernel is forked from a process that already imported the stack.
+
+A fresh `python -m ipykernel_launcher` per notebook spent about 1 s importing pandas,
+matplotlib, seaborn, IPython and planbook before the first cell (44% of kernel CPU). Here one
+*fork server* per (python, PYTHONPATH, cwd) imports them once, then forks one child per kernel.
+The child is an ordinary, fresh ipykernel in its own session and process group, running the
+same `ipykernel_launcher` argv, environment and working directory jupyter_client asked for;
+papermill and nbclient talk to it over the usual connection file. Since the server never runs
+user code, each child starts from the same state a new interpreter reaches after those imports:
+every notebook has its own process, namespace and module state, and a hung or crashed chapter
+is killed alone (by its process group, as jupyter_client does for its own kernels).
+
+`WarmKernelManager` is nbclient's kernel manager with `ForkProvisioner`; where fork is not
+available (not Linux) or the server cannot start, the provisioner launches the kernel the
+ordinary way.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+# What a chapter kernel imports before its first cell; what the server imports once.
+WARM_MODULES = ("pandas", "numpy", "matplotlib", "matplotlib.pyplot", "seaborn", "yaml",
+                "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+                "matplotlib_inline.backend_inline", "planbook.chapters.report")
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets
+ENABLED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
+
+# The server's own program: drop the cwd from sys.path as ipykernel_launcher does, then serve.
+_BOOT = "import sys; del sys.path[0]; from planbook.run.kernels import serve; serve()"
+
+
+# ------------------------------------------------------------------ the fork server process
+
+
+def serve() -> None:
+    """The server: import the stack, then fork one kernel per request line on stdin.
+
+    Request: {"argv": [...], "env": {...}, "cwd": "..."}; reply: {"pid": n} or {"error": "..."}.
+    Stops at end of input (its parent closed the pipe or died).
+    """
+    import importlib
+
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    # Children are reaped by the kernel, not by us; ignoring SIGCHLD leaves no zombies.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    for line in requests:
+        try:
+            req = json.loads(line)
+            if threading.active_count() != 1:  # forking a threaded process is not safe
+                raise RuntimeError("the fork server has threads")
+            pid = os.fork()
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, who falls back
+            replies.write((json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n").encode())
+            replies.flush()
+            continue
+        if pid == 0:
+            _child(req)  # never returns
+        replies.write((json.dumps({"pid": pid}) + "\n").encode())
+        replies.flush()
+
+
+def _child(req: dict) -> None:
+    code = 1
+    try:
+        os.setsid()  # its own process group, as jupyter_client gives a launched kernel
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        os.dup2(2, 1)  # our stdout is the server's reply pipe; the kernel's goes to stderr
+        os.chdir(req["cwd"])
+        os.environ.clear()
+        os.environ.update(req["env"])
+        import ipykernel_launcher
+
+        # ipykernel read JPY_PARENT_PID when the server imported it; the kernel's parent is the
+        # server, which exits with planbook: the kernel's parent poller then shuts it down.
+        sys.argv = [ipykernel_launcher.__file__, *req["argv"],
+                    f"--IPKernelApp.parent_handle={os.getppid()}"]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - report and leave; never return into the server
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+# ------------------------------------------------------------------ the client side
+
+
+class ForkServer:
+    """A running server and the pipe to it; spawn() is safe from several threads."""
+
+    def __init__(self, python: list[str], env: dict[str, str], cwd: str):
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen([*python, "-c", _BOOT], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env, cwd=cwd,
+                                     start_new_session=True)
+
+    def spawn(self, argv: list[str], env: dict[str, str], cwd: str) -> int:
+        line = json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n"
+        with self._lock:
+            if self.proc.poll() is not None:
+                raise RuntimeError("the fork server has exited")
+            self.proc.stdin.write(line.encode())
+            self.proc.stdin.flush()
+            reply = self.proc.stdout.readline()
+        if not reply:
+            raise RuntimeError("the fork server has exited")
+        data = json.loads(reply)
+        if "error" in data:
+            raise RuntimeError(data["error"])
+        return int(data["pid"])
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.proc.stdin.close()
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=5)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_servers: dict[tuple, ForkServer] = {}
+_servers_lock = threading.Lock()
+
+
+def _key(python: list[str], env: dict[str, str], cwd: str) -> tuple:
+    # What decides which modules the server imports: interpreter and flags, paths, the cwd.
+    return (*python, env.get("PYTHONPATH", ""), env.get("PYTHONHOME", ""),
+            str(Path(cwd).resolve()))
+
+
+def server(python: list[str], env: dict[str, str], cwd: str) -> ForkServer:
+    """The fork server for this interpreter and environment, started on first use and kept
+    for the process."""
+    key = _key(python, env, cwd)
+    with _servers_lock:
+        found = _servers.get(key)
+        if found is None or found.proc.poll() is not None:
+            found = _servers[key] = ForkServer(python, env, cwd)
+        return found
+
+
+def split_command(cmd: list[str]) -> tuple[list[str], list[str]] | None:
+    """(interpreter with its flags, kernel arguments) of an ipykernel_launcher command line
+    run by this Python, e.g. [python, -Xfrozen_modules=off, -m, ipykernel_launcher, -f, c];
+    None for any other kernel."""
+    if not cmd or Path(cmd[0]).resolve() != Path(sys.executable).resolve():
+        return None
+    for i in range(1, len(cmd) - 1):
+        if cmd[i:i + 2] == ["-m", "ipykernel_launcher"]:
+            flags = cmd[1:i]
+            return ([cmd[0], *flags], cmd[i + 2:]) if all(f.startswith("-X") or f in (
+                "-E", "-s", "-I", "-B") for f in flags) else None
+    return None
+
+
+def prestart(kernel_name: str, cwd: Path) -> None:
+    """Start the server for `kernel_name` kernels run from `cwd` with this process's
+    environment now, so its imports overlap the caller's own work."""
+    if not ENABLED:
+        return
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    with contextlib.suppress(Exception):  # no server now: the first kernel starts it, or not
+        parts = split_command(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+        if parts:
+            server(parts[0], dict(os.environ), str(cwd))
+
+
+@atexit.register
+def shutdown() -> None:
+    """Stop every fork server (their kernels are shut down by their own managers)."""
+    with _servers_lock:
+        for s in _servers.values():
+            s.close()
+        _servers.clear()
+
+
+class _ForkedProcess:
+    """The Popen-like handle LocalProvisioner expects, for a kernel forked by the server (not
+    our child: liveness comes from a pidfd, signals go to its process group)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+        try:
+            self._fd = os.pidfd_open(pid)
+        except OSError:  # already gone
+            self._fd, self.returncode = None, 1
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self._fd], [], [], 0)[0]:
+            self.returncode = 1
+            os.close(self._fd)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self._fd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired("kernel", timeout)
+        return self.poll()
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkProvisioner(LocalProvisioner):
+    """LocalProvisioner whose kernel process is forked by the warm server."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        parts = split_command(cmd) if ENABLED else None
+        if parts is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        env = dict(kwargs.get("env") or os.environ)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        try:
+            pid = server(parts[0], env, cwd).spawn(parts[1], env, cwd)
+        except Exception:  # noqa: BLE001 - no server: start the kernel the ordinary way
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = _ForkedProcess(pid)
+        self.pid, self.pgid, self.cwd = pid, pid, cwd
+        return self.connection_info
+
+
+class WarmKernelManager(AsyncKernelManager):
+    """nbclient's kernel manager, launching through ForkProvisioner."""
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id,
+                                               kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)

@@ -1,0 +1,111 @@
+"""Warm kernels and the save-at-end engine, for real: papermill runs tiny chapters whose kernels
+are forked from the warm server; a crashed or hung chapter fails alone with its notebook kept."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+from support import resolve
+from test_pipeline import COUNTY, PERIOD, VILLAGES, chapter_notebook, tiny  # noqa: F401
+
+from planbook.chapters.catalogue import Chapter
+from planbook.errors import ExecutionError
+from planbook.run import execute as pipeline
+from planbook.run import kernels
+
+pytestmark = pytest.mark.skipif(not kernels.ENABLED, reason="warm kernels need Linux fork")
+
+PROBE = Chapter("probe", "探针", "三")
+
+
+def probe_notebook(code: str) -> nbformat.NotebookNode:
+    nb = chapter_notebook(PROBE.title)
+    nb.cells.append(new_code_cell(textwrap.dedent(code)))
+    return nb
+
+
+def outputs(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs)
+
+
+def test_chapters_run_in_fresh_forked_kernels_with_their_own_namespace(tiny: Path):  # noqa: F811
+    # The stack is imported before the first cell (forked from the server), yet each chapter
+    # is its own process with a namespace holding only its parameters and its cells.
+    code = """\
+        import sys, os
+        print("warm", "pandas" in sys.modules and "planbook.chapters.report" in sys.modules)
+        print("leak", "marker" in globals())
+        marker = 1
+        print("pid", os.getpid())
+        """
+    nbformat.write(probe_notebook(code), tiny / "notebooks" / "probe.ipynb")
+    other = Chapter("probe2", "探针二", "三")
+    nbformat.write(probe_notebook(code), tiny / "notebooks" / "probe2.ipynb")
+    result = pipeline.run(resolve(PERIOD, tiny), chapters=[PROBE, other], progress=False, jobs=1)
+    texts = [outputs(result.output / f"{c.key}.ipynb") for c in (PROBE, other)]
+    for text in texts:
+        assert "warm True" in text and "leak False" in text
+    pids = {line for t in texts for line in t.splitlines() if line.startswith("pid")}
+    assert len(pids) == 2
+    nb = nbformat.read(result.output / "probe.ipynb", as_version=4)
+    assert nb.metadata.papermill["parameters"]["period"] == PERIOD
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_the_notebook_is_written_once_not_at_every_cell(tiny: Path, monkeypatch):  # noqa: F811
+    import papermill.engines
+
+    writes: list[str] = []
+    real = papermill.engines.write_ipynb
+    monkeypatch.setattr(papermill.engines, "write_ipynb",
+                        lambda nb, path: (writes.append(path), real(nb, path)))
+    pipeline.run(resolve(PERIOD, tiny), chapters=[COUNTY], progress=False)
+    assert len(writes) == 1  # at the end; papermill's own final write is separate
+
+
+def test_a_crashed_kernel_fails_its_chapter_alone_and_keeps_the_notebook(tiny: Path):  # noqa: F811
+    nbformat.write(probe_notebook("print('before')\n"), tiny / "notebooks" / "ok.ipynb")
+    ok = Chapter("ok", "正常", "三")
+    crash = probe_notebook("print('before the crash')")
+    crash.cells.append(new_code_cell("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"))
+    crash.cells.append(new_code_cell("print('not reached')"))
+    nbformat.write(crash, tiny / "notebooks" / "probe.ipynb")
+    with pytest.raises(ExecutionError) as info:
+        pipeline.run(resolve(PERIOD, tiny), chapters=[ok, PROBE, VILLAGES], progress=False)
+    [failure] = info.value.failures
+    assert failure.chapter.key == "probe"
+    kept = tiny / "build" / "failed" / PERIOD / "probe.ipynb"
+    assert "before the crash" in outputs(kept) and "not reached" not in outputs(kept)
+    cache = tiny / "build" / "cache" / PERIOD
+    assert (cache / "ok.json").is_file() and (cache / "03_villages.json").is_file()
+
+
+def test_a_hung_chapter_times_out_alone_and_its_kernel_is_killed(tiny: Path, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(pipeline, "CELL_TIMEOUT", 3)
+    hang = probe_notebook("import os\nprint('pid', os.getpid(), flush=True)\n"
+                          "import time\ntime.sleep(600)")
+    nbformat.write(hang, tiny / "notebooks" / "probe.ipynb")
+    with pytest.raises(ExecutionError) as info:
+        pipeline.run(resolve(PERIOD, tiny), chapters=[PROBE, COUNTY], progress=False)
+    [failure] = info.value.failures
+    assert failure.chapter.key == "probe"
+    kept = tiny / "build" / "failed" / PERIOD / "probe.ipynb"
+    pid = int(next(line for line in outputs(kept).splitlines() if line.startswith("pid"))
+              .split()[1])
+    for _ in range(50):  # SIGKILL to its process group; the server reaps it
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the hung kernel {pid} is still running")
+    assert (tiny / "build" / "cache" / PERIOD / "02_county.json").is_file()
