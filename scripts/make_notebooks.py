@@ -177,7 +177,9 @@ def notebooks(reg) -> dict[str, list]:
     a3 = head("数据质量", "本附录说明本期数据的覆盖、修订和数据状态（正式统计、部门报送、示例数据）。")
     a3 += [asis("rep.quality_narrative()"),
            tbl("quality-coverage", "各牵头单位数据覆盖情况", "rep.coverage_table()"),
-           tbl("quality-revisions", "经过修订的观测值", "rep.revision_table()")]
+           tbl("quality-revisions", "经过修订的观测值", "rep.revision_table()"),
+           tbl("quality-plausibility", "数值合理性提示（入库时已核实确认）",
+               "rep.plausibility_table()")]
     briefing = [md("# 月度工作进展晾晒通报\n\n依据方案六(四)“实施工程进展晾晒机制，每月通报各项工作进度，"
                    "及时调度、及时预警”，本通报按牵头单位晾晒各项指标的灯号、本月进度和未报送情况。"),
                 code(PARAMS.replace('"2025"', '"2026-10"').replace("2026-03-31", "2026-11-10")

@@ -312,7 +312,7 @@ def test_several_files_store_the_good_ones_and_fail_overall(data):
 def test_every_submission_is_archived_with_its_outcome(data):
     run([ACCEPTED / "gbk.csv", REFUSED / "negative_count.csv"], data)
     run([ACCEPTED / "gbk.csv"], data)  # the same file again: one copy, two receptions
-    for source, outcomes in ((ACCEPTED / "gbk.csv", ["accepted", "accepted"]),
+    for source, outcomes in ((ACCEPTED / "gbk.csv", ["accepted", "duplicate"]),
                              (REFUSED / "negative_count.csv", ["refused"])):
         sha = sha256_file(source)
         archived = data / "submissions" / f"{sha}.csv"
@@ -324,8 +324,8 @@ def test_every_submission_is_archived_with_its_outcome(data):
         assert first["rows_read"] == first["rows_accepted"] + first["rows_refused"]
     refused = json.loads((data / "submissions" / f"{sha}.json").read_text("utf-8"))
     assert refused["receptions"][0]["problems"][0]["row"] == 2
-    # the resubmission is a second revision, the first is kept
-    assert sorted(load_observations(data).revision) == [1, 1, 2, 2]
+    # the resubmission (same sha256) adds nothing
+    assert sorted(load_observations(data).revision) == [1, 1]
 
 
 def test_cli_exit_codes_and_no_traceback(data, capsys):

@@ -57,8 +57,25 @@ def cmd_templates(args) -> int:
     written += statements.write_templates(registry, period, Path(args.out))
     for p in written:
         print(p)
+    from planbook.store.intake import reportable_from
+
     print(f"共生成 {len(written)} 个文件 → {args.out}")
+    print(f"{args.period} 的数据自 {reportable_from(parse_period(args.period).code)} 起可报送"
+          "（期间结束的次日）")
     return 0
+
+
+def _date(text: str | None, option: str):
+    import datetime as dt
+
+    from planbook.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date", hint=f"{option} YYYY-MM-DD") from None
 
 
 def cmd_ingest(args) -> int:
@@ -66,18 +83,21 @@ def cmd_ingest(args) -> int:
     from planbook.store.intake import ingest
 
     files = [Path(f) for f in args.files]
+    received = _date(args.received, "--received")
     # Progress workbooks (工作进展 / 项目进展) go to their own intake; figures to the other.
     progress = [f for f in files if statements.is_progress_file(f)]
     figures = [f for f in files if f not in progress]
     ok = True
     if figures or not progress:
-        report = ingest(figures, _data(args), dry_run=args.dry_run,
-                        check=False, progress=lambda text: print(text, file=sys.stderr))
+        report = ingest(figures, _data(args), dry_run=args.dry_run, received=received,
+                        confirm=args.confirm, check=False,
+                        progress=lambda text: print(text, file=sys.stderr))
         for line in report.summary_lines():
             print(line)
         ok = report.ok
     if progress:
-        report = statements.ingest(progress, _data(args), dry_run=args.dry_run, check=False)
+        report = statements.ingest(progress, _data(args), dry_run=args.dry_run,
+                                   today=received, check=False)
         for line in report.summary_lines():
             print(line)
         ok = ok and report.ok
@@ -175,6 +195,10 @@ def parser() -> argparse.ArgumentParser:
     sp = add("ingest", cmd_ingest, "validate and store department figures")
     sp.add_argument("files", nargs="+")
     sp.add_argument("--dry-run", action="store_true")
+    sp.add_argument("--received", metavar="YYYY-MM-DD",
+                    help="the day the files were received (back-filling; default: today)")
+    sp.add_argument("--confirm", action="store_true",
+                    help="store rows the plausibility checks flag (checked and correct)")
     sp = add("status", cmd_status, "per-indicator status table")
     sp.add_argument("--period", required=True)
     sp.add_argument("--json", action="store_true")

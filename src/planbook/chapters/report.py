@@ -462,6 +462,18 @@ class Report:
         provenance.record("table", inputs=[])
         display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "修订次数", "历次数值"]))
 
+    def plausibility_table(self) -> None:
+        """Real values the plausibility checks flag (×10 jumps, fractions on %, falling totals,
+        impossible values), each stored only after confirmation: the 备注 says why."""
+        from planbook.store import plausibility
+
+        used = observations.upto(observations.latest(self.observations), self.period)
+        flags = plausibility.series_flags(self.registry, used)
+        rows = [{"指标": self.registry.indicators[f.indicator_id].name_zh, "期间": f.period,
+                 "提示": f.message, "备注": note or "以 --confirm 确认"} for f, note in flags]
+        provenance.record("table", inputs=[])
+        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "提示", "备注"]))
+
     def files_table(self) -> None:
         """Every input file with its sha256."""
         root = paths.project_root()

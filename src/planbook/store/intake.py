@@ -25,6 +25,18 @@ Rules, in the words the template's 说明 sheet repeats to departments:
 
 Every submitted file (not in a dry run) is archived as data/submissions/<sha256>.<ext> with
 an outcome record <sha256>.json listing each time it was received and what became of it.
+
+Resending is harmless (idempotent intake):
+- a file already accepted (same sha256) is recognised and adds nothing;
+- a row equal to the stored latest revision (value, unit, status, source, note) adds no
+  revision; only changed values become revisions, and the report lists them (old → new);
+- a template nobody filled in (no values at all) is skipped with a note, not refused.
+
+Plausibility (planbook.store.plausibility): a row that looks like a slip (×10 jump, a fraction
+on a % indicator, a falling cumulative total, a physically impossible value) is stored only
+when confirmed, by `--confirm` or by a 备注 explaining it; otherwise the file is refused with
+the flag as its problem. The submission date is the clock's, or `--received YYYY-MM-DD` for
+back-filling; the period rule ("period not ended") is judged on that date, once per file.
 """
 
 from __future__ import annotations
@@ -45,18 +57,21 @@ import numpy as np
 import pandas as pd
 
 from planbook import paths
-from planbook.errors import IntakeError, PeriodError, Problem
+from planbook.errors import IntakeError, PeriodError, Problem, UsageError
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, parse_period
 from planbook.plan.registry import Indicator, Registry, load_registry
+from planbook.store import plausibility
 from planbook.store.observations import (
     COLUMNS,
     STATUS_ZH,
     STATUSES,
     _atomic_write_text,
     append_rows,
-    department_file,
+    format_value,
+    format_values,
+    latest,
+    load_observations,
     next_revisions,
-    read_store_file,
     sha256_bytes,
 )
 
@@ -163,6 +178,13 @@ class FileResult:
     rows_refused: int = 0
     rows_with_problems: int = 0
     rows_skipped: int = 0  # template rows left blank
+    rows_new: int = 0  # (indicator, period) not stored before
+    rows_revised: int = 0  # a changed value: a new revision
+    rows_unchanged: int = 0  # equal to the stored latest revision: no revision added
+    changes: list[str] = field(default_factory=list)  # "gdp 2024：980 → 987.3"
+    confirmed: list[str] = field(default_factory=list)  # plausibility flags confirmed
+    duplicate_of: str | None = None  # received_at of the earlier accepted copy (same sha256)
+    empty_template: bool = False  # a template with no value filled in
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stored_in: list[Path] = field(default_factory=list)
@@ -175,7 +197,11 @@ class FileResult:
 
     @property
     def outcome(self) -> str:
-        return "accepted" if self.accepted else "refused"
+        if not self.accepted:
+            return "refused"
+        if self.duplicate_of:
+            return "duplicate"
+        return "empty" if self.empty_template else "accepted"
 
 
 @dataclass
@@ -211,13 +237,25 @@ class IngestReport:
             counts = (f"读取 {f.rows_read} 行 = 接受 {f.rows_accepted} 行 + "
                       f"拒绝 {f.rows_refused} 行")
             skipped = f"；模板中未填写的 {f.rows_skipped} 行已跳过" if f.rows_skipped else ""
-            if f.accepted:
+            if f.duplicate_of:
+                lines.append(f"[已接收过] {f.path.name}：与 {f.duplicate_of} 已接受的文件完全相同"
+                             f"（sha256 {f.sha256[:12]}…），未新增任何数据")
+            elif f.empty_template:
+                lines.append(f"[跳过] {f.path.name}：模板未填写任何数值（{f.rows_skipped} 行均为空），"
+                             "未入库")
+            elif f.accepted:
                 where = ""
                 if f.stored_in:
                     where = "；存入 " + "、".join(_show(p, self.data) for p in f.stored_in)
                 elif self.dry_run:
                     where = "；试运行，未存储"
-                lines.append(f"[接受] {f.path.name}：{counts}{skipped}{where}")
+                kinds = (f"（新增 {f.rows_new} 行、修订 {f.rows_revised} 行、"
+                         f"与已存相同 {f.rows_unchanged} 行未新增版次）")
+                lines.append(f"[接受] {f.path.name}：{counts}{kinds}{skipped}{where}")
+                lines += [f"  修订：{c}" for c in f.changes[:max_problems]]
+                if len(f.changes) > max_problems:
+                    lines.append(f"  …… 另有 {len(f.changes) - max_problems} 项修订")
+                lines += [f"  已确认：{c}" for c in f.confirmed[:max_problems]]
             else:
                 bad_rows = f"{f.rows_with_problems} 行有问题，" if f.rows_with_problems else ""
                 lines.append(f"[拒绝] {f.path.name}：{counts}（{bad_rows}"
@@ -273,7 +311,21 @@ def _show(path: Path | None, data: Path | None) -> str:
 # ---------------------------------------------------------------- entry point
 
 
+def received_stamp(received: date | None) -> str:
+    """received_at of a submission: the stated day (Jiande's time zone), else the clock."""
+    if received is not None:
+        return f"{received.isoformat()}T00:00:00+08:00"
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def check_received(received: date | None) -> None:
+    if received is not None and received > date.today():
+        raise UsageError(f"--received {received.isoformat()} is in the future",
+                         hint="state the day the file was actually received (today or earlier)")
+
+
 def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date | None = None,
+           received: date | None = None, confirm: bool = False,
            progress: Callable[[str], None] | None = None, check: bool = True,
            registry: Registry | None = None) -> IngestReport:
     """Validate each file, store the accepted ones, archive every one (unless dry_run).
@@ -282,15 +334,20 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     check=True (the default, what the CLI uses) a SubmissionRefused (an IntakeError, exit 1)
     carrying the report is raised after every file has been processed and archived;
     check=False returns the report for the caller to inspect (`report.ok`).
+    `received`: the submission date (back-filling); it stamps received_at and is the day the
+    period rule is judged on. `today` overrides only the latter (tests). `confirm`: store rows
+    the plausibility checks flag.
     """
     registry = registry or load_registry(data)
-    today = today or date.today()
+    check_received(received)
+    today = today or received or date.today()
+    stamp = received_stamp(received)
     results = []
     for n, path in enumerate(files, 1):
         path = Path(path)
         if progress:
             progress(f"[{n}/{len(files)}] {path.name}")
-        results.append(_ingest_one(path, data, registry, today, dry_run))
+        results.append(_ingest_one(path, data, registry, today, dry_run, stamp, confirm))
     report = IngestReport(files=results, dry_run=dry_run, data=data)
     if check:
         report.raise_for_refused()
@@ -298,9 +355,8 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
 
 
 def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
-                dry_run: bool) -> FileResult:
-    result = FileResult(path=path, received_at=datetime.now().astimezone().isoformat(
-        timespec="seconds"))
+                dry_run: bool, stamp: str, confirm: bool) -> FileResult:
+    result = FileResult(path=path, received_at=stamp)
     try:
         content = path.read_bytes()
     except OSError as exc:
@@ -308,13 +364,100 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
                                        file=path.name))
         return result
     result.sha256 = sha256_bytes(content)
-    accepted = _validate_file(path, content, registry, today, result)
+    result.duplicate_of = _accepted_before(data, result.sha256)
+    planned = None
+    if not result.duplicate_of:
+        accepted = _validate_file(path, content, registry, today, result)
+        if accepted is not None and len(accepted):
+            store = load_observations(data)
+            _check_plausible(registry, accepted, store, result, confirm)
+            if result.accepted:
+                planned = _plan(store, accepted, result)
     if not dry_run:
         result.archived = _archive_bytes(data, path, content, result.sha256)
-        if result.accepted and accepted is not None and len(accepted):
-            result.stored_in = _store(data, registry, accepted, result)
+        if planned is not None and len(planned):
+            result.stored_in = _store(data, registry, planned)
         result.record = _write_record(data, result)
     return result
+
+
+def _accepted_before(data: Path, sha: str) -> str | None:
+    """When a file with this sha256 was accepted before (its first acceptance), else None."""
+    path = paths.archive_dir(data) / f"{sha}.json"
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for r in record.get("receptions", []):
+        if r.get("outcome") == "accepted":
+            return str(r.get("received_at") or "earlier")
+    return None
+
+
+def _check_plausible(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame,
+                     result: FileResult, confirm: bool) -> None:
+    """Flagged rows pass only when confirmed (--confirm or a 备注); else each is a problem."""
+    flags = plausibility.check_rows(registry, rows, store)
+    unconfirmed = 0
+    for idx, found in flags.items():
+        row = rows.loc[idx]
+        explained = bool(row["_note_typed"])
+        for f in found:
+            text = f"{f.indicator_id} {f.period}：{f.message}"
+            if confirm or explained:
+                how = "备注：" + row["_note_typed"] if explained else "--confirm"
+                result.confirmed.append(f"{text}（{how}）")
+                continue
+            unconfirmed += 1
+            result.problems.append(Problem(
+                f"数值需核实 / implausible value: {f.message}", file=result.path.name,
+                sheet=row["_sheet"] or None, row=int(row["_row"]), column=row["_value_col"],
+                entry=f.indicator_id, value=row["_value_raw"],
+                expected="核实无误后在备注中说明原因，或以 --confirm 重新提交"))
+    if unconfirmed:
+        result.rows_with_problems = len({i for i in flags})
+        result.rows_refused, result.rows_accepted = result.rows_read, 0
+
+
+def _same(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
+    """Row-wise: is the new row what the stored latest revision already says?"""
+    eq = format_values(old["value"]).to_numpy() == format_values(new["value"]).to_numpy()
+    for c in ("unit", "status", "source", "note"):
+        eq &= old[c].fillna("").astype(str).to_numpy() == new[c].fillna("").astype(str).to_numpy()
+    return pd.Series(eq, index=new.index)
+
+
+def _plan(store: pd.DataFrame, rows: pd.DataFrame, result: FileResult) -> pd.DataFrame:
+    """The rows to store: new keys and changed values, each with its revision number."""
+    rows = rows[[c for c in rows.columns if not c.startswith("_")]].copy()
+    rows["received_at"] = result.received_at
+    rows["file_sha256"] = result.sha256
+    current = latest(store)
+    keyed = rows.reset_index().merge(
+        current[["indicator_id", "period", "value", "unit", "status", "source", "note"]],
+        on=["indicator_id", "period"], how="left", suffixes=("", "_old"), indicator=True)
+    keyed = keyed.set_index("index")
+    stored = keyed["_merge"] == "both"
+    old = keyed[[f"{c}_old" for c in ("value", "unit", "status", "source", "note")]]
+    old.columns = ["value", "unit", "status", "source", "note"]
+    same = stored & _same(old, keyed)
+    revised = stored & ~same
+    result.rows_new = int((~stored).sum())
+    result.rows_revised = int(revised.sum())
+    result.rows_unchanged = int(same.sum())
+    for rec in keyed[revised].to_dict("records"):
+        status = (f"（{STATUS_ZH.get(rec['status_old'], rec['status_old'])} → "
+                  f"{STATUS_ZH.get(rec['status'], rec['status'])}）"
+                  if rec["status_old"] != rec["status"] else "")
+        result.changes.append(f"{rec['indicator_id']} {rec['period']}："
+                              f"{format_value(rec['value_old'])} → {format_value(rec['value'])}"
+                              f"{status}")
+    out = rows[~same.to_numpy()].copy()
+    keys = zip(out["indicator_id"].tolist(), out["period"].tolist(), strict=True)
+    out["revision"] = next_revisions(store, keys)
+    return out
 
 
 # ---------------------------------------------------------------- reading
@@ -553,6 +696,22 @@ class _Checker:
         """In reading order: sheet, row, then column."""
         return [p for *_, p in sorted(self._found, key=lambda t: t[:3])]
 
+    def add_once(self, mask: pd.Series, fld: str, message: str, expected: str,
+                 value: str) -> None:
+        """One problem for every row the mask hits (a rule about the file, not a cell)."""
+        mask = mask.to_numpy(dtype=bool)
+        self.bad |= mask
+        sub = self.frame[mask]
+        where = sub["_row"].astype(str)
+        if sub["_sheet"].nunique(dropna=True) > 1:
+            where = sub["_sheet"].astype(str) + "!" + where
+        rows = "、".join(where.tolist()[:20]) + ("等" if len(where) > 20 else "")
+        table, row = int(sub["_table"].iloc[0]), int(sub["_row"].iloc[0])
+        self._found.append((table, row, _FIELD_ORDER[fld], Problem(
+            f"{message}：共 {int(mask.sum())} 行（第 {rows} 行）", file=self.file,
+            sheet=sub["_sheet"].iloc[0], row=row, column=self.columns[fld][table],
+            value=value, expected=expected)))
+
     def add(self, mask: pd.Series, fld: str, message: str, expected: str | pd.Series) -> None:
         mask = mask.to_numpy(dtype=bool)
         if not mask.any():
@@ -614,6 +773,9 @@ def _validate_file(path: Path, content: bytes, registry: Registry, today: date,
     frame = frame.reset_index(drop=True)
     result.rows_read = len(frame)
     if not len(frame):
+        if is_template:  # an untouched template: nothing to report yet, nothing wrong
+            result.empty_template = True
+            return None
         problems.append(Problem("文件中没有数据行 / no data rows", file=name,
                                 expected="至少一行填写了数值"))
         return None
@@ -625,6 +787,12 @@ def _validate_file(path: Path, content: bytes, registry: Registry, today: date,
         result.rows_refused = result.rows_read
         return None
     result.rows_accepted = result.rows_read
+    # where each row came from, for the plausibility problems (dropped before storing)
+    accepted["_sheet"] = frame["_sheet"].fillna("").to_numpy()
+    accepted["_row"] = frame["_row"].to_numpy()
+    accepted["_value_raw"] = frame["value_raw"].to_numpy()
+    accepted["_note_typed"] = np.where(frame["note_empty"], "", frame["note"])
+    accepted["_value_col"] = [columns["value"][t] for t in frame["_table"]]
     return accepted
 
 
@@ -710,11 +878,12 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
     check.add((verdict == "outside") & live_p, "period", "期间不在方案期内 / outside the plan",
               f"{BASELINE_YEAR}（基期）至 {LAST_YEAR} 年")
     future = (verdict == "future") & live_p
-    if future.any():
-        reportable = _clean(codes.where(future, ""), lambda c: _reportable_from(c) if c else "")
-        check.add(future, "period", "期间尚未结束 / period later than today",
-                  "截至 " + today.isoformat() + " 已结束的期间（该期间自 " + reportable +
-                  " 起可报送）")
+    if future.any():  # one problem per file: the rule, the periods and the rows it hit
+        periods = sorted(set(codes[future]), key=lambda c: parse_period(c).end)
+        check.add_once(future, "period", "期间尚未结束 / period later than today",
+                       f"报送日 {today.isoformat()} 前已结束的期间（"
+                       + "；".join(f"{c} 自 {reportable_from(c)} 起可报送" for c in periods)
+                       + "）", value="、".join(periods))
 
     # unit
     stated = frame["unit"]
@@ -795,7 +964,8 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
     })
 
 
-def _reportable_from(code: str) -> str:
+def reportable_from(code: str) -> str:
+    """The first day a period's figures can be sent: the day after it ends (ISO)."""
     end = parse_period(code).end
     return date.fromordinal(end.toordinal() + 1).isoformat()
 
@@ -818,22 +988,12 @@ def _indicator_columns(ids: pd.Series, inds: dict[str, Indicator]) -> dict[str, 
 # ---------------------------------------------------------------- storing and archiving
 
 
-def _store(data: Path, registry: Registry, rows: pd.DataFrame,
-           result: FileResult) -> list[Path]:
-    """Append accepted rows to the store file of each row's lead department."""
-    rows = rows.copy()
-    rows["received_at"] = result.received_at
-    rows["file_sha256"] = result.sha256
+def _store(data: Path, registry: Registry, rows: pd.DataFrame) -> list[Path]:
+    """Append the planned rows (revision set) to the store file of each row's lead department."""
     written = []
     for lead in sorted(rows["submitted_by"].unique(), key=registry.department_order):
         part = rows[rows["submitted_by"] == lead]
         code = department_code(registry, str(lead))
-        path = department_file(data, code)
-        existing = read_store_file(path) if path.is_file() else pd.DataFrame(
-            columns=["indicator_id", "period", "revision"])
-        part = part.copy()
-        keys = zip(part["indicator_id"].tolist(), part["period"].tolist(), strict=True)
-        part["revision"] = next_revisions(existing, keys)
         written.append(append_rows(data, code, part[list(COLUMNS)]))
     return written
 
@@ -877,6 +1037,12 @@ def _write_record(data: Path, result: FileResult) -> Path:
         "rows_refused": result.rows_refused,
         "rows_with_problems": result.rows_with_problems,
         "rows_skipped": result.rows_skipped,
+        "rows_new": result.rows_new,
+        "rows_revised": result.rows_revised,
+        "rows_unchanged": result.rows_unchanged,
+        "changes": result.changes,
+        "confirmed": result.confirmed,
+        **({"duplicate_of": result.duplicate_of} if result.duplicate_of else {}),
         "stored_in": [_show(p, data) for p in result.stored_in],
         "problems": [{**{k: v for k, v in asdict(p).items() if v is not None},
                       "value": None if p.value is None else str(p.value), "text": str(p)}

@@ -81,10 +81,15 @@ def load_all(data: Path | None = None, registry=None) -> pd.DataFrame:
 
 
 def latest(df: pd.DataFrame) -> pd.DataFrame:
-    """The latest revision of each indicator and period."""
+    """The latest revision of each indicator and period; real before sample: where an
+    (indicator, period) has any non-sample row, its sample rows are never used."""
     if df.empty:
         return df
-    order = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
+    if "status" in df.columns:
+        order = df.assign(_real=(df["status"] != "sample").astype(int)).sort_values(
+            ["indicator_id", "period", "_real", "revision"], kind="stable").drop(columns="_real")
+    else:
+        order = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
     return order.drop_duplicates(["indicator_id", "period"], keep="last").reset_index(drop=True)
 
 

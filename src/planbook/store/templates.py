@@ -30,6 +30,7 @@ from planbook.store.intake import (
     department_code,
     is_non_negative,
     is_share,
+    reportable_from,
 )
 from planbook.store.observations import format_value, latest, load_observations
 
@@ -205,8 +206,9 @@ def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator]) ->
          "灰色单元格（指标编号、指标名称、单位、目标值、上期值、期间）已锁定，请勿改动。", None),
         ("2. 只填写黄色单元格：数值（必填）、数据来源、备注；数据状态已预填 provisional（部门报送），"
          "如为统计部门已正式公布的数据，改为 official。", None),
-        (f"3. 期间为 {period.code}（{period.label_zh}）。本期暂无数据的指标，数值、数据来源、"
-         "备注都留空即可，该行不计入报送。", None),
+        (f"3. 期间为 {period.code}（{period.label_zh}），自 {reportable_from(period.code)} 起可报送"
+         "（期间结束的次日；此前报送会被退回）。本期暂无数据的指标，数值、数据来源、"
+         "备注都留空即可，该行不计入报送；一行都未填写的模板不计入报送。", None),
         ("", None),
         ("二、怎么填数值", "h"),
         ("1. 按“单位”列的单位填写纯数字，不要带单位。千分位逗号（1,376）、全角数字都可以识别。", None),
@@ -223,7 +225,11 @@ def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator]) ->
         ("三、怎么提交", "h"),
         ("1. 保存本工作簿（.xlsx），或使用同名 CSV 文件（UTF-8 编码；GBK 也可），发送给方案评估组。", None),
         ("2. 评估组运行 `planbook ingest 文件名` 校验入库；可先用 `--dry-run` 只校验不入库。", None),
-        ("3. 同一指标同一期间再次报送，会作为新的修订版次保存，报告使用最新版次，历史版次保留。", None),
+        ("3. 同一指标同一期间再次报送且数值有改动的，作为新的修订版次保存（列出“原值 → 新值”），"
+         "报告使用最新版次，历史版次保留；与已存数值相同的行不新增版次，完全相同的文件重复发送不改变任何数据。",
+         None),
+        ("4. 与上期相比明显异常的数值（相差 10 倍以上、% 指标填了小数、累计数减少、超出物理范围）"
+         "需核实：确认无误的，请在备注中说明原因，否则整份文件退回。", None),
         ("", None),
         ("四、哪些情况会被退回（整份文件退回，全部问题一次列出，注明行号和列名）", "h"),
         ("· 指标编号不存在；指标编号、期间、数值任一项为空；", None),

@@ -1,0 +1,191 @@
+"""Data over years: resends that add nothing, plausibility, submission dates (intake fixture
+registry), real before sample (assessment), and the sample command keeping real rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from planbook import cli
+from planbook.plan.periods import parse_period
+from planbook.plan.registry import load_registry
+from planbook.store.intake import ingest
+from planbook.store.observations import latest, load_observations, read_store_file
+from planbook.store.templates import write_templates
+
+FIXTURES = Path(__file__).parent / "fixtures" / "intake"
+TODAY = date(2026, 11, 15)
+HEADER = "指标编号,期间,数值,单位,数据状态,数据来源,备注\n"
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(FIXTURES / "plan", folder / "plan")
+    return folder
+
+
+def csv(path: Path, body: str) -> Path:
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def run(files, data: Path, **kw):
+    kw.setdefault("today", TODAY)
+    return ingest([Path(f) for f in files], data, check=False, **kw)
+
+
+def store_bytes(data: Path) -> dict[str, bytes]:
+    folder = data / "observations"
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*"))} if folder.is_dir() else {}
+
+
+# ---------------------------------------------------------------- idempotent intake
+
+
+def test_same_file_again_is_recognised_and_adds_nothing(data, tmp_path):
+    f = csv(tmp_path / "a.csv", "gdp,2024,980,亿元,provisional,快报,\nfarmland,2024,0.6,万亩,,,\n")
+    assert run([f], data).ok
+    before = store_bytes(data)
+    report = run([f], data)
+    assert report.ok and report.files[0].outcome == "duplicate"
+    assert store_bytes(data) == before
+    [line] = [x for x in report.summary_lines() if f.name in x]
+    assert line.startswith("[已接收过] a.csv") and "未新增任何数据" in line
+
+
+def test_only_changed_rows_become_revisions_and_are_listed(data, tmp_path):
+    rows = ["gdp,2024,980,亿元,provisional,快报,", "gdp,2023,900,亿元,official,公报,",
+            "farmland,2024,0.6,万亩,,台账,"]
+    assert run([csv(tmp_path / "first.csv", "\n".join(rows) + "\n")], data).ok
+    rows[0] = "gdp,2024,987.3,亿元,provisional,快报,"
+    report = run([csv(tmp_path / "second.csv", "\n".join(rows) + "\n")], data)
+    f = report.files[0]
+    assert (f.rows_new, f.rows_revised, f.rows_unchanged) == (0, 1, 2)
+    assert f.changes == ["gdp 2024：980 → 987.3"]
+    text = "\n".join(report.summary_lines())
+    assert "修订：gdp 2024：980 → 987.3" in text and "与已存相同 2 行未新增版次" in text
+    raw = read_store_file(data / "observations" / "fagai.csv")
+    assert sorted(zip(raw.period, raw.revision, strict=True)) == [
+        ("2023", 1), ("2024", 1), ("2024", 2)]
+    # a status change alone is a change too (e.g. a department figure becomes official)
+    rows[2] = "farmland,2024,0.6,万亩,official,台账,"
+    f = run([csv(tmp_path / "third.csv", "\n".join(rows) + "\n")], data).files[0]
+    assert f.changes == ["farmland 2024：0.6 → 0.6（部门报送 → 正式统计）"]
+
+
+def test_untouched_template_is_skipped_with_a_note(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    written = write_templates(load_registry(data), parse_period("2025"), out, data)
+    xlsx = [p for p in written if p.suffix == ".xlsx"]
+    assert cli.main(["--data", str(data), "ingest", *map(str, xlsx), "--received",
+                     "2026-02-01"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("[跳过]") == len(xlsx) and "模板未填写任何数值" in text
+    assert not (data / "observations").exists()
+
+
+def test_templates_say_from_when_they_can_be_sent(data, tmp_path, capsys):
+    import openpyxl
+
+    assert cli.main(["--data", str(data), "templates", "--period", "2026-10", "--out",
+                     str(tmp_path / "t")]) == 0
+    assert "2026-10 的数据自 2026-11-01 起可报送" in capsys.readouterr().out
+    wb = openpyxl.load_workbook(next((tmp_path / "t").glob("*.xlsx")))
+    notes = "\n".join(str(c.value) for c in wb["说明"]["A"] if c.value)
+    assert "自 2026-11-01 起可报送" in notes
+
+
+# ---------------------------------------------------------------- dates
+
+
+def test_received_date_stamps_rows_and_judges_the_period_rule(data, tmp_path):
+    f = csv(tmp_path / "oct.csv", "new_industrial_firms,2026-10,30,家,,,\n")
+    assert not run([f], data, today=None, received=date(2026, 10, 31), dry_run=True).ok
+    report = run([f], data, today=None, received=date(2026, 11, 5))
+    assert report.ok
+    [row] = load_observations(data).itertuples()
+    assert row.received_at == "2026-11-05T00:00:00+08:00"
+
+
+def test_received_in_the_future_is_a_usage_error(data, tmp_path, capsys):
+    f = csv(tmp_path / "oct.csv", "new_industrial_firms,2026-10,30,家,,,\n")
+    assert cli.main(["--data", str(data), "ingest", str(f), "--received", "2999-01-01"]) == 2
+    assert cli.main(["--data", str(data), "ingest", str(f), "--received", "soon"]) == 2
+
+
+def test_period_not_ended_is_reported_once_per_file(data, tmp_path):
+    body = "".join(f"gdp,2026-{m},{900 + m},亿元,,,\n" for m in (11, 12)) + \
+        "new_industrial_firms,2026-12,40,家,,,\nfarmland,2026,1,万亩,,,\n"
+    report = run([csv(tmp_path / "late.csv", body)], data, today=date(2026, 11, 15))
+    found = [p for p in report.problems if "期间尚未结束" in p.message]
+    assert len(found) == 1
+    p = found[0]
+    assert "共 4 行（第 2、3、4、5 行）" in p.message
+    assert "2026-11 自 2026-12-01 起可报送" in p.expected and "2026 自 2027-01-01" in p.expected
+
+
+# ---------------------------------------------------------------- plausibility
+
+
+@pytest.mark.parametrize("first, second, word", [
+    ("gdp,2024,980,亿元,,,", "gdp,2025,9800,亿元,,,", "倍"),
+    ("gdp,2024,980,亿元,,,", "gdp,2025,98,亿元,,,", "1/10"),
+    ("urbanization_rate,2024,70.1,%,,,", "urbanization_rate,2025,0.71,%,,,", "小数"),
+    ("new_industrial_firms,2025,64,家,,,", "new_industrial_firms,2026-01,12,家,,,",
+     "累计数不应减少"),
+])
+def test_implausible_values_need_confirmation(data, tmp_path, first, second, word):
+    assert run([csv(tmp_path / "first.csv", first + "\n")], data).ok
+    f = csv(tmp_path / "second.csv", second + "\n")
+    dry = run([f], data, dry_run=True)
+    assert not dry.ok and word in dry.problems[0].message
+    assert dry.problems[0].row == 2 and dry.problems[0].column == "数值"
+    assert "--confirm" in dry.problems[0].expected
+    before = store_bytes(data)
+    assert not run([f], data).ok
+    assert store_bytes(data) == before
+    report = run([f], data, confirm=True)
+    assert report.ok and report.files[0].confirmed
+    assert "已确认：" in "\n".join(report.summary_lines())
+
+
+def test_a_note_explaining_the_value_confirms_it(data, tmp_path):
+    assert run([csv(tmp_path / "a.csv", "gdp,2024,980,亿元,,,\n")], data).ok
+    f = csv(tmp_path / "b.csv", "gdp,2025,9800,亿元,,,统计口径调整，已核实\n")
+    report = run([f], data)
+    assert report.ok
+    assert "统计口径调整" in report.files[0].confirmed[0]
+
+
+def test_sample_values_are_not_references_for_plausibility(data, tmp_path):
+    assert run([csv(tmp_path / "a.csv", "gdp,2024,98,亿元,sample,,\n")], data).ok
+    assert run([csv(tmp_path / "b.csv", "gdp,2025,980,亿元,,,\n")], data).ok
+
+
+def test_physical_range_on_a_bounded_rate():
+    from planbook.store import plausibility
+
+    reg = load_registry(Path(__file__).resolve().parents[1] / "data")
+    share = reg.indicators["ind_in_county_visit_rate"]  # shares over 100 are refused outright
+    bounded = dataclasses.replace(share, kind="level")
+    assert plausibility.bounded_by_100(bounded)
+    ref = plausibility.Reference(None)
+    [flag] = plausibility.check_value(bounded, "2025", 120.0, ref)
+    assert flag.code == "range"
+    pct = next(i for i in reg.indicators.values() if i.unit == "%")
+    assert [f.code for f in plausibility.check_value(pct, "2025", -150.0, ref)] == ["range"]
+
+
+def test_archive_record_lists_changes_and_confirmations(data, tmp_path):
+    assert run([csv(tmp_path / "a.csv", "gdp,2024,980,亿元,,,\n")], data).ok
+    f = csv(tmp_path / "b.csv", "gdp,2024,9.8,亿元,,,\n")
+    result = run([f], data, confirm=True).files[0]
+    record = json.loads(result.record.read_text("utf-8"))["receptions"][-1]
+    assert record["changes"] == ["gdp 2024：980 → 9.8"] and record["confirmed"]
+    assert latest(load_observations(data)).value.tolist() == [9.8]
