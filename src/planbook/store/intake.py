@@ -250,7 +250,8 @@ class IngestReport:
                 elif self.dry_run:
                     where = "；试运行，未存储"
                 kinds = (f"（新增 {f.rows_new} 行、修订 {f.rows_revised} 行、"
-                         f"与已存相同 {f.rows_unchanged} 行未新增版次）")
+                         f"与已存相同 {f.rows_unchanged} 行未新增版次）"
+                         if f.rows_new or f.rows_revised or f.rows_unchanged else "")
                 lines.append(f"[接受] {f.path.name}：{counts}{kinds}{skipped}{where}")
                 lines += [f"  修订：{c}" for c in f.changes[:max_problems]]
                 if len(f.changes) > max_problems:
