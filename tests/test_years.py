@@ -96,7 +96,8 @@ def test_templates_say_from_when_they_can_be_sent(data, tmp_path, capsys):
     assert cli.main(["--data", str(data), "templates", "--period", "2026-10", "--out",
                      str(tmp_path / "t")]) == 0
     assert "2026-10 的数据自 2026-11-01 起可报送" in capsys.readouterr().out
-    wb = openpyxl.load_workbook(next((tmp_path / "t").glob("*.xlsx")))
+    figures = [p for p in (tmp_path / "t").glob("*.xlsx") if "工作进展" not in p.name]
+    wb = openpyxl.load_workbook(figures[0])
     notes = "\n".join(str(c.value) for c in wb["说明"]["A"] if c.value)
     assert "自 2026-11-01 起可报送" in notes
 
