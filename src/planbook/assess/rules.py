@@ -131,6 +131,7 @@ class InputRow(NamedTuple):
     revision: int
     file_sha256: str
     file: str
+    rows: str = ""  # which rows of `file` (village records: year and village ids), "" = the row
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,8 @@ def _points(ind: Indicator, rows: pd.DataFrame, period: Period) -> list[_Point]:
             continue
         p = parse_period(rec["period"])
         row = InputRow(ind.id, p.code, int(rec.get("revision") or 0),
-                       _text(rec.get("file_sha256")), _text(rec.get("file")))
+                       _text(rec.get("file_sha256")), _text(rec.get("file")),
+                       _text(rec.get("rows")))
         point = _Point(p, float(value), row)
         have = by_end.get(p.end)
         if have is None or _KIND_RANK[p.kind] > _KIND_RANK[have.period.kind]:

@@ -86,11 +86,27 @@ def register(rp: ReportPeriod) -> list[dict]:
                               hint=f"run it again: planbook run --period {rp.code} --force"
                               ) from None
         out += notebook_entries(nb, path.stem, path.relative_to(rp.root).as_posix())
+    check_unique(out)
     return out
 
 
+def check_unique(entries: list[dict]) -> None:
+    """A label names one output: `trace LABEL` and the book's links must not have to choose."""
+    first: dict[str, dict] = {}
+    dupes = []
+    for e in entries:
+        seen = first.setdefault(e["label"], e)
+        if seen is not e:
+            dupes.append(f"{e['label']} ({seen['chapter']} cell {seen['cell_index']} and "
+                         f"{e['chapter']} cell {e['cell_index']})")
+    if dupes:
+        raise RenderError("labels registered twice: " + "; ".join(dupes),
+                          hint="give each figure, table and quoted number its own id "
+                               "(chapters.provenance.num/quote, the cell's #| label)")
+
+
 def register_key(entry: dict) -> tuple[str, str]:
-    # Number ids may repeat across chapters (the summary quotes a chapter's figures).
+    # Labels are unique (check_unique); the chapter keeps old manifests comparable.
     return entry["chapter"], entry["label"]
 
 

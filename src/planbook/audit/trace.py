@@ -1,4 +1,5 @@
-"""`planbook trace`: where a figure, table or quoted number came from."""
+"""`planbook trace`: where a figure, table or quoted number came from, or, given an indicator
+id (ind_gdp), the indicator's data rows and every label that uses it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from planbook.audit.manifest import load_manifest
 from planbook.audit.register import register
 from planbook.chapters.provenance import _text
 from planbook.errors import TraceError
+from planbook.paths import archive_dir
 from planbook.run.period import ReportPeriod
 
 
@@ -34,11 +36,20 @@ def lookup(label: str, rp: ReportPeriod) -> list[dict]:
         close = difflib.get_close_matches(label, labels, n=8, cutoff=0.6)
         if not close:  # a prefix still helps: fig-county → every fig-county-…
             close = [x for x in labels if x.startswith(label[:8])][:8]
+        # num-gdp-2025 names an indicator: its labels are what the reader is after.
+        from planbook.plan.registry import load_registry
+
+        ids = load_registry(rp.data).indicators
+        named = [i for i in ids if label.startswith(f"num-{i.removeprefix('ind_')}-")
+                 or label == i.removeprefix("ind_")]
+        close = [x for x in close if not named or named[0].removeprefix("ind_") in x]
         raise TraceError(
             f"period {period} has no figure, table or number labelled {label!r}"
             + (f"; close labels: {', '.join(close)}" if close else ""),
-            hint=f"the labels are listed in the appendix 数据来源与追溯 and in "
-                 f"{rp.rel(rp.manifest)}")
+            hint=(f"to see every label using the indicator: planbook trace "
+                  f"{max(named, key=len)} --period {period}; " if named else "")
+            + f"the labels are listed in the appendix 数据来源与追溯 and in "
+              f"{rp.rel(rp.manifest)}")
     out = []
     for e in found:
         path = root / e["notebook"]
@@ -51,9 +62,92 @@ def lookup(label: str, rp: ReportPeriod) -> list[dict]:
     return out
 
 
+def submission_path(rp: ReportPeriod, sha256: str) -> str:
+    """The archived submission data/submissions/<sha256>.<ext> (root-relative), "" when the
+    file was never submitted through `ingest` (the sample data, the village records)."""
+    folder = archive_dir(rp.data)
+    if not sha256 or not folder.is_dir():
+        return ""
+    for path in sorted(folder.glob(f"{sha256}.*")):
+        if path.suffix != ".json":  # <sha>.json is the outcome record, not the file
+            return rp.rel(path)
+    return ""
+
+
+def _with_paths(rp: ReportPeriod, rows: list[dict]) -> list[dict]:
+    return [{**r, "submission": submission_path(rp, r.get("file_sha256") or "")} for r in rows]
+
+
+def _row_line(r: dict) -> str:
+    line = (f"{r['indicator_id']}  {r['period']}  修订{r['revision']}  {r['file']}"
+            + (f" [{r['rows']}]" if r.get("rows") else "") + f"  {r['file_sha256']}")
+    return line + (f"  报送文件 {r['submission']}" if r.get("submission") else "")
+
+
+def lookup_indicator(ind_id: str, rp: ReportPeriod) -> dict:
+    """An indicator's registry entry, its stored rows up to the period (every revision, the
+    one the report uses marked) and the register entries whose inputs include it."""
+    from planbook.plan.registry import load_registry
+    from planbook.store import observations
+
+    registry = load_registry(rp.data)
+    ind = registry.indicators.get(ind_id)
+    if ind is None:
+        close = difflib.get_close_matches(ind_id, sorted(registry.indicators), n=8, cutoff=0.6)
+        raise TraceError(f"no indicator {ind_id!r} in the registry"
+                         + (f"; close ids: {', '.join(close)}" if close else ""),
+                         hint="`planbook plan --json` lists every indicator id")
+    frame = observations.load_all(rp.data, registry)
+    frame = observations.upto(observations.rows_for(frame, [ind_id]), rp.period)
+    frame = frame.sort_values(["period", "revision"], kind="stable")
+    used = {(r.period, r.revision) for r in observations.latest(frame).itertuples()}
+    rows = []
+    for rec in frame.to_dict("records"):
+        extra = rec.get("rows")
+        rows.append({"indicator_id": ind_id, "period": str(rec["period"]),
+                     "revision": int(rec["revision"]),
+                     "value": None if rec["value"] != rec["value"] else float(rec["value"]),
+                     "status": rec["status"], "source": rec["source"],
+                     "file": rec["file"], "file_sha256": rec["file_sha256"] or "",
+                     **({"rows": extra} if isinstance(extra, str) and extra else {}),
+                     "used": (str(rec["period"]), int(rec["revision"])) in used})
+    entries, _ = _published_register(rp)
+    labels = [{k: e.get(k) for k in ("label", "kind", "chapter", "cell_id", "text")}
+              for e in entries if any(r.get("indicator_id") == ind_id for r in e["inputs"])]
+    return {"indicator_id": ind_id, "name_zh": ind.name_zh, "name_en": ind.name_en,
+            "path": ind.path, "lead": ind.lead, "unit": ind.unit, "period": rp.code,
+            "rows": _with_paths(rp, rows), "labels": labels}
+
+
+def trace_indicator(ind_id: str, rp: ReportPeriod, *, as_json: bool = False) -> int:
+    found = lookup_indicator(ind_id, rp)
+    if as_json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
+    kind_zh = {"figure": "图", "table": "表", "number": "数字"}
+    print(f"{found['indicator_id']}  {found['name_zh']}（{found['name_en']}）")
+    print(f"  方案条目: {found['path']}  牵头单位: {found['lead']}  期间: {found['period']}")
+    print(f"  数据行（{len(found['rows'])}，* 为本期报告采用的最新修订）:")
+    for r in found["rows"]:
+        value = "—" if r["value"] is None else f"{r['value']:g}{found['unit']}"
+        print(f"   {'*' if r['used'] else ' '} {r['period']}  {value}  修订{r['revision']}  "
+              f"{r['status']}  {r['file']}" + (f" [{r['rows']}]" if r.get("rows") else "")
+              + f"  {r['file_sha256']}"
+              + (f"  报送文件 {r['submission']}" if r.get("submission") else ""))
+    print(f"  使用本指标的图、表和数字（{len(found['labels'])}）:")
+    for e in found["labels"]:
+        text = f"  {e['text']}" if e.get("text") else ""
+        print(f"    {e['label']}（{kind_zh.get(e['kind'], e['kind'])}，{e['chapter']}）{text}")
+    return 0
+
+
 def trace(label: str, rp: ReportPeriod, *, as_json: bool = False) -> int:
-    """Print where `label` came from: notebook cell, code, parameters, input rows, hash."""
+    """Print where `label` came from: notebook cell, code, parameters, input rows, hash.
+    An indicator id (ind_…) prints the indicator's rows and the labels using it."""
+    if label.startswith("ind_"):
+        return trace_indicator(label, rp, as_json=as_json)
     found = lookup(label, rp)
+    found = [{**e, "inputs": _with_paths(rp, e["inputs"])} for e in found]
     if as_json:
         print(json.dumps(found if len(found) > 1 else found[0], ensure_ascii=False, indent=2))
         return 0
@@ -71,8 +165,7 @@ def trace(label: str, rp: ReportPeriod, *, as_json: bool = False) -> int:
             print(f"    {line}")
         print(f"  输入数据行（{len(e['inputs'])}）:")
         for r in e["inputs"]:
-            print(f"    {r['indicator_id']}  {r['period']}  修订{r['revision']}  "
-                  f"{r['file']}  {r['file_sha256']}")
+            print(f"    {_row_line(r)}")
     return 0
 
 

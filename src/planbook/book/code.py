@@ -79,6 +79,7 @@ def register_rows(entries: list[dict], titles: dict[str, str]) -> list[dict]:
              "chapter": titles.get(e["chapter"], e["chapter"]), "key": e["chapter"],
              "cell": str(e["cell_id"]),
              "anchor": e["label"] if e["kind"] == "number" else e["cell_id"],
+             "value": e.get("text") or "—",
              "inputs": _inputs_summary(e["inputs"]), "hash": e["sha256"][:16]}
             for e in entries]
 
@@ -87,7 +88,7 @@ INTRO = ("下表登记本报告每个编号的图、表和正文引用的每个�
          "输出的SHA256（前16位，全文见 manifest.json）。HTML版点击标签查看代码单元与全部输入数据行；"
          "也可运行 `planbook trace 标签 --period {period}`。`planbook verify --period {period}` "
          "重新执行全部笔记本并逐项比对这些校验值。")
-HEADER = ("标签", "类型", "章节", "单元", "输入", "SHA256（前16位）")
+HEADER = ("标签", "类型", "数值", "章节", "单元", "输入", "SHA256（前16位）")
 
 
 def register_section(entries: list[dict], titles: dict[str, str], period: str
@@ -102,16 +103,19 @@ def register_section(entries: list[dict], titles: dict[str, str], period: str
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
-    md = ["| " + " | ".join(HEADER) + " |", "|:---------|:--|:----|:-----|:-------|:-----|"]
+    md = ["| " + " | ".join(HEADER) + " |",
+          "|:---------|:--|:-------|:----|:-----|:-------|:-----|"]
     html = ['<table class="pb-table pb-register">',
             "<thead><tr>" + "".join(f"<th>{h}</th>" for h in HEADER) + "</tr></thead><tbody>"]
     for r in rows:
         href = code_href(r["key"], r["anchor"])
         md.append("| " + " | ".join([md_escape(r["label"]), r["kind"],
+                                      cell(md_escape(r["value"])),
                                       cell(md_escape(r["chapter"])), cell(r["cell"]),
                                       cell(md_escape(r["inputs"])), f"`{r['hash']}`"]) + " |")
         html.append(f'<tr><td><a href="{escape(href, quote=True)}"><code>{escape(r["label"])}'
-                    f'</code></a></td><td>{r["kind"]}</td><td>{escape(r["chapter"])}</td>'
+                    f'</code></a></td><td>{r["kind"]}</td><td>{escape(r["value"])}</td>'
+                    f'<td>{escape(r["chapter"])}</td>'
                     f'<td>{escape(r["cell"])}</td><td>{escape(r["inputs"])}</td>'
                     f'<td><code>{r["hash"]}</code></td></tr>')
     html.append("</tbody></table>")
@@ -161,7 +165,9 @@ def _inputs_table(rows: list[dict]) -> str:
     body = "".join(
         f"<tr><td><code>{escape(str(r.get('indicator_id')))}</code></td>"
         f"<td>{escape(str(r.get('period')))}</td><td>{r.get('revision')}</td>"
-        f"<td>{escape(str(r.get('file')))}</td><td><code>{escape(str(r.get('file_sha256')))}"
+        f"<td>{escape(str(r.get('file')))}"
+        + (f"<br><small>{escape(str(r['rows']))}</small>" if r.get("rows") else "")
+        + f"</td><td><code>{escape(str(r.get('file_sha256')))}"
         "</code></td></tr>" for r in rows)
     return (f"<details><summary>输入数据行（{len(rows)}）</summary><table>"
             "<thead><tr><th>指标编号</th><th>期间</th><th>修订</th><th>数据文件</th>"

@@ -26,6 +26,8 @@ def input_row(r) -> dict:
     out = {"indicator_id": get("indicator_id"), "period": str(get("period")),
            "revision": int(get("revision") or 0), "file_sha256": get("file_sha256") or "",
            "file": get("file") or ""}
+    if get("rows"):  # village-derived: the records it was computed from, not the whole file
+        out["rows"] = str(get("rows"))
     return out
 
 

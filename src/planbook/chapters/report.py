@@ -129,7 +129,8 @@ class Report:
         behind = self._worst(items, 5)
         if behind:
             text += "\n\n需要重点关注的指标：\n\n" + "\n".join(
-                f"- **{a.name}**（{self._ind(a).lead}牵头）：{self.quote(a)}" for a in behind)
+                f"- **{a.name}**（{self._ind(a).lead}牵头）：{self.quote(a, chapter)}"
+                for a in behind)
         return text
 
     def changes_since_previous(self) -> str:
@@ -165,11 +166,17 @@ class Report:
                 for a, b in shown)
         return text
 
-    def quote(self, a: Assessment) -> str:
+    def quote(self, a: Assessment, chapter: str | None = None) -> str:
         """An assessment's reason, quoted in narrative: registered as num-<indicator>-<period>
-        (once per notebook) with the rows it rests on, so its numbers can be traced."""
-        return provenance.quote(f"num-{a.indicator_id.removeprefix('ind_')}-{self.period.code}",
-                               a.reason, inputs=a.inputs)
+        (once per notebook) with the rows it rests on, so its numbers can be traced.
+
+        `chapter`: the plan chapter whose text quotes it. An indicator the plan states in two
+        chapters (`also_paths`) is quoted in both chapters' notebooks; outside its own chapter
+        the id gets a -ch<N> suffix so that no label is registered twice."""
+        ident = f"num-{a.indicator_id.removeprefix('ind_')}-{self.period.code}"
+        if chapter and chapter != self._ind(a).chapter:
+            ident += f"-ch{CHAPTER_NUMBER[chapter]}"
+        return provenance.quote(ident, a.reason, inputs=a.inputs)
 
     def _worst(self, items: list[Assessment], n: int) -> list[Assessment]:
         bad = [a for a in items if a.status in SEVERITY]
@@ -200,7 +207,7 @@ class Report:
                 lines.append(f"- {t.id} {t.title}（牵头：{t.lead or '—'}；责任单位：{depts}）"
                              + (f"：{len(own)}项指标，{lights}" if own else "：无量化指标"))
         for a in self._worst(items, 3):
-            lines.append(f"\n> **{a.name}** {a.status_zh}：{self.quote(a)}")
+            lines.append(f"\n> **{a.name}** {a.status_zh}：{self.quote(a, section[0])}")
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ tables
@@ -376,9 +383,12 @@ class Report:
         if not len(self.village_records):
             return []
         file = villages.village_file(self.data)
-        return [{"indicator_id": "villages", "period": str(self.village_year()), "revision": 1,
+        y = self.village_year()
+        recs = self.village_records[self.village_records["year"] == y]
+        return [{"indicator_id": "villages", "period": str(y), "revision": 1,
                  "file_sha256": observations.sha256_file(file),
-                 "file": file.relative_to(self.data).as_posix()}]
+                 "file": file.relative_to(self.data).as_posix(),
+                 "rows": villages.rows_spec(recs)}]
 
     def village_income_figure(self) -> None:
         y = self.village_year()

@@ -79,6 +79,44 @@ def share_by_town(records: pd.DataFrame, measure: str) -> pd.DataFrame:
     return out.loc[order].reset_index()
 
 
+def id_ranges(ids) -> str:
+    """V001–V120、V122: village ids as runs of consecutive numbers (ids keep their prefix)."""
+    import re
+
+    parsed = []
+    for v in sorted(set(map(str, ids))):
+        m = re.fullmatch(r"(\D*)(\d+)", v)
+        parsed.append((m[1], int(m[2]), len(m[2])) if m else (v, None, 0))
+    out: list[str] = []
+    run: list = []
+
+    def flush():
+        if run:
+            (p, a, w), (_, b, _) = run[0], run[-1]
+            out.append(f"{p}{a:0{w}d}" if a == b else f"{p}{a:0{w}d}–{p}{b:0{w}d}")
+            run.clear()
+
+    for item in parsed:
+        if item[1] is None:
+            flush()
+            out.append(item[0])
+        elif run and item[0] == run[-1][0] and item[1] == run[-1][1] + 1:
+            run.append(item)
+        else:
+            flush()
+            run.append(item)
+    flush()
+    return "、".join(out)
+
+
+def rows_spec(records: pd.DataFrame) -> str:
+    """Which village records a number was computed from: year and village ids, e.g.
+    `year=2025 village_id=V001–V229 (229)`; `trace` prints it, the data package keeps it."""
+    years = sorted({int(y) for y in records["year"]})
+    return (f"year={','.join(map(str, years))} village_id={id_ranges(records['village_id'])} "
+            f"({len(records)})")
+
+
 def derived_observations(registry, data: Path | None = None) -> pd.DataFrame:
     """Store-shaped rows for every indicator computed from village records, one per year.
 
@@ -103,5 +141,6 @@ def derived_observations(registry, data: Path | None = None) -> pd.DataFrame:
                     "source": f"由村级台账计算（{len(group)}个行政村，{MEASURES[ind.villages][0]}）",
                     "submitted_by": ind.lead, "received_at": "", "revision": 1,
                     "note": "", "file_sha256": digest,
-                    "file": village_file(data).relative_to(data).as_posix()})
-    return pd.DataFrame(rows, columns=[*COLUMNS, "file"])
+                    "file": village_file(data).relative_to(data).as_posix(),
+                    "rows": rows_spec(group)})
+    return pd.DataFrame(rows, columns=[*COLUMNS, "file", "rows"])

@@ -1,0 +1,133 @@
+"""The report site (issue 18): trace from an indicator, the register's value column, downloads,
+indicator entries, the portal and the stamp; on real builds of the sample data.
+
+2025 and the 2026-10 briefing are built once for the module (2024 too where the portal is
+tested); a test that alters a file works on a copy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import copy_project
+from support import resolve
+
+from planbook import cli
+from planbook.audit.register import check_unique
+from planbook.audit.trace import lookup, lookup_indicator
+from planbook.build import build
+from planbook.errors import RenderError
+
+ANNUAL, BRIEFING = "2025", "2026-10"
+
+
+def _build(root: Path, period: str, **kw) -> None:
+    for _ in build(period, engine="builtin", root=root, **kw):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("site") / "project")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PLANBOOK_ROOT", str(root))
+    mp.chdir(root)
+    _build(root, ANNUAL)
+    _build(root, BRIEFING)
+    yield root
+    mp.undo()
+
+
+def _manifest(root: Path, period: str) -> dict:
+    return json.loads((root / "reports" / period / "manifest.json").read_text(encoding="utf-8"))
+
+
+# --- trace from an indicator -----------------------------------------------------------------
+
+def test_trace_indicator_lists_its_rows_and_every_label_using_it(site, capsys):
+    assert cli.main(["trace", "ind_gdp", "--period", ANNUAL]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ind_gdp  地区生产总值")
+    found = lookup_indicator("ind_gdp", resolve(ANNUAL, site))
+    register = _manifest(site, ANNUAL)["register"]
+    using = {e["label"] for e in register
+             if any(r["indicator_id"] == "ind_gdp" for r in e["inputs"])}
+    assert using and {e["label"] for e in found["labels"]} == using
+    for label in using:
+        assert label in out
+    # Its rows: every stored revision up to the period, the ones the report used marked.
+    assert found["rows"] and all(r["indicator_id"] == "ind_gdp" for r in found["rows"])
+    assert any(r["used"] for r in found["rows"])
+    assert all(int(r["period"][:4]) <= 2025 for r in found["rows"])
+
+
+def test_trace_of_a_number_naming_an_indicator_points_to_the_indicator(site, capsys):
+    labels = {e["label"] for e in _manifest(site, ANNUAL)["register"]}
+    if "num-gdp-2025" in labels:
+        pytest.skip("num-gdp-2025 is quoted in this build")
+    assert cli.main(["trace", "num-gdp-2025", "--period", ANNUAL]) == 1
+    err = capsys.readouterr().err
+    assert "planbook trace ind_gdp --period 2025" in err
+
+
+def test_trace_unknown_indicator_exits_1_with_close_ids(site, capsys):
+    assert cli.main(["trace", "ind_gdpp", "--period", ANNUAL]) == 1
+    assert "ind_gdp" in capsys.readouterr().err
+
+
+def test_trace_prints_the_archived_submission_path(site, capsys):
+    rp = resolve(ANNUAL, site)
+    entry = next(e for e in _manifest(site, ANNUAL)["register"]
+                 if e["kind"] == "number" and e["inputs"]
+                 and e["inputs"][0]["file"].startswith("observations/"))
+    sha = entry["inputs"][0]["file_sha256"]
+    archive = site / "data" / "submissions"
+    archive.mkdir(exist_ok=True)
+    (archive / f"{sha}.xlsx").write_bytes(b"not really a workbook")
+    (archive / f"{sha}.json").write_text("{}", encoding="utf-8")
+    try:
+        assert cli.main(["trace", entry["label"], "--period", ANNUAL]) == 0
+        out = capsys.readouterr().out
+        assert f"报送文件 data/submissions/{sha}.xlsx" in out
+        assert lookup(entry["label"], rp)[0]["inputs"]
+    finally:
+        for f in archive.glob(f"{sha}.*"):
+            f.unlink()
+
+
+def test_no_label_is_registered_twice(site):
+    for period in (ANNUAL, BRIEFING):
+        labels = [e["label"] for e in _manifest(site, period)["register"]]
+        assert len(labels) == len(set(labels)), period
+    # An indicator the plan states in two chapters is quoted in both, under two labels.
+    labels = {e["label"] for e in _manifest(site, ANNUAL)["register"]}
+    assert {"num-digital_villages-2025", "num-digital_villages-2025-ch5"} <= labels
+    one = {"label": "x", "chapter": "a", "cell_index": 1}
+    with pytest.raises(RenderError, match="registered twice"):
+        check_unique([one, {**one, "chapter": "b"}])
+
+
+def test_village_numbers_trace_to_the_village_rows(site, capsys):
+    assert cli.main(["trace", "num-villages-op50-2025", "--period", ANNUAL, "--json"]) == 0
+    entry = json.loads(capsys.readouterr().out)
+    row = entry["inputs"][0]
+    assert row["file"] == "villages/villages.csv"
+    assert row["rows"] == "year=2025 village_id=V001–V229 (229)"
+    # Village-derived indicators too: the rows of their year, not the whole file.
+    reg = _manifest(site, ANNUAL)["register"]
+    derived = [r for e in reg for r in e["inputs"] if r["file"] == "villages/villages.csv"
+               and r["indicator_id"] != "villages"]
+    assert derived and all(r["rows"].startswith(f"year={r['period']} village_id=")
+                           for r in derived)
+
+
+def test_register_appendix_has_a_value_column(site):
+    html = (site / "reports" / ANNUAL / "html" / "a2_sources.html").read_text(encoding="utf-8")
+    assert "<th>数值</th>" in html
+    entry = next(e for e in _manifest(site, ANNUAL)["register"] if e["kind"] == "number"
+                 and "%" in e["text"])
+    from html import escape
+
+    assert f"<td>{escape(entry['text'])}</td>" in html
