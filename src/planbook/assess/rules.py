@@ -844,7 +844,8 @@ def to_records(assessments: Sequence[Assessment]) -> list[dict]:
         for f in fields(a):
             v = getattr(a, f.name)
             if f.name == "inputs":
-                v = [r._asdict() for r in v]
+                # `rows` only where it says something (village records), as in the register.
+                v = [{k: x for k, x in r._asdict().items() if k != "rows" or x} for r in v]
             rec[f.name] = _json_value(v)
         out.append(rec)
     return out
