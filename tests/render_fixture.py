@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import papermill
 
+from planbook.chapters import provenance
+
 REPO = Path(__file__).resolve().parents[1]
 PERIOD = "2025"
 PARAMS = {"period": PERIOD, "as_of": "2026-03-31", "data_dir": "data", "kind": "annual",
@@ -127,6 +129,10 @@ def make_project(root: Path, *, execute: bool = True) -> Path:
             papermill.execute_notebook(str(path), str(out / path.name), parameters=PARAMS,
                                        kernel_name="python3", progress_bar=False,
                                        cwd=str(root))
+            # As run.execute does after papermill: the records go into metadata.
+            nb = nbformat.read(out / path.name, as_version=4)
+            provenance.store_records(nb)
+            nbformat.write(nb, out / path.name)
     return root
 
 

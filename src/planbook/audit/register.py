@@ -1,5 +1,6 @@
 """The audit register: every labelled figure and table and every quoted number of a period's
-executed notebooks, read back from the provenance each cell recorded."""
+executed notebooks, read back from the provenance each cell recorded (where it is stored:
+planbook.chapters.provenance)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from planbook.book.pages import cell_options
-from planbook.chapters.provenance import IMAGE_TYPES, MIME, TABLE_TYPES, _text, output_bytes
+from planbook.chapters.provenance import (
+    DISPLAY_OUTPUTS,
+    IMAGE_TYPES,
+    TABLE_TYPES,
+    _text,
+    cell_records,
+    output_bytes,
+    unstored,
+)
 from planbook.errors import RenderError
 from planbook.hashing import sha256_bytes
 from planbook.run.period import ReportPeriod
@@ -28,7 +37,7 @@ def notebook_entries(nb, chapter: str, notebook: str) -> list[dict]:
 
     A cell labelled fig-/tbl- gives one entry per image (fig) or its first table (tbl),
     labelled like the book numbers them (a second image of `fig-x` is `fig-x-2`); each
-    provenance output of kind number gives one entry keyed by its id.
+    record of kind number gives one entry keyed by its id.
     """
     entries: list[dict] = []
     for index, cell in enumerate(nb.cells):
@@ -37,22 +46,20 @@ def notebook_entries(nb, chapter: str, notebook: str) -> list[dict]:
         label = str(cell_options(_text(cell.get("source", ""))).get("label") or "")
         where = {"chapter": chapter, "notebook": notebook, "cell_id": cell.get("id"),
                  "cell_index": index}
-        shown: list[bytes] = []
         recorded: list[dict] = []
+        for payload in cell_records(nb, index):
+            if payload.get("kind") == "number":
+                text = str(payload.get("text") or "")
+                entries.append({"label": payload.get("id"), "kind": "number", **where,
+                                "text": text, "sha256": sha256_bytes(text.encode("utf-8")),
+                                "inputs": _unique_rows(payload.get("inputs", []))})
+            else:
+                recorded.append(payload)
+        shown: list[bytes] = []
         for output in cell.get("outputs", []):
-            if output.get("output_type") not in ("display_data", "execute_result"):
+            if output.get("output_type") not in DISPLAY_OUTPUTS:
                 continue
             data = output.get("data", {})
-            if MIME in data:
-                payload = data[MIME]
-                if payload.get("kind") == "number":
-                    text = str(payload.get("text") or "")
-                    entries.append({"label": payload.get("id"), "kind": "number", **where,
-                                    "text": text, "sha256": sha256_bytes(text.encode("utf-8")),
-                                    "inputs": _unique_rows(payload.get("inputs", []))})
-                else:
-                    recorded.append(payload)
-                continue
             if label.startswith("fig-") and any(m in data for m in IMAGE_TYPES):
                 shown.append(output_bytes(data))
             elif label.startswith("tbl-") and not shown and any(m in data for m in TABLE_TYPES):
@@ -85,6 +92,10 @@ def register(rp: ReportPeriod) -> list[dict]:
             raise RenderError(f"{rp.rel(path)}: not a readable executed notebook ({exc})",
                               hint=f"run it again: planbook run --period {rp.code} --force"
                               ) from None
+        if unstored(nb):
+            raise RenderError(f"{rp.rel(path)}: its provenance records are still outputs "
+                              "(executed by an older planbook)",
+                              hint=f"run it again: planbook run --period {rp.code} --force")
         out += notebook_entries(nb, path.stem, path.relative_to(rp.root).as_posix())
     check_unique(out)
     return out

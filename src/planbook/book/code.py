@@ -25,7 +25,7 @@ from planbook.book.assets import ASSETS, WEB_FONT, font_dir
 from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape
 from planbook.book.pandoc import READER, pandoc_path
 from planbook.book.spec import BookPage
-from planbook.chapters.provenance import IMAGE_TYPES, MIME
+from planbook.chapters.provenance import IMAGE_TYPES
 from planbook.errors import RenderError
 
 CODE_DIR = "code"
@@ -234,8 +234,6 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
                             f"{escape(str(output.get('evalue')))}</pre>")
             elif otype in ("display_data", "execute_result"):
                 data = output.get("data", {})
-                if MIME in data:
-                    continue  # shown below as the cell's register entries
                 mime = next((m for m in IMAGE_TYPES if m in data), None)
                 if mime:
                     figures += 1

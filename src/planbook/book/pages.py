@@ -19,7 +19,7 @@ Which output a cell shows (first match wins):
 | image/svg+xml, png, jpeg| figure (file next to page)  | figure (same file)            |
 | text/html, text/markdown| text/html, else markdown    | text/markdown, else html→md   |
 | text/plain only         | preformatted block          | preformatted block            |
-| other MIME types        | dropped (e.g. provenance)   | dropped                       |
+| other MIME types        | dropped                     | dropped                       |
 """
 
 from __future__ import annotations

@@ -1,11 +1,23 @@
 """Provenance recording: what each output of a chapter notebook was made from.
 
-Inside a notebook, `record()` attaches a small display output of its own MIME type to the
-cell being executed: the number id or output kind, and the data rows used. Neither engine
-renders that MIME type; planbook.audit.register builds the register afterwards by reading the
-executed notebooks, so each entry knows its cell id and index without any bookkeeping in the
-notebook. `num()` and `quote()` are how narrative quotes a number: formatted by
-planbook.assess.narrative, recorded here.
+Inside a notebook, `record()` notes the number id or output kind and the data rows used.
+planbook.audit.register builds the register afterwards by reading the executed notebooks,
+so each entry knows its cell id and index without any bookkeeping in the notebook. `num()`
+and `quote()` are how narrative quotes a number: formatted by planbook.assess.narrative,
+recorded here.
+
+Where the records live (`store_records`, applied to every executed notebook before anything
+reads it): a cell's records, in the order made, are the list `metadata.planbook.provenance`
+of the cell's first display output (the figure, the table); a cell with no display output
+(an asis narrative cell quoting numbers) keeps them in the notebook's metadata,
+`planbook.provenance.<cell id>`. Quarto reads neither: of an output's metadata it reads only
+quarto_order, quarto_display and image sizes, and notebook metadata only for ipynb output,
+whereas cell metadata would become attributes of the cell's div (/work/quarto-findings.md
+§1). So a figure cell keeps exactly one output, the figure, and Quarto gives it the caption.
+
+In the kernel, `record()` still travels as a display output of its own MIME type (the kernel
+cannot write into an output already sent, nor into the notebook); `store_records` takes those
+outputs out again. `cell_records` is the one reader.
 """
 
 from __future__ import annotations
@@ -33,7 +45,8 @@ def input_row(r) -> dict:
 
 def record(kind: str, ident: str | None = None, *, text: str | None = None,
            inputs: Iterable = ()) -> None:
-    """Attach provenance to the current cell's outputs (a no-op outside a kernel)."""
+    """Record provenance for the current cell (a no-op outside a kernel); sent as a display
+    output of type MIME, which `store_records` moves into metadata after the run."""
     payload = {"kind": kind, "id": ident, "text": text,
                "inputs": [input_row(r) for r in inputs]}
     try:
@@ -44,6 +57,60 @@ def record(kind: str, ident: str | None = None, *, text: str | None = None,
     if get_ipython() is None:
         return
     display({MIME: payload}, raw=True)
+
+
+# ---------------------------------------------------------------- where records are stored
+
+DISPLAY_OUTPUTS = ("display_data", "execute_result")
+KEY = "planbook"  # the metadata key (output and notebook) holding planbook's records
+
+
+def _display_outputs(cell) -> list:
+    return [o for o in cell.get("outputs", []) if o.get("output_type") in DISPLAY_OUTPUTS]
+
+
+def store_records(nb) -> int:
+    """Move the records `record()` sent as MIME outputs into metadata (in place): the cell's
+    first display output, else the notebook's `planbook.provenance.<cell id>`. Returns how
+    many were moved; a notebook already stored is left as it is."""
+    moved = 0
+    by_cell: dict[str, list[dict]] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        payloads = [o["data"][MIME] for o in _display_outputs(cell) if MIME in o.get("data", {})]
+        if not payloads:
+            continue
+        cell["outputs"] = [o for o in cell["outputs"] if MIME not in o.get("data", {})]
+        moved += len(payloads)
+        shown = _display_outputs(cell)
+        if shown:
+            meta = shown[0].setdefault("metadata", {}).setdefault(KEY, {})
+            meta["provenance"] = list(meta.get("provenance", [])) + payloads
+        else:
+            by_cell.setdefault(str(cell.get("id") or index), []).extend(payloads)
+    if by_cell:
+        meta = nb.metadata.setdefault(KEY, {})
+        meta["provenance"] = {**meta.get("provenance", {}), **by_cell}
+    return moved
+
+
+def unstored(nb) -> bool:
+    """True when `nb` still carries records as MIME outputs (not passed through
+    store_records, e.g. executed by an older planbook)."""
+    return any(MIME in o.get("data", {}) for c in nb.cells if c.get("cell_type") == "code"
+               for o in _display_outputs(c))
+
+
+def cell_records(nb, index: int) -> list[dict]:
+    """The records of cell `index`, in the order `record()` made them."""
+    cell = nb.cells[index]
+    for output in _display_outputs(cell):
+        stored = output.get("metadata", {}).get(KEY, {}).get("provenance")
+        if stored is not None:
+            return list(stored)
+    by_cell = nb.metadata.get(KEY, {}).get("provenance", {})
+    return list(by_cell.get(str(cell.get("id") or index), []))
 
 
 # ---------------------------------------------------------------- output bytes

@@ -34,6 +34,7 @@ import nbformat
 import planbook
 from planbook import paths
 from planbook.chapters import catalogue as chapter_list
+from planbook.chapters import provenance
 from planbook.chapters.catalogue import Chapter
 from planbook.errors import ExecutionError, ParamsError, Problem
 from planbook.hashing import sha256_file
@@ -284,7 +285,9 @@ def check_notebook(path: Path, root: Path | None = None) -> None:
 
 def _finish_notebook(path: Path, chapter: Chapter, period: str, source: str,
                      published: str) -> None:
-    """Hide the parameter cells from every engine and drop machine-specific paths."""
+    """Hide the parameter cells from every engine, drop machine-specific paths, and move the
+    provenance records out of the outputs (provenance.store_records: Quarto would show each
+    as "Unable to display output" and caption it instead of the figure)."""
     nb = nbformat.read(path, as_version=4)
     ids = {c.get("id") for c in nb.cells}
     for cell in nb.cells:
@@ -301,6 +304,7 @@ def _finish_notebook(path: Path, chapter: Chapter, period: str, source: str,
     meta["output_path"] = published
     nb.metadata["planbook"] = {"chapter": chapter.key, "title": chapter.title, "period": period,
                                "version": planbook.__version__}
+    provenance.store_records(nb)
     nbformat.write(nb, path)
 
 
