@@ -32,6 +32,7 @@ STATUS_ORDER = ("achieved", "on_track", "needs_acceleration", "limited", "deteri
 SEVERITY = {"deterioration": 0, "overdue": 1, "limited": 2, "needs_acceleration": 3}
 TREND_KINDS = ("level", "share", "ceiling")
 SAMPLE_NOTICE = "示例数据，非官方统计"
+REVISION_ROWS = 30  # the 数据质量 revision table lists this many, then counts the rest
 COUNT_RULE = ("计数口径：每项指标只计一次，计入其方案条目所在的章节，各章合计等于指标总数，"
               "与摘要“各章指标状态统计”表一致；同时见于其他章节的指标在该章注明“另见”，不重复计数。")
 LIST_LIMIT = 10  # change lists longer than this show their first items and say so
@@ -457,18 +458,25 @@ class Report:
                 f"经过修订，报告采用最新修订版，历次数值保留在数据库中。"
                 f"另有{num(f'num-quality-nodata-{pid}', no_data, '项')}指标暂无数据，评估为“暂无数据”，不作推测。")
 
-    def revision_table(self) -> None:
-        obs = observations.upto(self.observations, self.period)
-        counts = obs.groupby(["indicator_id", "period"])["revision"].max()
-        revised = counts[counts > 1]
-        rows = []
-        for (ind_id, period), rev in revised.items():
-            hist = obs[(obs["indicator_id"] == ind_id) & (obs["period"] == period)]
-            hist = hist.sort_values("revision")
-            rows.append({"指标": self.registry.indicators[ind_id].name_zh, "期间": period,
-                         "修订次数": int(rev) - 1,
-                         "历次数值": " → ".join(observations.format_value(v)
-                                              for v in hist["value"])})
+    def revision_table(self, top: int = REVISION_ROWS) -> None:
+        """Revised figures, most revised first, each with its values revision by revision: the
+        first `top`, then one row counting the rest (every revision stays in the store). One
+        sort and one grouping, so the table stays cheap however many rows are corrected."""
+        keys = ["indicator_id", "period"]
+        obs = observations.upto(self.observations, self.period).sort_values([*keys, "revision"])
+        history = obs.groupby(keys, sort=True).agg(rev=("revision", "max"),
+                                                    values=("value", list))
+        revised = history[history["rev"] > 1].sort_values("rev", ascending=False, kind="stable")
+        shown, rest = revised.iloc[:top], revised.iloc[top:]
+        rows = [{"指标": self.registry.indicators[ind_id].name_zh, "期间": period,
+                 "修订次数": int(rev) - 1,
+                 "历次数值": " → ".join(observations.format_value(v) for v in values)}
+                for (ind_id, period), rev, values in zip(shown.index, shown["rev"],
+                                                         shown["values"], strict=True)]
+        if len(rest):
+            rows.append({"指标": f"其余{len(rest)}条经修订的数据（未逐条列出）", "期间": "—",
+                         "修订次数": int((rest["rev"] - 1).sum()),
+                         "历次数值": "历次数值均保留在数据库中"})
         provenance.record("table", inputs=[])
         display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "修订次数", "历次数值"]))
 

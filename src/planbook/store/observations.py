@@ -97,7 +97,8 @@ def upto(df: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Rows whose period ends on or before the end of `period`."""
     if df.empty:
         return df
-    ends = df["period"].map(lambda p: parse_period(p).end)
+    # Parsed once per distinct period: a large store repeats a few dozen periods.
+    ends = df["period"].map({p: parse_period(p).end for p in df["period"].unique()})
     return df[ends <= period.end]
 
 
