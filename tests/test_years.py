@@ -190,3 +190,94 @@ def test_archive_record_lists_changes_and_confirmations(data, tmp_path):
     record = json.loads(result.record.read_text("utf-8"))["receptions"][-1]
     assert record["changes"] == ["gdp 2024：980 → 9.8"] and record["confirmed"]
     assert latest(load_observations(data)).value.tolist() == [9.8]
+
+
+# ---------------------------------------------------------------- real before sample
+
+KEY = "ind_key_project_investment"  # 重点项目累计完成投资: cumulative, monthly sample rows
+
+
+def _real(project: Path, name: str, body: str, received: str = "2026-11-05") -> None:
+    f = csv(project / name, body)
+    assert cli.main(["ingest", str(f), "--received", received]) == 0
+
+
+def test_assessment_never_compares_real_with_sample(project):
+    from planbook.assess.rules import assess_indicator
+    from planbook.store.observations import load_all
+
+    data = project / "data"
+    reg = load_registry(data)
+    ind = reg.indicators[KEY]
+    before = assess_indicator(ind, load_all(data, reg), parse_period("2026-10"))
+    assert before.sample and before.latest_value == 188.7
+    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    obs = load_all(data, reg)
+    a = assess_indicator(ind, obs, parse_period("2026-10"))
+    assert (a.latest_value, a.latest_period, a.sample) == (182.4, "2026-10", False)
+    assert a.status != "deterioration"
+    sample_sha = {r.file_sha256 for r in obs[obs.status == "sample"].itertuples()}
+    assert not any(r.file_sha256 in sample_sha for r in a.inputs)
+    # the month before still has only sample data: its own assessment stays sample
+    assert assess_indicator(ind, obs, parse_period("2026-09")).sample
+
+
+def test_real_row_wins_over_sample_row_of_the_same_period(project):
+    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    rows = latest(load_observations(project / "data"))
+    [row] = rows[(rows.indicator_id == KEY) & (rows.period == "2026-10")].itertuples()
+    assert (row.value, row.status) == (182.4, "provisional")
+
+
+def test_a_mixed_report_marks_sample_values_and_counts_them(project):
+    from planbook.chapters.report import SAMPLE_MARK, Briefing
+
+    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    rep = Briefing.load(period="2026-10", as_of="2026-11-10", data_dir="data",
+                        kind="briefing", plan_id="jiande-2023-2027")
+    assert rep.mixed
+    n = sum(1 for a in rep.assessments if a.sample)
+    assert f"本报告含示例数据{n}项" in rep.sample_notice()
+    real = rep.by_id[KEY]
+    assert SAMPLE_MARK not in rep._latest_text(real)
+    fake = next(a for a in rep.assessments if a.sample and a.latest_value is not None)
+    assert rep._latest_text(fake).count(SAMPLE_MARK) == 1
+    assert rep.change_text(real) == "—（上月为示例数据，不作比较）"
+
+
+def test_sample_remove_touches_nothing_real(project, capsys):
+    data = project / "data"
+    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    obs = load_observations(data)
+    real_before = obs[obs.status != "sample"].drop(columns="file").sort_values(
+        ["indicator_id", "period", "revision"]).reset_index(drop=True)
+    assert cli.main(["sample", "--remove"]) == 0
+    out = capsys.readouterr().out
+    assert "删除示例数据" in out and "真实数据和方案基期值未改动" in out
+    after = load_observations(data)
+    assert not (after.status == "sample").any()
+    assert after.drop(columns="file").sort_values(["indicator_id", "period", "revision"]) \
+        .reset_index(drop=True).equals(real_before)
+    text = (data / "villages" / "villages.csv").read_text("utf-8")
+    assert ",sample," not in text
+    assert cli.main(["sample", "--remove"]) == 0
+    assert "没有示例数据" in capsys.readouterr().out
+
+
+def test_sample_never_deletes_or_overwrites_real_rows(project, capsys):
+    data = project / "data"
+    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    vfile = data / "villages" / "villages.csv"
+    lines = vfile.read_text("utf-8").splitlines()
+    real = [ln.replace(",sample,", ",provisional,") for ln in lines[1:] if ",2025," in ln]
+    vfile.write_text("\n".join([lines[0], *[ln for ln in lines[1:] if ",2025," not in ln],
+                                *real]) + "\n", encoding="utf-8")
+    assert cli.main(["sample"]) == 0
+    out = capsys.readouterr().out
+    assert "保留真实观测值 1 行" in out and "保留真实村级台账 229 行" in out
+    rows = latest(load_observations(data))
+    [row] = rows[(rows.indicator_id == KEY) & (rows.period == "2026-10")].itertuples()
+    assert (row.value, row.status) == (182.4, "provisional")
+    after = vfile.read_text("utf-8").splitlines()
+    assert all(ln in after for ln in real)
+    assert not any(",2025," in ln and ",sample," in ln for ln in after)

@@ -121,9 +121,9 @@ def cmd_status(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from planbook.store.sample import write_sample
+    from planbook.store.sample import remove_sample, write_sample
 
-    for line in write_sample(_data(args)):
+    for line in (remove_sample if args.remove else write_sample)(_data(args)):
         print(line)
     return 0
 
@@ -218,7 +218,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp = add("verify", cmd_verify, "re-execute and compare with what was published")
     sp.add_argument("--period", required=True)
-    add("sample", cmd_sample, "regenerate the illustrative sample data")
+    sp = add("sample", cmd_sample, "regenerate the illustrative sample data (real rows are kept)")
+    sp.add_argument("--remove", action="store_true",
+                    help="remove every sample row from the store and the village records")
     return p
 
 

@@ -11,6 +11,13 @@ Which rows count
     on the same date (2025 and 2025-12), the longer period (the year) is used. Every row an
     assessment used is listed in `Assessment.inputs` for the audit trail.
 
+Real before sample
+    Where an (indicator, period) has a non-sample row, its sample rows are never used
+    (observations.latest). Where an indicator has any real observation (the plan's stated
+    baseline aside, which is neither), its sample observations are dropped altogether, so
+    the latest value, the previous one and the trend never compare a real figure with an
+    illustrative one. `Assessment.sample` says the latest value used is sample data.
+
 Levels, shares and ceilings: the growth ratio (Statistics Canada / Open SDG)
     x0 = baseline (the registry's; else the earliest observation, and the reason says so),
     x = latest value, n = years baseline -> latest, N = years baseline -> end of the target
@@ -171,6 +178,7 @@ class Assessment:
     years_met: int | None = None
     years_observed: int | None = None
     inputs: tuple[InputRow, ...] = ()
+    sample: bool = False  # the latest value used is illustrative sample data
 
 
 # ---------------------------------------------------------------- small helpers
@@ -181,6 +189,7 @@ class _Point:
     period: Period
     value: float
     row: InputRow
+    sample: bool = False
 
     @property
     def end(self) -> date:
@@ -232,7 +241,7 @@ def _points(ind: Indicator, rows: pd.DataFrame, period: Period) -> list[_Point]:
         df = df.assign(revision=1)
     df = df.assign(period=[parse_period(v).code for v in df["period"]])
     df = upto(latest(df), period)
-    by_end: dict[date, _Point] = {}
+    points = []
     for rec in df.to_dict("records"):
         value = pd.to_numeric(rec.get("value"), errors="coerce")
         if value is None or pd.isna(value):
@@ -241,7 +250,15 @@ def _points(ind: Indicator, rows: pd.DataFrame, period: Period) -> list[_Point]:
         row = InputRow(ind.id, p.code, int(rec.get("revision") or 0),
                        _text(rec.get("file_sha256")), _text(rec.get("file")),
                        _text(rec.get("rows")))
-        point = _Point(p, float(value), row)
+        points.append(_Point(p, float(value), row, rec.get("status") == "sample"))
+    # Real before sample: one real observation (the plan's own baseline aside) and the
+    # indicator's sample observations are never compared with it.
+    plan_base = str(ind.baseline.year) if ind.baseline is not None else None
+    if any(not q.sample and q.period.code != plan_base for q in points):
+        points = [q for q in points if not q.sample]
+    by_end: dict[date, _Point] = {}
+    for point in points:
+        p = point.period
         have = by_end.get(p.end)
         if have is None or _KIND_RANK[p.kind] > _KIND_RANK[have.period.kind]:
             by_end[p.end] = point
@@ -347,6 +364,7 @@ class _Builder:
             "baseline_year": None, "baseline_source": None, "latest_value": None,
             "latest_period": None, "target_value": None, "target_year": None,
             "target_op": None, "target_every_year": False, "ratio": None, "method": None,
+            "sample": False,
         }
         if ind.baseline is not None:
             self.set(baseline_value=ind.baseline.value, baseline_year=ind.baseline.year,
@@ -362,7 +380,7 @@ class _Builder:
                  target_every_year=t.every_year)
 
     def latest(self, p: _Point) -> None:
-        self.set(latest_value=p.value, latest_period=p.period.code)
+        self.set(latest_value=p.value, latest_period=p.period.code, sample=p.sample)
 
     def done(self, status: str, reason: str, *, light: str | None = None,
              inputs: Iterable[InputRow] = ()) -> Assessment:

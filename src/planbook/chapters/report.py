@@ -33,6 +33,7 @@ SEVERITY = {"deterioration": 0, "overdue": 1, "limited": 2, "needs_acceleration"
 TREND_KINDS = ("level", "share", "ceiling")
 SAMPLE_NOTICE = "示例数据，非官方统计"
 REVISION_ROWS = 30  # the 数据质量 revision table lists this many, then counts the rest
+SAMPLE_MARK = "†"  # marks a sample-derived value in a report that also has real ones
 COUNT_RULE = ("计数口径：每项指标只计一次，计入其方案条目所在的章节，各章合计等于指标总数，"
               "与摘要“各章指标状态统计”表一致；同时见于其他章节的指标在该章注明“另见”，不重复计数。")
 LIST_LIMIT = 10  # change lists longer than this show their first items and say so
@@ -96,10 +97,30 @@ class Report:
 
     # ------------------------------------------------------------------ narrative
 
+    @cached_property
+    def sample_count(self) -> int:
+        """Indicators whose latest value used is sample data."""
+        return sum(1 for a in self.assessments if a.sample)
+
+    @cached_property
+    def mixed(self) -> bool:
+        """Real and sample values side by side: every sample-derived value is marked †."""
+        return bool(self.sample_count) and any(
+            a.latest_value is not None and not a.sample for a in self.assessments)
+
+    def mark(self, a: Assessment) -> str:
+        return SAMPLE_MARK if self.mixed and a.sample else ""
+
     def sample_notice(self) -> str:
         """The notice a report built on sample data carries (empty for official data)."""
         if not self.uses_sample:
             return ""
+        if self.mixed:
+            return (f"::: {{.callout-warning}}\n**{SAMPLE_NOTICE}：本报告含示例数据"
+                    f"{self.sample_count}项。** 标有{SAMPLE_MARK}的数值来自项目附带的示例数据"
+                    "（数据状态为 sample），仅用于演示，不代表建德市官方统计；其余数值为部门报送或"
+                    "正式统计数据。同一指标有真实数据时不再使用其示例数据，评估从不把真实数值与示例"
+                    "数值相互比较。\n:::")
         return (f"::: {{.callout-warning}}\n**{SAMPLE_NOTICE}。** 本报告使用了项目附带的示例数据"
                 "（数据状态为 sample），数值仅用于演示评估方法与报告格式，不代表建德市官方统计。\n:::")
 
@@ -130,7 +151,7 @@ class Report:
         behind = self._worst(items, 5)
         if behind:
             text += "\n\n需要重点关注的指标：\n\n" + "\n".join(
-                f"- **{a.name}**（{self._ind(a).lead}牵头）：{self.quote(a, chapter)}"
+                f"- **{a.name}**{self.mark(a)}（{self._ind(a).lead}牵头）：{self.quote(a, chapter)}"
                 for a in behind)
         return text
 
@@ -208,7 +229,7 @@ class Report:
                 lines.append(f"- {t.id} {t.title}（牵头：{t.lead or '—'}；责任单位：{depts}）"
                              + (f"：{len(own)}项指标，{lights}" if own else "：无量化指标"))
         for a in self._worst(items, 3):
-            lines.append(f"\n> **{a.name}** {a.status_zh}：{self.quote(a, section[0])}")
+            lines.append(f"\n> **{a.name}**{self.mark(a)} {a.status_zh}：{self.quote(a, section[0])}")
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ tables
@@ -236,8 +257,8 @@ class Report:
         if a.kind == "milestone":
             v = a.latest_value
             state = "done" if v >= 1 else "in_progress" if v > 0 else "not_started"
-            return f"{STATUS[state][0]}（{a.latest_period}）"
-        return f"{fmt_number(a.latest_value, a.unit)}（{a.latest_period}）"
+            return f"{STATUS[state][0]}{self.mark(a)}（{a.latest_period}）"
+        return f"{fmt_number(a.latest_value, a.unit)}{self.mark(a)}（{a.latest_period}）"
 
     def chapter_status_table(self) -> None:
         """Status counts per plan chapter (summary page)."""
@@ -267,7 +288,7 @@ class Report:
         if limit:
             items = items[:limit]
         columns = ["指标", "牵头单位", "状态", "灯号", "差距"] + (["依据"] if reasons else [])
-        rows = [{"指标": a.name, "牵头单位": a.lead, "状态": a.status_zh, "灯号": a.light,
+        rows = [{"指标": a.name + self.mark(a), "牵头单位": a.lead, "状态": a.status_zh, "灯号": a.light,
                  "差距": self.gap_text(a), "依据": a.reason} for a in items]
         provenance.record("table", inputs=_rows(items))
         display.show_table(pd.DataFrame(rows, columns=columns), lights=["灯号"])
@@ -294,6 +315,10 @@ class Report:
         rows = observations.upto(observations.latest(
             observations.rows_for(self.observations, [a.indicator_id])), self.period)
         rows = rows[rows["period"].str.len() == 4]
+        base = self._ind(a).baseline
+        real = (rows["status"] != "sample") & (rows["period"] != (str(base.year) if base else ""))
+        if real.any():  # as the assessment: never a real value beside sample ones
+            rows = rows[rows["status"] != "sample"]
         return sorted((int(p), float(v)) for p, v in zip(rows["period"], rows["value"],
                                                           strict=True))
 
@@ -585,6 +610,8 @@ class Briefing(Report):
         b = self.previous[a.indicator_id]
         if a.latest_value is None or b.latest_value is None or a.latest_period == b.latest_period:
             return "—（本月无新数据）" if a.latest_value is not None else "—"
+        if a.sample != b.sample:  # never a real value against a sample one
+            return "—（上月为示例数据，不作比较）" if b.sample else "—（本月为示例数据）"
         if a.kind == "milestone":
             return f"{b.status_zh} → {a.status_zh}"
         diff = a.latest_value - b.latest_value

@@ -9,6 +9,7 @@ rows, with the plan sentence as their source.
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -230,11 +231,29 @@ def generate_villages() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _plan_baseline(df: pd.DataFrame) -> pd.Series:
+    """The plan's stated baselines the generator writes (official, quoted from the plan)."""
+    return (df["note"] == "方案基期值") & df["source"].astype(str).str.startswith(PLAN_SOURCE) \
+        & (df["status"] == "official")
+
+
+def _read_text_csv(path: Path) -> pd.DataFrame:
+    """A CSV as text cells, so that rows written back keep their exact bytes."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def _csv_text(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(df.to_csv(index=False, lineterminator="\n")), dtype=str,
+                       keep_default_na=False)
+
+
 def write_sample(data: Path | None = None) -> list[str]:
     """Regenerate the sample: its source file, the store's sample rows, the village records.
 
-    Rows that are not sample data (real submissions) are kept; a real value for the same
-    indicator and period wins over the sample one.
+    Never deletes or overwrites a real row: rows that are not sample data (real submissions,
+    village records) are kept as they are, and no sample row is generated where a real one
+    exists (an indicator and period with a real value; a year with real village records).
+    What was kept is listed.
     """
     data = data or paths.data_dir()
     registry = load_registry(data)
@@ -246,10 +265,10 @@ def write_sample(data: Path | None = None) -> list[str]:
     rows["file_sha256"] = digest
 
     existing = observations.load_observations(data)
-    keep = existing[(existing["status"] != "sample") & (existing["note"] != "方案基期值")]
+    keep = existing[(existing["status"] != "sample") & ~_plan_baseline(existing)]
     real_keys = set(zip(keep["indicator_id"], keep["period"], strict=True))
-    new = rows[[k not in real_keys for k in zip(rows["indicator_id"], rows["period"],
-                                                  strict=True)]]
+    clash = [k in real_keys for k in zip(rows["indicator_id"], rows["period"], strict=True)]
+    new = rows[[not c for c in clash]]
     folder = paths.observations_dir(data)
     folder.mkdir(parents=True, exist_ok=True)
     for f in observations.store_files(data):
@@ -265,11 +284,67 @@ def write_sample(data: Path | None = None) -> list[str]:
     vil = generate_villages()
     vfile = villages.village_file(data)
     vfile.parent.mkdir(parents=True, exist_ok=True)
-    vfile.write_text(vil.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    real_vil = pd.DataFrame()
+    if vfile.is_file():
+        old = _read_text_csv(vfile)
+        real_vil = old[old["status"] != "sample"] if "status" in old.columns else old
+    real_years = set(real_vil["year"].astype(int)) if len(real_vil) else set()
+    vil = vil[~vil["year"].isin(real_years)]
+    if len(real_vil):
+        merged = pd.concat([_csv_text(vil), real_vil], ignore_index=True).fillna("")
+        text = merged.to_csv(index=False, lineterminator="\n")
+    else:
+        text = vil.to_csv(index=False, lineterminator="\n")
+    vfile.write_text(text, encoding="utf-8")
     n_sample = int((new["status"] == "sample").sum())
     n_official = int((new["status"] == "official").sum())
-    return [f"示例观测值 {n_sample} 行、方案基期值 {n_official} 行 → {folder}",
-            f"村级台账 {len(vil)} 行（{vil['village_id'].nunique()} 个示例村）→ {vfile}",
-            "提示：示例数据仅用于演示，非官方统计；使用示例数据的报告每页均有标注。"]
+    lines = [f"示例观测值 {n_sample} 行、方案基期值 {n_official} 行 → {folder}",
+             f"村级台账示例 {len(vil)} 行（{vil['village_id'].nunique()} 个示例村）→ {vfile}"]
+    if len(keep):
+        lines.append(f"保留真实观测值 {len(keep)} 行（未改动）；其中 {sum(clash)} 个指标期间已有"
+                     "真实数据，不再生成示例数据")
+    if len(real_vil):
+        years = "、".join(str(y) for y in sorted(real_years))
+        lines.append(f"保留真实村级台账 {len(real_vil)} 行（{years}年，未改动），这些年份不生成示例村")
+    lines.append("提示：示例数据仅用于演示，非官方统计；使用示例数据的报告每页均有标注。"
+                 "`planbook sample --remove` 可删除全部示例数据。")
+    return lines
 
 
+def remove_sample(data: Path | None = None) -> list[str]:
+    """Remove every sample row from the store and the village records; nothing else changes.
+
+    The plan's stated baselines (official, quoted from the plan) are not sample data and stay.
+    Returns what was removed and kept, file by file.
+    """
+    data = data or paths.data_dir()
+    lines = []
+    removed = 0
+    for f in observations.store_files(data):
+        df = observations.read_store_file(f)
+        sample = df["status"] == "sample"
+        if not sample.any():
+            continue
+        observations.write_store_file(f, df[~sample])
+        removed += int(sample.sum())
+        lines.append(f"{f.relative_to(data).as_posix()}：删除示例数据 {int(sample.sum())} 行，"
+                     f"保留 {int((~sample).sum())} 行")
+    if lines:
+        observations.write_datapackage(data)
+    vfile = villages.village_file(data)
+    if vfile.is_file():
+        df = _read_text_csv(vfile)
+        sample = df["status"] == "sample"
+        if sample.any():
+            vfile.write_text(df[~sample].to_csv(index=False, lineterminator="\n"),
+                             encoding="utf-8")
+            removed += int(sample.sum())
+            lines.append(f"{vfile.relative_to(data).as_posix()}：删除示例村级记录 "
+                         f"{int(sample.sum())} 行，保留 {int((~sample).sum())} 行")
+    src = data / SAMPLE_FILE
+    if src.is_file():
+        src.unlink()
+        lines.append(f"{SAMPLE_FILE}：示例数据来源文件已删除")
+    if not removed:
+        return ["存储中没有示例数据，未作改动。"]
+    return [*lines, f"共删除示例数据 {removed} 行；真实数据和方案基期值未改动。"]
