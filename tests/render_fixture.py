@@ -77,7 +77,7 @@ def chapter_notebook(key: str, title: str, number: int) -> nbformat.NotebookNode
               f"display.show_markdown(f'## 主要进展\\n\\n截至{{as_of}}，本章{len(INDICATORS)}项指标中，'\n"
               f"    '{INDICATORS[number % len(INDICATORS)]}等指标进展较快，详见 @fig-{slug}-trend '\n"
               f"    '与 @tbl-{slug}-status。')\n"
-              "provenance.record('number', 'num-test', text='10', inputs=[])"),
+              f"provenance.record('number', 'num-test-{slug}', text='10', inputs=[])"),
         _code(f"#| label: fig-{slug}-trend\n"
               f"#| fig-cap: {title}主要指标走势\n"
               f"#| fig-alt: 折线图：{title}主要指标2022—2025年走势\n"
