@@ -8,11 +8,24 @@ import sys
 from pathlib import Path
 
 from planbook import paths
-from planbook.errors import PlanbookError
+from planbook.errors import PlanbookError, UsageError
 
 
 def _data(args) -> Path:
-    return Path(args.data).resolve() if getattr(args, "data", None) else paths.data_dir()
+    """The data package a command reads: --data (which must exist), else ./data."""
+    given = getattr(args, "data", None)
+    if given is None:
+        return paths.data_dir()
+    if not given or not Path(given).is_dir():
+        raise UsageError(f"--data {given!r}: no such folder",
+                         hint="point --data at a data package (a folder with plan/ and "
+                              "observations/), or leave it out to use ./data")
+    return Path(given).resolve()
+
+
+def _data_option(args) -> Path | None:
+    """--data checked (None when not given): the period commands pass it to resolve()."""
+    return None if getattr(args, "data", None) is None else _data(args)
 
 
 def cmd_plan(args) -> int:
@@ -132,8 +145,7 @@ def _resolved(args):
     """The period of a command, resolved once: params, kind, chapters, data folder, paths."""
     from planbook.run.period import resolve
 
-    data = Path(args.data) if getattr(args, "data", None) else None
-    return resolve(args.period, data=data)
+    return resolve(args.period, data=_data_option(args))
 
 
 def cmd_run(args) -> int:
@@ -157,8 +169,8 @@ def cmd_render(args) -> int:
 def cmd_build(args) -> int:
     from planbook.build import build
 
-    data = Path(args.data) if getattr(args, "data", None) else None
-    for line in build(args.period, engine=args.engine, force=args.force, data=data):
+    for line in build(args.period, engine=args.engine, force=args.force,
+                      data=_data_option(args)):
         print(line)
     return 0
 

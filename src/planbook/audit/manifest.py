@@ -7,11 +7,11 @@ from pathlib import Path
 
 from planbook import __version__
 from planbook.errors import VerifyError
+from planbook.files import atomic_write_text
 from planbook.hashing import sha256_file
 from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
 from planbook.store import observations, villages
-from planbook.store.observations import _atomic_write_text
 
 
 def _git(root, *args: str) -> str | None:
@@ -93,7 +93,7 @@ def write_manifest(rp: ReportPeriod, register: list[dict], *, engine: str, start
         "outputs": published_files(rp),
         "register": register,
     }
-    _atomic_write_text(rp.manifest, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+    atomic_write_text(rp.manifest, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     return rp.manifest
 
 

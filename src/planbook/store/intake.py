@@ -23,8 +23,21 @@ Rules, in the words the template's 说明 sheet repeats to departments:
 - Indicators computed from village records (`villages:` in the registry) are refused: the
   report derives them from data/villages/, so a submitted figure would be silently unused.
 
-Every submitted file (not in a dry run) is archived as data/submissions/<sha256>.<ext> with
-an outcome record <sha256>.json listing each time it was received and what became of it.
+Every file read as a submission (a regular .csv/.xlsx/.xlsm file within the size limit; not
+in a dry run) is archived as data/submissions/<sha256>.<ext> with an outcome record
+<sha256>.json listing each time it was received and what became of it. Both get the source
+file's permissions at most (never wider), so a private file stays private. data/submissions/
+is not in git (.gitignore): it holds the departments' original files, kept on the machine
+that runs intake and backed up with it; the store rows name their file by sha256.
+
+Limits (any input, however built, costs bounded memory, time and disk; README "When
+something fails"): a file is refused before parsing when it is not a regular file, larger
+than MAX_FILE_BYTES, or (xlsx) unzips to more than MAX_UNZIPPED_BYTES; blank rows are
+skipped as they stream past, and more than MAX_ROWS filled rows are refused; 数据来源 and
+备注 are limited to MAX_TEXT characters (other cells to MAX_CELL); a message lists at most
+MAX_ROWS_LISTED rows and says how many more; at most MAX_PROBLEMS problems are kept per file
+(the count says how many there were). Concurrent ingests queue on the store lock
+(observations.store_lock) held from reading the store through the last rename.
 
 Resending is harmless (idempotent intake):
 - a file already accepted (same sha256) is recognised and adds nothing;
@@ -41,11 +54,14 @@ back-filling; the period rule ("period not ended") is judged on that date, once 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -58,6 +74,7 @@ import pandas as pd
 
 from planbook import paths
 from planbook.errors import IntakeError, PeriodError, Problem, UsageError
+from planbook.files import atomic_write_bytes
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, parse_period
 from planbook.plan.registry import Indicator, Registry, load_registry
 from planbook.store import plausibility
@@ -65,7 +82,6 @@ from planbook.store.observations import (
     COLUMNS,
     STATUS_ZH,
     STATUSES,
-    _atomic_write_text,
     append_rows,
     format_value,
     format_values,
@@ -73,6 +89,7 @@ from planbook.store.observations import (
     load_observations,
     next_revisions,
     sha256_bytes,
+    store_lock,
 )
 
 # ---------------------------------------------------------------- the file format (contract)
@@ -97,6 +114,17 @@ TEMPLATE_EXTRAS: dict[str, tuple[str, str]] = {
 }
 _ALIASES = {"计量单位": "unit", "指标id": "indicator_id", "数据状态码": "status"}
 _HEADER_SCAN_ROWS = 10  # a title row or two above the header is tolerated
+
+# Limits on what one submitted file may cost (a department template is some 20 KB).
+MAX_FILE_BYTES = 20 * 2**20  # 20 MiB on disk
+MAX_UNZIPPED_BYTES = 50 * 2**20  # 50 MiB unzipped (.xlsx): a zip bomb is refused unread
+MAX_ROWS = 200_000  # filled rows; blank rows do not count and are skipped as they stream
+MAX_TEXT = {"source": 200, "note": 1000}  # characters of the free-text fields
+MAX_CELL = 100  # characters of any other cell
+MAX_ROWS_LISTED = 10  # rows one message lists ("… and N more")
+MAX_PROBLEMS = 1000  # problems kept per file, in reading order (all are counted)
+_SHOWN_CHARS = 60  # of a value quoted in a problem
+SUPPORTED = (".csv", ".xlsx", ".xlsm")
 
 STATUS_WORDS = {
     **{s: s for s in STATUSES},
@@ -185,11 +213,17 @@ class FileResult:
     confirmed: list[str] = field(default_factory=list)  # plausibility flags confirmed
     duplicate_of: str | None = None  # received_at of the earlier accepted copy (same sha256)
     empty_template: bool = False  # a template with no value filled in
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # at most MAX_PROBLEMS of them
+    problems_beyond: int = 0  # problems found but not kept (beyond MAX_PROBLEMS)
     warnings: list[str] = field(default_factory=list)
     stored_in: list[Path] = field(default_factory=list)
     archived: Path | None = None
     record: Path | None = None
+    mode: int = 0o644  # the source file's permission bits; the archive is never wider
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + self.problems_beyond
 
     @property
     def accepted(self) -> bool:
@@ -260,12 +294,14 @@ class IngestReport:
             else:
                 bad_rows = f"{f.rows_with_problems} 行有问题，" if f.rows_with_problems else ""
                 lines.append(f"[拒绝] {f.path.name}：{counts}（{bad_rows}"
-                             f"共 {len(f.problems)} 个问题；整份文件未入库）{skipped}")
+                             f"共 {f.problem_count} 个问题；整份文件未入库）{skipped}")
                 for p in f.problems[:max_problems]:
                     lines.append(f"  - {p}")
-                if len(f.problems) > max_problems:
-                    rest = len(f.problems) - max_problems
-                    where = f"，完整清单见 {_show(f.record, self.data)}" if f.record else ""
+                if f.problem_count > max_problems:
+                    rest = f.problem_count - max_problems
+                    kept = min(len(f.problems), MAX_PROBLEMS)
+                    where = (f"，前 {kept} 个见 {_show(f.record, self.data)}" if f.record
+                             else "")
                     lines.append(f"  …… 另有 {rest} 个问题{where}")
             lines += [f"  注意：{w}" for w in f.warnings]
         if len(self.files) > 1:
@@ -344,11 +380,15 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     today = today or received or date.today()
     stamp = received_stamp(received)
     results = []
-    for n, path in enumerate(files, 1):
-        path = Path(path)
-        if progress:
-            progress(f"[{n}/{len(files)}] {path.name}")
-        results.append(_ingest_one(path, data, registry, today, dry_run, stamp, confirm))
+    # One writer at a time, from the first read of the store to the last rename: without it
+    # two ingests both read revision n and one's rows are overwritten by the other's file.
+    with contextlib.nullcontext() if dry_run else store_lock(data):
+        for n, path in enumerate(files, 1):
+            path = Path(path)
+            if progress:
+                progress(f"[{n}/{len(files)}] {path.name}")
+            results.append(_ingest_one(path, data, registry, today, dry_run, stamp,
+                                          confirm))
     report = IngestReport(files=results, dry_run=dry_run, data=data)
     if check:
         report.raise_for_refused()
@@ -358,11 +398,8 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
 def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
                 dry_run: bool, stamp: str, confirm: bool) -> FileResult:
     result = FileResult(path=path, received_at=stamp)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
-                                       file=path.name))
+    content = _read_submission(path, result)
+    if content is None:  # not read as a submission: nothing archived
         return result
     result.sha256 = sha256_bytes(content)
     result.duplicate_of = _accepted_before(data, result.sha256)
@@ -375,7 +412,7 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
             if result.accepted:
                 planned = _plan(store, accepted, result)
     if not dry_run:
-        result.archived = _archive_bytes(data, path, content, result.sha256)
+        result.archived = _archive_bytes(data, path, content, result.sha256, result.mode)
         if planned is not None and len(planned):
             result.stored_in = _store(data, registry, planned)
         result.record = _write_record(data, result)
@@ -464,6 +501,52 @@ def _plan(store: pd.DataFrame, rows: pd.DataFrame, result: FileResult) -> pd.Dat
 # ---------------------------------------------------------------- reading
 
 
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
+
+
+def _read_submission(path: Path, result: FileResult) -> bytes | None:
+    """The file's bytes, or None (with the problem) when it is not a submission to read:
+    an unsupported type, not a regular file (a device, a pipe, a folder), or too large.
+    Checked before a byte is read, so /dev/zero or a FIFO costs nothing."""
+    name = path.name
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED:
+        result.problems.append(Problem(
+            f"不支持的文件类型 / unsupported file type {ext or '(none)'}", file=name,
+            expected="Excel 工作簿 .xlsx 或 CSV 文件"))
+        return None
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
+                                       file=name))
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        result.problems.append(Problem("不是普通文件 / not a regular file", file=name,
+                                       expected="一个 .xlsx 或 .csv 文件（不是目录、设备或管道）"))
+        return None
+    too_big = Problem(f"文件过大 / file too large (limit {_mib(MAX_FILE_BYTES)})", file=name,
+                      value=_mib(info.st_size), expected=f"不超过 {_mib(MAX_FILE_BYTES)}；"
+                      "按部门或期间拆分为多个文件")
+    if info.st_size > MAX_FILE_BYTES:
+        result.problems.append(too_big)
+        return None
+    try:
+        with open(path, "rb") as fh:
+            content = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
+                                       file=name))
+        return None
+    if len(content) > MAX_FILE_BYTES:  # grew after the stat
+        too_big.value = f"> {_mib(MAX_FILE_BYTES)}"
+        result.problems.append(too_big)
+        return None
+    result.mode = stat.S_IMODE(info.st_mode)
+    return content
+
+
 @dataclass
 class _Table:
     """One sheet (or the CSV) as text cells: headers as written, row numbers as shown."""
@@ -518,12 +601,24 @@ def _read_csv(content: bytes, name: str, problems: list[Problem], *,
                                 expected="第一行为列名：" + "、".join(
                                     f"{zh}（{en}）" for zh, en in FIELDS.values())))
         return []
+    width = len(headers)
+    kept: list[pd.DataFrame] = []
+    filled = 0
     try:
         # The header row is read as data so that the C parser refuses a row with more
-        # fields than the header instead of silently dropping them.
-        cells = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
-                            skiprows=header_index, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=False, engine="c")
+        # fields than the header instead of silently dropping them. Read in chunks, blank
+        # rows dropped as they pass: a file of a million empty lines costs no memory.
+        chunks = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+                             skiprows=header_index, keep_default_na=False, na_filter=False,
+                             skip_blank_lines=False, engine="c", chunksize=_CHUNK_ROWS)
+        for chunk in chunks:
+            chunk = chunk.reindex(columns=range(width)).fillna("")
+            chunk = chunk[chunk.ne("").any(axis=1)]
+            filled += len(chunk)
+            if filled > MAX_ROWS + 1:  # + the header row
+                problems.append(_too_many_rows(name, None))
+                return []
+            kept.append(chunk)
     except (pd.errors.ParserError, ValueError) as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if m:  # the parser counts lines from the top of the file, as a spreadsheet does
@@ -534,11 +629,21 @@ def _read_csv(content: bytes, name: str, problems: list[Problem], *,
             problems.append(Problem(f"CSV 格式错误 / malformed CSV: {exc}".strip(), file=name,
                                     expected="每行的列数与表头相同"))
         return []
-    cells = cells.iloc[1:].reset_index(drop=True).fillna("")
-    cells.columns = range(cells.shape[1])
-    rows = np.arange(len(cells)) + header_index + 2
+    cells = pd.concat(kept) if kept else pd.DataFrame(columns=range(width), dtype=object)
+    cells = cells[cells.index > 0]  # record 0 is the header
+    # record n (from the header, 0) is spreadsheet row header_index + 1 + n
+    rows = cells.index.to_numpy() + header_index + 1
+    cells = cells.reset_index(drop=True)
     return [_Table(sheet=None, header_row=header_index + 1, headers=headers, cells=cells,
                    rows=rows)]
+
+
+_CHUNK_ROWS = 100_000
+
+
+def _too_many_rows(name: str, sheet: str | None) -> Problem:
+    return Problem(f"行数过多 / more than {MAX_ROWS:,} filled rows", file=name, sheet=sheet,
+                   expected=f"每个文件不超过 {MAX_ROWS:,} 行数据；拆分为多个文件")
 
 
 def _decode(content: bytes) -> str | None:
@@ -553,10 +658,27 @@ def _decode(content: bytes) -> str | None:
     return None
 
 
-def _read_xlsx(content: bytes, name: str, problems: list[Problem], *,
+def _read_xlsx(content: bytes, name: str, problems: list[Problem],
+               warnings: list[str] | None = None, *,
                header: Callable[[Iterable[object]], bool] = _is_header) -> list[_Table]:
+    import zipfile
+
     import openpyxl
 
+    # The unzipped size is checked from the zip directory before anything is inflated;
+    # zipfile never inflates a member past its declared size, so the check bounds the rest.
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            unzipped = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        problems.append(Problem(f"无法作为 xlsx 读取 / not a readable .xlsx: {exc}", file=name,
+                                expected="Excel 工作簿（.xlsx）或 CSV"))
+        return []
+    if unzipped > MAX_UNZIPPED_BYTES:
+        problems.append(Problem(
+            f"解压后过大 / unzips to more than {_mib(MAX_UNZIPPED_BYTES)}", file=name,
+            value=_mib(unzipped), expected=f"解压后不超过 {_mib(MAX_UNZIPPED_BYTES)} 的工作簿"))
+        return []
     try:
         values = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
@@ -564,41 +686,107 @@ def _read_xlsx(content: bytes, name: str, problems: list[Problem], *,
         problems.append(Problem(f"无法作为 xlsx 读取 / not a readable .xlsx: {exc}", file=name,
                                 expected="Excel 工作簿（.xlsx）或 CSV"))
         return []
-    tables = []
-    for ws in values.worksheets:
-        grid = [list(r) for r in ws.iter_rows(min_row=1)]
-        header_at = next((i for i, r in enumerate(grid[:_HEADER_SCAN_ROWS])
-                          if header(c.value for c in r)), None)
-        if header_at is None:
-            continue
-        width = len(grid[header_at])
-        headers = [_cell_text(c) for c in grid[header_at]]
-        # Formulas whose cached result is missing read as empty with data_only=True; the
-        # formula text (from the second load) stands in so validation can name it.
-        uncached = {}
-        for r in formulas[ws.title].iter_rows(min_row=header_at + 2):
-            for c in r:
-                if getattr(c, "data_type", None) == "f":
-                    uncached[(c.row, c.column)] = str(c.value)
-        body = []
-        for i, r in enumerate(grid[header_at + 1:], start=header_at + 2):
-            texts = [_cell_text(c) for c in r[:width]] + [""] * (width - len(r))
-            for j in range(width):
-                if texts[j] == "" and (i, j + 1) in uncached:
-                    texts[j] = uncached[(i, j + 1)]
-                else:
-                    uncached.pop((i, j + 1), None)  # had a cached result: fine
-            body.append(texts)
-        cells = pd.DataFrame(body, columns=list(range(width)), dtype=object)
-        rows = np.arange(len(body)) + header_at + 2
-        tables.append(_Table(sheet=ws.title, header_row=header_at + 1, headers=headers,
-                             cells=cells, rows=rows, uncached=bool(uncached)))
-    if not tables:
+    try:
+        tables = []
+        for ws in values.worksheets:
+            table = _read_sheet(ws, formulas[ws.title], name, problems, header)
+            if table is None:
+                continue
+            if getattr(ws, "sheet_state", "visible") != "visible":
+                # Rows nobody sees in Excel must not reach the store unseen.
+                problems.append(Problem("隐藏的工作表含数据 / hidden sheet with data", file=name,
+                                        sheet=ws.title, expected="取消隐藏并核对，或删除该工作表"))
+                continue
+            tables.append(table)
+    finally:
+        values.close()
+        formulas.close()
+    if not tables and not problems:
         problems.append(Problem("找不到表头 / no sheet with a header row", file=name,
                                 expected="列名行包含 指标编号、期间、数值"))
-    values.close()
-    formulas.close()
+    if len(tables) > 1 and warnings is not None:
+        warnings.append(f"{name}：读取了 {len(tables)} 个工作表（"
+                        + "、".join(str(t.sheet) for t in tables) + "）")
     return tables
+
+
+_CONTENT = re.compile(rb"<(?:\w+:)?(?:v|is|f)[\s>/]")
+_ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
+
+
+def _last_filled_row(ws) -> int | None:
+    """The number of the sheet's last row holding a value or formula, found by a scan of the
+    sheet's XML (fast: no cell objects), so reading stops at the end of the data however many
+    blank or formatted-but-empty rows follow; 0 for no such row, None when unknown."""
+    try:
+        xml = ws.parent._archive.read(ws._worksheet_path)  # openpyxl's read-only internals
+    except Exception:  # noqa: BLE001 - another openpyxl layout: read the sheet to its end
+        return None
+    last = None
+    for match in _CONTENT.finditer(xml):
+        last = match
+    if last is None:
+        return 0
+    end = last.start()
+    start = end
+    while True:
+        start = xml.rfind(b"row", 0, start)
+        if start < 1:
+            return None
+        if xml[start - 1:start] in (b"<", b":") and xml[start + 3:start + 4] in b" \t\r\n>":
+            break
+    tag_end = xml.find(b">", start)
+    number = _ROW_NUMBER.search(xml, start, tag_end)
+    return int(number[1]) if number else None
+
+
+def _read_sheet(ws, ws_formulas, name: str, problems: list[Problem],
+                header: Callable[[Iterable[object]], bool] = _is_header) -> _Table | None:
+    """One sheet, streamed: the header row, then the filled rows only, with their numbers.
+
+    The sheet's recorded dimensions are ignored (a sheet "A1:G1048576" of blank rows is
+    read to its last real row, not padded to a million); blank rows are dropped as they
+    pass, so memory grows with the filled rows only (at most MAX_ROWS)."""
+    ws.reset_dimensions()
+    ws_formulas.reset_dimensions()
+    last = _last_filled_row(ws)
+    if last == 0:
+        return None
+    rows_v = ws.iter_rows(min_row=1, max_row=last)
+    # Formulas whose cached result is missing read as empty with data_only=True; the
+    # formula text, read in step from the second load, stands in so validation can name it.
+    rows_f = ws_formulas.iter_rows(min_row=1, max_row=last)
+    header_at = None
+    for i, r in enumerate(rows_v):
+        next(rows_f, None)
+        if header(c.value for c in r):
+            header_at, headers = i, [_cell_text(c) for c in r]
+            break
+        if i + 1 >= _HEADER_SCAN_ROWS:
+            return None
+    if header_at is None:
+        return None
+    while headers and headers[-1] == "":
+        headers.pop()
+    width = len(headers)
+    body, numbers, uncached = [], [], False
+    for n, (r, f) in enumerate(zip(rows_v, rows_f, strict=False), start=header_at + 2):
+        texts = [_cell_text(c) for c in r[:width]]
+        texts += [""] * (width - len(texts))
+        for j, c in enumerate(f[:width]):
+            if texts[j] == "" and getattr(c, "data_type", None) == "f":
+                texts[j] = str(c.value)
+                uncached = True
+        if not any(texts):
+            continue
+        if len(body) >= MAX_ROWS:
+            problems.append(_too_many_rows(name, ws.title))
+            return None
+        body.append(texts)
+        numbers.append(n)
+    cells = pd.DataFrame(body, columns=list(range(width)), dtype=object)
+    return _Table(sheet=ws.title, header_row=header_at + 1, headers=headers, cells=cells,
+                  rows=np.asarray(numbers, dtype=np.int64), uncached=uncached)
 
 
 def _cell_text(cell) -> str:
@@ -690,12 +878,14 @@ class _Checker:
         self.columns = columns  # field -> header as written, per table index
         self.file = file
         self._found: list[tuple] = []
+        self.count = 0  # every problem found, kept or not
         self.bad = np.zeros(len(frame), dtype=bool)
 
     @property
     def problems(self) -> list[Problem]:
-        """In reading order: sheet, row, then column."""
-        return [p for *_, p in sorted(self._found, key=lambda t: t[:3])]
+        """The first MAX_PROBLEMS in reading order: sheet, row, then column."""
+        found = sorted(self._found, key=lambda t: t[:3])[:MAX_PROBLEMS]
+        return [p for *_, p in found]
 
     def add_once(self, mask: pd.Series, fld: str, message: str, expected: str,
                  value: str) -> None:
@@ -718,15 +908,26 @@ class _Checker:
         if not mask.any():
             return
         self.bad |= mask
-        sub = self.frame[mask]
-        exp = expected[mask] if isinstance(expected, pd.Series) else None
+        self.count += int(mask.sum())
+        # Frame rows are in reading order, so the first MAX_PROBLEMS of every check hold
+        # the first MAX_PROBLEMS overall: the rest are counted, never built.
+        first = np.flatnonzero(mask)[:MAX_PROBLEMS]
+        sub = self.frame.iloc[first]
+        exp = expected.iloc[first] if isinstance(expected, pd.Series) else None
         for k, (table, sheet, row, entry, seen) in enumerate(zip(
                 sub["_table"], sub["_sheet"], sub["_row"], sub["indicator_id"],
                 sub[f"{fld}_raw"], strict=True)):
             self._found.append((table, int(row), _FIELD_ORDER[fld], Problem(
                 message, file=self.file, sheet=sheet, row=int(row),
-                column=self.columns[fld][table], entry=entry or None, value=seen,
+                column=self.columns[fld][table], entry=_clip(entry) or None, value=_clip(seen),
                 expected=str(exp.iloc[k]) if exp is not None else expected)))
+
+
+def _clip(text):
+    """A cell as quoted in a problem: long text is cut, its length said."""
+    if isinstance(text, str) and len(text) > _SHOWN_CHARS:
+        return f"{text[:_SHOWN_CHARS]}…（共 {len(text):,} 字符）"
+    return text
 
 
 def _validate_file(path: Path, content: bytes, registry: Registry, today: date,
@@ -738,7 +939,7 @@ def _validate_file(path: Path, content: bytes, registry: Registry, today: date,
     if ext == ".csv":
         tables = _read_csv(content, name, problems)
     elif ext in (".xlsx", ".xlsm"):
-        tables = _read_xlsx(content, name, problems)
+        tables = _read_xlsx(content, name, problems, result.warnings)
     else:
         problems.append(Problem(f"不支持的文件类型 / unsupported file type {ext or '(none)'}",
                                 file=name, expected="Excel 工作簿 .xlsx 或 CSV 文件"))
@@ -783,6 +984,7 @@ def _validate_file(path: Path, content: bytes, registry: Registry, today: date,
     check = _Checker(frame, columns, name)
     accepted = _check_rows(frame, check, registry, today, uncached)
     problems.extend(check.problems)
+    result.problems_beyond = check.count - len(check.problems)
     result.rows_with_problems = int(check.bad.sum())
     if problems:
         result.rows_refused = result.rows_read
@@ -848,6 +1050,14 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
 
     def live(fld: str) -> pd.Series:
         return ~formula[fld]
+
+    # lengths: free text up to MAX_TEXT characters, any other cell up to MAX_CELL
+    for fld in FIELDS:
+        limit = MAX_TEXT.get(fld, MAX_CELL)
+        too_long = frame[fld].str.len() > limit
+        if too_long.any():
+            check.add(too_long, fld, f"内容过长 / longer than {limit} characters",
+                      f"不超过 {limit} 个字符")
 
     # required fields
     for fld in REQUIRED:
@@ -946,8 +1156,16 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
         if frame["_sheet"].nunique(dropna=True) > 1:
             where = frame["_sheet"].astype(str) + "!" + where
         key = (ids + "\x1f" + codes)[dup]
-        rows_of = where[dup].groupby(key).agg("、".join)
-        expected = key.map(rows_of).map(lambda r: f"每个指标每个期间一行（重复在第 {r} 行）")
+        # A message lists MAX_ROWS_LISTED rows of its group and counts the rest: listing
+        # all of them in every row's message grows with the square of the duplicates.
+        nth = key.groupby(key).cumcount()
+        size = key.map(key.value_counts())
+        listed = where[dup][nth < MAX_ROWS_LISTED].groupby(key[nth < MAX_ROWS_LISTED]).agg(
+            "、".join)
+        more = (size - MAX_ROWS_LISTED).clip(lower=0)
+        text = key.map(listed) + more.map(lambda m: f" 等，共 {m + MAX_ROWS_LISTED} 行" if m
+                                          else "")
+        expected = text.map(lambda r: f"每个指标每个期间一行（重复在第 {r} 行）")
         check.add(dup, "indicator_id", "同一指标同一期间重复 / same indicator and period twice",
                   expected.reindex(frame.index))
 
@@ -1008,14 +1226,18 @@ def department_code(registry: Registry, name: str) -> str:
     return "dept-" + sha256_bytes(name.encode("utf-8"))[:8]
 
 
-def _archive_bytes(data: Path, path: Path, content: bytes, sha: str) -> Path:
-    ext = path.suffix.lower().lstrip(".") or "bin"
+def _archive_mode(source_mode: int) -> int:
+    """Never wider than the source, nor than a new file would be; never executable."""
+    from planbook.files import new_file_mode
+
+    return source_mode & new_file_mode() & 0o666
+
+
+def _archive_bytes(data: Path, path: Path, content: bytes, sha: str, mode: int) -> Path:
+    ext = path.suffix.lower().lstrip(".")
     target = paths.archive_dir(data) / f"{sha}.{ext}"
     if not target.is_file():  # same sha, same bytes: keep the first copy
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(content)
-        tmp.replace(target)
+        atomic_write_bytes(target, content, mode=_archive_mode(mode))
     return target
 
 
@@ -1045,10 +1267,14 @@ def _write_record(data: Path, result: FileResult) -> Path:
         "confirmed": result.confirmed,
         **({"duplicate_of": result.duplicate_of} if result.duplicate_of else {}),
         "stored_in": [_show(p, data) for p in result.stored_in],
+        "problem_count": result.problem_count,  # "problems" keeps the first MAX_PROBLEMS
         "problems": [{**{k: v for k, v in asdict(p).items() if v is not None},
                       "value": None if p.value is None else str(p.value), "text": str(p)}
-                     for p in result.problems],
-        "warnings": result.warnings,
+                     for p in result.problems[:MAX_PROBLEMS]],
+        "warnings": result.warnings[:MAX_PROBLEMS],
     })
-    _atomic_write_text(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    # The record quotes the file's cells: it is no more readable than the file.
+    mode = None if path.is_file() else _archive_mode(result.mode)
+    atomic_write_bytes(path, (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode(),
+                       mode=mode)
     return path

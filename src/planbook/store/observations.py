@@ -7,16 +7,17 @@ history stays in the file.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from planbook import paths
+from planbook.files import atomic_write_text, exclusive_lock
 from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
 from planbook.plan.periods import Period, parse_period
 from planbook.store import villages
@@ -125,12 +126,23 @@ def next_revisions(existing: pd.DataFrame, keys: Iterable[tuple[str, str]]) -> l
     return [current.get(k, 0) + 1 for k in keys]
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+_atomic_write_text = atomic_write_text  # the store's writes keep the files' modes
+
+
+@contextlib.contextmanager
+def store_lock(data: Path) -> Iterator[None]:
+    """Exclusive hold on the data package while it is read, changed and rewritten.
+
+    Every writer (ingest, sample) takes it from reading the store through the last rename
+    (store files, datapackage.json, the submission archive), so concurrent ingests queue
+    instead of losing each other's rows. An flock on the data folder itself (no lock file):
+    the kernel releases it if the process dies.
+    """
+    def waiting() -> None:
+        print(f"planbook: waiting for another writer of {data} to finish …", file=sys.stderr)
+
+    with exclusive_lock(data, on_wait=waiting):
+        yield
 
 
 def _to_csv(df: pd.DataFrame) -> str:

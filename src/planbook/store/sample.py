@@ -253,9 +253,14 @@ def write_sample(data: Path | None = None) -> list[str]:
     Never deletes or overwrites a real row: rows that are not sample data (real submissions,
     village records) are kept as they are, and no sample row is generated where a real one
     exists (an indicator and period with a real value; a year with real village records).
-    What was kept is listed.
+    What was kept is listed. Holds the store lock, as ingest does.
     """
     data = data or paths.data_dir()
+    with observations.store_lock(data):
+        return _write_sample(data)
+
+
+def _write_sample(data: Path) -> list[str]:
     registry = load_registry(data)
     rows = generate_observations(registry)
     src = data / SAMPLE_FILE
