@@ -56,7 +56,7 @@ def test_templates_are_for_the_given_registry(project, small, tmp_path, capsys):
     out = tmp_path / "templates"
     assert cli.main(["--data", str(small), "templates", "--period", "2025", "--out",
                      str(out)]) == 0
-    assert sorted(p.name for p in out.glob("*.xlsx")) == [
+    assert sorted(p.name for p in out.glob("*-2025.xlsx")) == [
         "fagai-2025.xlsx", "jingxin-2025.xlsx", "nongye-2025.xlsx"]
 
 

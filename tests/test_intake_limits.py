@@ -105,7 +105,8 @@ WORKER = textwrap.dedent("""
         time.sleep(0.01)
     for n in range(rounds):
         f = data.parent / f"w{me}-{n}.csv"
-        f.write_text("指标编号,期间,数值\\n" f"gdp,2024,{me * 1000 + n}\\n", encoding="utf-8")
+        value = 980 + me + n / 100  # distinct, and close enough to pass the plausibility check
+        f.write_text("指标编号,期间,数值\\n" f"gdp,2024,{value}\\n", encoding="utf-8")
         report = ingest([f], data, today=date(2026, 11, 15), check=False)
         assert report.ok, report.summary_lines()
 """)
@@ -122,8 +123,8 @@ def test_concurrent_ingests_lose_no_accepted_revision(data, tmp_path):
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
     store = read_store_file(data / "observations" / "fagai.csv")
-    values = sorted(store["value"].astype(int).tolist())
-    assert values == sorted(w * 1000 + n for w in range(workers) for n in range(rounds))
+    values = sorted(round(v, 2) for v in store["value"].tolist())
+    assert values == sorted(980 + w + n / 100 for w in range(workers) for n in range(rounds))
     assert sorted(store["revision"].tolist()) == list(range(1, workers * rounds + 1))
     package = json.loads((data / "observations" / "datapackage.json").read_text("utf-8"))
     assert [r["path"] for r in package["resources"]] == ["fagai.csv"]

@@ -31,6 +31,7 @@ department writing), each row naming the submission (sha256, original name, shee
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -44,7 +45,7 @@ from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
 from planbook.store import intake
 from planbook.store.intake import FileResult, IngestReport, department_code
-from planbook.store.observations import _atomic_write_text, sha256_bytes
+from planbook.store.observations import _atomic_write_text, sha256_bytes, store_lock
 
 STATEMENT_SHEET = "工作进展"
 PROJECT_SHEET = "项目进展"
@@ -119,9 +120,10 @@ def is_progress_file(path: Path) -> bool:
     than a figures file: `planbook ingest` sends it here."""
     if path.suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
         return False
-    try:
-        content = path.read_bytes()
-    except OSError:
+    # Read within intake's limits: a device, pipe or oversized file is left to the figures
+    # intake, which refuses it before reading.
+    content = intake._read_submission(path, FileResult(path=path))
+    if content is None:
         return False
     problems: list[Problem] = []
     reader = intake._read_csv if path.suffix.lower() == ".csv" else intake._read_xlsx
@@ -137,7 +139,9 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     dry_run). As store.intake.ingest: check=True raises SubmissionRefused after all files."""
     registry = registry or load_registry(data)
     today = today or date.today()
-    results = [_ingest_one(Path(p), data, registry, today, dry_run) for p in files]
+    # The same store lock as store.intake: the statements and the archive are rewritten.
+    with contextlib.nullcontext() if dry_run else store_lock(data):
+        results = [_ingest_one(Path(p), data, registry, today, dry_run) for p in files]
     report = IngestReport(files=results, dry_run=dry_run, data=data)
     if check:
         report.raise_for_refused()
@@ -148,16 +152,13 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
                 dry_run: bool) -> FileResult:
     result = FileResult(path=path, received_at=datetime.now().astimezone().isoformat(
         timespec="seconds"))
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
-                                       file=path.name))
+    content = intake._read_submission(path, result)  # the limits and checks of store.intake
+    if content is None:
         return result
     result.sha256 = sha256_bytes(content)
     rows = _validate(path, content, registry, today, result)
     if not dry_run:
-        result.archived = intake._archive_bytes(data, path, content, result.sha256)
+        result.archived = intake._archive_bytes(data, path, content, result.sha256, result.mode)
         if result.accepted and rows is not None:
             result.stored_in = _store(data, registry, rows, result)
         result.record = intake._write_record(data, result)
