@@ -133,3 +133,82 @@ def test_register_appendix_has_a_value_column(site):
     from html import escape
 
     assert f"<td>{escape(entry['text'])}</td>" in html
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+def test_every_table_has_its_csv_and_xlsx_linked_from_its_caption(site):
+    import csv
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    for period in (ANNUAL, BRIEFING):
+        html_dir = site / "reports" / period / "html"
+        tables = {e["label"] for e in _manifest(site, period)["register"] if e["kind"] == "table"}
+        assert tables
+        linked = set()
+        for page in html_dir.glob("*.html"):
+            linked |= set(re.findall(r'href="downloads/(tbl-[^"]+)\.csv" download',
+                                     page.read_text(encoding="utf-8")))
+        assert linked == tables, period
+        for label in tables:
+            raw = (html_dir / "downloads" / f"{label}.csv").read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+            rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+            sheet = load_workbook(html_dir / "downloads" / f"{label}.xlsx").active
+            assert [[c.value or "" for c in r] for r in sheet.iter_rows()] == rows, label
+
+
+def test_table_cells_that_look_like_formulas_are_neutralised():
+    from planbook.book.downloads import csv_bytes, table_rows, xlsx_bytes
+
+    html = ("<table><thead><tr><th>指标</th><th>值</th></tr></thead><tbody>"
+            "<tr><td>=HYPERLINK(\"http://x\")</td><td>-5</td></tr>"
+            "<tr><td>@SUM(A1)</td><td>+1</td></tr><tr><td>正常</td><td>3.5</td></tr>"
+            "</tbody></table>")
+    rows = table_rows(html)
+    text = csv_bytes(rows).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'-5" in text and "'@SUM" in text and "'+1" in text
+    assert "正常,3.5" in text
+    import io
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(rows, "t", datetime(2026, 3, 31)))).active
+    assert sheet["A2"].value == "'=HYPERLINK(\"http://x\")" and sheet["A2"].data_type == "s"
+
+
+def test_data_package_validates_and_holds_the_rows_the_report_used(site, tmp_path):
+    import csv
+    import zipfile
+
+    from frictionless import validate
+
+    archive = site / "reports" / ANNUAL / "html" / "downloads" / f"data-{ANNUAL}.zip"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(tmp_path)
+    report = validate(tmp_path / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    with open(tmp_path / "observations.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    used = {(r["indicator_id"], r["period"], str(r["revision"]))
+            for e in _manifest(site, ANNUAL)["register"] for r in e["inputs"]
+            if r["indicator_id"] != "villages"}
+    assert {(r["indicator_id"], r["period"], r["revision"]) for r in rows} == used
+    gdp = [r for r in rows if r["indicator_id"] == "ind_gdp"]
+    assert gdp and all(r["file"] and r["file_sha256"] and r["labels"] for r in gdp)
+    village = [r for r in rows if r["file"] == "villages/villages.csv"]
+    assert village and all(r["rows"].startswith(f"year={r['period']} ") for r in village)
+
+
+def test_downloads_are_byte_identical_when_rendered_again(site):
+    from support import render_period
+
+    folder = site / "reports" / ANNUAL / "html" / "downloads"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    render_period(resolve(ANNUAL, site), engine="builtin")
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert before == after

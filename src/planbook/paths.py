@@ -73,3 +73,12 @@ def reports_dir(root: Path | None = None) -> Path:
 
 def build_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "build"
+
+
+def archived_submission(data: Path, sha256: str) -> Path | None:
+    """data/submissions/<sha256>.<ext>: the submitted file itself (<sha256>.json is its
+    outcome record); None when it was never submitted through `ingest` (e.g. sample data)."""
+    folder = archive_dir(data)
+    if not sha256 or not folder.is_dir():
+        return None
+    return next((p for p in sorted(folder.glob(f"{sha256}.*")) if p.suffix != ".json"), None)

@@ -12,7 +12,7 @@ from planbook.audit.manifest import load_manifest
 from planbook.audit.register import register
 from planbook.chapters.provenance import _text
 from planbook.errors import TraceError
-from planbook.paths import archive_dir
+from planbook.paths import archived_submission
 from planbook.run.period import ReportPeriod
 
 
@@ -63,15 +63,9 @@ def lookup(label: str, rp: ReportPeriod) -> list[dict]:
 
 
 def submission_path(rp: ReportPeriod, sha256: str) -> str:
-    """The archived submission data/submissions/<sha256>.<ext> (root-relative), "" when the
-    file was never submitted through `ingest` (the sample data, the village records)."""
-    folder = archive_dir(rp.data)
-    if not sha256 or not folder.is_dir():
-        return ""
-    for path in sorted(folder.glob(f"{sha256}.*")):
-        if path.suffix != ".json":  # <sha>.json is the outcome record, not the file
-            return rp.rel(path)
-    return ""
+    """The archived submission (root-relative), "" when there is none."""
+    path = archived_submission(rp.data, sha256)
+    return rp.rel(path) if path else ""
 
 
 def _with_paths(rp: ReportPeriod, rows: list[dict]) -> list[dict]:

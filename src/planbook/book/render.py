@@ -29,6 +29,12 @@ from pathlib import Path
 
 from planbook import paths
 from planbook.book.code import audit_captions, register_section, write_code_pages
+from planbook.book.downloads import (
+    stamp_datetime,
+    with_download_links,
+    write_data_package,
+    write_table_downloads,
+)
 from planbook.book.pages import Block, CaptionHook, PageContent, collect_refs, read_page
 from planbook.book.quarto import quarto_source, render_quarto_book, render_quarto_document
 from planbook.book.spec import BookChapters, book_spec
@@ -113,6 +119,7 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
             else:
                 html_dir, pdf = _render_builtin(book, root, staging, register,
                                                 sample_notice=sample_notice, hook=caption_hook)
+            write_data_package(rp, register, html_dir)
             _check_complete(book, html_dir, pdf, chosen)
             published_html, published_pdf = publish(period, root, html_dir, pdf)
         finally:
@@ -133,6 +140,8 @@ def _render_builtin(book: BookChapters, root: Path, staging: Path, register: lis
     add_register_section(book.period, contents, register)
     refs = collect_refs(contents)
     html_dir = staging / "html"
+    stamp = stamp_datetime(book.edition_date, params.as_of)
+    hook = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
     write_html(book, contents, refs, params, html_dir, sample_notice=sample_notice, hook=hook)
     _write_code_pages(book, root, html_dir, register, quarto=False,
                       titles={c.page.key: c.title for c in contents})

@@ -1,0 +1,297 @@
+"""Downloads published with the HTML book, under html/downloads/:
+
+- every labelled table of the book as `<label>.csv` (UTF-8 with BOM, so Excel reads Chinese)
+  and `<label>.xlsx`, with the cells a reader sees; a cell beginning with = + - @ (or a tab
+  or carriage return) is prefixed with ' so no spreadsheet runs it as a formula (OWASP CSV
+  injection). The HTML captions link to both (`download_links`).
+- the period's data, `data-<P>.zip`: a Frictionless data package (datapackage.json plus
+  observations.csv): every observation row the report used (the union of the register's
+  input rows), with its provenance columns (store file, submission sha256 and archived path,
+  village records, the labels that used it).
+
+Bytes are deterministic: zip entries carry a fixed date and the workbook's document
+properties the edition's date, never the build time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable
+from datetime import datetime
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+
+from planbook import paths
+from planbook.book.pages import Captioned, CaptionHook, PageContent
+from planbook.plan.registry import load_registry
+from planbook.run.period import ReportPeriod
+from planbook.store import observations
+from planbook.store.schema import FIELDS
+
+DOWNLOADS = "downloads"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def safe_cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: formula-like starts get a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+class _TableText(HTMLParser):
+    """The text of the first <table>'s cells, row by row (a light cell reads 绿灯 …)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+        self._depth = 0
+        self._done = False
+
+    def handle_starttag(self, tag, attrs):
+        if self._done:
+            return
+        if tag == "table":
+            self._depth += 1
+        elif tag == "tr" and self._depth == 1:
+            self.rows.append([])
+        elif tag in ("td", "th") and self._depth == 1:
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag):
+        if self._done:
+            return
+        if tag == "table":
+            self._depth -= 1
+            self._done = self._depth == 0
+        elif tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def table_rows(html: str) -> list[list[str]]:
+    """Header row then body rows of the first table in `html`."""
+    parser = _TableText()
+    parser.feed(html)
+    return [r for r in parser.rows if r]
+
+
+def csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([safe_cell(str(c)) for c in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def normalised_zip(data: bytes, edit=None) -> bytes:
+    """The same archive with a fixed date on every entry (zip headers carry write times);
+    `edit(name, bytes) -> bytes` may rewrite an entry."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            raw = src.read(info.filename)
+            dst.writestr(entry, edit(info.filename, raw) if edit else raw)
+    return out.getvalue()
+
+
+def xlsx_bytes(rows: list[list[str]], title: str, stamp: datetime) -> bytes:
+    """A one-sheet workbook of text cells, header row bold; its dates are `stamp`."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "data"
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c, value=safe_cell(str(value)))
+            cell.data_type = "s"  # never a formula, whatever the text
+            if r == 1:
+                cell.font = Font(bold=True)
+    wb.properties.title = title
+    wb.properties.creator = "planbook"
+    wb.properties.created = wb.properties.modified = stamp
+    wb.properties.lastModifiedBy = "planbook"
+    buf = io.BytesIO()
+    wb.save(buf)
+
+    def core(name: str, raw: bytes) -> bytes:
+        # openpyxl stamps dcterms:modified with the save time whatever the properties say.
+        if name != "docProps/core.xml":
+            return raw
+        when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + when, raw)
+
+    return normalised_zip(buf.getvalue(), core)
+
+
+def stamp_datetime(edition_date: str, as_of: str) -> datetime:
+    """The date a download states: the edition's, else the data cut-off (never 'now')."""
+    return datetime.fromisoformat((edition_date or as_of)[:10])
+
+
+def book_tables(contents: list[PageContent]) -> list[tuple[Captioned, str]]:
+    """(caption item, HTML) of every labelled table of the book, in book order."""
+    return [(b.item, b.html) for c in contents for b in c.blocks
+            if b.kind == "table" and b.item is not None and b.item.label and b.html]
+
+
+def write_table_downloads(contents: list[PageContent], out: Path, stamp: datetime
+                          ) -> set[str]:
+    """Write downloads/<label>.csv and .xlsx for every table; returns the labels written."""
+    folder = out / DOWNLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    done = set()
+    for item, html in book_tables(contents):
+        rows = table_rows(html)
+        if not rows:
+            continue
+        title = f"{item.display_number} {item.caption}".strip()
+        (folder / f"{item.label}.csv").write_bytes(csv_bytes(rows))
+        (folder / f"{item.label}.xlsx").write_bytes(xlsx_bytes(rows, title, stamp))
+        done.add(item.label)
+    return done
+
+
+def download_links(item: Captioned, up: str = "") -> str:
+    """The caption's links to the table's CSV and XLSX (HTML)."""
+    what = escape(f"{item.display_number}（{item.caption}）", quote=True)
+    href = f"{up}{DOWNLOADS}/{escape(item.label, quote=True)}"
+    return (f' <span class="pb-downloads">下载：'
+            f'<a href="{href}.csv" download aria-label="下载{what}的CSV文件">CSV</a> '
+            f'<a href="{href}.xlsx" download aria-label="下载{what}的XLSX文件">XLSX</a></span>')
+
+
+def with_download_links(hook: CaptionHook, labels: set[str]) -> CaptionHook:
+    """`hook`, plus the download links on the HTML caption of every table in `labels`."""
+
+    def caption(item: Captioned, target: str) -> str:
+        text = hook(item, target)
+        if target == "html" and item.kind == "tbl" and item.label in labels:
+            text += download_links(item)
+        return text
+
+    return caption
+
+
+# --- the data package ------------------------------------------------------------------------
+
+EXTRA_FIELDS = [
+    {"name": "name_zh", "title": "指标名称", "type": "string"},
+    {"name": "name_en", "title": "Indicator (English)", "type": "string"},
+    {"name": "file", "title": "数据文件", "type": "string",
+     "description": "the store file (or village records) holding the row, relative to data/"},
+    {"name": "rows", "title": "村级记录", "type": "string",
+     "description": "for values computed from village records: the year and village ids used"},
+    {"name": "submission", "title": "报送文件", "type": "string",
+     "description": "the archived submission data/submissions/<sha256>.<ext>, when archived"},
+    {"name": "labels", "title": "使用它的图表与数字", "type": "string",
+     "description": "space-separated labels of the figures, tables and numbers that used it"},
+]
+DATA_FILE = "observations.csv"
+
+
+def package_name(period: str) -> str:
+    return f"data-{period}.zip"
+
+
+def data_rows(rp: ReportPeriod, register: list[dict]) -> list[dict]:
+    """Every observation row the report used, once, with its provenance and its labels."""
+    labels: dict[tuple, list[str]] = {}
+    for e in register:
+        for r in e["inputs"]:
+            key = (r["indicator_id"], str(r["period"]), int(r["revision"]))
+            if e["label"] not in labels.setdefault(key, []):
+                labels[key].append(e["label"])
+    registry = load_registry(rp.data)
+    frame = observations.load_all(rp.data, registry)
+    out = []
+    for rec in frame.to_dict("records"):
+        key = (rec["indicator_id"], str(rec["period"]), int(rec["revision"]))
+        if key not in labels:
+            continue
+        ind = registry.indicators.get(rec["indicator_id"])
+        sub = paths.archived_submission(rp.data, rec.get("file_sha256") or "")
+        row = {f["name"]: _plain(rec.get(f["name"])) for f in FIELDS}
+        row["value"] = "" if rec["value"] != rec["value"] else format(float(rec["value"]), "g")
+        row.update(name_zh=ind.name_zh if ind else "", name_en=ind.name_en if ind else "",
+                   file=_plain(rec.get("file")), rows=_plain(rec.get("rows")),
+                   submission=rp.rel(sub) if sub else "", labels=" ".join(labels[key]))
+        out.append(row)
+    out.sort(key=lambda r: (r["indicator_id"], r["period"], int(r["revision"])))
+    return out
+
+
+def _plain(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def _fields() -> list[dict]:
+    fields = []
+    for f in FIELDS:
+        f = json.loads(json.dumps(f))
+        if f["name"] == "received_at":
+            f["type"] = "string"  # ISO text; empty for derived rows
+        if f["name"] == "value":
+            f["constraints"] = {}
+        fields.append(f)
+    return fields + EXTRA_FIELDS
+
+
+def package_descriptor(rp: ReportPeriod) -> dict:
+    fields = _fields()
+    return {
+        "profile": "tabular-data-package",
+        "name": f"jiande-plan-report-{rp.code}".lower(),
+        "title": f"建德市实施方案评估报告{rp.params.label_zh}所用数据（数据截至{rp.params.as_of_zh}）",
+        "version": str(rp.edition),
+        **({"created": f"{rp.edition_date[:10]}T00:00:00Z"} if rp.edition_date else {}),
+        "resources": [{
+            "name": "observations", "path": DATA_FILE, "profile": "tabular-data-resource",
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "title": "本期报告使用的观测值及其来源",
+            "schema": {"fields": fields,
+                       "primaryKey": ["indicator_id", "period", "revision"]},
+        }],
+    }
+
+
+def write_data_package(rp: ReportPeriod, register: list[dict], out: Path) -> Path:
+    """downloads/data-<P>.zip: datapackage.json + observations.csv (UTF-8, no BOM: a data
+    package is read by programs; the tables' CSVs are the spreadsheet ones)."""
+    rows = data_rows(rp, register)
+    names = [f["name"] for f in _fields()]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    descriptor = json.dumps(package_descriptor(rp), ensure_ascii=False, indent=2) + "\n"
+    folder = out / DOWNLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("datapackage.json", descriptor.encode("utf-8"))
+        z.writestr(DATA_FILE, buf.getvalue().encode("utf-8"))
+    path = folder / package_name(rp.code)
+    path.write_bytes(normalised_zip(raw.getvalue()))
+    return path
