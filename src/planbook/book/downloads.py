@@ -221,6 +221,8 @@ def data_rows(rp: ReportPeriod, register: list[dict]) -> list[dict]:
             key = (r["indicator_id"], str(r["period"]), int(r["revision"]))
             if e["label"] not in labels.setdefault(key, []):
                 labels[key].append(e["label"])
+    if not labels:  # nothing cites a row (a book without data): an empty package
+        return []
     registry = load_registry(rp.data)
     frame = observations.load_all(rp.data, registry)
     out = []
