@@ -221,7 +221,10 @@ def test_quarto_chapters_are_staged_with_caption_links(built):
     staged = nbformat.read(built / quarto_source(page, ANNUAL), as_version=4)
     cell = next(c for c in staged.cells if c.get("id") == "02-county-05")
     assert "〔fig-county-s1-trend〕" in cell.source
-    assert "(../../../../code/02_county.html#02-county-05)" in cell.source
+    from planbook.book.pages import cell_options
+
+    caption = cell_options(cell.source)["fig-cap"]
+    assert 'href="../../../../code/02_county.html#02-county-05"' in caption
     published = nbformat.read(built / page.source, as_version=4)
     assert "溯源" not in next(c for c in published.cells if c.get("id") == "02-county-05").source
     a2 = next(p for p in book_spec(rp).pages if p.key == "a2_sources")

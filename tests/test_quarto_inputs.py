@@ -11,14 +11,17 @@ output anywhere has another type; the audit records live in metadata Quarto igno
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from conftest import copy_project
 from support import resolve
 
 from planbook.audit.register import register
+from planbook.book.assets import TYPST_FONTS
 from planbook.book.pages import cell_options
 from planbook.book.quarto import write_quarto_document, write_quarto_index, write_quarto_profile
 from planbook.book.spec import book_spec
@@ -103,6 +106,92 @@ def test_records_are_read_from_metadata(staged, period):
                     assert any(e["label"] == r["id"] and e["cell_index"] == index
                                for e in numbers), r["id"]
     assert stream_only
+
+
+def _font_paths(root: Path, period: str) -> tuple[Path, list[str]]:
+    """(project folder, every typst font-paths entry Quarto would use) for the period."""
+    if period == BRIEFING:
+        folder = root / "build" / "quarto" / period / "document"
+        configs = [folder / "_quarto.yml"]
+    else:  # the book: _quarto.yml merged with the profile (lists concatenate)
+        folder = root
+        configs = [root / "_quarto.yml", root / f"_quarto-{period}.yml"]
+    found: list[str] = []
+    for config in configs:
+        cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+        found += cfg.get("format", {}).get("typst", {}).get("font-paths", [])
+    return folder, found
+
+
+@pytest.mark.parametrize("period", [ANNUAL, BRIEFING])
+def test_font_paths_are_relative_and_hold_the_noto_fonts(staged, period, tmp_path):
+    import typst
+    from pypdf import PdfReader
+
+    folder, font_paths = _font_paths(staged, period)
+    assert font_paths
+    for entry in font_paths:
+        # Quarto joins a "/" path onto the project folder (quarto-cli #12695); a Python
+        # version in the path would tie the render to one environment.
+        assert not entry.startswith("/") and not re.search(r"python\d", entry), entry
+        assert not re.match(r"^[A-Za-z]:[\\/]", entry), entry  # nor a Windows absolute path
+        for name in TYPST_FONTS:
+            assert (folder / entry / name).is_file(), f"{entry}/{name}"
+    # typst finds the faces there, with no system font to fall back on.
+    doc = tmp_path / "fonts.typ"
+    doc.write_text('#set text(font: ("Noto Serif CJK SC",))\n'
+                   '正文 #text(font: ("Noto Sans CJK SC",))[标题]\n', encoding="utf-8")
+    pdf = tmp_path / "fonts.pdf"
+    typst.compile(str(doc), output=str(pdf), ignore_system_fonts=True,
+                  font_paths=[str(folder / p) for p in font_paths])
+    used = {str(f.get_object()["/BaseFont"])
+            for f in PdfReader(pdf).pages[0]["/Resources"]["/Font"].values()}
+    assert any("NotoSerifCJKsc" in f for f in used) and any("NotoSansCJKsc" in f for f in used)
+
+
+def _captions(root: Path, period: str) -> list[tuple[str, str]]:
+    """(label, caption markdown) of every labelled figure and table Quarto would render."""
+    out = []
+    for path in _notebooks(root, period)["staged"]:
+        for cell in nbformat.read(path, as_version=4).cells:
+            opts = cell_options(cell.source) if cell.cell_type == "code" else {}
+            label = str(opts.get("label") or "")
+            if label.startswith(("fig-", "tbl-")):
+                out.append((label, str(opts.get(label[:3] + "-cap"))))
+    if period == ANNUAL:
+        index = (root / "index.qmd").read_text(encoding="utf-8")
+        out += [(m["label"], m["cap"]) for m in re.finditer(
+            r"^!\[(?P<cap>.*)\]\([^)]*\)\{#(?P<label>fig-[\w-]+)", index, re.M)]
+        out += [(m["label"], m["cap"]) for m in re.finditer(
+            r"^: (?P<cap>.*) \{#(?P<label>tbl-[\w-]+)\}$", index, re.M)]
+    return out
+
+
+@pytest.mark.parametrize("period", [ANNUAL, BRIEFING])
+def test_caption_links_render_once_in_each_format(staged, period):
+    """Each caption's 溯源 link shows in HTML only and its label in typst only, written with
+    pandoc (the writer Quarto runs) from the caption as Quarto parses it (markdown)."""
+    import subprocess
+
+    import pypandoc
+
+    captions = _captions(staged, period)
+    assert captions and all(label.startswith("tbl-") for label, _ in captions) == (
+        period == BRIEFING)
+    split = "\n\nPBSPLIT\n\n"
+    doc = split.join(cap for _, cap in captions).encode("utf-8")
+    for to in ("html5", "typst"):
+        out = subprocess.run([pypandoc.get_pandoc_path(), "-f", "markdown", "-t", to,
+                              "--wrap=none"], input=doc, capture_output=True, check=True)
+        parts = out.stdout.decode("utf-8").split("PBSPLIT")
+        assert len(parts) == len(captions)
+        for (label, cap), written in zip(captions, parts, strict=True):
+            assert "content-visible" not in cap, label
+            if to == "html5":
+                assert written.count(">溯源</a>") == 1 and "〔" not in written, (label, written)
+                assert re.search(r'href="(\.\./)*code/[\w-]+\.html#[\w-]+"', written), label
+            else:
+                assert written.count(f"〔{label}〕") == 1 and "溯源" not in written, (label, written)
 
 
 def test_store_records_moves_them_out_of_the_outputs():

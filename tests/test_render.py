@@ -314,7 +314,8 @@ def test_quarto_yml_follows_the_rules():
     typst_cfg = cfg["format"]["typst"]
     header = typst_cfg["include-in-header"][0]["text"]
     assert '#set text(font: ("Noto Serif CJK SC",)' in header
-    assert typst_cfg["font-paths"]
+    # Font paths are generated per render (relative, staged fonts): see the profile test.
+    assert "font-paths" not in typst_cfg
     assert "papersize" not in typst_cfg and "mainfont" not in typst_cfg  # orange-book ignores
 
 
@@ -334,7 +335,9 @@ def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
     for rel in listed:
         assert (project / rel).is_file(), rel
     assert "execute" not in profile
-    assert all(Path(p).is_dir() for p in profile["format"]["typst"]["font-paths"])
+    font_paths = profile["format"]["typst"]["font-paths"]
+    assert font_paths == ["build/quarto/fonts"]
+    assert all((project / p / "NotoSerifCJKsc-Regular.otf").is_file() for p in font_paths)
     assert SAMPLE_NOTICE in profile["format"]["html"]["include-before-body"][0]["text"]
     labels: list[str] = []
     for rel in listed:
@@ -348,8 +351,9 @@ def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
     index = (project / "index.qmd").read_text(encoding="utf-8")
     assert index.count("# 报告摘要") == 1 and "{#fig-summary-trend" in index
     # The caption ends with the audit suffix (label for typst, 溯源 link for html).
-    assert re.search(r"\n: 报告摘要指标状态一览 .*溯源\]\(code/00_summary\.html#[^)]+\).* "
-                     r"\{#tbl-summary-status\}", index)
+    assert re.search(r"\n: 报告摘要指标状态一览`#\"\u3000〔tbl-summary-status〕\";`\{=typst\} "
+                     r"`<a class=\"pb-trace\" href=\"code/00_summary\.html#[^\"]+\"[^`]*>溯源</a>`"
+                     r"\{=html\} \{#tbl-summary-status\}", index)
 
 
 def test_briefing_quarto_config_is_a_single_document(tmp_path):
@@ -389,7 +393,9 @@ def test_briefing_quarto_config_is_a_single_document(tmp_path):
     assert ".pb-dot-red{color:" in html_cfg["include-in-header"][0]["text"]
     assert typst_cfg["papersize"] == "a4" and typst_cfg["toc"] is False
     assert typst_cfg["mainfont"] == "Noto Serif CJK SC" and "template" not in typst_cfg
-    assert all(Path(p).is_dir() for p in typst_cfg["font-paths"])
+    assert typst_cfg["font-paths"] == ["../../fonts"]  # relative to the document folder
+    font_paths = [str(folder / p) for p in typst_cfg["font-paths"]]
+    assert all(Path(p, "NotoSerifCJKsc-Regular.otf").is_file() for p in font_paths)
     header = "".join(h["text"] for h in typst_cfg["include-in-header"])
     assert '#set text(font: ("Noto Serif CJK SC",)' in header and SAMPLE_NOTICE in header
     # The header is valid typst: compile it over a page set the way Quarto's template does.
@@ -397,7 +403,7 @@ def test_briefing_quarto_config_is_a_single_document(tmp_path):
     doc.write_text(header + '#set page(paper: "a4", numbering: "1")\n= 总体情况\n'
                    "#pagebreak()\n正文\n", encoding="utf-8")
     typst.compile(str(doc), output=str(tmp_path / "header.pdf"),
-                  font_paths=typst_cfg["font-paths"], ignore_system_fonts=True)
+                  font_paths=font_paths, ignore_system_fonts=True)
     # The staged notebook: no H1 (the title comes from the config), unique prefixed labels,
     # captions carrying the audit suffix.
     nb = nbformat.read(folder / "index.ipynb", as_version=4)
@@ -409,7 +415,7 @@ def test_briefing_quarto_config_is_a_single_document(tmp_path):
     assert all(lab.startswith(("fig-", "tbl-")) for lab in labels)
     caps = [cell_options(c.source)["tbl-cap"] for c in nb.cells
             if c.cell_type == "code" and "tbl-cap" in cell_options(c.source)]
-    assert caps and all("(code/briefing.html#" in cap for cap in caps)
+    assert caps and all('href="code/briefing.html#' in cap for cap in caps)
 
 
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH")

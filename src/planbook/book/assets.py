@@ -9,12 +9,37 @@ from pathlib import Path
 
 ASSETS = Path(__file__).parent / "assets"
 WEB_FONT = "NotoSansCJKsc-Regular.otf"  # the one font the HTML pages embed
+# The faces the typst side names: body, headings/emphasis, code.
+TYPST_FONTS = ("NotoSerifCJKsc-Regular.otf", WEB_FONT, "NotoSansMonoCJKsc-Regular.otf")
 
 
 def font_dir() -> Path:
     import mplfonts
 
     return Path(mplfonts.__file__).parent / "fonts"
+
+
+def stage_fonts(folder: Path) -> Path:
+    """Put TYPST_FONTS into `folder` (links to mplfonts' files, copies where links fail) and
+    return it, so a config can name the fonts by a path relative to its project: Quarto joins
+    a font path that starts with "/" onto the project folder (quarto-cli #12695, see
+    /work/quarto-findings.md §2), and mplfonts' own folder names the Python version and the
+    environment's place. A stale link (another environment) is replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TYPST_FONTS:
+        source, target = font_dir() / name, folder / name
+        if target.is_symlink() and target.resolve() == source.resolve():
+            continue
+        if target.is_file() and not target.is_symlink() and (
+                target.stat().st_size == source.stat().st_size):
+            continue  # a copy made earlier
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        try:
+            target.symlink_to(source)
+        except OSError:  # e.g. Windows without the symlink privilege
+            shutil.copyfile(source, target)
+    return folder
 
 
 def copy_static(out: Path, names: tuple[str, ...]) -> None:

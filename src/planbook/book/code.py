@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 from collections.abc import Callable
 from html import escape
@@ -39,29 +40,44 @@ def code_href(key: str, anchor: str | None, up: str = "") -> str:
 
 # --- captions --------------------------------------------------------------------------------
 
+def _trace_link(key: str, cell_id: str, label: str, up: str = "") -> str:
+    title = escape(f"planbook trace {label}" if label else "生成此输出的代码单元", quote=True)
+    return (f' <a class="pb-trace" href="{escape(code_href(key, cell_id, up), quote=True)}" '
+            f'title="{title}">溯源</a>')
+
+
 def audit_captions(item: Captioned, target: str) -> str:
     """The caption hook of both engines' pages: a 溯源 link (HTML) or the label (typst)."""
     if not item.cell_id or item.page.source.endswith((".qmd", ".md")):
         return ""
     if target == "html":
-        title = escape(f"planbook trace {item.label}" if item.label else "生成此输出的代码单元",
-                       quote=True)
-        return (f' <a class="pb-trace" href="{code_href(item.page.key, item.cell_id)}" '
-                f'title="{title}">溯源</a>')
+        return _trace_link(item.page.key, item.cell_id, item.label)
     if target == "quarto":
         return quarto_caption(item.page.key, item.cell_id, item.label, "")
     return f"\u3000〔{md_escape(item.label)}〕" if item.label else ""
 
 
-def quarto_caption(key: str, cell_id: str, label: str, up: str) -> str:
-    """Markdown appended to a Quarto caption: the label in the PDF, a 溯源 link in HTML.
+def _raw_inline(fmt: str, text: str) -> str:
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}{text}{ticks}{{={fmt}}}"
 
-    Conditional spans are Quarto's content-visible classes (inferred to apply inside
-    captions; if not, both parts show, which is still correct)."""
-    pdf = f'[〔{md_escape(label)}〕]{{.content-visible when-format="typst"}}' if label else ""
-    link = (f'[[溯源]({code_href(key, cell_id, up)})]'
-            f'{{.content-visible when-format="html"}}')
-    return f" {pdf}{link}"
+
+def quarto_caption(key: str, cell_id: str, label: str, up: str) -> str:
+    """Markdown appended to a Quarto caption: the label in the PDF, a 溯源 link in HTML, the
+    same as the built-in engine's captions.
+
+    Both are raw inlines, not `.content-visible` spans: Quarto reads an unlabelled table's
+    tbl-cap only after its content-visible filter ran, and a link with attributes is never
+    hidden, so either would show in both formats (/work/quarto-findings.md §3). Pandoc's
+    html writer drops `{=typst}` and its typst writer drops `{=html}`, whatever the filter
+    order. The label goes in as a typst string (`#"…";`: no markup inside, and the `;` ends
+    the expression). One line: Quarto does not trim a tbl-cap."""
+    pdf = _raw_inline("typst", f"#{json.dumps(chr(0x3000) + f'〔{label}〕', ensure_ascii=False)};"
+                      ) if label else ""
+    # The space before the link stays outside: pandoc trims a raw inline's leading space.
+    return f'{pdf} {_raw_inline("html", _trace_link(key, cell_id, label, up).lstrip())}'
 
 
 # --- the register appendix -------------------------------------------------------------------
