@@ -155,7 +155,7 @@ def test_sidebar_lists_every_page_on_every_page(project, html_dir):
     book = book_spec(resolve(PERIOD, project))
     for page in _pages(html_dir):
         text = page.read_text(encoding="utf-8")
-        nav = text[text.index('<ul class="pb-nav">'): text.index("</ul>", text.index("pb-nav"))]
+        nav = text[text.index('<ul class="pb-nav" id="pb-nav">'): text.index("</ul>", text.index("pb-nav"))]
         for p in book.pages:
             assert f'href="{p.html_name}"' in nav, f"{page.name} lacks {p.html_name}"
         for title in TITLES:
@@ -165,7 +165,7 @@ def test_sidebar_lists_every_page_on_every_page(project, html_dir):
 
 def test_sample_banner_on_every_page(html_dir):
     for page in _pages(html_dir):
-        assert f'class="pb-sample-banner" role="note">{SAMPLE_NOTICE}<' in page.read_text(
+        assert f'class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}<' in page.read_text(
             encoding="utf-8"), page.name
 
 
@@ -185,7 +185,7 @@ def test_figures_tables_numbered_and_cross_referenced(html_dir):
     assert 'alt="折线图：总体目标主要指标2022—2025年走势"' in ch1
     assert "第1章" in ch1 and "1.1</span>" in ch1
     assert "截至2026-03-31" in ch1  # asis output rendered as markdown with the parameter
-    assert "<pre><code>普通输出" in ch1
+    assert '<pre tabindex="0"><code>普通输出' in ch1
     # status lights become coloured dots with their Chinese label
     assert 'class="pb-light pb-light-red"' in ch1 and "红灯" in ch1
     appendix = (html_dir / "a3_quality.html").read_text(encoding="utf-8")

@@ -23,6 +23,7 @@ from html import escape
 from pathlib import Path
 
 from planbook.book.assets import ASSETS, WEB_FONT, font_dir
+from planbook.book.html import sample_banner, scrollable
 from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape
 from planbook.book.pandoc import READER, pandoc_path
 from planbook.book.spec import BookPage
@@ -165,13 +166,18 @@ def stylesheet(font_href: str) -> str:
 .pb-code-page h1 { font-size: 1.5rem; color: var(--pb-blue); }
 .pb-cell { border: 1px solid var(--pb-line); border-radius: 6px; margin: 1rem 0; padding: .4rem .8rem; }
 .pb-cell:target, .pb-entry:target { outline: 3px solid #f2b705; }
-.pb-cell-head { font-size: .8rem; color: var(--pb-grey); }
+.pb-cell-head { font-size: .8rem; color: #4b5563; }
 .pb-cell-head code { color: #1f2328; }
 .pb-cell .highlight pre, .pb-cell pre { overflow-x: auto; font-size: .82rem; background: #f6f8fa; padding: .5rem; }
 .pb-cell img { max-width: 100%; }
 .pb-entry { background: #f3f7fb; border-left: 3px solid var(--pb-blue); padding: .3rem .6rem; margin: .5rem 0; font-size: .85rem; }
 .pb-entry table { font-size: .78rem; }
-.pb-hidden-cell { opacity: .75; }
+.pb-entry code, .pb-code-page p code { overflow-wrap: anywhere; word-break: break-all; }
+/* Cells hidden from the report: a dashed frame, not faded text (contrast stays readable). */
+.pb-hidden-cell { border-style: dashed; }
+.pb-code-page .highlight pre { white-space: pre; }
+@media (max-width: 760px) { .pb-code-page { padding: .6rem .7rem 3rem; }
+  .pb-code-page .highlight pre, .pb-code-page pre { white-space: pre-wrap; overflow-wrap: anywhere; } }
 """
 
 
@@ -206,7 +212,8 @@ def _raw(html: str) -> str:
 
 
 def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: dict,
-              *, chapter_href: str, notebook_href: str) -> tuple[str, dict[str, bytes]]:
+              *, chapter_href: str, notebook_href: str, sample_notice: bool = False
+              ) -> tuple[str, dict[str, bytes]]:
     """One notebook's code page (HTML) and its figure files (relative to the code folder)."""
     assets: dict[str, bytes] = {}
     by_cell: dict[int, list[dict]] = {}
@@ -274,7 +281,9 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
         raise RenderError(f"pandoc could not write the code page of {page.key}: "
                           f"{proc.stderr.decode('utf-8', 'replace')[:300]}")
     body = proc.stdout.decode("utf-8")
-    return PAGE.format(title=escape(title), body=body), assets
+    # Scrollable blocks keyboard-reachable, pandoc tables in their own scrolling box.
+    return PAGE.format(title=escape(title), body=scrollable(body),
+                       banner=sample_banner(sample_notice)), assets
 
 
 PAGE = """<!DOCTYPE html>
@@ -287,7 +296,8 @@ PAGE = """<!DOCTYPE html>
 <link rel="stylesheet" href="code.css">
 </head>
 <body>
-<main class="pb-code-page">
+<a class="pb-skip" href="#pb-main">跳到正文</a>
+{banner}<main class="pb-code-page" id="pb-main" tabindex="-1">
 {body}
 </main>
 </body>
@@ -298,7 +308,7 @@ PAGE = """<!DOCTYPE html>
 def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, out: Path,
                      register: list[dict], parameters: dict, *,
                      chapter_href: Callable[[BookPage], str], notebooks_href: str,
-                     fonts_href: str | None = None) -> list[Path]:
+                     fonts_href: str | None = None, sample_notice: bool = False) -> list[Path]:
     """Write `out/code/<key>.html` for every notebook page, its figures and code.css.
 
     chapter_href: the link back from a code page (relative to the code folder);
@@ -326,7 +336,8 @@ def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, 
         entries = [e for e in register if e["chapter"] == page.key]
         html, assets = code_page(nb, page, titles.get(page.key, page.title), entries, parameters,
                                  chapter_href=chapter_href(page),
-                                 notebook_href=f"{notebooks_href}/{path.name}")
+                                 notebook_href=f"{notebooks_href}/{path.name}",
+                                 sample_notice=sample_notice)
         for name, data in assets.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)

@@ -10,6 +10,7 @@ title block, the content and its in-page TOC; no sidebar, pager or search.
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -29,6 +30,27 @@ from planbook.book.spec import (
 from planbook.plan.params import Params
 
 STATIC = ("book.css", "book.js", "favicon.svg")
+_BARE_TABLE = re.compile(r"<table>.*?</table>", re.S)
+
+
+def sample_banner(sample_notice: bool) -> str:
+    """The sample-data notice heading every page, as a labelled landmark (axe `region`)."""
+    if not sample_notice:
+        return ""
+    return (f'<div class="pb-sample-banner" role="region" aria-label="数据说明">'
+            f"{SAMPLE_NOTICE}</div>\n")
+
+
+def scrollable(body: str) -> str:
+    """Boxes that may scroll sideways are reachable by keyboard (axe
+    scrollable-region-focusable): code blocks and output boxes get tabindex, pandoc's own
+    tables a scrolling wrapper like the notebook tables have."""
+    body = body.replace("<pre>", '<pre tabindex="0">').replace("<pre class=",
+                                                               '<pre tabindex="0" class=')
+    body = body.replace('<div class="pb-output">',
+                        '<div class="pb-output" tabindex="0" role="region" aria-label="输出">')
+    return _BARE_TABLE.sub(lambda m: '<div class="pb-table-wrap" tabindex="0" role="region" '
+                           f'aria-label="表格">{m[0]}</div>', body)
 
 
 class _Sections(HTMLParser):
@@ -78,7 +100,7 @@ def _nav(book: BookChapters, titles: dict[str, str], current: str) -> str:
         return (f'<li><a href="{page.html_name}"{cls}>{num}'
                 f'<span>{escape(titles[page.key])}</span></a></li>')
 
-    out = ['<ul class="pb-nav">', item(book.index)]
+    out = ['<ul class="pb-nav" id="pb-nav">', item(book.index)]
     for part in book.parts:
         out.append(f'<li class="pb-nav-part">{escape(part.title)}</li>')
         out += [item(p) for p in part.pages]
@@ -122,6 +144,7 @@ PAGE = """<!DOCTYPE html>
 <script src="assets/book.js" defer></script>
 </head>
 <body>
+<a class="pb-skip" href="#pb-main">跳到正文</a>
 {banner}<div class="pb-layout">
 <nav class="pb-sidebar" id="pb-sidebar" aria-label="章节导航">
 <div class="pb-book-title"><a href="index.html">{title}</a></div>
@@ -132,7 +155,7 @@ PAGE = """<!DOCTYPE html>
 </div>
 {nav}
 </nav>
-<main class="pb-main" id="pb-main">
+<main class="pb-main" id="pb-main" tabindex="-1">
 <article class="pb-content">
 {body}
 </article>
@@ -156,12 +179,12 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
                                   hook=hook)]
     copy_static(out, STATIC)
     titles = {c.page.key: c.title for c in contents}
-    banner = (f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>\n'
-              if sample_notice else "")
+    banner = sample_banner(sample_notice)
 
     def fragment(c: PageContent) -> str:
         md = page_markdown(c, "html", refs, hook)
-        return pandoc(md, "html5", prefix=c.page.heading_prefix, number=c.page.number)
+        return scrollable(pandoc(md, "html5", prefix=c.page.heading_prefix,
+                                 number=c.page.number))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         fragments = list(pool.map(fragment, contents))
@@ -206,8 +229,9 @@ SINGLE_PAGE = """<!DOCTYPE html>
 <link rel="stylesheet" href="assets/book.css">
 </head>
 <body class="pb-single-doc">
+<a class="pb-skip" href="#pb-main">跳到正文</a>
 {banner}<div class="pb-layout pb-single">
-<main class="pb-main" id="pb-main">
+<main class="pb-main" id="pb-main" tabindex="-1">
 <article class="pb-content">
 <header class="pb-doc-head">
 <div class="pb-doc-kicker">{kicker}</div>
@@ -232,7 +256,7 @@ def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params
     for name, data in content.assets.items():
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(data)
-    body = pandoc(page_markdown(content, "html", refs, hook), "html5")
+    body = scrollable(pandoc(page_markdown(content, "html", refs, hook), "html5"))
     meta = (f'<p class="pb-doc-subtitle">{escape(params.label_zh)}</p>\n'
             f'<p class="pb-doc-meta">数据截至{escape(params.as_of_zh)}　{escape(COMPILER)}</p>\n'
             "</header>")
@@ -244,8 +268,7 @@ def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params
         body = body[:end] + "\n" + meta + body[end:]
     parser = _Sections()
     parser.feed(body)
-    banner = (f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>\n'
-              if sample_notice else "")
+    banner = sample_banner(sample_notice)
     html = SINGLE_PAGE.format(
         page_title=escape(content.title), subtitle=escape(params.label_zh), banner=banner,
         kicker=escape(PLAN_NAME), body=body, compiler=escape(COMPILER),

@@ -35,6 +35,7 @@ from pathlib import Path
 import yaml
 
 from planbook.book.spec import BookPage
+from planbook.chapters.display import FIGDATA_MIME as FIGDATA
 from planbook.errors import RenderError
 
 SKIP_TAGS = {"injected-parameters", "parameters", "remove-cell"}
@@ -243,7 +244,8 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
                                  page=content.page, cell_id=cell_id, cell_index=index)
                 content.items.append(item)
             content.blocks.append(Block("figure", asset=name, item=item, cell_index=index,
-                                        text=str(opts.get("fig-alt") or "")))
+                                        text=str(opts.get("fig-alt") or ""),
+                                        html=_text(data[FIGDATA]) if FIGDATA in data else None))
             continue
         html = _text(data["text/html"]) if "text/html" in data else None
         markdown = _text(data["text/markdown"]) if "text/markdown" in data else None
@@ -374,8 +376,16 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
         ident = f' id="{item.label}"' if item and item.label else ""
         alt = escape(item.alt if item else b.text, quote=True)
         cap = _caption_html(item, hook) if item else ""
+        data = ""
+        if b.html:  # the chart's numbers, for readers who cannot see it
+            data = ('<details class="pb-figdata"><summary>数据表</summary>'
+                    f'<div class="pb-table-wrap" tabindex="0" role="region" aria-label="{alt}">'
+                    f"{b.html}</div></details>")
+        # On a phone the chart keeps a legible size and scrolls inside its own box.
         return _raw("html", f'<figure class="pb-figure"{ident} data-cell="{b.cell_index}">'
-                            f'<img src="{b.asset}" alt="{alt}">{cap}</figure>')
+                            f'<div class="pb-figure-scroll" tabindex="0" role="region" '
+                            f'aria-label="{alt}"><img src="{b.asset}" alt="{alt}"></div>'
+                            f"{cap}{data}</figure>")
     if target == "quarto":
         if not item:
             return f"![]({b.asset})"
@@ -395,7 +405,9 @@ def _table(b: Block, target: str, hook: CaptionHook) -> str:
         if b.html is not None:
             return _raw("html", f'<figure class="pb-tbl" id="{item.label}" '
                                 f'data-cell="{b.cell_index}">{cap}\n'
-                                f'<div class="pb-table-wrap">\n{b.html}\n</div></figure>')
+                                f'<div class="pb-table-wrap" tabindex="0" role="region" '
+                                f'aria-label="{escape(item.caption, quote=True)}">\n{b.html}\n'
+                                "</div></figure>")
         return (_raw("html", f'<figure class="pb-tbl" id="{item.label}">{cap}') + "\n\n"
                 + b.text + "\n\n" + _raw("html", "</figure>"))
     table = b.text or html_to_markdown(b.html or "")

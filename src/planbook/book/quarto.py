@@ -97,7 +97,7 @@ def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
         "format": {"typst": {"font-paths": list(font_paths)}},
     }
     if sample_notice:
-        banner = f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>'
+        banner = f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}</div>'
         profile["format"]["html"] = {"include-before-body": [{"text": banner}]}
         # orange-book sets its own footer; page.foreground survives its `set page` rules.
         profile["format"]["typst"]["include-in-header"] = [{"text": (
@@ -191,7 +191,7 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         },
     }
     if sample_notice:
-        banner = f'<div class="pb-sample-banner" role="note">{SAMPLE_NOTICE}</div>'
+        banner = f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}</div>'
         config["format"]["html"]["include-before-body"] = [{"text": banner}]
         # page.foreground: a footer line that leaves the template's page number alone.
         config["format"]["typst"]["include-in-header"].append({"text": (

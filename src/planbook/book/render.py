@@ -111,11 +111,13 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
             if chosen == "quarto" and book.single:
                 html_dir, pdf = render_quarto_document(book, root, staging,
                                                        sample_notice=sample_notice)
-                _write_code_pages(book, root, html_dir, register, quarto=True)
+                _write_code_pages(book, root, html_dir, register, quarto=True,
+                                  sample_notice=sample_notice)
             elif chosen == "quarto":
                 html_dir, pdf = render_quarto_book(book, root, staging, register,
                                                    sample_notice=sample_notice)
-                _write_code_pages(book, root, html_dir, register, quarto=True)
+                _write_code_pages(book, root, html_dir, register, quarto=True,
+                                  sample_notice=sample_notice)
             else:
                 html_dir, pdf = _render_builtin(book, root, staging, register,
                                                 sample_notice=sample_notice, hook=caption_hook)
@@ -144,7 +146,7 @@ def _render_builtin(book: BookChapters, root: Path, staging: Path, register: lis
     hook = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
     write_html(book, contents, refs, params, html_dir, sample_notice=sample_notice, hook=hook)
     _write_code_pages(book, root, html_dir, register, quarto=False,
-                      titles={c.page.key: c.title for c in contents})
+                      titles={c.page.key: c.title for c in contents}, sample_notice=sample_notice)
     pdf = staging / "report.pdf"
     write_pdf(book, contents, refs, params, staging / "typst", pdf,
               sample_notice=sample_notice, hook=hook)
@@ -163,7 +165,8 @@ def add_register_section(period: str, contents: list[PageContent], register: lis
 
 
 def _write_code_pages(book: BookChapters, root: Path, html_dir: Path, register: list[dict], *,
-                      quarto: bool, titles: dict[str, str] | None = None) -> None:
+                      quarto: bool, titles: dict[str, str] | None = None,
+                      sample_notice: bool = False) -> None:
     period = book.period
 
     def chapter_href(page) -> str:
@@ -175,7 +178,8 @@ def _write_code_pages(book: BookChapters, root: Path, html_dir: Path, register: 
     write_code_pages(book.pages, titles or {p.key: p.title for p in book.pages}, root,
                      html_dir, register, book.params.as_dict(),
                      chapter_href=chapter_href, notebooks_href="../../notebooks",
-                     fonts_href=None if quarto else "../assets/fonts")
+                     fonts_href=None if quarto else "../assets/fonts",
+                     sample_notice=sample_notice)
 
 
 # --- publishing ------------------------------------------------------------------------------

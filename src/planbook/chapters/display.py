@@ -27,6 +27,9 @@ LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "gre
 # Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
 SVG_METADATA = {"Date": None, "Creator": None}
 SVG_HASHSALT = "planbook"
+# A figure's numbers as an HTML table, shown under the chart in a <details> 数据表 (chart text
+# is drawn as paths). A vendor MIME type: Jupyter front ends and Quarto ignore it.
+FIGDATA_MIME = "application/vnd.planbook.figdata+html"
 _MAX_MD_WIDTH = 30  # dashes per pipe-table column cap: pandoc turns dash counts into widths
 
 
@@ -151,12 +154,16 @@ def figure_svg(fig) -> str:
     return buf.getvalue()
 
 
-def show_figure(fig) -> None:
-    """Display a matplotlib figure as deterministic SVG, then close it (no second PNG copy)."""
+def show_figure(fig, data: pd.DataFrame | None = None) -> None:
+    """Display a matplotlib figure as deterministic SVG, then close it (no second PNG copy).
+    `data`: the numbers drawn, offered to readers as a table under the chart (HTML)."""
     import matplotlib.pyplot as plt
 
     try:
         svg = figure_svg(fig)
     finally:
         plt.close(fig)
-    _display({"image/svg+xml": svg, "text/plain": "<Figure>"})
+    bundle = {"image/svg+xml": svg, "text/plain": "<Figure>"}
+    if data is not None and len(data):
+        bundle[FIGDATA_MIME] = table_html(data)
+    _display(bundle)

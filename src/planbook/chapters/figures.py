@@ -58,14 +58,41 @@ def _empty(message: str = "本期暂无可绘制的数据") -> None:
     fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.8))
     ax.axis("off")
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9, color="#616161")
-    _show(fig)
+    _show(fig, data=pd.DataFrame({"说明": [message]}))
 
 
-def _show(fig, inputs=()) -> None:
+def _show(fig, inputs=(), data: pd.DataFrame | None = None) -> None:
     from planbook.chapters import display
 
     provenance.record("figure", inputs=inputs)
-    display.show_figure(fig)
+    display.show_figure(fig, data)
+
+
+def _num(value) -> str:
+    """A drawn value for the data table: up to 2 decimals, no trailing zeros."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def wrap_zh(text: str, width: int, lines: int = 2) -> str:
+    """Wrap Chinese text at `width` characters, never inside a number or a Latin word
+    (50万元 stays whole: no 5|0万元); the last line ends with … when text is left over."""
+    out, rest = [], text
+    while rest and len(out) < lines:
+        if len(rest) <= width:
+            out.append(rest)
+            rest = ""
+            break
+        cut = width
+        while cut > 1 and rest[cut - 1].isascii() and rest[cut].isascii() \
+                and (rest[cut - 1].isalnum() or rest[cut - 1] in ".,%") and rest[cut].isalnum():
+            cut -= 1
+        out.append(rest[:cut])
+        rest = rest[cut:]
+    if rest:
+        out[-1] = out[-1][:-1] + "…"
+    return "\n".join(out)
 
 
 def _years_axis(ax, years) -> None:
@@ -115,15 +142,23 @@ def trend_panel(series: list[dict], *, columns: int = 3) -> None:
                 ax.set_ylim(max(0.0, np.floor(low) - 1), np.ceil(high) + 1)
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(axis="x", labelsize=6.5, rotation=0)
-        ax.set_title(f"{item['name']}（{item['unit']}）" if item["unit"] else item["name"],
-                     fontsize=8, loc="left")
+        # Titles wrap to the column's width so neighbouring titles never overlap.
+        title = f"{item['name']}（{item['unit']}）" if item["unit"] else item["name"]
+        ax.set_title(wrap_zh(title, 15 if columns == 3 else 40, 3), fontsize=8, loc="left")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _show(fig, inputs)
+    data = pd.DataFrame([{
+        "指标": it["name"], "单位": it["unit"] or "—",
+        "基期": f"{it['baseline'][0]}年 {_num(it['baseline'][1])}" if it.get("baseline") else "—",
+        "实际值": "；".join(f"{x}年 {_num(v)}" for x, v in it["points"]),
+        "目标": f"{it['target'][0]}年 {_num(it['target'][1])}" if it.get("target") else "—",
+        "预测": (f"{it['projection'][0]}年 {_num(it['projection'][1])}"
+                 if it.get("projection") else "—")} for it in series])
+    _show(fig, inputs, data)
 
 
 def schedule_bullets(items: list[dict]) -> None:
@@ -151,7 +186,10 @@ def schedule_bullets(items: list[dict]) -> None:
     ax.set_xticklabels(["0", "25%", "50%", "75%", "100%"])
     ax.set_xlabel("完成目标的比例（竖线为时序进度）")
     fig.tight_layout()
-    _show(fig, inputs)
+    data = pd.DataFrame([{"指标": it["name"], "完成/目标": it.get("label", ""),
+                          "完成比例": f"{(it['completed'] or 0.0) * 100:.1f}%",
+                          "时序进度": f"{it['elapsed'] * 100:.1f}%"} for it in items])
+    _show(fig, inputs, data)
 
 
 def _heatmap(table: pd.DataFrame, *, row_height: float, inputs, **style) -> None:
@@ -167,7 +205,7 @@ def _heatmap(table: pd.DataFrame, *, row_height: float, inputs, **style) -> None
     ax.tick_params(axis="both", labelsize=7.5)
     plt.setp(ax.get_xticklabels(), rotation=0)
     fig.tight_layout()
-    _show(fig, inputs)
+    _show(fig, inputs, table.rename_axis(table.index.name or "分组").reset_index())
 
 
 def status_heatmap(counts: pd.DataFrame, *, inputs=()) -> None:
@@ -191,7 +229,11 @@ def scorecard(lights: pd.DataFrame, *, inputs=()) -> None:
     ax.set_xlabel("牵头指标数（项）")
     ax.legend(loc="lower right", ncol=4)
     fig.tight_layout()
-    _show(fig, inputs)
+    data = pd.DataFrame({"牵头单位": lights.index})
+    for light in ("green", "yellow", "red", "grey"):
+        data[LIGHT_ZH[light]] = (lights[light].astype(int).to_numpy() if light in lights
+                                 else 0)
+    _show(fig, inputs, data)
 
 
 def village_income(records: pd.DataFrame, year: int, *, inputs=()) -> None:
@@ -206,7 +248,11 @@ def village_income(records: pd.DataFrame, year: int, *, inputs=()) -> None:
     ax.set_xlabel(f"{year}年村级集体经济经营性收入（万元，400以上并入末组）")
     ax.set_ylabel("行政村数（个）")
     fig.tight_layout()
-    _show(fig, inputs)
+    counts, edges = np.histogram(vals, bins=np.arange(0, 410, 10))
+    data = pd.DataFrame([{"经营性收入（万元）": f"{int(lo)}–{int(lo) + 10}" if lo < 390 else "390以上",
+                          "行政村数（个）": int(c)}
+                         for lo, c in zip(edges[:-1], counts, strict=True) if c])
+    _show(fig, inputs, data)
 
 
 def village_coverage(table: pd.DataFrame, *, inputs=()) -> None:
@@ -239,13 +285,13 @@ def annual_met(grid: pd.DataFrame, *, inputs=()) -> None:
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
-    _show(fig, inputs)
+    data = grid.apply(lambda col: col.map(lambda v: marks[-1 if pd.isna(v) else int(v)]))
+    data.columns = [f"{c}年" for c in grid.columns]
+    _show(fig, inputs, data.rename_axis("指标").reset_index())
 
 
 def dashboard(tiles: list[dict]) -> None:
     """Headline tiles: name, latest value text, target text, status label, light."""
-    import textwrap
-
     setup()
     columns = 4
     rows = int(np.ceil(len(tiles) / columns))
@@ -264,7 +310,7 @@ def dashboard(tiles: list[dict]) -> None:
                                    transform=ax.transAxes, lw=0))
         ax.text(0.06, 0.9, f"{LIGHT_ZH[t['light']]} {t.get('status', '')}".strip(), fontsize=6.5,
                 transform=ax.transAxes, va="center", color="#212121")
-        name = "\n".join(textwrap.wrap(t["name"], 10)[:2])
+        name = wrap_zh(t["name"], 10)
         ax.text(0.06, 0.7, name, fontsize=6.8, transform=ax.transAxes, va="top",
                 linespacing=1.25)
         ax.text(0.06, 0.3, t["value"], fontsize=10.5, transform=ax.transAxes, va="center")
@@ -273,4 +319,6 @@ def dashboard(tiles: list[dict]) -> None:
     for ax in list(axes.flat)[len(tiles):]:
         ax.axis("off")
     fig.tight_layout()
-    _show(fig, inputs)
+    data = pd.DataFrame([{"指标": t["name"], "最新值": t["value"], "目标": t["target"],
+                          "状态": t.get("status", ""), "灯号": t["light"]} for t in tiles])
+    _show(fig, inputs, data)

@@ -2,6 +2,28 @@
 // loaded with a <script> tag so it works from file://).
 (function () {
   "use strict";
+  // On a phone the navigation collapses behind a button, so the content comes first.
+  // Without JavaScript the class is never set and the navigation simply stays open.
+  document.documentElement.classList.add("pb-js");
+  var side = document.getElementById("pb-sidebar");
+  var nav = document.getElementById("pb-nav");
+  if (!side || !nav) { return; }
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "pb-nav-toggle";
+  button.setAttribute("aria-controls", "pb-nav");
+  button.setAttribute("aria-expanded", "false");
+  button.textContent = "目录 ▾";
+  button.addEventListener("click", function () {
+    var open = side.classList.toggle("pb-open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.textContent = open ? "收起目录 ▴" : "目录 ▾";
+  });
+  nav.parentNode.insertBefore(button, nav);
+})();
+
+(function () {
+  "use strict";
   var input = document.getElementById("pb-search-input");
   var list = document.getElementById("pb-search-results");
   if (!input || !list) { return; }

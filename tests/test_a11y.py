@@ -1,0 +1,132 @@
+"""Every page of both outputs for every reader: axe-core finds no serious or critical
+violation, and on a 390 px phone no page scrolls sideways (tables and charts scroll inside
+their own box). Debian chromium over file://; axe-core comes bundled in axe-playwright-python."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_browser import ARGS, CHROMIUM
+
+BRIEFING = "2026-10"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def outputs(sample_build) -> list[Path]:
+    """Every HTML page of the 2025 book (chapters and code pages) and of the 2026-10 briefing,
+    built from the shipped sample data."""
+    from planbook.build import build
+
+    old = os.environ.get("PLANBOOK_ROOT")
+    os.environ["PLANBOOK_ROOT"] = str(sample_build)
+    try:
+        list(build(BRIEFING, engine="builtin", root=sample_build))
+    finally:
+        if old is None:
+            os.environ.pop("PLANBOOK_ROOT", None)
+        else:
+            os.environ["PLANBOOK_ROOT"] = old
+    pages = []
+    for period in ("2025", BRIEFING):
+        html = sample_build / "reports" / period / "html"
+        pages += sorted(html.glob("*.html")) + sorted((html / "code").glob("*.html"))
+    assert any("/code/" in p.as_posix() for p in pages) and len(pages) > 10
+    return pages
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("BROWSER TEST SKIPPED: /usr/bin/chromium is missing")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _serious(result) -> list[str]:
+    return [f"{v['id']} ({v['impact']}): " + "; ".join(str(n["target"]) for n in v["nodes"][:3])
+            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_no_serious_axe_violation_on_any_page(browser, outputs, viewport):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    page = browser.new_page(viewport=viewport)
+    found = {}
+    for path in outputs:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        problems = _serious(axe.run(page))
+        if problems:
+            found[path.relative_to(path.parents[3]).as_posix()] = problems
+    page.close()
+    assert found == {}
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, outputs):
+    page = browser.new_page(viewport=PHONE)
+    wide = {}
+    for path in outputs:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        extra = page.evaluate("document.documentElement.scrollWidth"
+                              " - document.documentElement.clientWidth")
+        if extra > 0:
+            wide[path.relative_to(path.parents[3]).as_posix()] = extra
+    page.close()
+    assert wide == {}
+
+
+def test_keyboard_reaches_the_content_first_and_sees_where_it_is(browser, outputs):
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(outputs[0].as_uri())
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.className, document.activeElement.href,"
+                            " getComputedStyle(document.activeElement).outlineStyle]")
+    assert focused[0] == "pb-skip" and focused[1].endswith("#pb-main")
+    assert focused[2] != "none"  # a visible focus ring
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "pb-main"
+    page.close()
+
+
+def test_phone_navigation_collapses_and_opens(browser, outputs):
+    page = browser.new_page(viewport=PHONE)
+    page.goto(outputs[0].as_uri())
+    page.wait_for_load_state("load")
+    assert not page.locator("#pb-nav").is_visible()
+    toggle = page.locator(".pb-nav-toggle")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    assert page.locator("#pb-nav").is_visible()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    page.close()
+
+
+def test_every_figure_offers_its_numbers_and_code_pages_carry_the_sample_banner(browser,
+                                                                               outputs):
+    page = browser.new_page(viewport=DESKTOP)
+    figures = 0
+    for path in outputs:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        if "/code/" in path.as_posix():
+            assert page.locator(".pb-sample-banner").is_visible(), path
+            continue
+        for fig in page.locator("figure.pb-figure").all():
+            figures += 1
+            details = fig.locator("details.pb-figdata")
+            assert details.count() == 1, f"{path.name}: {fig.get_attribute('id')}"
+            details.locator("summary").click()
+            assert details.locator("table tbody tr").count() >= 1
+    assert figures > 10
+    page.close()
