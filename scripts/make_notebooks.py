@@ -80,16 +80,24 @@ def kind_figures(key: str, chapter: str, kinds: set[str], what: str, select: str
 def chapter_notebook(reg, key: str, chapter: str, title: str, intro: str, extra=()) -> list:
     cells = head(title, intro)
     cells.append(asis(f'rep.chapter_overview("{chapter}")'))
-    sections = sorted({i.section for i in reg.indicators.values() if i.chapter == chapter
-                       and "(" in i.section},
+    # Sections come from the tasks, so a section without indicators still gets its blocks.
+    sections = sorted({f"{t.chapter}{t.section}" for t in reg.tasks.values()
+                       if t.chapter == chapter and "(" in t.section},
                       key=lambda s: "一二三四五六七八九十".index(s[2]))
     for n, section in enumerate(sections, start=1):
         kinds = {i.kind for i in reg.indicators.values() if i.section == section}
         cells.append(asis(f'rep.section_narrative("{section}")'))
         cells += kind_figures(f"{key}-s{n}", section, kinds, f"{section}",
                               select=f'rep.section("{section}")')
-        cells.append(tbl(f"{key}-s{n}", f"{section} 指标评估一览",
-                         f'rep.indicator_table(rep.section("{section}"))'))
+        if kinds:
+            cells.append(tbl(f"{key}-s{n}", f"{section} 指标评估一览",
+                             f'rep.indicator_table(rep.section("{section}"))'))
+        cells.append(asis(f'rep.task_blocks("{section}")'))
+    if reg.projects_in(chapter):
+        cells += [md("## 点名项目推进情况\n\n方案在本部分任务中点名的项目和设施，按方案要求的阶段"
+                     "（谋划、前期、开工、在建、完工）对照责任单位报送的当前阶段，灯号规则见附录“评估方法”。"),
+                  tbl(f"{key}-projects", f"{chapter}、{title}：点名项目要求阶段与当前阶段",
+                      f'rep.project_table("{chapter}")')]
     cells += list(extra)
     return cells
 
@@ -114,6 +122,8 @@ def notebooks(reg) -> dict[str, list]:
             'rep.warning_table(lights=("red",), limit=10)'),
         md("## 与上期相比"),
         asis("rep.changes_since_previous()"),
+        md("## 任务评估"),
+        asis("rep.task_summary()"),
     ]
     ch2 = head("总体目标", "方案第二部分确定了到2027年的八项总体目标：地区生产总值、城乡居民收入倍差、"
                "常住人口城镇化率、重点项目累计投资、和美乡村示范村、农村居民人均可支配收入以及村级集体经济"
@@ -152,6 +162,8 @@ def notebooks(reg) -> dict[str, list]:
     safeguards += [
         asis('rep.chapter_overview("六")'),
         tbl("safeguards-items", "保障措施相关指标", 'rep.indicator_table(rep.chapter("六"))'),
+        md("## 保障措施任务评估"),
+        asis('rep.task_blocks("六")'),
         md("## 牵头单位成绩单"),
         fig("safeguards-scorecard", "各牵头单位指标灯号",
             "各牵头单位所牵头指标的绿、黄、红、灰灯数量，红灯多的单位任务落后较多",

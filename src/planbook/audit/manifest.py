@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from planbook import __version__
+from planbook import __version__, paths
 from planbook.errors import VerifyError
 from planbook.files import atomic_write_text
 from planbook.hashing import sha256_file
 from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
-from planbook.store import observations, villages
+from planbook.store import observations, statements, villages
 
 
 def _git(root, *args: str) -> str | None:
@@ -55,6 +55,8 @@ def input_files(rp: ReportPeriod) -> dict[str, str]:
     """sha256 of every input: registry, observations, villages, params, source notebooks."""
     registry = load_registry(rp.data)
     files = list(registry.files.values()) + observations.store_files(rp.data)
+    files += statements.store_files(rp.data)
+    files += sorted(paths.evaluation_dir(rp.data).glob("*.yaml"))
     files += [villages.village_file(rp.data), rp.params_file]
     files += [rp.source_notebook(c) for c in rp.chapters]
     out = {}

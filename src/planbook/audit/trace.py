@@ -73,7 +73,10 @@ def _with_paths(rp: ReportPeriod, rows: list[dict]) -> list[dict]:
 
 
 def _row_line(r: dict) -> str:
-    line = (f"{r['indicator_id']}  {r['period']}  修订{r['revision']}  {r['file']}"
+    # A quoted statement names its submission's sheet and row.
+    where = (f"  {r['sheet'] + ' ' if r.get('sheet') else ''}第 {r['row']} 行"
+             if r.get("row") else "")
+    line = (f"{r['indicator_id']}  {r['period']}  修订{r['revision']}  {r['file']}{where}"
             + (f" [{r['rows']}]" if r.get("rows") else "") + f"  {r['file_sha256']}")
     return line + (f"  报送文件 {r['submission']}" if r.get("submission") else "")
 

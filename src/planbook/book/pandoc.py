@@ -24,6 +24,7 @@ def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",
     cmd = [pandoc_path(), "-f", READER, "-t", to, "--wrap=none",
            "--lua-filter", str(ASSETS / "number_headings.lua"),
            "--lua-filter", str(ASSETS / "light_dots.lua"),
+           "--lua-filter", str(ASSETS / "task_blocks.lua"),
            *(arg for name in filters for arg in ("--lua-filter", str(ASSETS / name))),
            "-M", f"pb-prefix={prefix}", "-M", f"pb-number={number}"]
     proc = subprocess.run(cmd, input=markdown.encode("utf-8"), capture_output=True, check=False)

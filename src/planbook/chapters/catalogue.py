@@ -54,6 +54,13 @@ def data_inputs(chapter: Chapter, data: Path, registry: Registry) -> list[Path]:
     plan = paths.plan_dir(data)
     files = [plan / n for n in ("plan.txt", "indicators.yaml", "tasks.yaml", "departments.yaml",
                                 "projects.yaml") if n != "projects.yaml" or (plan / n).is_file()]
+    # Statements, project stages and the evaluator's file: small, read by every chapter's
+    # task blocks and the summary's counts. (Imported here: the catalogue stays light.)
+    from planbook.store import statements
+
+    files += statements.store_files(data)
+    evaluation = paths.evaluation_dir(data)
+    files += sorted(evaluation.glob("*.yaml")) if evaluation.is_dir() else []
     obs = paths.observations_dir(data)
     if chapter.reads_all or chapter.plan_chapter is None:
         files += sorted(obs.glob("*.csv"))

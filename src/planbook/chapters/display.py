@@ -30,6 +30,10 @@ SVG_HASHSALT = "planbook"
 # A figure's numbers as an HTML table, shown under the chart in a <details> 数据表 (chart text
 # is drawn as paths). A vendor MIME type: Jupyter front ends and Quarto ignore it.
 FIGDATA_MIME = "application/vnd.planbook.figdata+html"
+# Pandoc bracketed spans: the dot takes its light's colour from its class (book.css for HTML,
+# assets/light_dots.lua for typst); the character keeps the light readable in black and white.
+LIGHT_TEXT = {"green": "[●]{.pb-dot .pb-dot-green}绿", "yellow": "[●]{.pb-dot .pb-dot-yellow}黄",
+              "red": "[●]{.pb-dot .pb-dot-red}红", "grey": "[○]{.pb-dot .pb-dot-grey}灰"}
 _MAX_MD_WIDTH = 30  # dashes per pipe-table column cap: pandoc turns dash counts into widths
 
 

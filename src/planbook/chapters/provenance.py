@@ -40,6 +40,10 @@ def input_row(r) -> dict:
            "file": get("file") or ""}
     if get("rows"):  # village-derived: the records it was computed from, not the whole file
         out["rows"] = str(get("rows"))
+    # A quoted department statement points into its submission: sheet, row, store file.
+    for key in ("sheet", "row", "store"):
+        if get(key) not in (None, ""):
+            out[key] = int(get(key)) if key == "row" else str(get(key))
     return out
 
 

@@ -21,6 +21,7 @@ from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.assess.rules import STATUS, Assessment
 from planbook.chapters import display, figures, provenance
 from planbook.chapters.provenance import num
+from planbook.chapters.tasks import TaskEvaluation
 from planbook.plan.params import Params, check_injected
 from planbook.plan.periods import Period
 from planbook.plan.registry import CHAPTER_TITLES, KIND_ZH, Indicator, Registry, load_registry
@@ -51,7 +52,7 @@ def _rows(items) -> list:
 
 
 @dataclass
-class Report:
+class Report(TaskEvaluation):
     params: Params
     registry: Registry
     data: Path
@@ -549,10 +550,7 @@ class Report:
 
 # ---------------------------------------------------------------------- monthly briefing
 
-# Pandoc bracketed spans: the dot takes its light's colour from its class (book.css for HTML,
-# assets/light_dots.lua for typst); the character keeps the light readable in black and white.
-LIGHT_TEXT = {"green": "[●]{.pb-dot .pb-dot-green}绿", "yellow": "[●]{.pb-dot .pb-dot-yellow}黄",
-              "red": "[●]{.pb-dot .pb-dot-red}红", "grey": "[○]{.pb-dot .pb-dot-grey}灰"}
+LIGHT_TEXT = display.LIGHT_TEXT
 
 
 class Briefing(Report):

@@ -18,7 +18,7 @@ import pandas as pd
 from planbook import paths
 from planbook.plan.periods import elapsed_share, year
 from planbook.plan.registry import COUNT_UNITS, Indicator, Registry, load_registry
-from planbook.store import observations, villages
+from planbook.store import observations, sample_progress, villages
 
 SEED = 20230406  # the date the plan was issued
 YEARS = (2022, 2023, 2024, 2025)
@@ -301,6 +301,7 @@ def _write_sample(data: Path) -> list[str]:
     else:
         text = vil.to_csv(index=False, lineterminator="\n")
     vfile.write_text(text, encoding="utf-8")
+    progress = sample_progress.write_progress_sample(data, registry, rows)
     n_sample = int((new["status"] == "sample").sum())
     n_official = int((new["status"] == "official").sum())
     lines = [f"示例观测值 {n_sample} 行、方案基期值 {n_official} 行 → {folder}",
@@ -311,6 +312,7 @@ def _write_sample(data: Path) -> list[str]:
     if len(real_vil):
         years = "、".join(str(y) for y in sorted(real_years))
         lines.append(f"保留真实村级台账 {len(real_vil)} 行（{years}年，未改动），这些年份不生成示例村")
+    lines += progress
     lines.append("提示：示例数据仅用于演示，非官方统计；使用示例数据的报告每页均有标注。"
                  "`planbook sample --remove` 可删除全部示例数据。")
     return lines

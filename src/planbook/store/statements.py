@@ -17,7 +17,8 @@ A progress workbook (`planbook templates` writes one per responsible department,
     数据状态 status       provisional (default) or sample
 项目进展 (one row per named project the department leads, projects.yaml):
     项目编号 project_id, 期间 period, 报送单位 department, 当前阶段 stage (未启动 or a stage of
-    registry.STAGES), 阶段日期 stage_date (the day the stage was reached, 2025-06-30),
+    registry.STAGES), 阶段日期 stage_date (the date the stage is stated for: the day it was
+    reached, or the day the department confirms it, not after the period's end),
     进展说明 note (≤ 200), 数据状态 status.
 
 Intake follows store.intake: all or nothing per file with every problem located (file,
@@ -401,7 +402,7 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
     stage_date = when.isoformat() if when else None
     if not raw["stage_date"].strip():
         check.add("stage_date", "必填项为空 / required field is empty", raw["stage_date"],
-                  "进入当前阶段的日期，如 2025-06-30")
+                  "进入或确认处于当前阶段的日期，如 2025-06-30")
     elif when is None or not _DATE.fullmatch(raw["stage_date"].strip()):
         check.add("stage_date", "日期格式不对 / not a date", raw["stage_date"], "如 2025-06-30")
         stage_date = None
@@ -598,7 +599,8 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
                 "如：《……实施方案》（2025-06-30）；《……验收报告》（2025-11-15）。",
                 f"3. 字数上限：{limits}。文字按原样保存，不作改动。",
                 f"4. “{PROJECT_SHEET}”每行是本单位牵头的一个方案点名项目：当前阶段填 "
-                + "、".join(REPORTED_STAGES) + " 之一，阶段日期填进入该阶段的日期（如 2025-06-30）。",
+                + "、".join(REPORTED_STAGES) + " 之一，阶段日期填进入该阶段或确认处于该阶段的日期"
+                "（如 2025-06-30，不晚于期间末）。",
                 "5. 未填写的行不计入报送。整份文件有任何问题即整份退回，问题逐条列出行号和列名；"
                 "同一任务同一期间再次报送作为新的修订版次保存。",
                 "6. 提交：评估组运行 `planbook ingest 文件名` 校验入库（可先加 --dry-run 只校验）。"),

@@ -1,0 +1,87 @@
+"""Where a named project stands: its reported stage read against the stage the plan asks for.
+
+The milestone rules of DESIGN.md, with "done" meaning the asked stage (or a later one) is
+reached: done green; in_progress (any stage from 谋划 on, short of the asked one) green
+before the target year, yellow in it; not_started (未启动) yellow before the target year, red
+in it; overdue red once the target year is over; no report gives no_data, grey.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from planbook.assess.rules import STATUS, _year_end, milestone_light
+from planbook.plan.periods import Period, parse_period
+from planbook.plan.registry import STAGES, Project
+
+NOT_STARTED = "未启动"
+
+
+@dataclass(frozen=True)
+class ProjectAssessment:
+    project_id: str
+    name: str
+    task: str
+    lead: str
+    target_stage: str
+    target_year: int
+    current_stage: str | None
+    stage_date: str | None
+    reported_period: str | None
+    status: str
+    light: str
+    reason: str
+    sample: bool = False
+    inputs: tuple = field(default_factory=tuple)  # the stage report's row (audit input)
+
+    @property
+    def status_zh(self) -> str:
+        return STATUS[self.status][0]
+
+
+def stage_rank(stage: str) -> int:
+    """-1 for 未启动, then the order of registry.STAGES."""
+    return STAGES.index(stage) if stage in STAGES else -1
+
+
+def latest_report(reports: pd.DataFrame, project_id: str, period: Period) -> dict | None:
+    """The stage report a period's assessment uses: the latest period up to the report's end,
+    then the latest stage date and revision (reports holds latest revisions only)."""
+    if reports is None or reports.empty:
+        return None
+    rows = reports[reports["project_id"] == project_id]
+    if rows.empty:
+        return None
+    ends = rows["period"].map(lambda p: parse_period(p).end)
+    rows = rows[ends <= period.end].assign(_end=ends[ends <= period.end])
+    if rows.empty:
+        return None
+    rows = rows.sort_values(["_end", "stage_date", "received_at", "revision"], kind="stable")
+    return rows.iloc[-1].drop(labels="_end").to_dict()
+
+
+def assess_project(project: Project, report: dict | None, period: Period,
+                   inputs: tuple = ()) -> ProjectAssessment:
+    due = project.target_year
+    asked = f"{due}年{project.target_stage}"
+    base = dict(project_id=project.id, name=project.name_zh, task=project.task,
+                lead=project.lead, target_stage=project.target_stage, target_year=due)
+    if report is None:
+        return ProjectAssessment(**base, current_stage=None, stage_date=None,
+                                 reported_period=None, status="no_data", light="grey",
+                                 reason=f"要求{asked}，截至{period.end_label_zh}尚无阶段报送")
+    stage, when = str(report["stage"]), str(report["stage_date"])
+    reached = stage_rank(stage) >= stage_rank(project.target_stage)
+    state = "done" if reached else "not_started" if stage == NOT_STARTED else "in_progress"
+    head = f"要求{asked}，{when}报告为{stage}"
+    if state != "done" and period.end >= _year_end(due):
+        status, light, reason = "overdue", "red", f"{head}，已过目标年仍未达到要求阶段"
+    else:
+        status, light = state, milestone_light(state, period, due)
+        reason = head + ("，已达到要求阶段" if reached else "，尚未达到要求阶段")
+    return ProjectAssessment(**base, current_stage=stage, stage_date=when,
+                             reported_period=str(report["period"]), status=status, light=light,
+                             reason=reason, sample=report.get("status") == "sample",
+                             inputs=inputs)

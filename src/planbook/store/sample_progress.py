@@ -1,0 +1,183 @@
+"""Illustrative progress statements, project stages and evaluator judgements.
+
+Generic and marked 示例 in every text: they illustrate the layout, never the facts. No
+statement names a real event or date; project stages carry the period's last day as the date
+they are stated for, with a note that they are not the project's real stage. Most tasks get
+a statement, some none, so the book shows both. Deterministic (seeded by task and project
+id). The statements go through the real validation (store.statements) from a sample
+submission file, data/sample/sample-progress.csv, archived under its sha256 like any other, so
+`planbook trace` leads to it; real rows are never replaced: a task, period and department
+with a real statement gets no sample one, and a real evaluation file is left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from planbook import paths
+from planbook.plan.registry import STAGES, Registry
+from planbook.store import intake, statements
+from planbook.store.evaluation import GRADES, evaluation_file
+from planbook.store.intake import FileResult
+from planbook.store.observations import sha256_bytes
+
+SEED = 20230406
+RECEIVED_AT = "2026-11-01T09:00:00+08:00"
+TODAY = date(2026, 11, 1)  # the day the sample is "received": every sample period is over
+YEARS = ("2024", "2025")
+SAMPLE_FILE = "sample/sample-progress.csv"
+EVALUATION_PERIOD = "2025"
+EVALUATION_DATE = "2026-03-31"  # the 2025 report's as_of date
+PROBLEMS = ("示例：部分事项的用地、资金等要素保障仍需加强。", "示例：涉及多个部门的事项协调推进偏慢。",
+            "示例：个别子项目前期手续办理周期较长。", "")
+NEXT_STEPS = ("示例：对照年度计划倒排进度，按月调度、及时预警。",
+              "示例：加强与配合单位的会商，推动重点事项按期完成。",
+              "示例：梳理滞后事项清单，逐项明确责任人和完成时限。")
+
+
+def _rng(key: str) -> np.random.Generator:
+    digest = hashlib.sha256(f"{SEED}:progress:{key}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+
+
+def _statement_rows(registry: Registry) -> list[dict]:
+    rows = []
+    for task in registry.tasks.values():
+        if not task.departments:
+            continue  # 六(二)–六(四) name no department: left without a statement
+        rng = _rng(task.id)
+        if rng.random() < 0.18:
+            continue  # some tasks have no statement at all
+        writers = [task.lead] + ([task.departments[1]] if len(task.departments) > 1
+                                 and rng.random() < 0.15 else [])
+        for year in YEARS:
+            for dept in writers:
+                share = int(rng.integers(12, 22)) * 5  # 60 … 105
+                role = "牵头" if dept == task.lead else "配合"
+                rows.append({
+                    "任务编号": task.id, "期间": year, "报送单位": dept,
+                    "主要进展": f"示例：本单位{role}的“{task.title}”{year}年度工作已完成年度计划的"
+                                f"{min(share, 100)}%，按方案分解任务、按月调度。",
+                    "存在问题": PROBLEMS[int(rng.integers(len(PROBLEMS)))],
+                    "下步打算": NEXT_STEPS[int(rng.integers(len(NEXT_STEPS)))],
+                    "佐证材料": f"示例：{dept}{year}年度工作台账（{year}-12-31）",
+                    "数据状态": "sample"})
+    return rows
+
+
+def _project_rows(registry: Registry, milestones: dict[str, float]) -> list[dict]:
+    """One 2025 stage per project; a project a milestone indicator also tracks gets the stage
+    its sample milestone value implies (1 → the asked stage, 0.5 → the one before, 0 → 未启动),
+    so the two never disagree."""
+    rows = []
+    for p in registry.projects.values():
+        rng = _rng(p.id)
+        target = STAGES.index(p.target_stage)
+        if p.indicator and p.indicator in milestones:
+            value = milestones[p.indicator]
+            stage = (p.target_stage if value >= 1 else
+                     STAGES[max(0, target - 1)] if value > 0 else "未启动")
+        elif rng.random() < 0.15 or p.indicator:
+            continue  # some projects have no stage report
+        else:
+            stage = ("未启动", *STAGES)[max(0, target + 1 - int(rng.integers(0, 3)))]
+        rows.append({"项目编号": p.id, "期间": "2025", "报送单位": p.lead, "当前阶段": stage,
+                     "阶段日期": "2025-12-31",
+                     "进展说明": "示例：演示用阶段，非该项目实际进展", "数据状态": "sample"})
+    return rows
+
+
+def _write_submission(path: Path, frame: pd.DataFrame) -> bytes:
+    content = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return content
+
+
+def _keep_real(data: Path) -> set[tuple]:
+    """Drop the sample rows from the statement and project stores; return the keys that
+    have real rows (these get no sample row)."""
+    real = set()
+    for folder, columns, key in ((paths.statements_dir(data),
+                                  statements.STATEMENT_COLUMNS, "task_id"),
+                                 (paths.project_stages_dir(data),
+                                  statements.PROJECT_COLUMNS, "project_id")):
+        for f in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+            df = statements._read(f, columns)
+            keep = df[df["status"] != "sample"]
+            real |= set(zip(keep[key], keep["period"], keep["department"], strict=True))
+            if keep.empty:
+                f.unlink()
+            else:
+                statements.write_table(f, keep, columns)
+    return real
+
+
+def write_progress_sample(data: Path, registry: Registry,
+                          observations: pd.DataFrame | None = None) -> list[str]:
+    """Regenerate the sample statements, project stages and the sample evaluation file.
+    `observations`: the sample figures, whose 2025 milestone values the linked projects'
+    stages follow."""
+    real = _keep_real(data)
+    milestones: dict[str, float] = {}
+    if observations is not None and not observations.empty:
+        rows = observations[observations["period"] == "2025"]
+        milestones = {str(i): float(v) for i, v in zip(rows["indicator_id"], rows["value"],
+                                                         strict=True)}
+    stmts = pd.DataFrame([r for r in _statement_rows(registry)
+                          if (r["任务编号"], r["期间"], r["报送单位"]) not in real])
+    projs = pd.DataFrame([r for r in _project_rows(registry, milestones)
+                          if (r["项目编号"], r["期间"], r["报送单位"]) not in real])
+    lines = []
+    for frame, name in ((stmts, SAMPLE_FILE),
+                        (projs, SAMPLE_FILE.replace("progress", "project-stages"))):
+        if frame.empty:
+            continue
+        path = data / name
+        content = _write_submission(path, frame)
+        result = FileResult(path=path, received_at=RECEIVED_AT)
+        result.sha256 = sha256_bytes(content)
+        rows = statements._validate(path, content, registry, TODAY, result)
+        if rows is None:  # the generator and the rules disagree: a bug, say where
+            raise AssertionError("; ".join(str(p) for p in result.problems[:5]))
+        intake._archive_bytes(data, path, content, result.sha256, result.mode)
+        statements._store(data, registry, rows, result)
+        lines.append(f"示例{'工作进展' if name == SAMPLE_FILE else '项目阶段'} {len(frame)} 行 → "
+                     f"{path.relative_to(data.parent).as_posix()}")
+    lines.append(_write_evaluation(data, registry))
+    return lines
+
+
+def _write_evaluation(data: Path, registry: Registry) -> str:
+    path = evaluation_file(data, EVALUATION_PERIOD)
+    if path.is_file():
+        current = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if current.get("status") != "sample":
+            return f"评估意见 {path.name} 为正式文件，未改动"
+    grades = list(GRADES)
+    tasks = []
+    for task in registry.tasks.values():
+        if task.id == "二":
+            continue
+        rng = _rng("evaluation:" + task.id)
+        if rng.random() < 0.2:
+            continue  # some tasks without a judgement
+        grade = grades[int(rng.choice(4, p=[0.2, 0.4, 0.3, 0.1]))]
+        tasks.append({"task": task.id, "grade": grade,
+                      "opinion": f"示例：综合指标灯号、部门报送和项目阶段，评估组示例评定为“{grade}”。"
+                                 "本意见仅演示报告格式，不代表对该任务的实际评估。"})
+    content = {"period": EVALUATION_PERIOD, "evaluator": "评估组（示例）", "date": EVALUATION_DATE,
+               "status": "sample", "tasks": tasks}
+    head = ("# 评估组对各任务的评估意见（store/evaluation.py 说明格式）。\n"
+            "# 本文件为 planbook sample 生成的示例：status: sample，意见不代表实际评估。\n"
+            "# 正式评估时由评估组改写全部意见、将 status 改为 reviewed，并经审定后提交。\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + yaml.safe_dump(content, allow_unicode=True, sort_keys=False,
+                                          width=1000), encoding="utf-8")
+    return f"示例评估意见 {len(tasks)} 项 → {path.relative_to(data.parent).as_posix()}"
