@@ -352,6 +352,8 @@ def remove_sample(data: Path | None = None) -> list[str]:
     if src.is_file():
         src.unlink()
         lines.append(f"{SAMPLE_FILE}：示例数据来源文件已删除")
-    if not removed:
+    progress = sample_progress.remove_progress_sample(data)
+    lines += progress
+    if not removed and not progress:
         return ["存储中没有示例数据，未作改动。"]
     return [*lines, f"共删除示例数据 {removed} 行；真实数据和方案基期值未改动。"]

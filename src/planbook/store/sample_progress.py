@@ -4,9 +4,9 @@ Generic and marked 示例 in every text: they illustrate the layout, never the f
 statement names a real event or date; project stages carry the period's last day as the date
 they are stated for, with a note that they are not the project's real stage. Most tasks get
 a statement, some none, so the book shows both. Deterministic (seeded by task and project
-id). The statements go through the real validation (store.statements) from a sample
-submission file, data/sample/sample-progress.csv, archived under its sha256 like any other, so
-`planbook trace` leads to it; real rows are never replaced: a task, period and department
+id). The statements go through the real validation (store.statements) from sample
+submission files, data/sample/sample-progress.csv and sample-project-stages.csv (committed,
+named by their sha256 in every row), so `planbook trace` leads to them; real rows are never replaced: a task, period and department
 with a real statement gets no sample one, and a real evaluation file is left alone.
 """
 
@@ -22,7 +22,7 @@ import yaml
 
 from planbook import paths
 from planbook.plan.registry import STAGES, Registry
-from planbook.store import intake, statements
+from planbook.store import statements
 from planbook.store.evaluation import GRADES, evaluation_file
 from planbook.store.intake import FileResult
 from planbook.store.observations import sha256_bytes
@@ -146,11 +146,29 @@ def write_progress_sample(data: Path, registry: Registry,
         rows = statements._validate(path, content, registry, TODAY, result)
         if rows is None:  # the generator and the rules disagree: a bug, say where
             raise AssertionError("; ".join(str(p) for p in result.problems[:5]))
-        intake._archive_bytes(data, path, content, result.sha256, result.mode)
         statements._store(data, registry, rows, result)
         lines.append(f"示例{'工作进展' if name == SAMPLE_FILE else '项目阶段'} {len(frame)} 行 → "
                      f"{path.relative_to(data.parent).as_posix()}")
     lines.append(_write_evaluation(data, registry))
+    return lines
+
+
+def remove_progress_sample(data: Path) -> list[str]:
+    """Remove the sample statements, project stages, their sample files and a sample
+    evaluation file; real rows and a reviewed evaluation stay."""
+    before = {f: f.read_bytes() for f in statements.store_files(data)}
+    _keep_real(data)
+    lines = [f"{f.relative_to(data).as_posix()}：删除示例工作进展/项目阶段"
+             for f in before if not f.is_file() or f.read_bytes() != before[f]]
+    for name in (SAMPLE_FILE, SAMPLE_FILE.replace("progress", "project-stages")):
+        if (data / name).is_file():
+            (data / name).unlink()
+            lines.append(f"{name}：示例来源文件已删除")
+    path = evaluation_file(data, EVALUATION_PERIOD)
+    if path.is_file() and (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
+            "status") == "sample":
+        path.unlink()
+        lines.append(f"{path.relative_to(data).as_posix()}：示例评估意见已删除")
     return lines
 
 

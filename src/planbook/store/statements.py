@@ -511,9 +511,13 @@ def input_row(r: dict, kind: str = "statement") -> dict:
     """An audit input row pointing at the submission: the archived file, sheet and row."""
     key = r["task_id"] if kind == "statement" else r["project_id"]
     ext = Path(str(r["original_name"])).suffix.lower().lstrip(".") or "bin"
+    # Sample rows come from the committed sample file (data/sample/, store.sample_progress);
+    # a department's rows from its archived submission (data/submissions/, not in git).
+    file = (f"sample/{r['original_name']}" if r.get("status") == "sample"
+            else f"submissions/{r['file_sha256']}.{ext}")
     return {"indicator_id": f"{kind}:{key}:{r['department']}", "period": str(r["period"]),
             "revision": int(r["revision"]), "file_sha256": r["file_sha256"],
-            "file": f"submissions/{r['file_sha256']}.{ext}", "sheet": r["sheet"] or "",
+            "file": file, "sheet": r["sheet"] or "",
             "row": int(r["row"]), "store": r.get("file", "")}
 
 
