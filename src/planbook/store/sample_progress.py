@@ -146,7 +146,7 @@ def write_progress_sample(data: Path, registry: Registry,
         rows = statements._validate(path, content, registry, TODAY, result)
         if rows is None:  # the generator and the rules disagree: a bug, say where
             raise AssertionError("; ".join(str(p) for p in result.problems[:5]))
-        statements._store(data, registry, rows, result)
+        statements._store(data, registry, rows, result, source_file=name)
         lines.append(f"示例{'工作进展' if name == SAMPLE_FILE else '项目阶段'} {len(frame)} 行 → "
                      f"{path.relative_to(data.parent).as_posix()}")
     lines.append(_write_evaluation(data, registry))

@@ -83,10 +83,10 @@ _STATUS_WORDS = {"provisional": "provisional", "部门报送": "provisional", "s
 
 STATEMENT_COLUMNS = ("task_id", "period", "department", "progress", "problems", "next_steps",
                      "evidence", "monthly", "status", "revision", "received_at", "file_sha256",
-                     "original_name", "sheet", "row")
+                     "original_name", "sheet", "row", "source_file")
 PROJECT_COLUMNS = ("project_id", "period", "department", "stage", "stage_date", "note",
                    "status", "revision", "received_at", "file_sha256", "original_name",
-                   "sheet", "row")
+                   "sheet", "row", "source_file")
 _DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
 _EVIDENCE_SPLIT = re.compile(r"[；;\n]+")
 
@@ -431,6 +431,9 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
                      encoding="utf-8")
+    for c in columns:  # a file written before a column was added reads it as empty
+        if c not in df.columns:
+            df[c] = ""
     for c in ("revision", "row"):
         df[c] = df[c].astype("int64")
     return df
@@ -444,7 +447,9 @@ def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...]) -> None:
 
 
 def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
-           result: FileResult) -> list[Path]:
+           result: FileResult, *, source_file: str = "") -> list[Path]:
+    """Append accepted rows as next revisions. `source_file`: the data-relative path of a file
+    kept in the data package itself (the sample's), else "" (the archived submission)."""
     written = []
     for kind, columns, file_of, key in (
             ("statement", STATEMENT_COLUMNS, statement_file, "task_id"),
@@ -455,6 +460,7 @@ def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
         new["received_at"] = result.received_at
         new["file_sha256"] = result.sha256
         new["original_name"] = result.path.name
+        new["source_file"] = source_file
         for dept in sorted(new["department"].unique(), key=registry.department_order):
             part = new[new["department"] == dept].copy()
             path = file_of(data, department_code(registry, dept))
@@ -511,10 +517,9 @@ def input_row(r: dict, kind: str = "statement") -> dict:
     """An audit input row pointing at the submission: the archived file, sheet and row."""
     key = r["task_id"] if kind == "statement" else r["project_id"]
     ext = Path(str(r["original_name"])).suffix.lower().lstrip(".") or "bin"
-    # Sample rows come from the committed sample file (data/sample/, store.sample_progress);
-    # a department's rows from its archived submission (data/submissions/, not in git).
-    file = (f"sample/{r['original_name']}" if r.get("status") == "sample"
-            else f"submissions/{r['file_sha256']}.{ext}")
+    # A department's rows come from its archived submission (data/submissions/, not in git);
+    # the sample's from its committed file (data/sample/, store.sample_progress).
+    file = r.get("source_file") or f"submissions/{r['file_sha256']}.{ext}"
     return {"indicator_id": f"{kind}:{key}:{r['department']}", "period": str(r["period"]),
             "revision": int(r["revision"]), "file_sha256": r["file_sha256"],
             "file": file, "sheet": r["sheet"] or "",
