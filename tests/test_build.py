@@ -108,3 +108,17 @@ def test_failed_build_leaves_the_published_report_intact(sample_build, tmp_path)
         list(build("2025", engine="builtin", root=root))
     assert "02_county" in str(err.value) and "ZeroDivisionError" in str(err.value)
     assert {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()} == published
+
+
+def test_a_range_builds_months_side_by_side_and_stops_at_a_failure(project: Path):
+    from planbook.errors import PlanbookError
+
+    (project / "params" / "2026-03.yml").write_text("period: '2026-03'\n", encoding="utf-8")
+    lines: list[str] = []
+    with pytest.raises(PlanbookError) as info:
+        for line in build("2026-01..2026-03", engine="builtin", root=project, jobs=2):
+            lines.append(line)
+    assert "2026-03" in str(info.value)
+    for n, month in ((1, "2026-01"), (2, "2026-02")):
+        assert (project / "reports" / month / "report.pdf").is_file()
+        assert any(line.startswith(f"[{n}/3] {month} 完成") for line in lines)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import queue
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from planbook import paths
 from planbook.audit.manifest import write_manifest
 from planbook.audit.register import register
 from planbook.book.assets import ASSETS
+from planbook.book.pages import reading
 from planbook.book.render import pick_engine, render
 from planbook.errors import UsageError
 from planbook.plan.params import resolve_period
@@ -59,16 +64,57 @@ def _published(rp: ReportPeriod) -> bool:
 
 
 def build(spec: str, *, engine: str = "auto", force: bool = False,
-          root: Path | None = None, data: Path | None = None) -> Iterator[str]:
+          root: Path | None = None, data: Path | None = None,
+          jobs: int | None = None) -> Iterator[str]:
     """Build each period of `spec`; yields progress lines, raises PlanbookError on failure.
-    `data`: the command line's --data, replacing each period's data_dir."""
+    `data`: the command line's --data, replacing each period's data_dir. A range builds
+    `jobs` periods at a time (default: one per core)."""
     root = (root or paths.project_root()).resolve()
     periods = expand(spec, root)
-    for n, period in enumerate(periods, start=1):
-        rp = resolve(period, root, data=data)
-        yield from build_period(rp, engine=engine, force=force,
-                                tag=f"[{n}/{len(periods)}] {period}" if len(periods) > 1
-                                else period)
+    if len(periods) == 1:
+        yield from build_period(resolve(periods[0], root, data=data), engine=engine,
+                                force=force, tag=periods[0])
+        return
+    yield from _build_range(periods, root, data, engine=engine, force=force, jobs=jobs)
+
+
+def _build_range(periods: list[str], root: Path, data: Path | None, *, engine: str,
+                 force: bool, jobs: int | None) -> Iterator[str]:
+    """Several periods side by side: a month is one notebook, so one month at a time left a
+    core idle. Lines come as they are made, each tagged with its period. After a failure no
+    further period starts; the running ones finish, then the earliest period's error is raised."""
+    lines: queue.Queue = queue.Queue()
+    done = object()
+    stop = threading.Event()
+    failed: list[tuple[int, BaseException]] = []
+
+    def one(n: int, period: str) -> None:
+        try:
+            if stop.is_set():
+                return
+            rp = resolve(period, root, data=data)
+            for line in build_period(rp, engine=engine, force=force,
+                                     tag=f"[{n}/{len(periods)}] {period}"):
+                lines.put(line)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            stop.set()
+            failed.append((n, exc))
+        finally:
+            lines.put(done)
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(periods)))
+    with ThreadPoolExecutor(workers) as pool:
+        for n, period in enumerate(periods, start=1):
+            pool.submit(one, n, period)
+        left = len(periods)
+        while left:
+            line = lines.get()
+            if line is done:
+                left -= 1
+            else:
+                yield line
+    if failed:
+        raise min(failed, key=lambda f: f[0])[1]
 
 
 def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
@@ -86,17 +132,17 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
     yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
            f"沿用缓存 {len(result.cached)} 个")
     used = pick_engine(engine)
-    entries = register(rp)
-    key = _render_key(rp, used)
-    stamp = rp.build_path("cache") / "render.json"
-    if not force and _published(rp) and stamp.is_file() and \
-            json.loads(stamp.read_text(encoding="utf-8")).get("key") == key:
-        yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告"
-    else:
-        render(rp, entries, engine=used)
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
-        yield f"{tag} 3/3 渲染完成（{used}）"
+    with reading():  # each executed notebook parsed once: register, pages, code pages
+        entries = register(rp)
+        key = _render_key(rp, used)
+        stamp = rp.build_path("cache") / "render.json"
+        reuse = not force and _published(rp) and stamp.is_file() and \
+            json.loads(stamp.read_text(encoding="utf-8")).get("key") == key
+        if not reuse:
+            render(rp, entries, engine=used)
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
+    yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告" if reuse else f"{tag} 3/3 渲染完成（{used}）"
     manifest = write_manifest(rp, entries, engine=used, started=started,
                               finished=datetime.now(UTC))
     yield f"{tag} 完成，用时 {time.perf_counter() - t0:.1f} 秒"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from planbook.book.pages import cell_options
+from planbook.book.pages import cell_options, read_notebook
 from planbook.chapters.provenance import (
     DISPLAY_OUTPUTS,
     IMAGE_TYPES,
@@ -82,12 +82,10 @@ def notebook_files(rp: ReportPeriod) -> list[Path]:
 
 def register(rp: ReportPeriod) -> list[dict]:
     """Every labelled figure and table and every quoted number of the executed notebooks."""
-    import nbformat
-
     out: list[dict] = []
     for path in notebook_files(rp):
         try:
-            nb = nbformat.read(path, as_version=4)
+            nb = read_notebook(path)
         except Exception as exc:  # nbformat raises several unrelated types for a torn file
             raise RenderError(f"{rp.rel(path)}: not a readable executed notebook ({exc})",
                               hint=f"run it again: planbook run --period {rp.code} --force"

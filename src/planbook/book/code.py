@@ -24,7 +24,7 @@ from pathlib import Path
 
 from planbook.book.assets import ASSETS, WEB_FONT, font_dir
 from planbook.book.html import sample_banner, scrollable
-from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape
+from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape, read_notebook
 from planbook.book.pandoc import READER, pandoc_path
 from planbook.book.spec import BookPage
 from planbook.chapters.provenance import IMAGE_TYPES
@@ -318,8 +318,6 @@ def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, 
     """
     import shutil
 
-    import nbformat
-
     folder = out / CODE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     if fonts_href is None:
@@ -332,7 +330,7 @@ def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, 
         path = root / page.source
         if path.suffix != ".ipynb":
             continue
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         entries = [e for e in register if e["chapter"] == page.key]
         html, assets = code_page(nb, page, titles.get(page.key, page.title), entries, parameters,
                                  chapter_href=chapter_href(page),

@@ -25,8 +25,10 @@ Which output a cell shows (first match wins):
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
@@ -166,11 +168,50 @@ def _read_markdown(page: BookPage, path: Path) -> PageContent:
     return PageContent(page, title, anchor or default_anchor(page), [Block("md", text)])
 
 
-def _read_notebook(page: BookPage, path: Path) -> PageContent:
+_parsed: dict[str, tuple[tuple[int, int], object]] = {}  # path -> ((mtime, size), notebook)
+_sessions = 0
+_parsed_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def reading():
+    """Within the block every executed notebook is parsed once, however many steps read it
+    (register, pages, code pages); the parsed copies are dropped when the last block ends,
+    so memory stays flat over a range of periods. Readers must not modify what they get."""
+    global _sessions
+    with _parsed_lock:
+        _sessions += 1
+    try:
+        yield
+    finally:
+        with _parsed_lock:
+            _sessions -= 1
+            if not _sessions:
+                _parsed.clear()
+
+
+def read_notebook(path: Path):
+    """nbformat.read(path, as_version=4), parsed once per file version inside `reading()`."""
     import nbformat
 
+    if not _sessions:
+        return nbformat.read(path, as_version=4)
+    st = path.stat()
+    key, stamp = str(path.resolve()), (st.st_mtime_ns, st.st_size)
+    with _parsed_lock:
+        hit = _parsed.get(key)
+    if hit and hit[0] == stamp:
+        return hit[1]
+    nb = nbformat.read(path, as_version=4)
+    with _parsed_lock:
+        if _sessions:
+            _parsed[key] = (stamp, nb)
+    return nb
+
+
+def _read_notebook(page: BookPage, path: Path) -> PageContent:
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
     except Exception as exc:  # nbformat raises several unrelated types on bad JSON
         raise RenderError(f"{path}: not a readable notebook ({type(exc).__name__}: {exc})",
                           hint="re-run `planbook run --period P` to rewrite it") from None

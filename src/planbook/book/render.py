@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,12 +145,20 @@ def _render_builtin(book: BookChapters, root: Path, staging: Path, register: lis
     html_dir = staging / "html"
     stamp = stamp_datetime(book.edition_date, params.as_of)
     hook = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
-    write_html(book, contents, refs, params, html_dir, sample_notice=sample_notice, hook=hook)
-    _write_code_pages(book, root, html_dir, register, quarto=False,
-                      titles={c.page.key: c.title for c in contents}, sample_notice=sample_notice)
     pdf = staging / "report.pdf"
-    write_pdf(book, contents, refs, params, staging / "typst", pdf,
-              sample_notice=sample_notice, hook=hook)
+    # The PDF (pandoc, then typst in its own process) is made while this thread writes the
+    # HTML book and code pages: both only read `contents`.
+    with ThreadPoolExecutor(1) as pool:
+        pdf_job = pool.submit(write_pdf, book, contents, refs, params, staging / "typst", pdf,
+                              sample_notice=sample_notice, hook=hook)
+        try:
+            write_html(book, contents, refs, params, html_dir, sample_notice=sample_notice,
+                       hook=hook)
+            _write_code_pages(book, root, html_dir, register, quarto=False,
+                              titles={c.page.key: c.title for c in contents},
+                              sample_notice=sample_notice)
+        finally:
+            pdf_job.result()  # its error first if both failed; never left running
     return html_dir, pdf
 
 

@@ -19,7 +19,7 @@ from planbook.assess import narrative
 from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.assess.rules import STATUS, Assessment
-from planbook.chapters import display, figures, provenance
+from planbook.chapters import display, figures, prepared, provenance
 from planbook.chapters.provenance import num
 from planbook.chapters.tasks import TaskEvaluation
 from planbook.plan.params import Params, check_injected
@@ -64,6 +64,11 @@ class Report(TaskEvaluation):
     def load(cls, **injected) -> Report:
         """Open the period a notebook was run for (`Report.load(**parameters)`)."""
         params = check_injected(injected)
+        state = prepared.load(params)  # computed once by `planbook run` for all chapters
+        if state is not None:
+            rep = cls.__new__(cls)
+            vars(rep).update(state)
+            return rep
         data = params.data_path()
         registry = load_registry(data)
         return cls(params=params, registry=registry, data=data,

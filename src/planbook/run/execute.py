@@ -34,10 +34,10 @@ import nbformat
 import planbook
 from planbook import paths
 from planbook.chapters import catalogue as chapter_list
-from planbook.chapters import provenance
+from planbook.chapters import prepared, provenance
 from planbook.chapters.catalogue import Chapter
 from planbook.errors import ExecutionError, ParamsError, Problem
-from planbook.hashing import sha256_file
+from planbook.hashing import sha256_bytes, sha256_file
 from planbook.plan.params import REQUIRED, Params, params_file
 from planbook.plan.registry import Registry, load_registry
 from planbook.run.period import ReportPeriod
@@ -342,6 +342,31 @@ def _failure(chapter: Chapter, src: Path, root: Path, exc: BaseException,
     return Failure(chapter, source, cell, _label(exc.source or ""), exc.ename, evalue, kept, label)
 
 
+def _prepare(rp: ReportPeriod, chapters: list[Chapter], inputs: dict[str, dict[str, str]],
+             env: dict[str, str]) -> dict[str, str]:
+    """Open the period once for all its chapters (chapters.prepared), keyed by the inputs the
+    run cache compares (the notebooks' own sources aside) and the environment. Returns what
+    the kernels' environment gets: the prepared file, or nothing when preparing failed (each
+    chapter then computes for itself and reports any error where it occurs)."""
+    root = rp.root
+    sources = {_rel(chapter_list.source_notebook(c, root), root) for c in chapters}
+    shared = {k: v for c in chapters for k, v in inputs[c.key].items() if k not in sources}
+    digest = sha256_bytes(json.dumps([shared, env], sort_keys=True).encode())[:16]
+    path = cache_dir(rp.code, root) / f"prepared-{digest}.pickle"
+    if not path.is_file():
+        from planbook.chapters.report import Briefing, Report
+
+        opened = Briefing if rp.params.kind == "briefing" else Report
+        try:
+            prepared.save(opened.load(**rp.params.as_dict()), path)
+        except Exception:  # noqa: BLE001 - the chapters meet the same error, located
+            return {}
+        for old in path.parent.glob("prepared-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    return {prepared.ENV: str(path)}
+
+
 @dataclass
 class _Outcome:
     chapter: Chapter
@@ -361,7 +386,7 @@ def _no_cell_started(out: Path) -> bool:
 
 
 def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
-             failed: Path, progress: _Progress) -> _Outcome:
+             failed: Path, progress: _Progress, kernel_env: dict[str, str]) -> _Outcome:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -385,7 +410,7 @@ def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
                 # Written once at the end (also on failure), not at every cell; the kernel is
                 # forked from a server that already imported the stack (run.kernels).
                 engine_name=engine.ENGINE,
-                kernel_manager_class=kernels.WarmKernelManager,
+                kernel_manager_class=kernels.manager_class(kernel_env),
             )
             break
         except Exception as exc:  # any failure of one chapter must not stop the others
@@ -409,19 +434,32 @@ def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
     return _Outcome(chapter, time.perf_counter() - start, executed=out)
 
 
+_env_lock = threading.Lock()
+_env_users = 0
+_env_old: str | None = None
+
+
 @contextlib.contextmanager
 def _kernel_env(root: Path) -> Iterator[None]:
-    # Kernels inherit this process's environment when they start; every worker uses the same
-    # root, so setting it once around the pool is race-free.
-    old = os.environ.get("PLANBOOK_ROOT")
-    os.environ["PLANBOOK_ROOT"] = str(root)
+    # Kernels inherit this process's environment when they start. Periods of a range run side
+    # by side with the same root: the first to enter sets it, the last to leave restores it.
+    global _env_users, _env_old
+    with _env_lock:
+        if not _env_users:
+            _env_old = os.environ.get("PLANBOOK_ROOT")
+        _env_users += 1
+        os.environ["PLANBOOK_ROOT"] = str(root)
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop("PLANBOOK_ROOT", None)
-        else:
-            os.environ["PLANBOOK_ROOT"] = old
+        with _env_lock:
+            _env_users -= 1
+            if not _env_users:
+                if _env_old is None:
+                    os.environ.pop("PLANBOOK_ROOT", None)
+                else:
+                    os.environ["PLANBOOK_ROOT"] = _env_old
+
 
 
 @contextlib.contextmanager
@@ -560,9 +598,11 @@ def run(rp: ReportPeriod, *, jobs: int | None = None, progress: bool = True,
             from planbook.run import kernels
 
             with _kernel_env(root), ThreadPoolExecutor(workers) as pool:
-                kernels.prestart(KERNEL, root)
+                kernels.prestart(KERNEL, root)  # its imports overlap the preparing below
+                kernel_env = _prepare(rp, chapters, inputs, env)
                 futures = [pool.submit(_execute, c, chapter_list.source_notebook(c, root),
-                                       staging / c.notebook, params, root, failed, report)
+                                       staging / c.notebook, params, root, failed, report,
+                                       kernel_env)
                            for c in _longest_first(todo, period, root)]
                 for future in as_completed(futures):
                     outcome = future.result()

@@ -262,9 +262,21 @@ class ForkProvisioner(LocalProvisioner):
 class WarmKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, launching through ForkProvisioner."""
 
+    extra_env: dict[str, str] = {}  # added to the environment the kernel inherits
+
     async def _async_pre_start_kernel(self, **kw):
+        if self.extra_env:
+            kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
         if self.provisioner is None:
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
             self.provisioner = ForkProvisioner(kernel_id=self.kernel_id,
                                                kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
+
+
+def manager_class(env: dict[str, str]) -> type[WarmKernelManager]:
+    """WarmKernelManager whose kernels also get `env`: per run, so periods built side by side
+    never share one process-wide variable."""
+    if not env:
+        return WarmKernelManager
+    return type("WarmKernelManager", (WarmKernelManager,), {"extra_env": dict(env)})
