@@ -217,3 +217,25 @@ def test_store_records_moves_them_out_of_the_outputs():
     assert [r["id"] for r in provenance.cell_records(nb, 1)] == ["num-a", "num-b"]
     assert list(nb.metadata["planbook"]["provenance"]) == ["narrative"]
     nbformat.validate(nb)
+
+
+def test_register_refuses_records_left_in_the_outputs(staged):
+    """A notebook executed by an older planbook (records still outputs) is named, with the
+    command that rewrites it, rather than read into a register missing its numbers."""
+    from nbformat.v4 import new_output
+
+    from planbook.errors import RenderError
+
+    path = staged / "reports" / BRIEFING / "notebooks" / "briefing.ipynb"
+    original = path.read_bytes()
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.outputs)
+    cell.outputs.append(new_output("display_data", data={provenance.MIME: {
+        "kind": "number", "id": "num-old", "text": "1", "inputs": []}}))
+    nbformat.write(nb, path)
+    try:
+        with pytest.raises(RenderError, match="still outputs") as err:
+            register(resolve(BRIEFING, staged))
+        assert "planbook run --period 2026-10 --force" in err.value.hint
+    finally:
+        path.write_bytes(original)
