@@ -37,7 +37,7 @@ from pathlib import Path
 import yaml
 
 from planbook.book.spec import BookPage
-from planbook.chapters.display import FIGDATA_MIME as FIGDATA
+from planbook.chapters.display import figure_data
 from planbook.errors import RenderError
 
 SKIP_TAGS = {"injected-parameters", "parameters", "remove-cell"}
@@ -286,7 +286,7 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
                 content.items.append(item)
             content.blocks.append(Block("figure", asset=name, item=item, cell_index=index,
                                         text=str(opts.get("fig-alt") or ""),
-                                        html=_text(data[FIGDATA]) if FIGDATA in data else None))
+                                        html=figure_data(output)))
             continue
         html = _text(data["text/html"]) if "text/html" in data else None
         markdown = _text(data["text/markdown"]) if "text/markdown" in data else None

@@ -22,14 +22,17 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from planbook.assess.rules import LIGHT_ZH, LIGHTS  # the status vocabulary lives in assess
+from planbook.chapters.provenance import KEY  # planbook's key in output metadata
 
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
 # Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
 SVG_METADATA = {"Date": None, "Creator": None}
 SVG_HASHSALT = "planbook"
 # A figure's numbers as an HTML table, shown under the chart in a <details> 数据表 (chart text
-# is drawn as paths). A vendor MIME type: Jupyter front ends and Quarto ignore it.
-FIGDATA_MIME = "application/vnd.planbook.figdata+html"
+# is drawn as paths). Kept in the figure output's metadata (planbook.figdata), not as a MIME
+# type of its own: every output type must be one Quarto renders, and Quarto ignores output
+# metadata (see chapters.provenance, where the audit records live the same way).
+FIGDATA_KEY = "figdata"
 # Pandoc bracketed spans: the dot takes its light's colour from its class (book.css for HTML,
 # assets/light_dots.lua for typst); the character keeps the light readable in black and white.
 LIGHT_TEXT = {"green": "[●]{.pb-dot .pb-dot-green}绿", "yellow": "[●]{.pb-dot .pb-dot-yellow}黄",
@@ -37,10 +40,10 @@ LIGHT_TEXT = {"green": "[●]{.pb-dot .pb-dot-green}绿", "yellow": "[●]{.pb-d
 _MAX_MD_WIDTH = 30  # dashes per pipe-table column cap: pandoc turns dash counts into widths
 
 
-def _display(bundle: Mapping[str, str]) -> None:
+def _display(bundle: Mapping[str, str], metadata: dict | None = None) -> None:
     from IPython.display import display
 
-    display(dict(bundle), raw=True)
+    display(dict(bundle), raw=True, metadata=metadata)
 
 
 def show_markdown(text: str) -> None:
@@ -167,7 +170,11 @@ def show_figure(fig, data: pd.DataFrame | None = None) -> None:
         svg = figure_svg(fig)
     finally:
         plt.close(fig)
-    bundle = {"image/svg+xml": svg, "text/plain": "<Figure>"}
-    if data is not None and len(data):
-        bundle[FIGDATA_MIME] = table_html(data)
-    _display(bundle)
+    meta = ({KEY: {FIGDATA_KEY: table_html(data)}} if data is not None and len(data)
+            else None)
+    _display({"image/svg+xml": svg, "text/plain": "<Figure>"}, meta)
+
+
+def figure_data(output: Mapping) -> str | None:
+    """The HTML data table `show_figure` stored with a figure output, if any."""
+    return (output.get("metadata") or {}).get(KEY, {}).get(FIGDATA_KEY)
