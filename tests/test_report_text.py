@@ -107,3 +107,49 @@ def test_briefing_uses_one_term_and_whole_counts():
     for due in re.findall(r"应达([\d,.]+)(个|家|幢|户|人|名|座|条|所|项)", text):
         assert "." not in due[0], due
     assert re.search(r"牵头\d+项：(?:[绿黄红灰]灯\d+项、?)+。", text)
+
+
+def test_methodology_examples_are_generated_from_the_registry_and_data():
+    from planbook.book.pages import expand_includes
+    from planbook.chapters.methodology import worked_examples
+
+    reg = load_registry(DATA)
+    examples = worked_examples(reg, observations.load_all(DATA, reg))
+    book = DATA.parent / "book"
+    for name, text in examples.items():
+        committed = (book / f"_example-{name}.md").read_text(encoding="utf-8")
+        assert committed == text + "\n", f"run `python scripts/make_examples.py` ({name})"
+    page = expand_includes((book / "methodology.qmd").read_text(encoding="utf-8"), book)
+    target = reg.indicators["ind_output_industrial"].final_target.value
+    assert f"2027年目标{target:.0f}亿元" in page and "1200亿元" not in page
+    assert "{{< include" not in page
+
+
+def test_indicator_names_carry_the_plan_condition():
+    """A name drops no condition its quote states: the village share counts villages with
+    total income >= 80万 AND operating income >= 50万, as the plan says."""
+    reg = load_registry(DATA)
+    name = reg.indicators["ind_village_income_80w_share"].name_zh
+    assert "80万元以上且经营性收入50万元以上" in name
+    for ind in reg.indicators.values():
+        for quote in ind.quotes:
+            if "以上且" in quote and ind.villages == "total_80_and_operating_50":
+                assert "且" in ind.name_zh, ind.id
+
+
+def test_paper_tables_shorten_hashes_and_let_ids_wrap(rep, monkeypatch):
+    from planbook.chapters import display
+
+    shown = []
+    monkeypatch.setattr(display, "_display", shown.append)
+    rep.files_table()
+    rep.registry_table("四")
+    files, registry = shown
+    assert re.search(r"<td>[0-9a-f]{64}</td>", files["text/html"])  # HTML: the full hash
+    assert not re.search(r"[0-9a-f]{17}", files["text/markdown"])  # paper: 16 and …
+    assert "…" in files["text/markdown"]
+    rule = registry["text/markdown"].splitlines()[1].split("|")[1:-1]
+    widths = dict(zip(registry["text/markdown"].splitlines()[0].split("|")[1:-1], rule,
+                      strict=True))
+    assert len(widths[" 编号 "]) < len(widths[" 方案原文 "])  # ids are not the widest column
+    assert "ind_" not in registry["text/html"] or "\u200b" not in registry["text/html"]

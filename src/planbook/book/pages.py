@@ -155,8 +155,24 @@ def read_page(page: BookPage, root: Path) -> PageContent:
     return _read_markdown(page, path)
 
 
+_INCLUDE = re.compile(r"^\{\{< include (?P<file>\S+) >\}\}$", re.M)
+
+
+def expand_includes(text: str, folder: Path) -> str:
+    """Quarto's `{{< include FILE >}}` (path relative to the page), as Quarto does it: the
+    file's text in place of the line. The methodology's worked examples come in this way."""
+    def sub(m: re.Match) -> str:
+        file = folder / m["file"]
+        if not file.is_file():
+            raise RenderError(f"{folder}: include {m['file']} not found",
+                              hint="run `python scripts/make_examples.py`")
+        return file.read_text(encoding="utf-8").rstrip("\n")
+
+    return _INCLUDE.sub(sub, text)
+
+
 def _read_markdown(page: BookPage, path: Path) -> PageContent:
-    text = path.read_text(encoding="utf-8")
+    text = expand_includes(path.read_text(encoding="utf-8"), path.parent)
     fm_title = None
     fm = _FRONT_MATTER.match(text)
     if fm:

@@ -100,6 +100,12 @@ def table_html(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] |
             f'<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>")
 
 
+def breakable_id(text: str) -> str:
+    """A snake_case id that may wrap after its underscores on paper (zero-width spaces), so
+    it does not claim a table's widest column."""
+    return text.replace("_", "_\u200b")
+
+
 def _width(text: str) -> int:
     # CJK characters take two columns; pandoc's relative widths should reflect that.
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -125,7 +131,9 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
         body.append(row)
     widths = []
     for i, name in enumerate(header):
-        longest = max([_width(name)] + [_width(r[i]) for r in body])
+        # A cell that may wrap at zero-width spaces needs only its longest piece.
+        longest = max([_width(name)] + [max(_width(p) for p in r[i].split("\u200b"))
+                                        for r in body])
         widths.append(max(3, min(_MAX_MD_WIDTH, longest + 4)))  # + cell padding
     rule = []
     for col, w in zip(frame.columns, widths, strict=True):
@@ -137,16 +145,17 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
     return "\n".join(lines)
 
 
-def show_table(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None
-               ) -> None:
+def show_table(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None,
+               pdf: pd.DataFrame | None = None) -> None:
     """Display a table for both engines: styled text/html and a text/markdown pipe table.
 
     `lights` names the columns holding light codes; by default every column whose values
-    are all green/yellow/red/grey is one.
+    are all green/yellow/red/grey is one. `pdf`: a narrower version for the page (shortened
+    hashes, breakable ids), used for the markdown only; HTML keeps the full table.
     """
     _display({
         "text/html": table_html(df, index=index, lights=lights),
-        "text/markdown": table_markdown(df, index=index, lights=lights),
+        "text/markdown": table_markdown(df if pdf is None else pdf, index=index, lights=lights),
         "text/plain": df.to_string(index=index),
     })
 

@@ -530,8 +530,11 @@ class Report(TaskEvaluation):
                  villages.village_file(self.data)]
         rows = [{"文件": f.relative_to(root).as_posix() if f.is_relative_to(root) else str(f),
                  "SHA256": observations.sha256_file(f)} for f in files if f.is_file()]
+        # On paper the hash is shortened to fit the page; the HTML table has it in full.
+        short = [{"文件": r["文件"], "SHA256（前16位，全文见HTML版）": r["SHA256"][:16] + "…"}
+                 for r in rows]
         provenance.record("table", inputs=[])
-        display.show_table(pd.DataFrame(rows))
+        display.show_table(pd.DataFrame(rows), pdf=pd.DataFrame(short))
 
     # ------------------------------------------------------------------ plan appendix
 
@@ -548,7 +551,9 @@ class Report(TaskEvaluation):
                          "目标": targets, "牵头单位": ind.lead,
                          "方案原文": "；".join(f"“{q}”" for q in ind.quotes)})
         provenance.record("table", inputs=[])
-        display.show_table(pd.DataFrame(rows))
+        frame = pd.DataFrame(rows)
+        paper = frame.assign(编号=frame["编号"].map(display.breakable_id)) if rows else frame
+        display.show_table(frame, pdf=paper)
 
 
 
