@@ -10,7 +10,8 @@ Where the records live (`store_records`, applied to every executed notebook befo
 reads it): a cell's records, in the order made, are the list `metadata.planbook.provenance`
 of the cell's first display output (the figure, the table); a cell with no display output
 (an asis narrative cell quoting numbers) keeps them in the notebook's metadata,
-`planbook.provenance.<cell id>`. Quarto reads neither: of an output's metadata it reads only
+`planbook.provenance.<cell id>`. The data rows are stored once per notebook, in
+`planbook.rows`, and a record lists their positions there. Quarto reads neither: of an output's metadata it reads only
 quarto_order, quarto_display and image sizes, and notebook metadata only for ipynb output,
 whereas cell metadata would become attributes of the cell's div (/work/quarto-findings.md
 §1). So a figure cell keeps exactly one output, the figure, and Quarto gives it the caption.
@@ -73,16 +74,40 @@ def _display_outputs(cell) -> list:
     return [o for o in cell.get("outputs", []) if o.get("output_type") in DISPLAY_OUTPUTS]
 
 
+def _row_key(row: dict) -> tuple:
+    return tuple(sorted(row.items()))
+
+
 def store_records(nb) -> int:
     """Move the records `record()` sent as MIME outputs into metadata (in place): the cell's
     first display output, else the notebook's `planbook.provenance.<cell id>`. Returns how
-    many were moved; a notebook already stored is left as it is."""
+    many were moved; a notebook already stored is left as it is.
+
+    A data row is stored once per notebook, in `planbook.rows`; a record lists the positions
+    of its rows there (`rows`) instead of the rows (`inputs`): the same rows were repeated by
+    every figure series, table and number resting on them (cell_records gives them back)."""
     moved = 0
     by_cell: dict[str, list[dict]] = {}
+    table = list(nb.metadata.get(KEY, {}).get("rows", []))
+    position = {_row_key(r): n for n, r in enumerate(table)}
+
+    def compact(payload: dict) -> dict:
+        out = {k: v for k, v in payload.items() if k != "inputs"}
+        refs = []
+        for row in payload.get("inputs", []):
+            key = _row_key(row)
+            if key not in position:
+                position[key] = len(table)
+                table.append(row)
+            refs.append(position[key])
+        out["rows"] = refs
+        return out
+
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
             continue
-        payloads = [o["data"][MIME] for o in _display_outputs(cell) if MIME in o.get("data", {})]
+        payloads = [compact(o["data"][MIME]) for o in _display_outputs(cell)
+                    if MIME in o.get("data", {})]
         if not payloads:
             continue
         cell["outputs"] = [o for o in cell["outputs"] if MIME not in o.get("data", {})]
@@ -96,6 +121,8 @@ def store_records(nb) -> int:
     if by_cell:
         meta = nb.metadata.setdefault(KEY, {})
         meta["provenance"] = {**meta.get("provenance", {}), **by_cell}
+    if table:
+        nb.metadata.setdefault(KEY, {})["rows"] = table
     return moved
 
 
@@ -107,14 +134,26 @@ def unstored(nb) -> bool:
 
 
 def cell_records(nb, index: int) -> list[dict]:
-    """The records of cell `index`, in the order `record()` made them."""
+    """The records of cell `index`, in the order `record()` made them, each with its
+    `inputs` (the data rows, from the notebook's row table)."""
     cell = nb.cells[index]
+    records = None
     for output in _display_outputs(cell):
         stored = output.get("metadata", {}).get(KEY, {}).get("provenance")
         if stored is not None:
-            return list(stored)
-    by_cell = nb.metadata.get(KEY, {}).get("provenance", {})
-    return list(by_cell.get(str(cell.get("id") or index), []))
+            records = stored
+            break
+    if records is None:
+        records = nb.metadata.get(KEY, {}).get("provenance", {}).get(
+            str(cell.get("id") or index), [])
+    table = nb.metadata.get(KEY, {}).get("rows", [])
+    out = []
+    for r in records:
+        if "rows" in r:
+            r = {**{k: v for k, v in r.items() if k != "rows"},
+                 "inputs": [dict(table[n]) for n in r["rows"]]}
+        out.append(dict(r))
+    return out
 
 
 # ---------------------------------------------------------------- output bytes
