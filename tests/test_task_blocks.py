@@ -167,3 +167,16 @@ def test_sample_statements_stages_and_judgements_are_marked_and_generic():
     assert ev["status"] == "sample"
     assert all(j["opinion"].startswith("示例") for j in ev["tasks"])
     assert date.fromisoformat(ev["date"])
+
+
+def test_briefing_quotes_the_month_s_short_progress():
+    from planbook.chapters import Briefing
+
+    rep = Briefing.load(period="2026-10", as_of="2026-11-10", data_dir=str(ROOT / "data"),
+                        kind="briefing", plan_id="jiande-2023-2027")
+    month = rep.statements
+    assert len(month) and set(month["period"]) == {"2026-10"}
+    blocks = rep.department_blocks()
+    row = month.iloc[0]
+    assert f"本月进展（{row['department']}报送，原文引用）" in blocks
+    assert f"{row['task_id']} " in blocks and row["monthly"] in blocks

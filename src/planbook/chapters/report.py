@@ -656,6 +656,7 @@ class Briefing(Report):
                 out.append("到期或逾期的节点任务：" + "；".join(
                     f"{a.name}（{a.status_zh}）" for a in due) + "。")
             out.append("")
+            out.append(self.monthly_progress(dept))  # the department's own words, if any
         return "\n".join(out)
 
     def due_indicators(self) -> list[tuple[Indicator, list[str]]]:

@@ -185,6 +185,24 @@ class TaskEvaluation:
             out += [f"**评估组意见：**{NO_JUDGEMENT}。", ""]
         return "\n".join(out)
 
+    def monthly_progress(self, department: str) -> str:
+        """A briefing's 本月进展 lines of one department, quoted and registered ("" if none)."""
+        rows = self.statements
+        if rows.empty:
+            return ""
+        mine = [r for r in rows.to_dict("records") if r["department"] == department
+                and (r["monthly"].strip() or r["progress"].strip())]
+        if not mine:
+            return ""
+        lines = [f"本月进展（{department}报送，原文引用）：", ""]
+        for r in sorted(mine, key=lambda r: list(self.registry.tasks).index(r["task_id"])):
+            text = r["monthly"] if r["monthly"].strip() else r["progress"]
+            provenance.quote(self._statement_label(r), text, inputs=[stmt.input_row(r)])
+            title = self.registry.tasks[r["task_id"]].title
+            lines.append(f"- {r['task_id']} {title}：{quote_markdown(text)}"
+                         + ("（示例数据）" if r["status"] == "sample" else ""))
+        return "\n".join(lines) + "\n"
+
     def task_blocks(self, scope: str) -> str:
         """The 任务评估 blocks of a section (三(一)) or a chapter (六)."""
         return "\n".join(self.task_block(t) for t in self.tasks_of_scope(scope))

@@ -31,6 +31,7 @@ SEED = 20230406
 RECEIVED_AT = "2026-11-01T09:00:00+08:00"
 TODAY = date(2026, 11, 1)  # the day the sample is "received": every sample period is over
 YEARS = ("2024", "2025")
+MONTHS = tuple(f"2026-{m:02d}" for m in range(1, 11))
 SAMPLE_FILE = "sample/sample-progress.csv"
 EVALUATION_PERIOD = "2025"
 EVALUATION_DATE = "2026-03-31"  # the 2025 report's as_of date
@@ -68,6 +69,12 @@ def _statement_rows(registry: Registry) -> list[dict]:
                     "下步打算": NEXT_STEPS[int(rng.integers(len(NEXT_STEPS)))],
                     "佐证材料": f"示例：{dept}{year}年度工作台账（{year}-12-31）",
                     "数据状态": "sample"})
+        for month in MONTHS:  # the briefings' optional short 本月进展, for some months
+            if rng.random() < 0.3:
+                share = int(rng.integers(14, 21)) * 5  # 70 … 100
+                rows.append({"任务编号": task.id, "期间": month, "报送单位": task.lead,
+                             "本月进展": f"示例：本月按计划推进，完成月度计划的{share}%。",
+                             "数据状态": "sample"})
     return rows
 
 
