@@ -122,3 +122,33 @@ def test_a_range_builds_months_side_by_side_and_stops_at_a_failure(project: Path
     for n, month in ((1, "2026-01"), (2, "2026-02")):
         assert (project / "reports" / month / "report.pdf").is_file()
         assert any(line.startswith(f"[{n}/3] {month} 完成") for line in lines)
+
+
+def test_a_failed_render_publishes_none_of_the_new_notebooks(sample_build, tmp_path,
+                                                             monkeypatch):
+    """The notebooks ran with new data, then the render failed: reports/2025/ keeps the
+    previous edition whole (its notebooks too), so HTML, PDF, notebooks and manifest agree."""
+    from conftest import copy_project
+
+    import planbook.build as recipe
+    from planbook.errors import RenderError
+
+    root = copy_project(tmp_path / "render-fails")
+    shutil.copytree(sample_build / "reports", root / "reports")
+    shutil.copytree(sample_build / "build", root / "build")
+    published = {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()}
+    store = root / "data" / "observations" / "fagai.csv"
+    text = store.read_text(encoding="utf-8")
+    store.write_text(text.replace("ind_gdp,2025,", "ind_gdp,2025,1", 1), encoding="utf-8")
+
+    def failing(*args, **kwargs):
+        raise RenderError("typst crashed")
+
+    monkeypatch.setattr(recipe, "render", failing)
+    lines = []
+    with pytest.raises(RenderError, match="typst crashed"):
+        for line in build("2025", engine="builtin", root=root):
+            lines.append(line)
+    assert any("执行 " in line and "执行 0 个" not in line for line in lines)  # notebooks ran
+    assert {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()} == published
+    assert not (root / "build" / "edition" / "2025").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -32,10 +33,11 @@ from planbook.book.quarto import (  # noqa: E402
     write_quarto_index,
     write_quarto_profile,
 )
-from planbook.book.render import lock_path, pick_engine  # noqa: E402
+from planbook.book.render import pick_engine  # noqa: E402
 from planbook.book.spec import SAMPLE_NOTICE, book_spec  # noqa: E402
 from planbook.chapters import display  # noqa: E402
 from planbook.errors import RenderError  # noqa: E402
+from planbook.run.publish import lock_path  # noqa: E402
 
 TITLES = [t for _, t in CHAPTERS] + ["评估方法"]
 
@@ -251,8 +253,8 @@ def test_failed_render_leaves_previous_report_intact(project, tmp_path):
     after.pop("notebooks/03_villages.ipynb")
     before.pop("notebooks/03_villages.ipynb")
     assert after == before
-    assert not lock_path(PERIOD, root).exists()
-    assert not list((root / "build" / "render" / PERIOD).glob("staging-*"))
+    assert not list((root / "build" / "render" / PERIOD).glob("staging*"))
+    assert not (root / "build" / "edition" / PERIOD).exists()
 
 
 def test_notebook_with_an_error_output_is_refused(project, tmp_path):
@@ -268,24 +270,30 @@ def test_notebook_with_an_error_output_is_refused(project, tmp_path):
         render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
 
 
-def test_concurrent_render_is_refused_and_stale_lock_taken_over(project, tmp_path):
+def test_concurrent_render_is_refused_and_a_dead_holders_lock_is_free(project, tmp_path):
+    from planbook.run.publish import PeriodBusy
+
     root = _copy_project(project, tmp_path / "locked")
     lock = lock_path(PERIOD, root)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time; fh = open(sys.argv[1], 'w'); "
+        "fcntl.flock(fh, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)"),
+        str(lock)], stdout=subprocess.PIPE, text=True)
     try:
-        lock.write_text(f"{holder.pid}\n")
+        assert holder.stdout.readline().strip() == "held"
         before = _tree_hashes(root / "reports" / PERIOD)
-        with pytest.raises(RenderError, match=f"another render of period {PERIOD} is running"):
+        with pytest.raises(PeriodBusy, match=f"building period {PERIOD}"):
             render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
         assert _tree_hashes(root / "reports" / PERIOD) == before
-        assert lock.read_text().strip() == str(holder.pid)
     finally:
         holder.kill()
         holder.wait()
-    # the holder is dead now: its lock is stale and the next render takes it over
+    # the holder was killed: the kernel dropped its lock, the next render goes ahead; a lock
+    # file naming a live, unrelated PID (the old scheme's stale lock) is no obstacle either
+    lock.write_text(f"{os.getpid()}\n")
     result = render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
-    assert result.pdf.is_file() and not lock.exists()
+    assert result.pdf.is_file()
 
 
 def test_auto_picks_builtin_without_quarto(monkeypatch):

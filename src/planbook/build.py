@@ -6,6 +6,7 @@ resolve the period (run.period) → validate the data (store) → execute the ch
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from planbook.errors import UsageError
 from planbook.plan.params import resolve_period
 from planbook.plan.periods import months_between, parse_period
 from planbook.plan.registry import load_registry
-from planbook.run import execute
+from planbook.run import execute, publish
 from planbook.run.period import ReportPeriod, resolve
 from planbook.store import observations
 from planbook.store.evaluation import load_evaluation
@@ -56,6 +57,13 @@ def _render_key(rp: ReportPeriod, engine: str) -> str:
             h.update(f.name.encode())
             h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def _stamp_key(stamp: Path) -> str | None:
+    try:
+        return json.loads(stamp.read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _published(rp: ReportPeriod) -> bool:
@@ -128,24 +136,42 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
     load_evaluation(rp.data, rp.code, registry)  # a malformed judgement file stops here
     yield f"{tag} 1/3 数据校验通过：{len(registry.indicators)} 项指标，" \
           f"{len(observations.store_files(rp.data))} 个数据文件"
-    result = execute.run(rp, force=force)
-    yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
-           f"沿用缓存 {len(result.cached)} 个")
     used = pick_engine(engine)
-    with reading():  # each executed notebook parsed once: register, pages, code pages
-        entries = register(rp)
-        key = _render_key(rp, used)
-        stamp = rp.build_path("cache") / "render.json"
-        reuse = not force and _published(rp) and stamp.is_file() and \
-            json.loads(stamp.read_text(encoding="utf-8")).get("key") == key
-        if not reuse:
-            render(rp, entries, engine=used)
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
-    yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告" if reuse else f"{tag} 3/3 渲染完成（{used}）"
-    manifest = write_manifest(rp, entries, engine=used, started=started,
-                              finished=datetime.now(UTC))
+    stamp = rp.build_path("cache") / "render.json"
+    previous_key = _stamp_key(stamp)
+    stamp.unlink(missing_ok=True)  # rewritten once the new edition is in place
+    # One lock and one staged edition for the whole build: notebooks, book and manifest are
+    # published together when all are made, or not at all (run.publish).
+    with publish.edition(rp) as edition:
+        result = execute.run(edition, force=force)
+        yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
+               f"沿用缓存 {len(result.cached)} 个")
+        with reading():  # each executed notebook parsed once: register, pages, code pages
+            entries = register(edition)
+            key = _render_key(edition, used)
+            reuse = not force and _published(edition) and key == previous_key
+            if not reuse:
+                render(edition, entries, engine=used)
+        yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告" if reuse else f"{tag} 3/3 渲染完成（{used}）"
+        write_manifest(edition, entries, engine=used, started=started,
+                       finished=datetime.now(UTC))
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
     yield f"{tag} 完成，用时 {time.perf_counter() - t0:.1f} 秒"
     yield f"  HTML: {rp.report_dir / 'html' / 'index.html'}"
     yield f"  PDF:  {rp.report_dir / 'report.pdf'}"
-    yield f"  清单: {manifest}"
+    yield f"  清单: {rp.manifest}"
+
+
+def render_book(rp: ReportPeriod, *, engine: str = "auto"):
+    """`planbook render`: the book and a new manifest, published with the edition's notebooks
+    as one edition (run.publish)."""
+    started = datetime.now(UTC)
+    used = pick_engine(engine)
+    with publish.edition(rp) as edition, reading():
+        entries = register(edition)
+        result = render(edition, entries, engine=used)
+        write_manifest(edition, entries, engine=used, started=started,
+                       finished=datetime.now(UTC))
+    return dataclasses.replace(result, html_dir=rp.report_dir / "html",
+                               pdf=rp.report_dir / "report.pdf")

@@ -28,6 +28,34 @@ def _data_option(args) -> Path | None:
     return None if getattr(args, "data", None) is None else _data(args)
 
 
+def _period(args, *, params: bool) -> str:
+    """--period checked before anything runs: a malformed period, or (for the commands that
+    report on it) one without params/<P>.yml, is a usage error (exit 2) naming what was given."""
+    from planbook.errors import PeriodError
+    from planbook.plan.params import params_file
+    from planbook.plan.periods import months_between, parse_period
+
+    text = args.period
+    if text == "default" and params:
+        return text
+    try:
+        if ".." in text and args.command == "build":
+            first, _, last = text.partition("..")
+            periods = [p.code for p in months_between(parse_period(first), parse_period(last))]
+        else:
+            periods = [parse_period(text).code]
+    except PeriodError as err:
+        raise UsageError(f"--period {text!r}: {err.message}", hint=err.hint) from None
+    if params:
+        missing = [p for p in periods if not params_file(p).is_file()]
+        if missing:
+            have = sorted(f.stem for f in paths.params_dir().glob("[0-9]*.yml"))
+            raise UsageError(f"--period {text!r}: no params/{missing[0]}.yml",
+                             hint="periods with params: " + ", ".join(have) if have else
+                             "add params/<P>.yml (README, 'Adding a year')")
+    return text
+
+
 def cmd_plan(args) -> int:
     from planbook.plan.registry import load_registry
 
@@ -65,7 +93,7 @@ def cmd_templates(args) -> int:
     from planbook.store.templates import write_templates
 
     data = _data(args)
-    registry, period = load_registry(data), parse_period(args.period)
+    registry, period = load_registry(data), parse_period(_period(args, params=False))
     written = write_templates(registry, period, Path(args.out), data)
     written += statements.write_templates(registry, period, Path(args.out))
     for p in written:
@@ -121,11 +149,13 @@ def cmd_status(args) -> int:
     from planbook.assess import rules as assess
     from planbook.plan.periods import parse_period
     from planbook.plan.registry import load_registry
-    from planbook.store.observations import load_all
+    from planbook.store.observations import check_store, load_all
 
     data = _data(args)
     reg = load_registry(data)
-    results = assess.assess_all(reg, load_all(data, reg), parse_period(args.period))
+    check_store(data, reg)  # the same validator as build: a damaged store is refused
+    period = parse_period(_period(args, params=False))
+    results = assess.assess_all(reg, load_all(data, reg), period)
     if args.json:
         print(json.dumps(assess.to_records(results), ensure_ascii=False, indent=2))
     else:
@@ -145,7 +175,7 @@ def _resolved(args):
     """The period of a command, resolved once: params, kind, chapters, data folder, paths."""
     from planbook.run.period import resolve
 
-    return resolve(args.period, data=_data_option(args))
+    return resolve(_period(args, params=True), data=_data_option(args))
 
 
 def cmd_run(args) -> int:
@@ -157,19 +187,16 @@ def cmd_run(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from planbook.audit.register import register
-    from planbook.book.render import render
+    from planbook.build import render_book
 
-    rp = _resolved(args)
-    result = render(rp, register(rp), engine=args.engine)
-    print(result)
+    print(render_book(_resolved(args), engine=args.engine))
     return 0
 
 
 def cmd_build(args) -> int:
     from planbook.build import build
 
-    for line in build(args.period, engine=args.engine, force=args.force,
+    for line in build(_period(args, params=True), engine=args.engine, force=args.force,
                       data=_data_option(args)):
         print(line)
     return 0

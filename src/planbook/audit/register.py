@@ -94,7 +94,9 @@ def register(rp: ReportPeriod) -> list[dict]:
             raise RenderError(f"{rp.rel(path)}: its provenance records are still outputs "
                               "(executed by an older planbook)",
                               hint=f"run it again: planbook run --period {rp.code} --force")
-        out += notebook_entries(nb, path.stem, path.relative_to(rp.root).as_posix())
+        # Named where it is published, also while a build stages the edition elsewhere.
+        published = rp.published_dir / "notebooks" / path.name
+        out += notebook_entries(nb, path.stem, published.relative_to(rp.root).as_posix())
     check_unique(out)
     return out
 

@@ -1,9 +1,11 @@
 """Render a period's book to reports/<P>/html/ and reports/<P>/report.pdf.
 
-Recipe: take the period lock → build every output into a staging folder under build/ →
-swap html/ and report.pdf into reports/<P>/ only when all are complete → release the lock.
-A failed render leaves the previously published report untouched; the pipeline's
-reports/<P>/notebooks/ is never touched.
+Recipe: within the period's edition (run.publish: one flock for the command, a staged copy
+of reports/<P>/) → build every output into build/render/<P>/staging → check it is complete →
+put html/ and report.pdf into the staged edition → the edition is swapped in whole. A failed
+render leaves the published edition untouched. Rendered alone (not inside a build), the
+edition's manifest.json is dropped, since it listed the previous book's files; `planbook
+render` and `planbook build` write a new one (build.render_book).
 
 Engines: "quarto" (when `quarto` is on PATH) renders the generated profile; "builtin" reads
 the executed notebooks with nbformat and runs pandoc + typst itself; "auto" picks quarto when
@@ -19,11 +21,8 @@ register appendix and the code pages show it.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from planbook.book.quarto import quarto_source, render_quarto_book, render_quart
 from planbook.book.spec import BookChapters, book_spec
 from planbook.chapters.catalogue import REGISTER_PAGE
 from planbook.errors import RenderError
+from planbook.run import publish
 from planbook.run.period import ReportPeriod
 from planbook.store.observations import uses_sample
 
@@ -103,10 +103,10 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
     started = time.monotonic()
     root, period = rp.root, rp.code
     chosen = pick_engine(engine)
-    book = book_spec(rp)
     if sample_notice is None:
         sample_notice = default_sample_notice(rp)
-    with period_lock(period, root):
+    with publish.edition(rp) as edition:
+        book = book_spec(edition)  # the staged edition's notebooks
         staging = staging_dir(period, root)
         try:
             if chosen == "quarto" and book.single:
@@ -124,10 +124,13 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
                                                 sample_notice=sample_notice, hook=caption_hook)
             write_data_package(rp, register, html_dir)
             _check_complete(book, html_dir, pdf, chosen)
-            published_html, published_pdf = publish(period, root, html_dir, pdf)
+            install(edition, html_dir, pdf)
+            if not rp.staged:
+                (edition.report_dir / "manifest.json").unlink(missing_ok=True)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return RenderResult(period, chosen, published_html, published_pdf, len(book.pages),
+    final = rp.report_dir  # reports/<P>/ once swapped in (alone), else the caller's staging
+    return RenderResult(period, chosen, final / "html", final / "report.pdf", len(book.pages),
                         sample_notice, time.monotonic() - started, single=book.single)
 
 
@@ -194,7 +197,8 @@ def _write_code_pages(book: BookChapters, root: Path, html_dir: Path, register: 
 # --- publishing ------------------------------------------------------------------------------
 
 def staging_dir(period: str, root: Path) -> Path:
-    path = paths.build_dir(root) / "render" / period / f"staging-{os.getpid()}"
+    """build/render/<P>/staging: the engines' output (the period lock makes it ours alone)."""
+    path = paths.build_dir(root) / "render" / period / "staging"
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
@@ -213,70 +217,10 @@ def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) 
         raise RenderError("render incomplete, nothing published; missing: " + ", ".join(missing))
 
 
-def publish(period: str, root: Path, html_dir: Path, pdf: Path) -> tuple[Path, Path]:
-    """Swap the staged html/ and report.pdf into reports/<P>/, restoring the old on failure."""
-    target = paths.reports_dir(root) / period
+def install(edition: ReportPeriod, html_dir: Path, pdf: Path) -> None:
+    """Put the rendered html/ and report.pdf into the staged edition (replacing the old)."""
+    target = edition.report_dir
     target.mkdir(parents=True, exist_ok=True)
-    final_html, final_pdf = target / "html", target / "report.pdf"
-    old = html_dir.parent / "previous-html"
-    had_html = final_html.exists()
-    if had_html:
-        os.replace(final_html, old)
-    try:
-        os.replace(html_dir, final_html)
-        os.replace(pdf, final_pdf)  # atomic on one filesystem: never a half-written PDF
-    except OSError:
-        if final_html.exists() and had_html:
-            shutil.rmtree(final_html, ignore_errors=True)
-        if had_html:
-            os.replace(old, final_html)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    return final_html, final_pdf
-
-
-def lock_path(period: str, root: Path) -> Path:
-    return paths.build_dir(root) / f"render-{period}.lock"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def period_lock(period: str, root: Path) -> Iterator[Path]:
-    """One render per period at a time; a lock left by a dead process is taken over."""
-    path = lock_path(period, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(path.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _alive(pid):
-                raise RenderError(
-                    f"another render of period {period} is running (pid {pid}); "
-                    "not starting a second one",
-                    hint=f"wait for it to finish; if no planbook runs, delete {path}") from None
-            path.unlink(missing_ok=True)  # stale: its process is gone
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
-        break
-    else:
-        raise RenderError(f"could not take the render lock {path}")
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            if path.read_text().strip() == str(os.getpid()):
-                path.unlink()
+    shutil.rmtree(target / "html", ignore_errors=True)
+    shutil.move(str(html_dir), str(target / "html"))
+    shutil.move(str(pdf), str(target / "report.pdf"))

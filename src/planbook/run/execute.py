@@ -2,9 +2,10 @@
 
 The recipe of `run`: take the resolved period (params, chapter list, data folder) -> check every source
 notebook -> reuse the chapters whose inputs are unchanged -> execute the others in parallel into
-build/staging/<P>/notebooks/ -> when every chapter succeeded, swap that folder in as
-reports/<P>/notebooks/ -> record the cache. A failed chapter is kept in build/failed/<P>/ and
-the published notebooks are left exactly as they were.
+build/staging/<P>/notebooks/ -> when every chapter succeeded, move that folder into the period's
+staged edition (run.publish), which is swapped in as reports/<P>/ whole -> record the cache.
+A failed chapter is kept in build/failed/<P>/ and the published edition is left exactly as it
+was.
 
 Files under build/ (all git-ignored):
     build/staging/<P>/notebooks/   this run's notebooks, before they are published
@@ -40,6 +41,7 @@ from planbook.errors import ExecutionError, ParamsError, Problem
 from planbook.hashing import sha256_bytes, sha256_file
 from planbook.plan.params import REQUIRED, Params, params_file
 from planbook.plan.registry import Registry, load_registry
+from planbook.run import publish
 from planbook.run.period import ReportPeriod
 
 KERNEL = "python3"
@@ -462,25 +464,6 @@ def _kernel_env(root: Path) -> Iterator[None]:
 
 
 
-@contextlib.contextmanager
-def _period_lock(period: str, root: Path) -> Iterator[None]:
-    """Two runs of one period would share a staging folder; the second is refused."""
-    lock_file = paths.build_dir(root) / "staging" / f"{period}.lock"
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks here; runs are rarely concurrent
-        yield
-        return
-    with open(lock_file, "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise ExecutionError(f"another `planbook run` of period {period} is in progress",
-                                 hint=f"wait for it to finish ({lock_file})") from None
-        yield  # the lock is released when the file closes, even if the process dies
-
-
 class _Progress:
     """One line per chapter on stderr as it finishes: position, chapter, cached/ran, seconds."""
 
@@ -548,7 +531,21 @@ def run(rp: ReportPeriod, *, jobs: int | None = None, progress: bool = True,
     chapters: the chapter list (default: the period's, for its report kind).
     Raises ParamsError for bad params or a notebook without a proper parameters cell, and
     ExecutionError naming chapter, cell and error when a notebook fails.
+
+    The notebooks go into the period's edition (run.publish): a staged `rp` (a build) gets
+    them in its staging and publishes them with its book; run alone publishes an edition of
+    its own, without the previous html/, report.pdf and manifest.json when the notebooks
+    changed (those described the old notebooks; `planbook render` makes the new book).
     """
+    with publish.edition(rp) as edition:
+        result = _run(edition, jobs=jobs, progress=progress, force=force, chapters=chapters)
+        if result.published and not rp.staged:
+            publish.drop_book(edition)
+    return result
+
+
+def _run(rp: ReportPeriod, *, jobs: int | None, progress: bool, force: bool,
+         chapters: Sequence[Chapter] | None) -> RunResult:
     t0 = time.perf_counter()
     root, params, period = rp.root, rp.params, rp.code
     registry = load_registry(rp.data)
@@ -561,83 +558,84 @@ def run(rp: ReportPeriod, *, jobs: int | None = None, progress: bool = True,
     inputs = {c.key: _input_hashes(c, params, root, registry, hasher) for c in chapters}
     report = _Progress(len(chapters), progress)
 
-    with _period_lock(period, root):
-        staging = staging_dir(period, root)
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        failed = failed_dir(period, root)
-        if failed.exists():  # failures of an earlier run would mislead once fixed
-            shutil.rmtree(failed)
+    # The period lock is held by publish.edition: this staging folder is ours alone.
+    staging = staging_dir(period, root)
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    failed = failed_dir(period, root)
+    if failed.exists():  # failures of an earlier run would mislead once fixed
+        shutil.rmtree(failed)
 
-        seconds: dict[str, float] = {}
-        cached, todo = [], []
-        why: dict[str, str] = {}
-        for chapter in chapters:
-            hit, why[chapter.key] = (None, "forced") if force else _cached_notebook(
-                chapter, period, root, inputs[chapter.key], env)
-            if hit is None:
-                todo.append(chapter)
-                continue
-            t = time.perf_counter()
-            shutil.copyfile(hit, staging / chapter.notebook)
-            cached.append(chapter.key)
-            seconds[chapter.key] = time.perf_counter() - t
+    seconds: dict[str, float] = {}
+    cached, todo = [], []
+    why: dict[str, str] = {}
+    for chapter in chapters:
+        hit, why[chapter.key] = (None, "forced") if force else _cached_notebook(
+            chapter, period, root, inputs[chapter.key], env)
+        if hit is None:
+            todo.append(chapter)
+            continue
+        t = time.perf_counter()
+        shutil.copyfile(hit, staging / chapter.notebook)
+        cached.append(chapter.key)
+        seconds[chapter.key] = time.perf_counter() - t
 
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-        report.say(f"planbook run {period}: {len(chapters)} chapter notebooks, "
-                   f"{len(cached)} unchanged (cached)"
-                   + (f", executing {len(todo)} with {workers} worker(s)" if todo else ""))
-        for chapter in chapters:
-            if chapter.key in cached:
-                report.chapter(chapter, "cached", seconds[chapter.key])
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    report.say(f"planbook run {period}: {len(chapters)} chapter notebooks, "
+               f"{len(cached)} unchanged (cached)"
+               + (f", executing {len(todo)} with {workers} worker(s)" if todo else ""))
+    for chapter in chapters:
+        if chapter.key in cached:
+            report.chapter(chapter, "cached", seconds[chapter.key])
 
-        failures: list[Failure] = []
-        executed: list[str] = []
-        if todo:
-            from planbook.run import kernels
+    failures: list[Failure] = []
+    executed: list[str] = []
+    if todo:
+        from planbook.run import kernels
 
-            with _kernel_env(root), ThreadPoolExecutor(workers) as pool:
-                kernels.prestart(KERNEL, root)  # its imports overlap the preparing below
-                kernel_env = _prepare(rp, chapters, inputs, env)
-                futures = [pool.submit(_execute, c, chapter_list.source_notebook(c, root),
-                                       staging / c.notebook, params, root, failed, report,
-                                       kernel_env)
-                           for c in _longest_first(todo, period, root)]
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    key = outcome.chapter.key
-                    seconds[key] = outcome.seconds
-                    if outcome.failure:
-                        failures.append(outcome.failure)
-                        report.chapter(outcome.chapter, "FAILED", outcome.seconds,
-                                       why[key])
-                        continue
-                    executed.append(key)
-                    # A chapter that succeeded is cached even if another failed: the next run
-                    # re-executes only what failed (the cache keeps its own copy, since the
-                    # published folder is not updated by a failed run).
-                    _write_cache(outcome.chapter, period, root, inputs[key], env,
-                                 outcome.executed, outcome.seconds)
-                    report.chapter(outcome.chapter, "ran", outcome.seconds, why[key])
+        with _kernel_env(root), ThreadPoolExecutor(workers) as pool:
+            kernels.prestart(KERNEL, root)  # its imports overlap the preparing below
+            kernel_env = _prepare(rp, chapters, inputs, env)
+            futures = [pool.submit(_execute, c, chapter_list.source_notebook(c, root),
+                                   staging / c.notebook, params, root, failed, report,
+                                   kernel_env)
+                       for c in _longest_first(todo, period, root)]
+            for future in as_completed(futures):
+                outcome = future.result()
+                key = outcome.chapter.key
+                seconds[key] = outcome.seconds
+                if outcome.failure:
+                    failures.append(outcome.failure)
+                    report.chapter(outcome.chapter, "FAILED", outcome.seconds,
+                                   why[key])
+                    continue
+                executed.append(key)
+                # A chapter that succeeded is cached even if another failed: the next run
+                # re-executes only what failed (the cache keeps its own copy, since the
+                # published folder is not updated by a failed run).
+                _write_cache(outcome.chapter, period, root, inputs[key], env,
+                             outcome.executed, outcome.seconds)
+                report.chapter(outcome.chapter, "ran", outcome.seconds, why[key])
 
-        order = {c.key: i for i, c in enumerate(chapters)}
-        executed.sort(key=order.__getitem__)
-        target = published_dir(period, root)
-        if failures:
-            failures.sort(key=lambda f: order[f.chapter.key])
-            err = ExecutionError(
-                f"{len(failures)} of {len(chapters)} chapter notebook(s) failed for period "
-                f"{period}; {_rel(target, root)} was left as it was",
-                problems=[Problem(str(f)) for f in failures],
-                hint="open the failed notebook, fix the notebook or the data it names, "
-                     f"and run `planbook run --period {period}` again")
-            err.failures = failures  # structured, for callers and tests
-            raise err
-        published = _publish(staging, target)
+    order = {c.key: i for i, c in enumerate(chapters)}
+    executed.sort(key=order.__getitem__)
+    target = rp.notebooks_dir  # in the staged edition
+    if failures:
+        failures.sort(key=lambda f: order[f.chapter.key])
+        err = ExecutionError(
+            f"{len(failures)} of {len(chapters)} chapter notebook(s) failed for period "
+            f"{period}; {_rel(published_dir(period, root), root)} was left as it was",
+            problems=[Problem(str(f)) for f in failures],
+            hint="open the failed notebook, fix the notebook or the data it names, "
+                 f"and run `planbook run --period {period}` again")
+        err.failures = failures  # structured, for callers and tests
+        raise err
+    published = _publish(staging, target)
 
     total = time.perf_counter() - t0
+    output = published_dir(period, root)
     report.say(f"planbook run {period}: {len(executed)} executed, {len(cached)} cached, "
-               f"{total:.1f} s -> {_rel(target, root)}")
+               f"{total:.1f} s -> {_rel(output, root)}")
     return RunResult(period=period, executed=executed, cached=cached, seconds=seconds,
-                     output=target, total_seconds=total, published=published)
+                     output=output, total_seconds=total, published=published)

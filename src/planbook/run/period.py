@@ -29,6 +29,10 @@ class ReportPeriod:
     data: Path  # the data package read (absolute)
     edition: int = 1  # 版次: 1 for the first issue of the period, 2.. for each re-issue (修订版)
     edition_date: str = ""  # 版次日期 (ISO): the day the edition was issued, never the build time
+    # Where this edition is being assembled (run.publish.edition), None once published: every
+    # stage writes and reads the edition through report_dir, so a staged command never
+    # touches reports/<P>/ until the whole edition is swapped in.
+    edition_dir: Path | None = None
 
     @property
     def code(self) -> str:
@@ -53,9 +57,20 @@ class ReportPeriod:
         return params_file(self.code, self.root)
 
     @property
-    def report_dir(self) -> Path:
-        """reports/<P>/: the published edition (html/, report.pdf, notebooks/, manifest.json)."""
+    def staged(self) -> bool:
+        """Whether this period's edition is being assembled in staging (see run.publish)."""
+        return self.edition_dir is not None
+
+    @property
+    def published_dir(self) -> Path:
+        """reports/<P>/: where the edition is published."""
         return paths.reports_dir(self.root) / self.code
+
+    @property
+    def report_dir(self) -> Path:
+        """The edition (html/, report.pdf, notebooks/, manifest.json): reports/<P>/, or while
+        a command assembles it, its staging folder (run.publish)."""
+        return self.edition_dir or self.published_dir
 
     @property
     def notebooks_dir(self) -> Path:

@@ -1,0 +1,180 @@
+"""Publishing a period's edition whole, or not at all.
+
+Layout (everything of period P; `reports/` and `build/` are git-ignored):
+
+    reports/P/                 the published edition: notebooks/, html/, report.pdf,
+                               manifest.json, always one complete, consistent set
+    reports/.P.new/            a staged edition on its way in (exists only during a swap)
+    reports/.P.old/            the edition being replaced (exists only during a swap)
+    build/edition/P/           the edition being assembled by the running command
+    build/locks/P.lock         the period's lock: an fcntl.flock held by the command
+
+A command that changes what is published (`build`, `run`, `render`) works like this:
+
+1. `edition(rp)` takes the period lock (flock, non-blocking: a second command on the same
+   period is refused; the kernel drops the lock when its holder dies, so there is no stale
+   lock and no PID to trust), then `recover`s a swap a crash interrupted and removes staging
+   left by killed commands (build/edition/P, build/render/P, build/staging/P).
+2. It copies the published edition (if any) into build/edition/P/ and hands the command a
+   ReportPeriod whose `report_dir` is that folder (`rp.staged`): the command writes the new
+   notebooks, book and manifest there, and reads them back from there.
+3. When the command returns normally, `swap` moves the staged edition in with renames only:
+   build/edition/P → reports/.P.new → (reports/P → reports/.P.old) → reports/.P.new → reports/P
+   → remove reports/.P.old. On an exception the staged edition is discarded and reports/P is
+   untouched.
+
+`recover` (run at the start of every publishing command, under the lock) finishes or undoes an
+interrupted swap so that reports/P is whole: with .P.old present and P missing, the crash hit
+between the two renames and .P.old goes back; with both P and .P.old present, the new edition
+was already in place and .P.old is removed; a lone .P.new was never published and is removed.
+Readers of reports/P (a web server) may find it missing for the instant between the renames,
+never half-written.
+
+Issue 12's kept editions can live inside the edition, e.g. reports/P/editions/<n>/: copy the
+previous edition's files there while staging (step 2) and they are swapped in with the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from planbook import paths
+from planbook.errors import PlanbookError
+from planbook.files import exclusive_lock
+from planbook.run.period import ReportPeriod
+
+# The parts of an edition that describe the book made from its notebooks.
+BOOK_PARTS = ("html", "report.pdf", "manifest.json")
+
+
+class PeriodBusy(PlanbookError):
+    """Another command is building, running or rendering the same period."""
+
+
+def lock_path(period: str, root: Path) -> Path:
+    return paths.build_dir(root) / "locks" / f"{period}.lock"
+
+
+def staging_dir(period: str, root: Path) -> Path:
+    return paths.build_dir(root) / "edition" / period
+
+
+def _side(period: str, root: Path, which: str) -> Path:
+    return paths.reports_dir(root) / f".{period}.{which}"
+
+
+def _step(name: str) -> None:
+    """A point of the swap where a crash is survivable; tests inject crashes here."""
+
+
+def recover(period: str, root: Path) -> str | None:
+    """Make reports/P whole after a crash inside `swap`; returns what was done (or None)."""
+    target = paths.reports_dir(root) / period
+    new, old = _side(period, root, "new"), _side(period, root, "old")
+    done = None
+    if old.exists():
+        if target.exists():  # the new edition was already in place
+            shutil.rmtree(old)
+            done = "removed the replaced edition left by an interrupted publish"
+        else:  # crashed between the two renames: the previous edition goes back
+            os.rename(old, target)
+            done = "restored the previous edition after an interrupted publish"
+    if new.exists():  # never published
+        shutil.rmtree(new)
+        done = done or "removed an edition whose publishing was interrupted"
+    return done
+
+
+def swap(staged: Path, period: str, root: Path) -> Path:
+    """Publish the complete edition `staged` as reports/P with renames only (see above)."""
+    target = paths.reports_dir(root) / period
+    new, old = _side(period, root, "new"), _side(period, root, "old")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(staged, new)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        # build/ on another file system: copy beside reports/P first, then rename there
+        tmp = _side(period, root, "copy")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(staged, tmp)
+        os.rename(tmp, new)
+        shutil.rmtree(staged)
+    _step("staged")
+    if target.exists():
+        os.rename(target, old)
+    _step("moved-aside")
+    os.rename(new, target)
+    _step("swapped")
+    if old.exists():
+        shutil.rmtree(old)
+    _step("cleaned")
+    return target
+
+
+def clean_staging(period: str, root: Path) -> None:
+    """Remove what killed commands left under build/ for this period (under the lock)."""
+    build = paths.build_dir(root)
+    for folder in (staging_dir(period, root), build / "render" / period,
+                   build / "staging" / period):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def drop_book(rp: ReportPeriod) -> None:
+    """Remove html/, report.pdf and manifest.json from a staged edition: they described other
+    notebooks (`planbook run` alone publishes the new notebooks; `render` adds the book)."""
+    for part in BOOK_PARTS:
+        path = rp.report_dir / part
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+@contextlib.contextmanager
+def period_lock(period: str, root: Path) -> Iterator[Path]:
+    """The period's lock, for the whole command; refused at once if another command holds it."""
+    path = lock_path(period, root)
+
+    def busy() -> PeriodBusy:
+        return PeriodBusy(f"another planbook command is building period {period}; "
+                          "not starting a second one",
+                          hint=f"wait for it to finish (it holds {path})")
+
+    with exclusive_lock(path, wait=False, busy=busy):
+        yield path
+
+
+@contextlib.contextmanager
+def edition(rp: ReportPeriod) -> Iterator[ReportPeriod]:
+    """Lock the period, stage a copy of its edition, yield the staged period, swap it in.
+
+    Nested use (a build calling run and render) yields the caller's staged period as it is:
+    the outermost command holds the lock and publishes once.
+    """
+    if rp.staged:
+        yield rp
+        return
+    root, period = rp.root, rp.code
+    with period_lock(period, root):
+        recover(period, root)
+        clean_staging(period, root)
+        staged = staging_dir(period, root)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        if rp.report_dir.is_dir():
+            shutil.copytree(rp.report_dir, staged, symlinks=True)
+        else:
+            staged.mkdir()
+        try:
+            yield dataclasses.replace(rp, edition_dir=staged)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        swap(staged, period, root)
