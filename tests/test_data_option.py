@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from planbook import cli
+from planbook import cli, files
 from planbook.audit.manifest import write_manifest
 from planbook.run.period import resolve
 
@@ -100,4 +100,25 @@ def test_the_manifest_records_the_data_folder(project, tmp_path):
     manifest = json.loads(write_manifest(rp, [], engine="builtin", started=now,
                                          finished=now).read_text("utf-8"))
     assert manifest["parameters"]["data_dir"] == str(copy.resolve())
+    import stat
+
+    mode = stat.S_IMODE(rp.manifest.stat().st_mode)  # the umask's, not mkstemp's 0600
+    assert mode == 0o666 & ~files.umask()
     assert any(k.startswith(str(copy.resolve())) for k in manifest["inputs"])
+
+
+BAD_PERIODS = ["", "2025-13", "../../tmp/x", "2025年", "2030", "2026-Q3", "2026-01..x",
+               "2026-05..2026-01"]
+
+
+@pytest.mark.parametrize("command", [
+    ["status", "--json"], ["templates", "--out", "{tmp}/t"], ["run"], ["render"], ["build"],
+    ["trace", "fig-x"], ["verify"]], ids=lambda c: c[0])
+def test_every_bad_period_is_a_usage_error_naming_it(project, tmp_path, capsys, command):
+    for given in BAD_PERIODS:
+        if command[0] in ("status", "templates") and given in ("2030", "2026-Q3"):
+            continue  # well-formed: status and templates need no params file
+        argv = [a.replace("{tmp}", str(tmp_path)) for a in command] + ["--period", given]
+        assert cli.main(argv) == 2, given
+        err = capsys.readouterr().err
+        assert f"--period {given!r}" in err and "Traceback" not in err

@@ -153,3 +153,32 @@ def test_check_injected_refuses_unset_parameters():
         check_injected(values)
     values.update(kind="annual", plan_id="jiande-2023-2027")
     assert check_injected(values).kind == "annual"
+
+
+@pytest.mark.parametrize("period, edit, expected", [
+    ("2025", lambda t: t.replace("kind: annual", "kind: briefing"),
+     "key kind is 'briefing' but 2025 is a year"),
+    ("2026-10", lambda t: t.replace("kind: briefing", "kind: annual"),
+     "key kind is 'annual' but 2026-10 is a month"),
+    ("2025", lambda t: t.replace("plan_id: jiande-2023-2027", "plan_id: 42"),
+     "key plan_id is '42', not this plan's"),
+    ("2025", lambda t: t.replace("as_of: 2025-12-31", "as_of: 1900-01-01"),
+     "key as_of is 1900-01-01, outside 2025-12-31"),
+    ("2025", lambda t: t.replace("as_of: 2025-12-31", "as_of: 2025-06-30"),
+     "key as_of is 2025-06-30, outside"),
+    ("2025", lambda t: t.replace("as_of: 2025-12-31", "as_of: 2099-01-01"),
+     "key as_of is 2099-01-01, outside"),
+    ("2025", lambda t: t + "kind: briefing\n", "key 'kind' appears twice (lines 4 and 6)"),
+    ("2025", lambda t: t + 'period: "2025"\n', "key 'period' appears twice"),
+])
+def test_params_must_fit_the_period_they_name(root: Path, period, edit, expected):
+    path = write(root, period, edit(GOOD[period]))
+    with pytest.raises(ParamsError) as info:
+        load_params(period, root)
+    assert str(path) in str(info.value) and expected in str(info.value)
+
+
+def test_the_shipped_params_all_pass():
+    shipped = Path(__file__).resolve().parents[1]
+    for path in sorted((shipped / "params").glob("[0-9]*.yml")):
+        assert load_params(path.stem, shipped).period == path.stem

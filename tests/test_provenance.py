@@ -187,6 +187,19 @@ def test_verify_names_an_observation_file_changed_after_the_build(built, capsys)
     assert "data/observations/fagai.csv: input file changed since the build" in err
 
 
+@pytest.mark.parametrize("source", ["book/methodology.qmd", "_quarto.yml"])
+def test_verify_names_a_changed_book_source(built, source):
+    path = built / source
+    original = path.read_bytes()
+    path.write_bytes(original + b"\n")
+    try:
+        with pytest.raises(VerifyError) as err:
+            verify(resolve(ANNUAL, built), rerun=False)
+    finally:
+        path.write_bytes(original)
+    assert f"{source}: input file changed since the build" in str(err.value)
+
+
 def test_two_builds_give_identical_register_hashes(built, tmp_path):
     first = {(e["chapter"], e["label"]): e["sha256"] for e in _manifest(built, BRIEFING)["register"]}
     # A copy of the built project's inputs (not of the live repository, which may move on).

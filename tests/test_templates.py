@@ -192,3 +192,31 @@ def test_monthly_template_period(data):
     wb = openpyxl.load_workbook(templates(data, "2026-10")["jingxin-2026-10.xlsx"])
     rows = rows_of(wb.worksheets[0])
     assert rows["new_industrial_firms"]["期间"] == "2026-10"
+
+
+def test_no_template_cell_is_a_formula(tmp_path):
+    """Targets like "=1（2027年）" once became 28 formula cells: every cell, in the workbooks
+    and their CSV twins, is text or a number, never something Excel would run."""
+    import csv as csvlib
+
+    from planbook.store.templates import FORMULA_START, write_templates
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    written = write_templates(load_registry(data), parse_period("2025"), tmp_path, data)
+    risky = []
+    for path in written:
+        if path.suffix == ".xlsx":
+            for ws in openpyxl.load_workbook(path).worksheets:
+                for row in ws.iter_rows():
+                    for c in row:
+                        if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith(
+                                FORMULA_START) and not c.quotePrefix):
+                            risky.append(f"{path.name}!{c.coordinate} {c.value!r}")
+        else:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                for row in csvlib.reader(fh):
+                    risky += [f"{path.name} {v!r}" for v in row if v.startswith(FORMULA_START)
+                              and not v.lstrip("+-").replace(".", "", 1).isdigit()]
+    assert risky == []
+    text = (tmp_path / "fagai-2025.csv").read_text(encoding="utf-8-sig")
+    assert "＝" in text or "≥" in text

@@ -52,13 +52,18 @@ def versions() -> dict[str, str]:
 
 
 def input_files(rp: ReportPeriod) -> dict[str, str]:
-    """sha256 of every input: registry, observations, villages, params, source notebooks."""
+    """sha256 of every input: registry, observations, villages, params, source notebooks, and
+    every source that shapes the book (book/ pages, _quarto.yml): `verify` names a change to
+    any of them."""
     registry = load_registry(rp.data)
     files = list(registry.files.values()) + observations.store_files(rp.data)
     files += statements.store_files(rp.data)
     files += sorted(paths.evaluation_dir(rp.data).glob("*.yaml"))
     files += [villages.village_file(rp.data), rp.params_file]
     files += [rp.source_notebook(c) for c in rp.chapters]
+    book = paths.book_dir(rp.root)
+    files += sorted(p for p in book.rglob("*") if p.is_file()) if book.is_dir() else []
+    files += [rp.root / "_quarto.yml"]
     out = {}
     for f in files:
         if f.is_file():

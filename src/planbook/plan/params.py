@@ -59,6 +59,31 @@ _TextDates.yaml_implicit_resolvers = {
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+def _mapping_without_duplicates(loader, node, deep=False):
+    """A key written twice is refused (YAML would silently keep the last value)."""
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise _DuplicateKey(f"key {key!r} appears twice (lines {seen[key] + 1} and "
+                                f"{key_node.start_mark.line + 1})")
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_TextDates.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                           _mapping_without_duplicates)
+
+# The kind of report each kind of period gets.
+KIND_OF_PERIOD = {"year": "annual", "month": "briefing"}
+# as_of: the data are as of the period's end at the earliest, and at most this long after.
+MAX_AS_OF_DAYS = 2 * 366
+
+
 def params_file(period: str, root: Path | None = None) -> Path:
     return paths.params_dir(root) / f"{period}.yml"
 
@@ -90,6 +115,8 @@ def load_params(period: str, root: Path | None = None) -> Params:
                           hint=f"create {path.name} with keys {', '.join(REQUIRED)}")
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDates) or {}  # noqa: S506
+    except _DuplicateKey as exc:
+        raise ParamsError(f"{path}: {exc}", hint="keep one line per key") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
@@ -113,10 +140,27 @@ def load_params(period: str, root: Path | None = None) -> Params:
         raise ParamsError(f"{path}: key kind is {values['kind']!r}",
                           hint=f"use one of: {', '.join(KINDS)}")
     try:
-        dt.date.fromisoformat(values["as_of"])
+        as_of = dt.date.fromisoformat(values["as_of"])
     except ValueError:
         raise ParamsError(f"{path}: key as_of is {values['as_of']!r}, not a date",
                           hint="write the as-of date as 2026-03-31") from None
+    # The params must describe the period they name: a briefing's kind in a year's file
+    # would replace the annual book with a briefing.
+    wanted = KIND_OF_PERIOD.get(parsed.kind)
+    if values["kind"] != wanted:
+        raise ParamsError(f"{path}: key kind is {values['kind']!r} but {period} is a "
+                          f"{parsed.kind}",
+                          hint=f"a {parsed.kind} is reported with kind: {wanted}" if wanted
+                          else "params exist for years (annual) and months (briefing) only")
+    if values["plan_id"] != PLAN_ID:
+        raise ParamsError(f"{path}: key plan_id is {values['plan_id']!r}, not this plan's",
+                          hint=f"write plan_id: {PLAN_ID}")
+    latest = parsed.end + dt.timedelta(days=MAX_AS_OF_DAYS)
+    if not parsed.end <= as_of <= latest:
+        raise ParamsError(f"{path}: key as_of is {values['as_of']}, outside {parsed.end} … "
+                          f"{latest}",
+                          hint=f"the data of {period} are as of its last day "
+                               f"({parsed.end}) or later, within two years")
     return Params(**values)
 
 

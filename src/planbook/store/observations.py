@@ -20,7 +20,7 @@ from planbook import paths
 from planbook.files import atomic_write_text, exclusive_lock
 from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
 from planbook.plan.periods import Period, parse_period
-from planbook.store import villages
+from planbook.store import validator, villages
 from planbook.store.schema import COLUMNS, FIELDS, SCHEMA_FILE, STATUS_ZH, STATUSES  # noqa: F401
 
 
@@ -40,25 +40,39 @@ def _empty() -> pd.DataFrame:
                          for c in COLUMNS})
 
 
-def read_store_file(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={c: "string" for c in COLUMNS if c not in ("value", "revision")},
-                     keep_default_na=False, encoding="utf-8")
-    df["value"] = pd.to_numeric(df["value"], errors="coerce")
-    df["revision"] = df["revision"].astype("int64")
-    for c in COLUMNS:
-        if c not in ("value", "revision"):
-            df[c] = df[c].astype(object)
+def _rel(path: Path, data: Path | None) -> str:
+    try:
+        return path.relative_to(data.parent).as_posix() if data else path.name
+    except ValueError:
+        return str(path)
+
+
+def read_store_file(path: Path, data: Path | None = None) -> pd.DataFrame:
+    """One store file, checked by store.validator (an IntakeError naming file, row and column
+    for anything malformed: wrong encoding, missing column, truncated row, inf …)."""
+    problems = validator.StoreProblems()
+    df = validator.read(path, _rel(path, data), problems)
+    problems.raise_if_any()
     return df
 
 
-def load_observations(data: Path | None = None) -> pd.DataFrame:
-    """Every stored row (all revisions), plus `file`: the store file it lives in (relative)."""
-    data = data or paths.data_dir()
+def _read_all(data: Path, registry=None) -> list[pd.DataFrame]:
+    problems = validator.StoreProblems()
     frames = []
     for f in store_files(data):
-        df = read_store_file(f)
-        df["file"] = f.relative_to(data).as_posix()
-        frames.append(df)
+        df = validator.read(f, _rel(f, data), problems, registry)
+        if df is not None:
+            df["file"] = f.relative_to(data).as_posix()
+            frames.append(df)
+    problems.raise_if_any()
+    return frames
+
+
+def load_observations(data: Path | None = None) -> pd.DataFrame:
+    """Every stored row (all revisions), plus `file`: the store file it lives in (relative).
+    Every file is checked first (store.validator): a damaged store is refused, never read."""
+    data = data or paths.data_dir()
+    frames = _read_all(data)
     if not frames:
         out = _empty()
         out["file"] = pd.Series(dtype="object")
@@ -223,37 +237,6 @@ def parse_periods(df: pd.DataFrame) -> pd.Series:
 
 
 def check_store(data: Path, registry) -> None:
-    """Refuse a store a report cannot trust: every problem at once, with file, row and column."""
-    from planbook.errors import IntakeError, PeriodError, Problem
-
-    problems: list[Problem] = []
-    for f in store_files(data):
-        df = read_store_file(f)
-        rel = f.relative_to(data).as_posix()
-        missing = [c for c in COLUMNS if c not in df.columns]
-        if missing:
-            problems.append(Problem(f"missing column(s) {', '.join(missing)}", file=rel))
-            continue
-        for n, row in enumerate(df.itertuples(index=False), start=2):  # header is row 1
-            where = {"file": rel, "row": n}
-            if row.indicator_id not in registry.indicators:
-                problems.append(Problem("unknown indicator", column="indicator_id",
-                                        value=row.indicator_id, **where))
-            try:
-                parse_period(row.period)
-            except PeriodError:
-                problems.append(Problem("not a period", column="period", value=row.period,
-                                        expected="2025, 2025-Q3 or 2025-09", **where))
-            if pd.isna(row.value):
-                problems.append(Problem("value is not a number", column="value", **where))
-            if row.status not in STATUSES:
-                problems.append(Problem("unknown status", column="status", value=row.status,
-                                        expected=" / ".join(STATUSES), **where))
-        dup = df.duplicated(["indicator_id", "period", "revision"], keep=False)
-        for n in (df.index[dup] + 2):
-            problems.append(Problem("indicator, period and revision repeated", file=rel, row=int(n)))
-    if problems:
-        raise IntakeError(f"the observation store has {len(problems)} problem(s)",
-                          problems=problems,
-                          hint="store files are written by `planbook ingest`; restore the file "
-                               "from git or re-ingest the department's submission")
+    """Refuse a store a report cannot trust: every problem at once, with file, row and column
+    (store.validator, plus indicator ids the registry does not know)."""
+    _read_all(data, registry)

@@ -49,7 +49,10 @@ COLUMNS = (
 )
 HEADERS = [c[1] for c in COLUMNS]
 _COL = {key: n for n, (key, *_) in enumerate(COLUMNS, 1)}
-_OPS = {">=": "≥", "<=": "≤", "=": "="}
+# "＝" (full width): a target text must not start with "=", which Excel reads as a formula
+_OPS = {">=": "≥", "<=": "≤", "=": "＝"}
+# Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF7D6")
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -75,9 +78,36 @@ def write_templates(registry: Registry, period: Period, out: Path, data: Path) -
         with open(twin, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\r\n")
             writer.writerow(HEADERS)
-            writer.writerows([[r[key] for key, *_ in COLUMNS] for r in rows])
+            writer.writerows([[csv_safe(r[key]) for key, *_ in COLUMNS] for r in rows])
         written += [xlsx, twin]
     return written
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def formula_like(text) -> bool:
+    """Text a spreadsheet would run as a formula (a plain number such as -3 is not)."""
+    return (isinstance(text, str) and text.startswith(FORMULA_START)
+            and not _is_number(text))
+
+
+def csv_safe(text: str) -> str:
+    """A CSV field as text: a leading apostrophe keeps Excel from running it as a formula."""
+    return "'" + text if formula_like(text) else text
+
+
+def _text_cell(cell) -> None:
+    """Keep a string cell a string: openpyxl makes "=…" a formula; quotePrefix keeps Excel
+    from making it one when the cell is edited."""
+    if formula_like(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def template_row(ind: Indicator, period: Period, last: str) -> dict[str, str]:
@@ -138,6 +168,7 @@ def _write_workbook(path: Path, dept: str, period: Period, inds: list[Indicator]
     for r, row in enumerate(rows, 2):
         for n, (key, _, _, fill_in) in enumerate(COLUMNS, 1):
             cell = ws.cell(row=r, column=n, value=row[key] or None)
+            _text_cell(cell)
             if key in ("period", "source", "note", "indicator_id"):
                 cell.number_format = "@"  # text: Excel would turn 2025-09 into a date
             cell.fill = _INPUT_FILL if fill_in else _LOCKED_FILL
@@ -243,6 +274,7 @@ def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator]) ->
     ws.column_dimensions["A"].width = 110
     for r, (text, style) in enumerate(lines, 1):
         cell = ws.cell(row=r, column=1, value=text or None)
+        _text_cell(cell)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if style == "title":
             cell.font = Font(bold=True, size=14)

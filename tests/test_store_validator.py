@@ -1,0 +1,104 @@
+"""One validator for every reader of the store: a damaged store file is refused by status,
+build, templates and ingest alike, naming file, row and column, exit 1, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from planbook import cli
+from planbook.errors import IntakeError
+from planbook.store.observations import load_observations
+
+STORE = "observations/fagai.csv"
+
+
+def damage(data: Path, change) -> None:
+    path = data / STORE
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_bytes(change(lines))
+
+
+def set_field(n: int, field: int, value: str):
+    def change(lines):
+        cells = lines[n - 1].split(",")
+        cells[field] = value
+        lines[n - 1] = ",".join(cells)
+        return "\n".join(lines).encode("utf-8")
+    return change
+
+
+def text(lines) -> bytes:
+    return "\n".join(lines).encode("utf-8")
+
+
+# case id, change, row, column, message fragment
+CASES = [
+    ("inf", set_field(5, 2, "inf"), 5, "value", "not a finite number"),
+    ("nan", set_field(5, 2, "nan"), 5, "value", "not a finite number"),
+    ("text", set_field(5, 2, "约546"), 5, "value", "not a finite number"),
+    ("empty value", set_field(5, 2, ""), 5, "value", "not a finite number"),
+    ("period", set_field(3, 1, "2025-13"), 3, "period", "not a period"),
+    ("status", set_field(3, 4, "final"), 3, "status", "unknown status"),
+    ("revision", set_field(3, 8, "x"), 3, "revision", "not a whole number"),
+    ("duplicate", lambda lines: text([*lines[:-1], lines[4], ""]), None, "revision",
+     "repeated"),
+    ("truncated row", lambda lines: text([lines[0], lines[1][:40], *lines[2:]]), 2, None,
+     "fewer fields"),
+    ("extra field", lambda lines: text([lines[0], lines[1] + ",x", *lines[2:]]), 2, None,
+     "more fields"),
+    ("dropped column", lambda lines: text([",".join(r.split(",")[:-1]) for r in lines]), 1,
+     "file_sha256", "column missing"),
+    ("gbk", lambda lines: "\n".join(lines).encode("gb18030"), 2, None, "not UTF-8"),
+    ("empty file", lambda lines: b"", 1, None, "empty file"),
+    ("unknown indicator", set_field(3, 0, "ind_nothing"), 3, "indicator_id",
+     "unknown indicator"),
+]
+
+
+@pytest.fixture
+def copy(project, tmp_path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(project / "data", data)
+    return data
+
+
+@pytest.mark.parametrize("case,change,row,column,message", CASES, ids=[c[0] for c in CASES])
+def test_status_refuses_a_damaged_store_naming_where(copy, capsys, case, change, row, column,
+                                                     message):
+    damage(copy, change)
+    assert cli.main(["--data", str(copy), "status", "--period", "2025"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "the observation store has" in err
+    found = [x for x in err.splitlines() if message in x]
+    assert len(found) == (2 if case == "duplicate" else 1), err  # both rows of a duplicate
+    line = found[0]
+    assert "data/observations/fagai.csv" in line
+    if row is not None:
+        assert f"row {row}" in line
+    if column is not None:
+        assert f"column {column}" in line
+
+
+@pytest.mark.parametrize("argv", [
+    ["build", "--period", "2025"], ["templates", "--period", "2025", "--out", "{tmp}/t"],
+    ["ingest", "{tmp}/x.csv"], ["status", "--period", "2025"], ["run", "--period", "2025"],
+], ids=lambda a: a[0])
+def test_every_command_reading_the_store_runs_the_validator(copy, tmp_path, capsys, argv):
+    damage(copy, set_field(5, 2, "inf"))
+    (tmp_path / "x.csv").write_text("指标编号,期间,数值\nind_gdp,2024,500\n", encoding="utf-8")
+    before = (copy / STORE).read_bytes()
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    code = cli.main(["--data", str(copy), *argv])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "not a finite number" in err and "row 5" in err and "Traceback" not in err
+    assert (copy / STORE).read_bytes() == before
+
+
+def test_library_readers_refuse_too(copy):
+    damage(copy, set_field(5, 2, "inf"))
+    with pytest.raises(IntakeError, match="1 problem"):
+        load_observations(copy)
