@@ -102,3 +102,16 @@ def test_library_readers_refuse_too(copy):
     damage(copy, set_field(5, 2, "inf"))
     with pytest.raises(IntakeError, match="1 problem"):
         load_observations(copy)
+
+
+@pytest.mark.parametrize("change", [
+    lambda t: t.encode("gb18030"),
+    lambda t: t.replace("village_id", "vid", 1).encode("utf-8"),
+    lambda t: (t + "x,y\n" + "a," * 40 + "\n").encode("utf-8"),
+], ids=["gbk", "dropped column", "extra fields"])
+def test_a_damaged_village_ledger_is_refused_without_a_traceback(copy, capsys, change):
+    path = copy / "villages" / "villages.csv"
+    path.write_bytes(change(path.read_text(encoding="utf-8")))
+    assert cli.main(["--data", str(copy), "status", "--period", "2025"]) == 1
+    err = capsys.readouterr().err
+    assert "villages.csv" in err and "Traceback" not in err

@@ -52,8 +52,21 @@ def load_villages(data: Path | None = None) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=["village_id", "name", "town", "year", "total_income",
                                      "operating_income", *FLAGS, "status", "source"])
-    df = pd.read_csv(path, encoding="utf-8", dtype={"village_id": str}, keep_default_na=False)
-    df["year"] = df["year"].astype(int)
+    try:
+        df = pd.read_csv(path, encoding="utf-8", dtype={"village_id": str},
+                         keep_default_na=False)
+        missing = [c for c in ("village_id", "town", "year", "status", *FLAGS)
+                   if c not in df.columns]
+        if missing:
+            raise ValueError(f"column(s) missing: {', '.join(missing)}")
+        df["year"] = df["year"].astype(int)
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        # A damaged ledger is refused, naming the file, never a traceback.
+        from planbook.errors import IntakeError
+
+        raise IntakeError(f"{path}: the village records cannot be read ({exc})".strip(),
+                          hint="villages.csv is UTF-8 CSV with the header of "
+                               "data/villages/villages.csv in git; restore it from git") from None
     return df
 
 
