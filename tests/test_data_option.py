@@ -84,11 +84,12 @@ def test_status_reads_the_given_store(project, tmp_path, capsys):
     assert "999.9" not in json.dumps(gdp)
 
 
-def test_sample_writes_into_the_given_folder(project, small, capsys):
+def test_sample_writes_into_the_given_folder(project, tmp_path, capsys):
+    given = tmp_path / "given"
+    shutil.copytree(project / "data" / "plan", given / "plan")
     before = {p: p.read_bytes() for p in (project / "data").rglob("*") if p.is_file()}
-    assert cli.main(["sample", "--data", str(small)]) == 0
-    assert sorted(p.name for p in (small / "observations").glob("*.csv")) == [
-        "fagai.csv", "jingxin.csv", "nongye.csv"]
+    assert cli.main(["sample", "--data", str(given)]) == 0
+    assert (given / "observations" / "fagai.csv").is_file()
     assert {p: p.read_bytes() for p in (project / "data").rglob("*") if p.is_file()} == before
 
 
