@@ -99,6 +99,19 @@ def test_keyboard_reaches_the_content_first_and_sees_where_it_is(browser, output
     page.close()
 
 
+def test_search_results_are_not_clipped_by_the_sidebar(browser, outputs):
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(outputs[0].as_uri())
+    page.fill("#pb-search-input", "老旧小区")
+    page.locator("#pb-search-results a").first.wait_for(state="visible", timeout=5000)
+    side = page.locator("#pb-sidebar").bounding_box()
+    for box in page.eval_on_selector_all("#pb-search-results li", "els => els.map(e => {"
+                                         " const r = e.getBoundingClientRect();"
+                                         " return [r.left, r.right]; })"):
+        assert side["x"] <= box[0] and box[1] <= side["x"] + side["width"]
+    page.close()
+
+
 def test_phone_navigation_collapses_and_opens(browser, outputs):
     page = browser.new_page(viewport=PHONE)
     page.goto(outputs[0].as_uri())

@@ -153,3 +153,15 @@ def test_paper_tables_shorten_hashes_and_let_ids_wrap(rep, monkeypatch):
                       strict=True))
     assert len(widths[" 编号 "]) < len(widths[" 方案原文 "])  # ids are not the widest column
     assert "ind_" not in registry["text/html"] or "\u200b" not in registry["text/html"]
+
+
+@pytest.mark.parametrize("name", ["集体经济经营性收入50万元以上行政村占比",
+                                  "集体经济年经营性收入100万元以上行政村占比",
+                                  "行政村以上地区5G网络连片覆盖率", "PM2.5浓度"])
+def test_figure_labels_never_split_a_number(name):
+    from planbook.chapters.figures import wrap_zh
+
+    lines = wrap_zh(name, 10, 3).split("\n")
+    assert "".join(lines) == name
+    for a, b in zip(lines, lines[1:], strict=False):
+        assert not (a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum())

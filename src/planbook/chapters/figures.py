@@ -310,7 +310,7 @@ def dashboard(tiles: list[dict]) -> None:
                                    transform=ax.transAxes, lw=0))
         ax.text(0.06, 0.9, f"{LIGHT_ZH[t['light']]} {t.get('status', '')}".strip(), fontsize=6.5,
                 transform=ax.transAxes, va="center", color="#212121")
-        name = wrap_zh(t["name"], 10)
+        name = wrap_zh(t["name"], 10, 3)
         ax.text(0.06, 0.7, name, fontsize=6.8, transform=ax.transAxes, va="top",
                 linespacing=1.25)
         ax.text(0.06, 0.3, t["value"], fontsize=10.5, transform=ax.transAxes, va="center")
