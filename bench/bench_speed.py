@@ -104,6 +104,7 @@ ROWS: dict[int, int] = {}
 
 
 def fresh(tmp: Path, name: str, factor: int = 1) -> Path:
+    (tmp / name).mkdir()
     root = copy_project(tmp / name)
     if factor > 1:
         ROWS[factor] = grow_store(root / "data", factor)
