@@ -14,9 +14,16 @@ TYPST_FONTS = ("NotoSerifCJKsc-Regular.otf", WEB_FONT, "NotoSansMonoCJKsc-Regula
 
 
 def font_dir() -> Path:
-    import mplfonts
+    # Found without importing mplfonts, which imports matplotlib (seconds, in a process that
+    # only needs the files' folder).
+    from importlib.util import find_spec
 
-    return Path(mplfonts.__file__).parent / "fonts"
+    spec = find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        import mplfonts  # not installed: let the import say so
+
+        return Path(mplfonts.__file__).parent / "fonts"
+    return Path(next(iter(spec.submodule_search_locations))) / "fonts"
 
 
 def stage_fonts(folder: Path) -> Path:

@@ -146,15 +146,16 @@ def _render_builtin(book: BookChapters, root: Path, staging: Path, register: lis
     add_register_section(book.period, contents, register)
     refs = collect_refs(contents)
     html_dir = staging / "html"
-    stamp = stamp_datetime(book.edition_date, params.as_of)
-    hook = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
     pdf = staging / "report.pdf"
     # The PDF (pandoc, then typst in its own process) is made while this thread writes the
-    # HTML book and code pages: both only read `contents`.
+    # downloads, HTML book and code pages: all only read `contents`. Download links are on
+    # HTML captions only, so the PDF takes the caption hook as given.
     with ThreadPoolExecutor(1) as pool:
         pdf_job = pool.submit(write_pdf, book, contents, refs, params, staging / "typst", pdf,
                               sample_notice=sample_notice, hook=hook)
         try:
+            stamp = stamp_datetime(book.edition_date, params.as_of)
+            hook = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
             write_html(book, contents, refs, params, html_dir, sample_notice=sample_notice,
                        hook=hook)
             _write_code_pages(book, root, html_dir, register, quarto=False,
