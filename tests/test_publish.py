@@ -147,3 +147,15 @@ def test_one_lock_per_period_refuses_a_second_command(project):
     other = resolve("2024", project)
     with publish.edition(rp), publish.edition(other):  # other periods are independent
         pass
+
+
+def test_trace_and_verify_recover_first(project, capsys):
+    from planbook import cli
+
+    report = project / "reports" / PERIOD
+    write_edition(report, "old")
+    assert crash(project, "moved-aside") == 9
+    assert not report.exists()
+    cli.main(["trace", "fig-x", "--period", PERIOD])  # the fake edition has no such label
+    assert "restored the previous edition" in capsys.readouterr().err
+    assert edition_files(report) == OLD and leftovers(project) == []

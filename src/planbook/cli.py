@@ -202,16 +202,28 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _published_period(args):
+    """A period whose published edition is read: first made whole if a crash interrupted its
+    publishing (run.publish)."""
+    from planbook.run.publish import recover_if_idle
+
+    rp = _resolved(args)
+    done = recover_if_idle(rp.code, rp.root)
+    if done:
+        print(f"planbook: {rp.code}: {done}", file=sys.stderr)
+    return rp
+
+
 def cmd_trace(args) -> int:
     from planbook.audit.trace import trace
 
-    return trace(args.label, _resolved(args), as_json=args.json)
+    return trace(args.label, _published_period(args), as_json=args.json)
 
 
 def cmd_verify(args) -> int:
     from planbook.audit.verify import verify
 
-    return verify(_resolved(args))
+    return verify(_published_period(args))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -23,7 +23,8 @@ A command that changes what is published (`build`, `run`, `render`) works like t
    → remove reports/.P.old. On an exception the staged edition is discarded and reports/P is
    untouched.
 
-`recover` (run at the start of every publishing command, under the lock) finishes or undoes an
+`recover` (run under the lock at the start of every publishing command, and by trace and verify
+when no command holds the period: `recover_if_idle`) finishes or undoes an
 interrupted swap so that reports/P is whole: with .P.old present and P missing, the crash hit
 between the two renames and .P.old goes back; with both P and .P.old present, the new edition
 was already in place and .P.old is removed; a lone .P.new was never published and is removed.
@@ -150,6 +151,18 @@ def period_lock(period: str, root: Path) -> Iterator[Path]:
 
     with exclusive_lock(path, wait=False, busy=busy):
         yield path
+
+
+def recover_if_idle(period: str, root: Path) -> str | None:
+    """For commands that only read reports/P (trace, verify): recover an interrupted swap and
+    clean staging when no command holds the period; leave everything to a running one."""
+    try:
+        with period_lock(period, root):
+            done = recover(period, root)
+            clean_staging(period, root)
+            return done
+    except PeriodBusy:
+        return None
 
 
 @contextlib.contextmanager
