@@ -23,6 +23,7 @@ from planbook.audit.manifest import write_manifest
 from planbook.audit.register import register
 from planbook.book.assets import ASSETS
 from planbook.book.pages import reading
+from planbook.book.portal import write_portal
 from planbook.book.render import pick_engine, render
 from planbook.errors import UsageError
 from planbook.plan.params import resolve_period
@@ -157,10 +158,12 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
                        finished=datetime.now(UTC))
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
+    portal = write_portal(rp.root)  # every build lists every published period
     yield f"{tag} 完成，用时 {time.perf_counter() - t0:.1f} 秒"
     yield f"  HTML: {rp.report_dir / 'html' / 'index.html'}"
     yield f"  PDF:  {rp.report_dir / 'report.pdf'}"
     yield f"  清单: {rp.manifest}"
+    yield f"  全部报告: {portal}"
 
 
 def render_book(rp: ReportPeriod, *, engine: str = "auto"):
@@ -173,5 +176,6 @@ def render_book(rp: ReportPeriod, *, engine: str = "auto"):
         result = render(edition, entries, engine=used)
         write_manifest(edition, entries, engine=used, started=started,
                        finished=datetime.now(UTC))
+    write_portal(rp.root)
     return dataclasses.replace(result, html_dir=rp.report_dir / "html",
                                pdf=rp.report_dir / "report.pdf")

@@ -212,7 +212,8 @@ def _raw(html: str) -> str:
 
 
 def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: dict,
-              *, chapter_href: str, notebook_href: str, sample_notice: bool = False
+              *, chapter_href: str, notebook_href: str, sample_notice: bool = False,
+              stamp: str = ""
               ) -> tuple[str, dict[str, bytes]]:
     """One notebook's code page (HTML) and its figure files (relative to the code folder)."""
     assets: dict[str, bytes] = {}
@@ -283,7 +284,8 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
     body = proc.stdout.decode("utf-8")
     # Scrollable blocks keyboard-reachable, pandoc tables in their own scrolling box.
     return PAGE.format(title=escape(title), body=scrollable(body),
-                       banner=sample_banner(sample_notice)), assets
+                       banner=sample_banner(sample_notice),
+                       stamp=escape(stamp)), assets
 
 
 PAGE = """<!DOCTYPE html>
@@ -299,6 +301,7 @@ PAGE = """<!DOCTYPE html>
 <a class="pb-skip" href="#pb-main">跳到正文</a>
 {banner}<main class="pb-code-page" id="pb-main" tabindex="-1">
 {body}
+<footer class="pb-footer"><span class="pb-stamp">{stamp}</span></footer>
 </main>
 </body>
 </html>
@@ -308,7 +311,8 @@ PAGE = """<!DOCTYPE html>
 def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, out: Path,
                      register: list[dict], parameters: dict, *,
                      chapter_href: Callable[[BookPage], str], notebooks_href: str,
-                     fonts_href: str | None = None, sample_notice: bool = False) -> list[Path]:
+                     fonts_href: str | None = None, sample_notice: bool = False,
+                     stamp: str = "") -> list[Path]:
     """Write `out/code/<key>.html` for every notebook page, its figures and code.css.
 
     chapter_href: the link back from a code page (relative to the code folder);
@@ -335,7 +339,7 @@ def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, 
         html, assets = code_page(nb, page, titles.get(page.key, page.title), entries, parameters,
                                  chapter_href=chapter_href(page),
                                  notebook_href=f"{notebooks_href}/{path.name}",
-                                 sample_notice=sample_notice)
+                                 sample_notice=sample_notice, stamp=stamp)
         for name, data in assets.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)

@@ -149,6 +149,7 @@ PAGE = """<!DOCTYPE html>
 <nav class="pb-sidebar" id="pb-sidebar" aria-label="章节导航">
 <div class="pb-book-title"><a href="index.html">{title}</a></div>
 <div class="pb-subtitle">{subtitle}</div>
+<p class="pb-links"><a href="{pdf_href}">PDF版（report.pdf）</a> · <a href="{portal_href}">全部报告</a></p>
 <div class="pb-search" role="search">
 <input type="search" id="pb-search-input" placeholder="搜索指标、章节、内容…" aria-label="搜索" autocomplete="off">
 <ol id="pb-search-results" class="pb-search-results" hidden></ol>
@@ -160,13 +161,16 @@ PAGE = """<!DOCTYPE html>
 {body}
 </article>
 {pager}
-<footer class="pb-footer">{compiler} · 数据截至{as_of}</footer>
+<footer class="pb-footer">{compiler} · <span class="pb-stamp">{stamp}</span></footer>
 </main>
 {toc}
 </div>
 </body>
 </html>
 """
+# From reports/<P>/html/: the period's PDF and the portal of every period (reports/index.html).
+PDF_HREF = "../report.pdf"
+PORTAL_HREF = "../../index.html"
 
 
 def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
@@ -176,7 +180,7 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
 
     if book.single:
         return [write_single_html(contents[0], refs, params, out, sample_notice=sample_notice,
-                                  hook=hook)]
+                                  hook=hook, stamp=book.stamp)]
     copy_static(out, STATIC)
     titles = {c.page.key: c.title for c in contents}
     banner = sample_banner(sample_notice)
@@ -208,7 +212,8 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
             page_title=escape(c.title), short_title=escape(SHORT_TITLE),
             title=escape(book_title(params)), subtitle=escape(book_subtitle(params)), banner=banner,
             nav=_nav(book, titles, c.page.key), body=body, pager=_pager(prev, nxt, titles),
-            compiler=escape(COMPILER), as_of=escape(params.as_of_zh), toc=_toc(parser.toc))
+            compiler=escape(COMPILER), stamp=escape(book.stamp), pdf_href=PDF_HREF,
+            portal_href=PORTAL_HREF, toc=_toc(parser.toc))
         path = out / c.page.html_name
         path.write_text(html, encoding="utf-8")
         written.append(path)
@@ -237,7 +242,7 @@ SINGLE_PAGE = """<!DOCTYPE html>
 <div class="pb-doc-kicker">{kicker}</div>
 {body}
 </article>
-<footer class="pb-footer">{compiler} · 数据截至{as_of}</footer>
+<footer class="pb-footer">{compiler} · <span class="pb-stamp">{stamp}</span></footer>
 </main>
 {toc}
 </div>
@@ -247,7 +252,7 @@ SINGLE_PAGE = """<!DOCTYPE html>
 
 
 def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params,
-                      out: Path, *, sample_notice: bool, hook) -> Path:
+                      out: Path, *, sample_notice: bool, hook, stamp: str = "") -> Path:
     """A single document (the monthly briefing) as one page, `out/index.html`.
 
     The page's H1 heads a title block with the plan's name above it and the period, as-of
@@ -259,6 +264,8 @@ def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params
     body = scrollable(pandoc(page_markdown(content, "html", refs, hook), "html5"))
     meta = (f'<p class="pb-doc-subtitle">{escape(params.label_zh)}</p>\n'
             f'<p class="pb-doc-meta">数据截至{escape(params.as_of_zh)}　{escape(COMPILER)}</p>\n'
+            f'<p class="pb-links"><a href="{PDF_HREF}">PDF版（report.pdf）</a> · '
+            f'<a href="{PORTAL_HREF}">全部报告</a></p>\n'
             "</header>")
     end = body.find("</h1>")
     if end < 0:  # page_markdown always writes the H1; keep the header well-formed anyway
@@ -272,7 +279,7 @@ def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params
     html = SINGLE_PAGE.format(
         page_title=escape(content.title), subtitle=escape(params.label_zh), banner=banner,
         kicker=escape(PLAN_NAME), body=body, compiler=escape(COMPILER),
-        as_of=escape(params.as_of_zh), toc=_toc(parser.toc, "目录"))
+        stamp=escape(stamp or params.as_of_zh), toc=_toc(parser.toc, "目录"))
     path = out / "index.html"
     path.write_text(html, encoding="utf-8")
     return path

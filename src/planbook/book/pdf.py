@@ -58,6 +58,7 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
             f"  as-of: {_typst_str(params.as_of_zh)},",
             f"  compiler: {_typst_str(COMPILER)},",
             f"  sample: {_typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
+            f"  stamp: {_typst_str(book.stamp)},",
             ")",
             "",
         ]
@@ -71,6 +72,7 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
         f"  as-of: {_typst_str(params.as_of_zh)},",
         f"  compiler: {_typst_str(COMPILER)},",
         f"  sample: {_typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
+        f"  stamp: {_typst_str(book.stamp)},",
         ")",
         "",
     ]

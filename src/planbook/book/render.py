@@ -36,6 +36,7 @@ from planbook.book.downloads import (
     write_table_downloads,
 )
 from planbook.book.pages import Block, CaptionHook, PageContent, collect_refs, read_page
+from planbook.book.portal import period_summary, write_period_summary
 from planbook.book.quarto import quarto_source, render_quarto_book, render_quarto_document
 from planbook.book.spec import BookChapters, book_spec
 from planbook.chapters.catalogue import REGISTER_PAGE
@@ -123,6 +124,7 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
                 html_dir, pdf = _render_builtin(book, root, staging, register,
                                                 sample_notice=sample_notice, hook=caption_hook)
             write_data_package(rp, register, html_dir)
+            write_period_summary(html_dir, period_summary(rp, book, _assessments(rp)))
             _check_complete(book, html_dir, pdf, chosen)
             install(edition, html_dir, pdf)
             if not rp.staged:
@@ -132,6 +134,16 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
     final = rp.report_dir  # reports/<P>/ once swapped in (alone), else the caller's staging
     return RenderResult(period, chosen, final / "html", final / "report.pdf", len(book.pages),
                         sample_notice, time.monotonic() - started, single=book.single)
+
+
+def _assessments(rp: ReportPeriod) -> list:
+    """The period's assessments, as the notebooks compute them (for the portal's counts)."""
+    from planbook.assess.rules import assess_all
+    from planbook.plan.registry import load_registry
+    from planbook.store.observations import load_all
+
+    registry = load_registry(rp.data)
+    return assess_all(registry, load_all(rp.data, registry), rp.period)
 
 
 # --- the built-in engine ---------------------------------------------------------------------
@@ -192,7 +204,7 @@ def _write_code_pages(book: BookChapters, root: Path, html_dir: Path, register: 
                      html_dir, register, book.params.as_dict(),
                      chapter_href=chapter_href, notebooks_href="../../notebooks",
                      fonts_href=None if quarto else "../assets/fonts",
-                     sample_notice=sample_notice)
+                     sample_notice=sample_notice, stamp=book.stamp)
 
 
 # --- publishing ------------------------------------------------------------------------------

@@ -80,6 +80,11 @@ class BookChapters:
         return book_subtitle(self.params)
 
     @property
+    def stamp(self) -> str:
+        """What every page states: period, data cut-off and edition (never the build time)."""
+        return stamp_text(self.params, self.edition, self.edition_date)
+
+    @property
     def pages(self) -> list[BookPage]:
         out = [self.index]
         for part in self.parts:
@@ -89,6 +94,24 @@ class BookChapters:
 
 def book_title(params: Params) -> str:
     return BRIEFING_TITLE if params.kind == "briefing" else TITLE
+
+
+def date_zh(iso: str) -> str:
+    """2026-04-15 → 2026年4月15日."""
+    y, m, d = (int(x) for x in iso[:10].split("-"))
+    return f"{y}年{m}月{d}日"
+
+
+def edition_label(edition: int, edition_date: str = "") -> str:
+    """第1版（2026年4月15日）; from the second edition on 第2版·修订版（…）."""
+    label = f"第{edition}版" + ("·修订版" if edition > 1 else "")
+    return label + (f"（{date_zh(edition_date)}）" if edition_date else "")
+
+
+def stamp_text(params: Params, edition: int, edition_date: str = "") -> str:
+    """2025年 · 数据截至2026年3月31日 · 第1版（2026年4月15日）."""
+    return (f"{params.label_zh} · 数据截至{params.as_of_zh} · "
+            f"{edition_label(edition, edition_date)}")
 
 
 def book_subtitle(params: Params) -> str:

@@ -1,0 +1,210 @@
+"""The portal reports/index.html: every published period in one place.
+
+A render writes `html/period.json` next to the book (title, period, data cut-off, edition,
+counts by light); the portal lists every `reports/<P>/` and every kept edition under
+`reports/editions/<P>/<N>/` from those files (edition fields from the manifest where present),
+annual reports and monthly briefings apart, newest first, with links to the HTML, the PDF and
+the data package. All links are relative, so it works from file:// like the books. `build`
+rewrites it after every period; its bytes depend only on what is published.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html import escape
+from pathlib import Path
+
+from planbook import paths
+from planbook.assess.rules import LIGHT_ZH, LIGHTS
+from planbook.book.assets import WEB_FONT, font_dir
+from planbook.book.spec import COMPILER, PLAN_NAME, date_zh, edition_label
+from planbook.plan.periods import parse_period
+
+PERIOD_FILE = "period.json"
+PORTAL = "index.html"
+
+
+def period_summary(rp, book, assessments) -> dict:
+    """What the portal shows of a period: written by the render as html/period.json."""
+    from planbook.book.downloads import DOWNLOADS, package_name
+
+    counts = {light: sum(1 for a in assessments if a.light == light) for light in LIGHTS}
+    return {"period": rp.code, "kind": rp.kind, "title": book.title,
+            "label": rp.params.label_zh, "as_of": rp.params.as_of,
+            "edition": book.edition, "edition_date": book.edition_date, "lights": counts,
+            "data": f"{DOWNLOADS}/{package_name(rp.code)}"}
+
+
+def write_period_summary(html_dir: Path, summary: dict) -> Path:
+    path = html_dir / PERIOD_FILE
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def _read(folder: Path, reports: Path) -> dict | None:
+    """One published edition in `folder` (html/, report.pdf, manifest.json), hrefs relative
+    to reports/; None when it has no HTML book."""
+    html = folder / "html"
+    if not (html / "index.html").is_file():
+        return None
+    entry: dict = {}
+    if (html / PERIOD_FILE).is_file():
+        entry.update(json.loads((html / PERIOD_FILE).read_text(encoding="utf-8")))
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        params = m.get("parameters", {})
+        entry.setdefault("period", params.get("period"))
+        entry.setdefault("kind", params.get("kind", "annual"))
+        entry.setdefault("as_of", params.get("as_of", ""))
+        for key in ("edition", "edition_date"):  # the manifest is the record of the edition
+            if m.get(key):
+                entry[key] = m[key]
+    if not entry.get("period"):
+        return None
+    rel = folder.relative_to(reports).as_posix()
+    entry["html"] = f"{rel}/html/index.html"
+    entry["pdf"] = f"{rel}/report.pdf" if (folder / "report.pdf").is_file() else ""
+    data = entry.get("data") or ""
+    entry["data"] = f"{rel}/html/{data}" if data and (html / data).is_file() else ""
+    entry.setdefault("edition", 1)
+    entry.setdefault("edition_date", "")
+    return entry
+
+
+def published(root: Path | None = None) -> list[dict]:
+    """Every published edition: current ones (reports/<P>/), then kept ones
+    (reports/editions/<P>/<N>/), each with `current` set."""
+    reports = paths.reports_dir(root)
+    out = []
+    if not reports.is_dir():
+        return out
+    for folder in sorted(p for p in reports.iterdir() if p.is_dir() and p.name != "editions"):
+        entry = _read(folder, reports)
+        if entry:
+            out.append({**entry, "current": True})
+    kept = reports / "editions"
+    if kept.is_dir():
+        for folder in sorted(kept.glob("*/*")):
+            entry = _read(folder, reports)
+            if entry:
+                out.append({**entry, "current": False})
+    return out
+
+
+def _lights(counts: dict | None) -> str:
+    if not counts:
+        return "—"
+    return "".join(
+        f'<span class="pb-count pb-count-{k}"><span class="pb-dot" aria-hidden="true"></span>'
+        f"{LIGHT_ZH[k]} {int(counts.get(k, 0))}</span>" for k in LIGHTS)
+
+
+def _row(e: dict) -> str:
+    name = escape(f"{e.get('label') or e['period']}{'工作进展通报' if e['kind'] == 'briefing' else '年度评估报告'}")
+    links = [f'<a href="{escape(e["html"], quote=True)}">HTML<span class="pb-sr">：{name}</span></a>']
+    if e["pdf"]:
+        links.append(f'<a href="{escape(e["pdf"], quote=True)}">PDF<span class="pb-sr">：'
+                     f"{name}</span></a>")
+    if e["data"]:
+        links.append(f'<a href="{escape(e["data"], quote=True)}">数据包（ZIP）'
+                     f'<span class="pb-sr">：{name}</span></a>')
+    edition = edition_label(int(e["edition"]))
+    if not e["current"]:
+        edition += "（已被新版取代）"
+    issued = date_zh(e["edition_date"]) if e.get("edition_date") else "—"
+    as_of = date_zh(e["as_of"]) if e.get("as_of") else "—"
+    return (f'<tr id="p-{escape(e["period"], quote=True)}'
+            f'{"" if e["current"] else "-e" + str(e["edition"])}">'
+            f'<th scope="row"><a href="{escape(e["html"], quote=True)}">{name}</a>'
+            f'<div class="pb-title">{escape(e.get("title") or "")}</div></th>'
+            f'<td class="n">{as_of}</td><td class="n">{escape(edition)}</td>'
+            f'<td class="n">{issued}</td>'
+            f"<td>{_lights(e.get('lights'))}</td><td>{' · '.join(links)}</td></tr>")
+
+
+def _sort_key(e: dict):
+    p = parse_period(e["period"])
+    return (-p.end.toordinal(), -int(e["edition"]))
+
+
+HEAD = ("<tr><th scope=\"col\">报告</th><th scope=\"col\">数据截至</th><th scope=\"col\">版次</th>"
+        "<th scope=\"col\">版次日期</th><th scope=\"col\">各灯号指标数</th>"
+        "<th scope=\"col\">阅读与下载</th></tr>")
+
+STYLE = """
+@font-face { font-family: "Planbook Sans"; src: local("Noto Sans CJK SC"), local("Source Han Sans SC"),
+             url("assets/fonts/NotoSansCJKsc-Regular.otf") format("opentype"); font-display: swap; }
+body { font-family: "Planbook Sans", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       color: #1b1b1b; background: #fff; margin: 0; line-height: 1.6; }
+main { max-width: 72rem; margin: 0 auto; padding: 1.5rem; }
+h1 { color: #1f4e79; font-size: 1.6rem; margin: .5rem 0; }
+h2 { color: #1f4e79; font-size: 1.25rem; margin-top: 2rem; }
+a { color: #1f4e79; }
+a:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
+table { border-collapse: collapse; width: 100%; font-size: .92rem; }
+th, td { border-bottom: 1px solid #c8ccd0; padding: .45rem .5rem; text-align: left; vertical-align: top; }
+thead th { background: #eef2f6; }
+td.n { white-space: nowrap; }
+tbody th { font-weight: 600; }
+.pb-title { font-weight: normal; font-size: .8rem; color: #444; }
+.pb-count { display: inline-block; margin-right: .6rem; white-space: nowrap; }
+.pb-dot { display: inline-block; width: .75em; height: .75em; border-radius: 50%; margin-right: .2em;
+          vertical-align: -.05em; border: 1px solid #555; }
+.pb-count-green .pb-dot { background: #2e7d32; } .pb-count-yellow .pb-dot { background: #f2b705; }
+.pb-count-red .pb-dot { background: #c62828; } .pb-count-grey .pb-dot { background: #9e9e9e; }
+.pb-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.pb-sample { color: #8a0014; font-weight: 600; }
+footer { color: #444; font-size: .85rem; margin-top: 2rem; }
+"""
+
+PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="planbook">
+<title>全部报告 · {plan}</title>
+<style>{style}</style>
+</head>
+<body>
+<main>
+<h1>全部报告</h1>
+<p>{plan}：各期年度评估报告和月度工作进展通报。每期列出数据截至日期、版次及其日期、各灯号指标数，
+以及HTML、PDF和本期所用数据（Frictionless 数据包）的链接。</p>
+{sections}
+<footer>{compiler}</footer>
+</main>
+</body>
+</html>
+"""
+
+
+def portal_html(entries: list[dict]) -> str:
+    sections = []
+    for kind, title in (("annual", "年度评估报告"), ("briefing", "月度工作进展通报")):
+        group = sorted((e for e in entries if (e.get("kind") or "annual") == kind), key=_sort_key)
+        if not group:
+            continue
+        rows = "\n".join(_row(e) for e in group)
+        sections.append(f'<section aria-labelledby="s-{kind}"><h2 id="s-{kind}">{title}</h2>\n'
+                        f"<table>\n<thead>{HEAD}</thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+                        "</section>")
+    if not sections:
+        sections.append("<p>尚无已发布的报告。运行 <code>planbook build --period 2025</code> 生成。</p>")
+    return PAGE.format(plan=escape(PLAN_NAME), style=STYLE, sections="\n".join(sections),
+                       compiler=escape(COMPILER))
+
+
+def write_portal(root: Path | None = None) -> Path:
+    """reports/index.html from what is published now."""
+    path = paths.reports_dir(root) / PORTAL
+    fonts = path.parent / "assets" / "fonts"
+    fonts.mkdir(parents=True, exist_ok=True)
+    font = fonts / WEB_FONT  # the books' web font: Chinese shows offline on any machine
+    if not font.is_file() or font.stat().st_size != (font_dir() / WEB_FONT).stat().st_size:
+        shutil.copyfile(font_dir() / WEB_FONT, font)
+    path.write_text(portal_html(published(root)), encoding="utf-8")
+    return path
