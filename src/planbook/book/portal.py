@@ -29,7 +29,8 @@ def period_summary(rp, book, assessments) -> dict:
     """What the portal shows of a period: written by the render as html/period.json."""
     from planbook.book.downloads import DOWNLOADS, package_name
 
-    counts = {light: sum(1 for a in assessments if a.light == light) for light in LIGHTS}
+    counts = {light: sum(1 for a in assessments if a.light == light) for light in LIGHTS} \
+        if assessments else {}
     return {"period": rp.code, "kind": rp.kind, "title": book.title,
             "label": rp.params.label_zh, "as_of": rp.params.as_of,
             "edition": book.edition, "edition_date": book.edition_date, "lights": counts,

@@ -137,11 +137,14 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
 
 
 def _assessments(rp: ReportPeriod) -> list:
-    """The period's assessments, as the notebooks compute them (for the portal's counts)."""
+    """The period's assessments, as the notebooks compute them (for the portal's counts);
+    none for a book made without the plan registry (e.g. a hand-made test book)."""
     from planbook.assess.rules import assess_all
     from planbook.plan.registry import load_registry
     from planbook.store.observations import load_all
 
+    if not (paths.plan_dir(rp.data) / "indicators.yaml").is_file():
+        return []
     registry = load_registry(rp.data)
     return assess_all(registry, load_all(rp.data, registry), rp.period)
 
