@@ -75,6 +75,15 @@ def _read(folder: Path, reports: Path) -> dict | None:
     return entry
 
 
+def _is_period(name: str) -> bool:
+    """reports/2025, reports/2026-10: a period's folder (not assets/, editions/ or staging)."""
+    try:
+        parse_period(name)
+    except Exception:  # noqa: BLE001 - the period parser's error says why; here: not one
+        return False
+    return True
+
+
 def published(root: Path | None = None) -> list[dict]:
     """Every published edition: current ones (reports/<P>/), then kept ones
     (reports/editions/<P>/<N>/), each with `current` set."""
@@ -82,13 +91,13 @@ def published(root: Path | None = None) -> list[dict]:
     out = []
     if not reports.is_dir():
         return out
-    for folder in sorted(p for p in reports.iterdir() if p.is_dir() and p.name != "editions"):
+    for folder in sorted(p for p in reports.iterdir() if p.is_dir() and _is_period(p.name)):
         entry = _read(folder, reports)
         if entry:
             out.append({**entry, "current": True})
     kept = reports / "editions"
     if kept.is_dir():
-        for folder in sorted(kept.glob("*/*")):
+        for folder in sorted(f for f in kept.glob("*/*") if _is_period(f.parent.name)):
             entry = _read(folder, reports)
             if entry:
                 out.append({**entry, "current": False})
