@@ -197,12 +197,18 @@ def test_data_package_validates_and_holds_the_rows_the_report_used(site, tmp_pat
         rows = list(csv.DictReader(fh))
     used = {(r["indicator_id"], r["period"], str(r["revision"]))
             for e in _manifest(site, ANNUAL)["register"] for r in e["inputs"]
-            if r["indicator_id"] != "villages"}
+            if r["indicator_id"].startswith("ind_")}
     assert {(r["indicator_id"], r["period"], r["revision"]) for r in rows} == used
     gdp = [r for r in rows if r["indicator_id"] == "ind_gdp"]
     assert gdp and all(r["file"] and r["file_sha256"] and r["labels"] for r in gdp)
     village = [r for r in rows if r["file"] == "villages/villages.csv"]
     assert village and all(r["rows"].startswith(f"year={r['period']} ") for r in village)
+    with open(tmp_path / "other_inputs.csv", encoding="utf-8", newline="") as fh:
+        other = list(csv.DictReader(fh))
+    other_ids = {r["indicator_id"] for e in _manifest(site, ANNUAL)["register"]
+                 for r in e["inputs"] if not r["indicator_id"].startswith("ind_")}
+    assert {r["input_id"] for r in other} == other_ids
+    assert any(r["input_id"] == "villages" and r["rows"] for r in other)
 
 
 def test_downloads_are_byte_identical_when_rendered_again(site):

@@ -7,7 +7,8 @@
 - the period's data, `data-<P>.zip`: a Frictionless data package (datapackage.json plus
   observations.csv): every observation row the report used (the union of the register's
   input rows), with its provenance columns (store file, submission sha256 and archived path,
-  village records, the labels that used it).
+  village records, the labels that used it); other_inputs.csv lists the register's other
+  input rows (village records, statements, projects, evaluations) with the same columns.
 
 Bytes are deterministic: zip entries carry a fixed date and the workbook's document
 properties the edition's date, never the build time.
@@ -242,6 +243,43 @@ def data_rows(rp: ReportPeriod, register: list[dict]) -> list[dict]:
     return out
 
 
+OTHER_FILE = "other_inputs.csv"
+OTHER_FIELDS = [
+    {"name": "input_id", "title": "输入编号", "type": "string",
+     "description": "what the row is: villages (village records), statement:…, project:…, "
+                    "evaluation:… (see the register in manifest.json)"},
+    {"name": "period", "title": "期间", "type": "string"},
+    {"name": "revision", "title": "修订版次", "type": "integer"},
+    {"name": "file", "title": "数据文件", "type": "string"},
+    {"name": "file_sha256", "title": "来源文件SHA256", "type": "string"},
+    {"name": "rows", "title": "所用记录", "type": "string"},
+    {"name": "submission", "title": "报送文件", "type": "string"},
+    {"name": "labels", "title": "使用它的图表与数字", "type": "string"},
+]
+
+
+def other_rows(rp: ReportPeriod, register: list[dict]) -> list[dict]:
+    """The register's input rows that are not indicator observations (village records,
+    department statements, project ledgers, evaluations), once each, with their labels."""
+    out: dict[tuple, dict] = {}
+    for e in register:
+        for r in e["inputs"]:
+            if str(r["indicator_id"]).startswith("ind_"):
+                continue
+            key = (str(r["indicator_id"]), str(r["period"]), int(r["revision"]),
+                   r.get("file") or "", r.get("rows") or "")
+            row = out.get(key)
+            if row is None:
+                sub = paths.archived_submission(rp.data, r.get("file_sha256") or "")
+                row = out[key] = {
+                    "input_id": key[0], "period": key[1], "revision": str(key[2]),
+                    "file": key[3], "file_sha256": r.get("file_sha256") or "", "rows": key[4],
+                    "submission": rp.rel(sub) if sub else "", "labels": ""}
+            if e["label"] not in row["labels"].split():
+                row["labels"] = (row["labels"] + " " + e["label"]).strip()
+    return [out[k] for k in sorted(out)]
+
+
 def _plain(value) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
@@ -274,6 +312,11 @@ def package_descriptor(rp: ReportPeriod) -> dict:
             "title": "本期报告使用的观测值及其来源",
             "schema": {"fields": fields,
                        "primaryKey": ["indicator_id", "period", "revision"]},
+        }, {
+            "name": "other_inputs", "path": OTHER_FILE, "profile": "tabular-data-resource",
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "title": "本期报告使用的其他输入（村级台账、进展报送、项目台账、评估意见）",
+            "schema": {"fields": OTHER_FIELDS},
         }],
     }
 
@@ -287,6 +330,11 @@ def write_data_package(rp: ReportPeriod, register: list[dict], out: Path) -> Pat
     writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
+    other = io.StringIO()
+    writer = csv.DictWriter(other, fieldnames=[f["name"] for f in OTHER_FIELDS],
+                            lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(other_rows(rp, register))
     descriptor = json.dumps(package_descriptor(rp), ensure_ascii=False, indent=2) + "\n"
     folder = out / DOWNLOADS
     folder.mkdir(parents=True, exist_ok=True)
@@ -294,6 +342,7 @@ def write_data_package(rp: ReportPeriod, register: list[dict], out: Path) -> Pat
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("datapackage.json", descriptor.encode("utf-8"))
         z.writestr(DATA_FILE, buf.getvalue().encode("utf-8"))
+        z.writestr(OTHER_FILE, other.getvalue().encode("utf-8"))
     path = folder / package_name(rp.code)
     path.write_bytes(normalised_zip(raw.getvalue()))
     return path
