@@ -356,17 +356,29 @@ def _prepare(rp: ReportPeriod, chapters: list[Chapter], inputs: dict[str, dict[s
     digest = sha256_bytes(json.dumps([shared, env], sort_keys=True).encode())[:16]
     path = cache_dir(rp.code, root) / f"prepared-{digest}.pickle"
     if not path.is_file():
-        from planbook.chapters.report import Briefing, Report
+        # In a process forked from the warm kernel server, which has the chapters' imports
+        # (matplotlib among them) done; here only where there is no server.
+        from planbook.run import kernels
 
-        opened = Briefing if rp.params.kind == "briefing" else Report
-        try:
-            prepared.save(opened.load(**rp.params.as_dict()), path)
-        except Exception:  # noqa: BLE001 - the chapters meet the same error, located
+        if not kernels.call(KERNEL, root, "planbook.run.execute:prepare_file",
+                            rp.params.as_dict(), str(path)):
+            with contextlib.suppress(Exception):
+                prepare_file(rp.params.as_dict(), str(path))
+        if not path.is_file():  # the chapters meet the same error, located
             return {}
         for old in path.parent.glob("prepared-*.pickle"):
             if old != path:
                 old.unlink(missing_ok=True)
     return {prepared.ENV: str(path)}
+
+
+def prepare_file(parameters: dict, path: str) -> None:
+    """Open the period as its chapters do (`Report.load(**parameters)`) and save its state
+    for them (chapters.prepared)."""
+    from planbook.chapters.report import Briefing, Report
+
+    opened = Briefing if parameters.get("kind") == "briefing" else Report
+    prepared.save(opened.load(**parameters), Path(path))
 
 
 @dataclass

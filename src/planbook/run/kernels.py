@@ -71,7 +71,7 @@ def serve() -> None:
             replies.flush()
             continue
         if pid == 0:
-            _child(req)  # never returns
+            _call(req) if "call" in req else _child(req)  # never returns
         replies.write((json.dumps({"pid": pid}) + "\n").encode())
         replies.flush()
 
@@ -111,6 +111,34 @@ def _child(req: dict) -> None:
         os._exit(code)
 
 
+def _call(req: dict) -> None:
+    """A forked child running `module:function(*args)` with the stack imported, then exiting."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        os.dup2(2, 1)
+        os.chdir(req["cwd"])
+        os.environ.clear()
+        os.environ.update(req["env"])
+        import importlib
+
+        module, _, name = req["call"].partition(":")
+        getattr(importlib.import_module(module), name)(*req["args"])
+        code = 0
+    except BaseException:  # noqa: BLE001 - report and leave; never return into the server
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
 # ------------------------------------------------------------------ the client side
 
 
@@ -124,7 +152,14 @@ class ForkServer:
                                      start_new_session=True)
 
     def spawn(self, argv: list[str], env: dict[str, str], cwd: str) -> int:
-        line = json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n"
+        return self._request({"argv": argv, "env": env, "cwd": cwd})
+
+    def call(self, target: str, args: list, env: dict[str, str], cwd: str) -> int:
+        """Fork a child running `module:function(*args)`; its pid."""
+        return self._request({"call": target, "args": args, "env": env, "cwd": cwd})
+
+    def _request(self, req: dict) -> int:
+        line = json.dumps(req) + "\n"
         with self._lock:
             if self.proc.poll() is not None:
                 raise RuntimeError("the fork server has exited")
@@ -194,6 +229,27 @@ def prestart(kernel_name: str, cwd: Path) -> None:
         parts = split_command(KernelSpecManager().get_kernel_spec(kernel_name).argv)
         if parts:
             server(parts[0], dict(os.environ), str(cwd))
+
+
+def call(kernel_name: str, cwd: Path, target: str, *args) -> bool:
+    """Run `module:function(*args)` (JSON arguments) in a child forked from the server of
+    `kernel_name` kernels run from `cwd`, with this process's environment, and wait for it.
+    False when there is no server (the caller runs it itself); True once the child ended,
+    whatever it did (the caller checks what it was to make)."""
+    if not ENABLED:
+        return False
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    try:
+        parts = split_command(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+        if not parts:
+            return False
+        pid = server(parts[0], dict(os.environ), str(cwd)).call(target, list(args),
+                                                               dict(os.environ), str(cwd))
+    except Exception:  # noqa: BLE001 - no server
+        return False
+    _ForkedProcess(pid).wait()
+    return True
 
 
 @atexit.register
