@@ -126,6 +126,9 @@ def _build_range(periods: list[str], root: Path, data: Path | None, *, engine: s
         raise min(failed, key=lambda f: f[0])[1]
 
 
+_rendering = threading.Lock()
+
+
 def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
                  tag: str = "") -> Iterator[str]:
     """Build one resolved period; yields progress lines."""
@@ -147,7 +150,9 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
         result = execute.run(edition, force=force)
         yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
                f"沿用缓存 {len(result.cached)} 个")
-        with reading():  # each executed notebook parsed once: register, pages, code pages
+        # Each executed notebook parsed once (register, pages, code pages); one period of a
+        # range renders at a time, so this process holds one period's pages at most.
+        with _rendering, reading():
             entries = register(edition)
             key = _render_key(edition, used)
             reuse = not force and _published(edition) and key == previous_key
