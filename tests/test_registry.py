@@ -270,3 +270,28 @@ def test_malformed_project_is_refused(tmp_path, case, mutate, message):
     with pytest.raises(RegistryError) as err:
         load_registry(write_mini(tmp_path, mutate))
     assert message in str(err.value)
+
+
+def _task_spans(registry) -> dict[str, tuple[int, int]]:
+    """Where each task item's text runs in plan.txt (its heading to the next one)."""
+    chapter_at = {ch: re.search(rf"^{ch}、", PLAN, re.M).start() for ch in "三四五六"}
+    starts = []
+    for t in registry.tasks.values():
+        if t.id == "二":
+            continue
+        base = chapter_at[t.chapter]
+        if t.section:
+            base = PLAN.index(t.section + t.section_title, base)
+        head = (t.section + t.title if t.chapter == "六"
+                else "\n" + re.search(r"(\d+)$", t.id)[1] + "." + t.title)
+        starts.append((PLAN.index(head, base), t.id))
+    starts.sort()
+    return {tid: (s, starts[k + 1][0] if k + 1 < len(starts) else len(PLAN))
+            for k, (s, tid) in enumerate(starts)}
+
+
+def test_every_project_quote_lies_in_the_text_of_its_task(registry):
+    spans = _task_spans(registry)
+    for p in registry.projects.values():
+        start, end = spans[p.task]
+        assert any(start <= m.start() < end for m in re.finditer(re.escape(p.quote), PLAN)), p.id
