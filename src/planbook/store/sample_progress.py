@@ -50,7 +50,7 @@ def _rng(key: str) -> np.random.Generator:
 def _statement_rows(registry: Registry) -> list[dict]:
     rows = []
     for task in registry.tasks.values():
-        if not task.departments:
+        if not task.departments or task.id == "二":
             continue  # 六(二)–六(四) name no department: left without a statement
         rng = _rng(task.id)
         if rng.random() < 0.18:
