@@ -57,6 +57,8 @@ def test_chapters_run_in_fresh_forked_kernels_with_their_own_namespace(tiny: Pat
     assert len(pids) == 2
     nb = nbformat.read(result.output / "probe.ipynb", as_version=4)
     assert nb.metadata.papermill["parameters"]["period"] == PERIOD
+    # Servers are not gathered project after project: idle ones are closed.
+    assert sum(1 for s in kernels._servers.values() if s.proc.poll() is None) <= 2
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
 
 

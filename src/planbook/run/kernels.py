@@ -147,6 +147,7 @@ class ForkServer:
 
     def __init__(self, python: list[str], env: dict[str, str], cwd: str):
         self._lock = threading.Lock()
+        self.children: list[_ForkedProcess] = []
         self.proc = subprocess.Popen([*python, "-c", _BOOT], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env, cwd=cwd,
                                      start_new_session=True)
@@ -171,7 +172,16 @@ class ForkServer:
         data = json.loads(reply)
         if "error" in data:
             raise RuntimeError(data["error"])
-        return int(data["pid"])
+        pid = int(data["pid"])
+        with self._lock:
+            self.children = [c for c in self.children if c.poll() is None]
+            self.children.append(_ForkedProcess(pid))
+        return pid
+
+    def idle(self) -> bool:
+        """No child of this server is running (closing it would stop none)."""
+        with self._lock:
+            return all(c.poll() is not None for c in self.children)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -188,18 +198,24 @@ _servers_lock = threading.Lock()
 
 
 def _key(python: list[str], env: dict[str, str], cwd: str) -> tuple:
-    # What decides which modules the server imports: interpreter and flags, paths, the cwd.
-    return (*python, env.get("PYTHONPATH", ""), env.get("PYTHONHOME", ""),
-            str(Path(cwd).resolve()))
+    # What decides which modules the server imports: interpreter and flags, paths (and the
+    # cwd, where a path is relative to it).
+    paths = env.get("PYTHONPATH", "")
+    relative = any(p and not os.path.isabs(p) for p in paths.split(os.pathsep))
+    return (*python, paths, env.get("PYTHONHOME", ""),
+            str(Path(cwd).resolve()) if relative else "")
 
 
 def server(python: list[str], env: dict[str, str], cwd: str) -> ForkServer:
     """The fork server for this interpreter and environment, started on first use and kept
-    for the process."""
+    for the process. Starting another closes the idle ones: each holds the whole stack in
+    memory (a test session or a long-lived caller would otherwise gather them)."""
     key = _key(python, env, cwd)
     with _servers_lock:
         found = _servers.get(key)
         if found is None or found.proc.poll() is not None:
+            for other in [k for k, s in _servers.items() if k != key and s.idle()]:
+                _servers.pop(other).close()
             found = _servers[key] = ForkServer(python, env, cwd)
         return found
 
