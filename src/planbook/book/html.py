@@ -9,6 +9,7 @@ title block, the content and its in-page TOC; no sidebar, pager or search.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from html import escape
@@ -47,10 +48,12 @@ def scrollable(body: str) -> str:
     tables a scrolling wrapper like the notebook tables have."""
     body = body.replace("<pre>", '<pre tabindex="0">').replace("<pre class=",
                                                                '<pre tabindex="0" class=')
-    body = body.replace('<div class="pb-output">',
-                        '<div class="pb-output" tabindex="0" role="region" aria-label="输出">')
+    # Landmark labels are numbered: axe asks each region's name to be unique on the page.
+    outputs, tables = itertools.count(1), itertools.count(1)
+    body = re.sub(r'<div class="pb-output">', lambda m: '<div class="pb-output" tabindex="0" '
+                  f'role="region" aria-label="输出{next(outputs)}">', body)
     return _BARE_TABLE.sub(lambda m: '<div class="pb-table-wrap" tabindex="0" role="region" '
-                           f'aria-label="表格">{m[0]}</div>', body)
+                           f'aria-label="表格{next(tables)}">{m[0]}</div>', body)
 
 
 class _Sections(HTMLParser):
