@@ -152,3 +152,19 @@ def test_a_failed_render_publishes_none_of_the_new_notebooks(sample_build, tmp_p
     assert any("执行 " in line and "执行 0 个" not in line for line in lines)  # notebooks ran
     assert {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()} == published
     assert not (root / "build" / "edition" / "2025").exists()
+
+
+def test_planbook_render_alone_publishes_the_book_with_its_manifest(sample_build, tmp_path,
+                                                                    monkeypatch):
+    from conftest import copy_project
+
+    from planbook import cli
+    from planbook.audit.verify import verify
+    from planbook.run.period import resolve
+
+    root = copy_project(tmp_path / "render-alone")
+    shutil.copytree(sample_build / "reports", root / "reports")
+    (root / "reports" / "2025" / "report.pdf").write_bytes(b"an older book")
+    monkeypatch.setenv("PLANBOOK_ROOT", str(root))
+    assert cli.main(["render", "--period", "2025", "--engine", "builtin"]) == 0
+    assert verify(resolve("2025", root), rerun=False) == 0  # book and manifest agree

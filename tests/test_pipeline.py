@@ -360,3 +360,24 @@ def test_bad_params_are_refused_naming_file_and_key(tiny: Path, edit, key):
     with pytest.raises(ParamsError) as info:
         pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
     assert str(path) in str(info.value) and key in str(info.value)
+
+
+def test_run_alone_publishes_its_notebooks_without_a_stale_book(tiny: Path):
+    """The html, PDF and manifest described other notebooks: run alone drops them with the
+    new notebooks' edition (render makes the book again); unchanged notebooks keep them."""
+    report = tiny / "reports" / PERIOD
+    pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
+    for part in ("html/index.html", "report.pdf", "manifest.json"):
+        (report / part).parent.mkdir(parents=True, exist_ok=True)
+        (report / part).write_text("book of these notebooks", encoding="utf-8")
+    again = pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
+    assert not again.published and (report / "report.pdf").is_file()  # same notebooks
+    again = pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False, force=True)
+    # re-executed: the notebooks' bytes may or may not change; the book goes only if they did
+    assert (report / "report.pdf").is_file() == (not again.published)
+    store = tiny / "data" / "observations" / "zjj.csv"
+    store.write_text(store.read_text(encoding="utf-8").replace(",31,", ",32,"), encoding="utf-8")
+    changed = pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
+    assert changed.published and changed.executed
+    assert sorted(p.relative_to(report).as_posix() for p in report.rglob("*") if p.is_file()) \
+        == [f"notebooks/{c.notebook}" for c in CHAPTERS]

@@ -263,6 +263,15 @@ def test_failed_render_leaves_previous_report_intact(project, tmp_path):
     assert not (root / "build" / "edition" / PERIOD).exists()
 
 
+def test_library_render_alone_drops_the_stale_manifest(project, tmp_path):
+    root = _copy_project(project, tmp_path / "alone")
+    report = root / "reports" / PERIOD
+    (report / "manifest.json").write_text("{}", encoding="utf-8")  # an older book's
+    render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
+    # the library render cannot write the audit manifest: the stale one goes, not stays
+    assert not (report / "manifest.json").exists() and (report / "report.pdf").is_file()
+
+
 def test_notebook_with_an_error_output_is_refused(project, tmp_path):
     import nbformat
 
