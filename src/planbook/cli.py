@@ -45,6 +45,9 @@ def _period(args, *, params: bool) -> str:
         else:
             periods = [parse_period(text).code]
     except PeriodError as err:
+        if ".." in text:  # a path like ../../x, or a range with a bad end
+            raise UsageError(f"--period {text!r}: not a period, nor a range of two months",
+                             hint="write 2025, 2026-10 or (build) 2026-01..2026-10") from None
         raise UsageError(f"--period {text!r}: {err.message}", hint=err.hint) from None
     if params:
         missing = [p for p in periods if not params_file(p).is_file()]
