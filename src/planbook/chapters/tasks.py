@@ -215,16 +215,17 @@ class TaskEvaluation:
         for p in self.registry.projects_in(chapter):
             pa = self.projects[p.id]
             inputs += list(pa.inputs)
+            # The lead is named in the task block; a year the plan does not write is 2027
+            # (the methodology says so), so the table stays narrow enough for A4.
             rows.append({
-                "项目": p.name_zh, "任务": p.task, "牵头单位": p.lead,
-                "要求阶段": f"{p.target_year}年{p.target_stage}"
-                + ("（年份推定）" if p.year_inferred else ""),
+                "项目": p.name_zh, "任务": p.task,
+                "要求阶段": f"{p.target_year}年{p.target_stage}",
                 "当前阶段": (f"{pa.current_stage}（{pa.stage_date}）" if pa.current_stage
                             else "暂无报送"),
                 "状态": pa.status_zh, "灯号": pa.light, "方案原文": f"“{p.quote}”"})
         provenance.record("table", inputs=inputs)
-        display.show_table(pd.DataFrame(rows, columns=["项目", "任务", "牵头单位", "要求阶段",
-                                                       "当前阶段", "状态", "灯号", "方案原文"]),
+        display.show_table(pd.DataFrame(rows, columns=["项目", "任务", "要求阶段", "当前阶段",
+                                                       "状态", "灯号", "方案原文"]),
                            lights=["灯号"])
 
     def task_summary(self) -> str:
