@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from planbook.build import build, expand
 from planbook.chapters import catalogue as chapters
-from planbook.errors import ExecutionError
+from planbook.errors import ExecutionError, PlanbookError
 
 ANNUAL_TITLES = [c.title for c in chapters.ANNUAL] + ["评估方法"]
 NOTICE = "示例数据，非官方统计"
@@ -73,10 +73,12 @@ def test_pdf_has_every_chapter_the_notice_and_enough_pages(sample_build):
 def test_unchanged_rebuild_reuses_cache_and_render(sample_build):
     pdf = sample_build / "reports" / "2025" / "report.pdf"
     before = pdf.read_bytes()
+    manifest = (sample_build / "reports" / "2025" / "manifest.json").read_bytes()
     lines = list(build("2025", engine="builtin", root=sample_build))
-    assert any("沿用缓存 9 个" in line for line in lines), lines
-    assert any("输入未变" in line for line in lines), lines
+    # a published period: nothing runs, nothing is rewritten (run.edition)
+    assert any("输入未变" in line and "未重写" in line for line in lines), lines
     assert pdf.read_bytes() == before
+    assert (sample_build / "reports" / "2025" / "manifest.json").read_bytes() == manifest
 
 
 def test_default_period_is_2025():
@@ -104,8 +106,11 @@ def test_failed_build_leaves_the_published_report_intact(sample_build, tmp_path)
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("#| label: fig-broken\n1 / 0"))
     nbformat.write(nb, nb_path)
-    with pytest.raises(ExecutionError) as err:
+    # published: a changed notebook is refused unless re-issued; the re-issue fails here
+    with pytest.raises(PlanbookError, match="--reissue"):
         list(build("2025", engine="builtin", root=root))
+    with pytest.raises(ExecutionError) as err:
+        list(build("2025", engine="builtin", root=root, reissue=True))
     assert "02_county" in str(err.value) and "ZeroDivisionError" in str(err.value)
     assert {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()} == published
 

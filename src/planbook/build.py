@@ -11,24 +11,26 @@ import hashlib
 import json
 import os
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from planbook import paths
-from planbook.audit.manifest import write_manifest
+from planbook.audit.manifest import input_files, write_manifest
 from planbook.audit.register import register
 from planbook.book.assets import ASSETS
 from planbook.book.pages import reading
 from planbook.book.portal import write_portal
 from planbook.book.render import pick_engine, render
-from planbook.errors import UsageError
+from planbook.errors import PlanbookError, Problem, UsageError
 from planbook.plan.params import resolve_period
 from planbook.plan.periods import months_between, parse_period
 from planbook.plan.registry import load_registry
+from planbook.run import edition as editions
 from planbook.run import execute, publish
 from planbook.run.period import ReportPeriod, resolve
 from planbook.store import observations
@@ -48,7 +50,8 @@ def expand(spec: str, root: Path | None = None) -> list[str]:
 def _render_key(rp: ReportPeriod, engine: str) -> str:
     """Hash of everything a render reads: executed notebooks, book pages, config, library."""
     root = rp.root
-    h = hashlib.sha256(engine.encode())
+    # the edition is printed on the pages: a re-issue renders even from the same notebooks
+    h = hashlib.sha256(f"{engine}|{rp.edition}|{rp.edition_date}".encode())
     files = sorted(rp.notebooks_dir.glob("*.ipynb"))
     files += sorted(paths.book_dir(root).glob("*")) + [root / "_quarto.yml"]
     files += list(execute.library_files(root).values())
@@ -72,23 +75,32 @@ def _published(rp: ReportPeriod) -> bool:
         (rp.report_dir / "report.pdf").is_file()
 
 
+class PublishedError(PlanbookError):
+    """A published period's inputs changed: rebuilding would rewrite what was published."""
+
+
 def build(spec: str, *, engine: str = "auto", force: bool = False,
           root: Path | None = None, data: Path | None = None,
-          jobs: int | None = None) -> Iterator[str]:
+          jobs: int | None = None, reissue: bool = False,
+          issued: date | None = None) -> Iterator[str]:
     """Build each period of `spec`; yields progress lines, raises PlanbookError on failure.
     `data`: the command line's --data, replacing each period's data_dir. A range builds
-    `jobs` periods at a time (default: one per core)."""
+    `jobs` periods at a time (default: one per core). A published period is never
+    rewritten: unchanged, the build says so; changed, it is refused unless `reissue` (the
+    next edition, dated `issued`, default today; see run.edition)."""
     root = (root or paths.project_root()).resolve()
     periods = expand(spec, root)
     if len(periods) == 1:
         yield from build_period(resolve(periods[0], root, data=data), engine=engine,
-                                force=force, tag=periods[0])
+                                force=force, tag=periods[0], reissue=reissue, issued=issued)
         return
-    yield from _build_range(periods, root, data, engine=engine, force=force, jobs=jobs)
+    yield from _build_range(periods, root, data, engine=engine, force=force, jobs=jobs,
+                            reissue=reissue, issued=issued)
 
 
 def _build_range(periods: list[str], root: Path, data: Path | None, *, engine: str,
-                 force: bool, jobs: int | None) -> Iterator[str]:
+                 force: bool, jobs: int | None, reissue: bool = False,
+                 issued: date | None = None) -> Iterator[str]:
     """Several periods side by side: a month is one notebook, so one month at a time left a
     core idle. Lines come as they are made, each tagged with its period. After a failure no
     further period starts; the running ones finish, then the earliest period's error is raised."""
@@ -102,8 +114,8 @@ def _build_range(periods: list[str], root: Path, data: Path | None, *, engine: s
             if stop.is_set():
                 return
             rp = resolve(period, root, data=data)
-            for line in build_period(rp, engine=engine, force=force,
-                                     tag=f"[{n}/{len(periods)}] {period}"):
+            for line in build_period(rp, engine=engine, force=force, reissue=reissue,
+                                     issued=issued, tag=f"[{n}/{len(periods)}] {period}"):
                 lines.put(line)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             stop.set()
@@ -129,10 +141,52 @@ def _build_range(periods: list[str], root: Path, data: Path | None, *, engine: s
 _rendering = threading.Lock()
 
 
+def _changed_inputs(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
+    return [name for name in sorted(set(recorded) | set(now))
+            if recorded.get(name) != now.get(name)]
+
+
 def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
-                 tag: str = "") -> Iterator[str]:
+                 tag: str = "", reissue: bool = False,
+                 issued: date | None = None) -> Iterator[str]:
     """Build one resolved period; yields progress lines."""
     tag = tag or rp.code
+    issued = issued or date.today()
+    manifest = editions.published(rp)
+    kept = None
+    if manifest is None:
+        rp = editions.first(rp, issued)
+    elif not reissue:
+        rp = editions.as_published(rp, manifest)
+        shown = editions.label(rp.edition, rp.edition_date)
+        changed = _changed_inputs(manifest.get("inputs", {}), input_files(rp))
+        if not changed:
+            yield (f"{tag} 已发布{shown}，输入未变：报告保持原样，未重写"
+                   f"（纳入新数据须 planbook build --period {rp.code} --reissue）")
+            return
+        raise PublishedError(
+            f"{rp.code} 已发布{shown}，其输入已变，重建会改写已发布的报告 / period {rp.code} "
+            f"is published and {len(changed)} of its inputs changed",
+            problems=[Problem("input changed since the edition was published", file=name)
+                      for name in changed],
+            hint=f"to issue a revised edition (第{rp.edition + 1}版·修订版) with these changes: "
+                 f"planbook build --period {rp.code} --reissue (edition {rp.edition} is kept "
+                 f"under reports/editions/{rp.code}/{rp.edition}/); otherwise restore the inputs")
+    else:
+        previous = editions.as_published(rp, manifest)
+        rp = editions.next_edition(rp, manifest, issued)
+        kept = editions.keep(previous, previous.edition)
+        yield (f"{tag} 发布修订版：第{rp.edition}版（{rp.edition_date}，数据截至"
+               f"{rp.params.as_of}）；第{previous.edition}版保留在 {rp.rel(kept)}")
+    try:
+        yield from _build(rp, engine=engine, force=force, tag=tag)
+    except BaseException:
+        if kept is not None:  # the published edition is still in place: drop the copy
+            shutil.rmtree(kept, ignore_errors=True)
+        raise
+
+
+def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[str]:
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     registry = load_registry(rp.data)

@@ -158,7 +158,19 @@ def cmd_status(args) -> int:
     reg = load_registry(data)
     check_store(data, reg)  # the same validator as build: a damaged store is refused
     period = parse_period(_period(args, params=False))
-    results = assess.assess_all(reg, load_all(data, reg), period)
+    as_of = None
+    if not args.latest:
+        from planbook.plan.params import params_file
+
+        if params_file(period.code).is_file():  # the period's data cut-off, as its report
+            as_of = _resolved(args).params.as_of
+    obs = load_all(data, reg, as_of=as_of, period=period)
+    results = assess.assess_all(reg, obs, period)
+    if as_of:
+        later = len(load_all(data, reg, period=period)) - len(obs)
+        print(f"数据截至 {as_of}（{period.code} 的截止日）" + (
+            f"；其后接收的 {later} 行未计入（--latest 计入全部）" if later else ""),
+              file=sys.stderr)
     if args.json:
         print(json.dumps(assess.to_records(results), ensure_ascii=False, indent=2))
     else:
@@ -200,7 +212,7 @@ def cmd_build(args) -> int:
     from planbook.build import build
 
     for line in build(_period(args, params=True), engine=args.engine, force=args.force,
-                      data=_data_option(args)):
+                      data=_data_option(args), reissue=args.reissue):
         print(line)
     return 0
 
@@ -255,6 +267,8 @@ def parser() -> argparse.ArgumentParser:
                     help="store rows the plausibility checks flag (checked and correct)")
     sp = add("status", cmd_status, "per-indicator status table")
     sp.add_argument("--period", required=True)
+    sp.add_argument("--latest", action="store_true",
+                    help="use every stored row, ignoring the period's data cut-off (as_of)")
     sp.add_argument("--json", action="store_true")
     sp = add("run", cmd_run, "execute the chapter notebooks")
     sp.add_argument("--period", required=True)
@@ -266,6 +280,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--period", required=True, help="2025, 2026-10, 2026-01..2026-10, default")
     sp.add_argument("--engine", choices=("auto", "quarto", "builtin"), default="auto")
     sp.add_argument("--force", action="store_true", help="ignore the cache")
+    sp.add_argument("--reissue", action="store_true",
+                    help="re-issue a published period with newer data: a new edition (修订版); "
+                         "the previous one is kept under reports/editions/P/N/")
     sp = add("trace", cmd_trace, "where a figure, table or number came from")
     sp.add_argument("label")
     sp.add_argument("--period", required=True)

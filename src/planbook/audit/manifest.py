@@ -11,7 +11,7 @@ from planbook.files import atomic_write_text
 from planbook.hashing import sha256_file
 from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
-from planbook.store import observations, statements, villages
+from planbook.store import observations, statements
 
 
 def _git(root, *args: str) -> str | None:
@@ -52,23 +52,26 @@ def versions() -> dict[str, str]:
 
 
 def input_files(rp: ReportPeriod) -> dict[str, str]:
-    """sha256 of every input: registry, observations, villages, params, source notebooks, and
-    every source that shapes the book (book/ pages, _quarto.yml): `verify` names a change to
-    any of them."""
+    """sha256 of every input: registry, params, source notebooks and every source that shapes
+    the book (book/ pages, _quarto.yml) whole — `verify` names a change to any of them —; for
+    the store files and the village records, of the rows the report can use (received by its
+    cut-off, periods ending by its end: observations.input_hashes), so later data leaves them
+    as is."""
     registry = load_registry(rp.data)
-    files = list(registry.files.values()) + observations.store_files(rp.data)
+    files = list(registry.files.values()) + [rp.params_file]
+    # progress statements and evaluator files: whole files (no cut-off of their own yet)
     files += statements.store_files(rp.data)
     files += sorted(paths.evaluation_dir(rp.data).glob("*.yaml"))
-    files += [villages.village_file(rp.data), rp.params_file]
     files += [rp.source_notebook(c) for c in rp.chapters]
     book = paths.book_dir(rp.root)
     files += sorted(p for p in book.rglob("*") if p.is_file()) if book.is_dir() else []
     files += [rp.root / "_quarto.yml"]
+    hashes = {f: sha256_file(f) for f in files if f.is_file()}
+    hashes.update(observations.input_hashes(rp.data, as_of=rp.params.as_of, period=rp.period))
     out = {}
-    for f in files:
-        if f.is_file():
-            rel = f.relative_to(rp.root).as_posix() if f.is_relative_to(rp.root) else str(f)
-            out[rel] = sha256_file(f)
+    for f, h in hashes.items():
+        rel = f.relative_to(rp.root).as_posix() if f.is_relative_to(rp.root) else str(f)
+        out[rel] = h
     return dict(sorted(out.items()))
 
 
@@ -91,6 +94,9 @@ def write_manifest(rp: ReportPeriod, register: list[dict], *, engine: str, start
     dirty = bool(_git(rp.root, "status", "--porcelain", "--untracked-files=no"))
     manifest = {
         "period": rp.code, "parameters": rp.params.as_dict(),
+        # the edition (修订版 from 2 on) and the day it was issued; parameters.as_of is its
+        # data cut-off (rows received later are not in it)
+        "edition": rp.edition, "edition_date": rp.edition_date,
         "planbook_version": __version__,
         "git": {"commit": commit, "dirty": dirty if commit else None},
         "versions": versions(), "engine": engine,

@@ -76,7 +76,7 @@ class RenderResult:
 
 def default_sample_notice(rp: ReportPeriod) -> bool:
     """Whether the report must say 示例数据，非官方统计 (any sample observation it can use)."""
-    return bool(uses_sample(rp.data, rp.period))
+    return bool(uses_sample(rp.data, rp.period, as_of=rp.params.as_of))
 
 
 def pick_engine(engine: str) -> str:

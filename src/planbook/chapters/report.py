@@ -71,8 +71,11 @@ class Report(TaskEvaluation):
             return rep
         data = params.data_path()
         registry = load_registry(data)
+        # Frozen periods: only rows received by the params' as_of (the cut-off) and for
+        # periods ending by this one; see observations.input_hashes.
         return cls(params=params, registry=registry, data=data,
-                   observations=observations.load_all(data, registry))
+                   observations=observations.load_all(data, registry, as_of=params.as_of,
+                                                      period=params.parsed_period))
 
     @property
     def period(self) -> Period:
@@ -110,9 +113,9 @@ class Report(TaskEvaluation):
 
     @cached_property
     def mixed(self) -> bool:
-        """Real and sample values side by side: every sample-derived value is marked †."""
-        return bool(self.sample_count) and any(
-            a.latest_value is not None and not a.sample for a in self.assessments)
+        """Real and sample values side by side: every sample-derived value is marked †.
+        Decided on the rows (a report-wide fact the run cache keys on), not per chapter."""
+        return observations.mixes_real_and_sample(self.observations, self.registry, self.period)
 
     def mark(self, a: Assessment) -> str:
         return SAMPLE_MARK if self.mixed and a.sample else ""
@@ -121,7 +124,7 @@ class Report(TaskEvaluation):
         """The notice a report built on sample data carries (empty for official data)."""
         if not self.uses_sample:
             return ""
-        if self.mixed:
+        if self.mixed and self.sample_count:
             return (f"::: {{.callout-warning}}\n**{SAMPLE_NOTICE}：本报告含示例数据"
                     f"{self.sample_count}项。** 标有{SAMPLE_MARK}的数值来自项目附带的示例数据"
                     "（数据状态为 sample），仅用于演示，不代表建德市官方统计；其余数值为部门报送或"
@@ -405,7 +408,7 @@ class Report(TaskEvaluation):
 
     @cached_property
     def village_records(self) -> pd.DataFrame:
-        return villages.load_villages(self.data)
+        return villages.load_villages(self.data, as_of=self.params.as_of, year=self.period.year)
 
     def village_year(self) -> int | None:
         years = [y for y in self.village_records["year"].unique() if y <= self.period.year]
@@ -418,7 +421,7 @@ class Report(TaskEvaluation):
         y = self.village_year()
         recs = self.village_records[self.village_records["year"] == y]
         return [{"indicator_id": "villages", "period": str(y), "revision": 1,
-                 "file_sha256": observations.sha256_file(file),
+                 "file_sha256": villages.records_sha256(recs),
                  "file": file.relative_to(self.data).as_posix(),
                  "rows": villages.rows_spec(recs)}]
 
@@ -524,12 +527,18 @@ class Report(TaskEvaluation):
         display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "提示", "备注"]))
 
     def files_table(self) -> None:
-        """Every input file with its sha256."""
+        """Every input with its sha256: registry files whole; for the store and the village
+        records, the rows this report can use (received by as_of, periods up to its own)."""
         root = paths.project_root()
-        files = [*(self.registry.files.values()), *observations.store_files(self.data),
-                 villages.village_file(self.data)]
-        rows = [{"文件": f.relative_to(root).as_posix() if f.is_relative_to(root) else str(f),
-                 "SHA256": observations.sha256_file(f)} for f in files if f.is_file()]
+
+        def name(f: Path) -> str:
+            return f.relative_to(root).as_posix() if f.is_relative_to(root) else str(f)
+
+        rows = [{"文件": name(f), "SHA256": observations.sha256_file(f)}
+                for f in self.registry.files.values() if f.is_file()]
+        used = observations.input_hashes(self.data, as_of=self.params.as_of, period=self.period)
+        rows += [{"文件": f"{name(f)}（截至{self.params.as_of}接收的本期及以前数据行）", "SHA256": h}
+                 for f, h in used.items()]
         # On paper the hash is shortened to fit the page; the HTML table has it in full.
         short = [{"文件": r["文件"], "SHA256（前16位，全文见HTML版）": r["SHA256"][:16] + "…"}
                  for r in rows]

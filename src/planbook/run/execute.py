@@ -43,6 +43,7 @@ from planbook.plan.params import REQUIRED, Params, params_file
 from planbook.plan.registry import Registry, load_registry
 from planbook.run import publish
 from planbook.run.period import ReportPeriod
+from planbook.store import observations
 
 KERNEL = "python3"
 # A hung cell fails its chapter instead of blocking the whole run forever.
@@ -122,6 +123,7 @@ class _Hasher:
 
     def __init__(self) -> None:
         self._memo: dict[Path, str] = {}
+        self.facts: dict[tuple, str] = {}
 
     def __call__(self, path: Path) -> str:
         if path not in self._memo:
@@ -137,7 +139,17 @@ def _input_hashes(chapter: Chapter, params: Params, root: Path, registry: Regist
     data = params.data_path(root).resolve()
     files.update({_rel(p, root): p for p in chapter_list.data_inputs(chapter, data, registry)})
     files.update(library_files(root))
-    return {key: hasher(p) for key, p in files.items()}
+    out = {key: hasher(p) for key, p in files.items()}
+    # What the notebook is given beyond files: the injected parameters (a re-issued edition
+    # moves as_of, its data cut-off) and the report-wide real/sample fact (run.edition).
+    out["(parameters)"] = sha256_bytes(json.dumps(params.as_dict(), sort_keys=True,
+                                                  ensure_ascii=False).encode("utf-8"))
+    key = ("fact", str(data), params.as_of, params.period)
+    if key not in hasher.facts:
+        hasher.facts[key] = observations.report_fact(
+            data, registry, as_of=params.as_of, period=params.parsed_period)
+    out["(real and sample)"] = hasher.facts[key]
+    return out
 
 
 def input_hashes(chapter: Chapter, params: Params, root: Path | None,

@@ -9,6 +9,7 @@ stages write to. Run, book and audit take this object; none of them reads a para
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,5 +117,33 @@ def resolve(spec: str, root: Path | None = None, *, data: Path | None = None) ->
                              hint="point --data at a data package (a folder with plan/ and "
                                   "observations/), or leave it out to use ./data")
         params = dataclasses.replace(params, data_dir=str(Path(data).resolve()))
-    return ReportPeriod(params=params, root=root, chapters=chapters_for(params.kind),
-                        data=params.data_path(root).resolve())
+    rp = ReportPeriod(params=params, root=root, chapters=chapters_for(params.kind),
+                      data=params.data_path(root).resolve())
+    return _as_published(rp)
+
+
+def _as_published(rp: ReportPeriod) -> ReportPeriod:
+    """A published period is seen as its edition was built (run.edition)."""
+    manifest = published(rp)
+    return as_published(rp, manifest) if manifest is not None else rp
+
+
+def published(rp: ReportPeriod) -> dict | None:
+    """The published edition's manifest, or None when the period has not been published."""
+    if not rp.manifest.is_file() or not (rp.report_dir / "report.pdf").is_file():
+        return None
+    try:
+        manifest = json.loads(rp.manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # verify names an unreadable manifest; a build replaces it
+    return manifest if isinstance(manifest, dict) else None
+
+
+def as_published(rp: ReportPeriod, manifest: dict) -> ReportPeriod:
+    """The period as its published edition was built: edition, date and data cut-off."""
+    as_of = (manifest.get("parameters") or {}).get("as_of") or rp.params.as_of
+    return dataclasses.replace(
+        rp, params=dataclasses.replace(rp.params, as_of=str(as_of)),
+        edition=int(manifest.get("edition") or 1),
+        edition_date=str(manifest.get("edition_date") or ""))
+

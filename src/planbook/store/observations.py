@@ -80,16 +80,33 @@ def load_observations(data: Path | None = None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def load_all(data: Path | None = None, registry=None) -> pd.DataFrame:
-    """What reports use: the store, with village-derived indicators computed from the records."""
+def received_by(df: pd.DataFrame, as_of: str | None) -> pd.DataFrame:
+    """Rows received on or before `as_of` (ISO date): a report's data cut-off. Rows without a
+    receipt time (computed ones) are kept."""
+    if not as_of or df.empty:
+        return df
+    got = df["received_at"].astype(str)
+    return df[(got == "") | (got.str[:10] <= as_of)]
+
+
+def load_all(data: Path | None = None, registry=None, *, as_of: str | None = None,
+             period: Period | None = None) -> pd.DataFrame:
+    """What reports use: the store, with village-derived indicators computed from the records.
+
+    A report passes its cut-off and period (frozen periods): only rows received by `as_of`
+    and for periods ending by `period`'s end, so rows ingested later, or for later periods,
+    cannot change it. See `input_hashes`."""
     from planbook.plan.registry import load_registry
 
     data = data or paths.data_dir()
     registry = registry or load_registry(data)
-    store = load_observations(data)
+    store = received_by(load_observations(data), as_of)
+    if period is not None:
+        store = upto(store, period)
     derived_ids = {i.id for i in registry.indicators.values() if i.villages}
     store = store[~store["indicator_id"].isin(derived_ids)]
-    derived = villages.derived_observations(registry, data)
+    derived = villages.derived_observations(registry, data, as_of=as_of,
+                                            year=period.year if period else None)
     if derived.empty:
         return store.reset_index(drop=True)
     return pd.concat([store, derived], ignore_index=True)
@@ -118,17 +135,52 @@ def upto(df: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 
 def uses_sample(data: Path | None = None, period: Period | str | None = None, *,
-                frame: pd.DataFrame | None = None) -> bool:
-    """Whether any observation a report for `period` can use is illustrative sample data.
-    `frame` is the observations already loaded, when the caller has them."""
+                frame: pd.DataFrame | None = None, as_of: str | None = None) -> bool:
+    """Whether any observation a report for `period` (cut-off `as_of`) can use is illustrative
+    sample data. `frame` is load_all's result already loaded, when the caller has it."""
     data = data or paths.data_dir()
-    df = load_observations(data) if frame is None else frame
     if period is not None:
         period = parse_period(period) if isinstance(period, str) else period
+    df = load_all(data, as_of=as_of, period=period) if frame is None else frame
+    if period is not None:
         df = upto(df, period)
-    if (latest(df)["status"] == "sample").any():
-        return True
-    return villages.uses_sample(data)
+    return bool((latest(df)["status"] == "sample").any())
+
+
+def input_hashes(data: Path, *, as_of: str | None, period: Period) -> dict[Path, str]:
+    """What a report for `period` with cut-off `as_of` reads from the data, per file: the
+    sha256 of the rows it can use (received by the cut-off, period ending by its end), not of
+    the whole file. A later ingest (a later period, or a row received after the cut-off)
+    leaves these hashes, and so the report, unchanged."""
+    out = {}
+    for f in store_files(data):
+        df = upto(received_by(read_store_file(f), as_of), period)
+        out[f] = sha256_bytes(_to_csv(df).encode("utf-8"))
+    vfile = villages.village_file(data)
+    if vfile.is_file():
+        out[vfile] = villages.records_sha256(
+            villages.load_villages(data, as_of=as_of, year=period.year))
+    return out
+
+
+def mixes_real_and_sample(frame: pd.DataFrame, registry, period: Period) -> bool:
+    """Whether the rows a report uses (load_all's, up to `period`) hold both real figures
+    (the plan's stated baselines aside) and sample ones: then every sample value is marked."""
+    used = latest(upto(frame, period))
+    if used.empty:
+        return False
+    sample = used["status"] == "sample"
+    base = {i.id: str(i.baseline.year) for i in registry.indicators.values()
+            if i.baseline is not None}
+    plan_base = used["period"] == used["indicator_id"].map(base).fillna("")
+    return bool(sample.any() and (~sample & ~plan_base).any())
+
+
+def report_fact(data: Path, registry, *, as_of: str | None, period: Period) -> str:
+    """The report-wide fact a chapter's output depends on beyond its own departments' files
+    (the run cache keys on it): whether real and sample figures are mixed."""
+    frame = load_all(data, registry, as_of=as_of, period=period)
+    return "mixed" if mixes_real_and_sample(frame, registry, period) else "single"
 
 
 def next_revisions(existing: pd.DataFrame, keys: Iterable[tuple[str, str]]) -> list[int]:

@@ -10,20 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from planbook import paths
-from planbook.plan.periods import elapsed_share, year
+from planbook.plan.periods import elapsed_share, parse_period, year
 from planbook.plan.registry import COUNT_UNITS, Indicator, Registry, load_registry
 from planbook.store import observations, sample_progress, villages
 
 SEED = 20230406  # the date the plan was issued
 YEARS = (2022, 2023, 2024, 2025)
 MONTHS_2026 = tuple(f"2026-{m:02d}" for m in range(1, 11))
-RECEIVED_AT = "2026-11-01T09:00:00+08:00"  # fixed, so regenerating gives the same bytes
+PLAN_ISSUED = "2023-04-06T09:00:00+08:00"  # the plan's baselines are known from its issue
+
+
+def received_for(period: str) -> str:
+    """When a sample figure "arrived": fixed (same bytes on every run) and inside the data
+    cut-off of the period's report (as_of): a year on 20 January after it, a month on the 5th
+    of the next month, so each report's cut-off takes exactly the data it is meant to."""
+    p = parse_period(period)
+    nxt = date.fromordinal(p.end.toordinal() + 1)
+    day = 20 if p.kind != "month" else 5
+    return f"{nxt.year}-{nxt.month:02d}-{day:02d}T09:00:00+08:00"
+
 SAMPLE_SOURCE = "示例数据（planbook sample 生成，非官方统计）"
 PLAN_SOURCE = "《实施方案》（建政函〔2023〕37号）原文"
 SAMPLE_FILE = "sample/sample-observations.csv"
@@ -195,7 +207,8 @@ def _row(ind: Indicator, period: str, value: float, status: str, source: str) ->
     value = value if ind.kind == "milestone" or status == "official" else _round(ind, value)
     return {"indicator_id": ind.id, "period": period, "value": value, "unit": ind.unit,
             "status": status, "source": source, "submitted_by": ind.lead,
-            "received_at": RECEIVED_AT, "revision": 1,
+            "received_at": PLAN_ISSUED if status == "official" else received_for(period),
+            "revision": 1,
             "note": "示例数据" if status == "sample" else "方案基期值", "file_sha256": ""}
 
 
@@ -227,7 +240,8 @@ def generate_villages() -> pd.DataFrame:
                     "waste_sorting": int(y >= 2023 or rng.random() < 0.9),
                     "sewage": int(y >= sewage_year), "sanitary_toilet": 1,
                     "gongfu_station": int(y >= gongfu_year),
-                    "status": "sample", "source": SAMPLE_SOURCE})
+                    "status": "sample", "source": SAMPLE_SOURCE,
+                    "received_at": received_for(str(y))})
     return pd.DataFrame(rows)
 
 

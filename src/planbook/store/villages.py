@@ -5,7 +5,13 @@ from per-village, per-year records, never typed in by hand. Columns:
     village_id 村编号, name 村名, town 所属乡镇（街道）, year 年份,
     total_income 集体经济年收入（万元）, operating_income 集体经济经营性收入（万元）,
     waste_sorting 垃圾分类, sewage 污水处理设施覆盖, sanitary_toilet 无害化户厕全覆盖,
-    gongfu_station 共富驿站 (flags 1/0), status 数据状态, source 数据来源
+    gongfu_station 共富驿站 (flags 1/0), status 数据状态, source 数据来源,
+    received_at 接收时间 (the data cut-off of a report applies to it), and, for records that
+    came through intake (planbook.store.ledger), revision 修订版次 and file_sha256.
+
+A report reads the records received by its cut-off, for years up to its own, the latest
+revision of each village and year, and real before sample: a year with any real record uses
+no sample record.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 
 from planbook import paths
-from planbook.hashing import sha256_file
 from planbook.store.schema import COLUMNS
 
 FILE = "villages.csv"
@@ -47,11 +52,15 @@ def village_file(data: Path) -> Path:
     return paths.villages_dir(data) / FILE
 
 
-def load_villages(data: Path | None = None) -> pd.DataFrame:
-    path = village_file(data or paths.data_dir())
+RECORD_COLUMNS = ("village_id", "name", "town", "year", "total_income", "operating_income",
+                  *FLAGS, "status", "source", "received_at")
+
+
+def read_records(data: Path) -> pd.DataFrame:
+    """Every record of the file, all revisions."""
+    path = village_file(data)
     if not path.is_file():
-        return pd.DataFrame(columns=["village_id", "name", "town", "year", "total_income",
-                                     "operating_income", *FLAGS, "status", "source"])
+        return pd.DataFrame(columns=list(RECORD_COLUMNS))
     try:
         df = pd.read_csv(path, encoding="utf-8", dtype={"village_id": str},
                          keep_default_na=False)
@@ -70,8 +79,37 @@ def load_villages(data: Path | None = None) -> pd.DataFrame:
     return df
 
 
-def uses_sample(data: Path) -> bool:
-    df = load_villages(data)
+def load_villages(data: Path | None = None, *, as_of: str | None = None,
+                  year: int | None = None) -> pd.DataFrame:
+    """The records a report uses: received by `as_of`, years up to `year`, latest revision
+    per village and year, and a year with any real record without its sample records."""
+    df = read_records(data or paths.data_dir())
+    if not len(df):
+        return df
+    if as_of and "received_at" in df.columns:
+        got = df["received_at"].astype(str)
+        df = df[(got == "") | (got.str[:10] <= as_of)]
+    if year is not None:
+        df = df[df["year"] <= year]
+    real_years = set(df.loc[df["status"] != "sample", "year"])
+    df = df[(df["status"] != "sample") | ~df["year"].isin(real_years)]
+    if "revision" in df.columns:
+        rev = pd.to_numeric(df["revision"], errors="coerce").fillna(1)
+        df = df.assign(_rev=rev).sort_values(["year", "village_id", "_rev"], kind="stable")
+        df = df.drop_duplicates(["year", "village_id"], keep="last").drop(columns="_rev")
+        df = df.sort_index()
+    return df.reset_index(drop=True)
+
+
+def records_sha256(records: pd.DataFrame) -> str:
+    """sha256 of records as CSV text: what a report used, independent of later records."""
+    from planbook.hashing import sha256_bytes
+
+    return sha256_bytes(records.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+
+
+def uses_sample(data: Path, *, as_of: str | None = None, year: int | None = None) -> bool:
+    df = load_villages(data, as_of=as_of, year=year)
     return bool((df["status"] == "sample").any()) if len(df) else False
 
 
@@ -130,21 +168,24 @@ def rows_spec(records: pd.DataFrame) -> str:
             f"({len(records)})")
 
 
-def derived_observations(registry, data: Path | None = None) -> pd.DataFrame:
+def derived_observations(registry, data: Path | None = None, *, as_of: str | None = None,
+                         year: int | None = None) -> pd.DataFrame:
     """Store-shaped rows for every indicator computed from village records, one per year.
 
     These rows supersede any typed-in value for the same indicator and year: the records are
-    the source. `file` points at the village file so the audit trail reaches the records.
+    the source. `file` points at the village file so the audit trail reaches the records;
+    `file_sha256` is the hash of the year's records used (see records_sha256).
     """
     data = data or paths.data_dir()
-    df = load_villages(data)
+    df = load_villages(data, as_of=as_of, year=year)
     rows = []
     if len(df):
-        digest = sha256_file(village_file(data))
+        digests = {y: records_sha256(g) for y, g in df.groupby("year", sort=True)}
         for ind in registry.indicators.values():
             if not ind.villages:
                 continue
             for year, group in df.groupby("year", sort=True):
+                digest = digests[year]
                 status = "sample" if (group["status"] == "sample").any() else (
                     "official" if (group["status"] == "official").all() else "provisional")
                 rows.append({
