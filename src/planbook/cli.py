@@ -92,13 +92,14 @@ def cmd_plan(args) -> int:
 def cmd_templates(args) -> int:
     from planbook.plan.periods import parse_period
     from planbook.plan.registry import load_registry
-    from planbook.store import statements
+    from planbook.store import ledger, statements
     from planbook.store.templates import write_templates
 
     data = _data(args)
     registry, period = load_registry(data), parse_period(_period(args, params=False))
     written = write_templates(registry, period, Path(args.out), data)
     written += statements.write_templates(registry, period, Path(args.out))
+    written += ledger.write_template(registry, period, Path(args.out), data)  # years only
     for p in written:
         print(p)
     from planbook.store.intake import reportable_from
@@ -123,22 +124,32 @@ def _date(text: str | None, option: str):
 
 
 def cmd_ingest(args) -> int:
-    from planbook.store import statements
+    from planbook.store import ledger, statements
     from planbook.store.intake import ingest
 
     files = [Path(f) for f in args.files]
     received = _date(args.received, "--received")
-    # Progress workbooks (工作进展 / 项目进展) go to their own intake; figures to the other.
+    # Progress workbooks (工作进展 / 项目进展) and village ledgers (村编号, 年份) go to their own
+    # intake; figures to the other.
     progress = [f for f in files if statements.is_progress_file(f)]
-    figures = [f for f in files if f not in progress]
+    ledgers = [f for f in files if f not in progress and ledger.is_ledger_file(f)]
+    figures = [f for f in files if f not in progress and f not in ledgers]
     ok = True
+    if ledgers:
+        report = ledger.ingest(ledgers, _data(args), dry_run=args.dry_run, received=received,
+                               check=False)
+        for line in report.summary_lines():
+            print(line)
+        ok = report.ok
+        if not figures and not progress:
+            return 0 if ok else 1
     if figures or not progress:
         report = ingest(figures, _data(args), dry_run=args.dry_run, received=received,
                         confirm=args.confirm, check=False,
                         progress=lambda text: print(text, file=sys.stderr))
         for line in report.summary_lines():
             print(line)
-        ok = report.ok
+        ok = ok and report.ok
     if progress:
         report = statements.ingest(progress, _data(args), dry_run=args.dry_run,
                                    today=received, check=False)
