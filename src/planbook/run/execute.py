@@ -148,7 +148,7 @@ def _input_hashes(chapter: Chapter, params: Params, root: Path, registry: Regist
     if key not in hasher.facts:
         hasher.facts[key] = observations.report_fact(
             data, registry, as_of=params.as_of, period=params.parsed_period)
-    out["(real and sample)"] = hasher.facts[key]
+    out["(real and sample)"] = sha256_bytes(hasher.facts[key].encode())
     return out
 
 

@@ -179,7 +179,12 @@ def mixes_real_and_sample(frame: pd.DataFrame, registry, period: Period) -> bool
 def report_fact(data: Path, registry, *, as_of: str | None, period: Period) -> str:
     """The report-wide fact a chapter's output depends on beyond its own departments' files
     (the run cache keys on it): whether real and sample figures are mixed."""
-    frame = load_all(data, registry, as_of=as_of, period=period)
+    from planbook.errors import PlanbookError
+
+    try:
+        frame = load_all(data, registry, as_of=as_of, period=period)
+    except (KeyError, ValueError, PlanbookError):  # a malformed store: check_store names it
+        return "unreadable"
     return "mixed" if mixes_real_and_sample(frame, registry, period) else "single"
 
 
