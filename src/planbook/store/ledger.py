@@ -161,7 +161,12 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     intake.check_received(received)
     today = today or received or date.today()
     stamp = intake.received_stamp(received)
-    results = [_one(Path(f), data, today, dry_run, stamp) for f in files]
+    import contextlib
+
+    from planbook.store.observations import store_lock
+
+    with contextlib.nullcontext() if dry_run else store_lock(data):  # one writer at a time
+        results = [_one(Path(f), data, today, dry_run, stamp) for f in files]
     report = IngestReport(files=results, dry_run=dry_run, data=data)
     if check:
         report.raise_for_refused()
@@ -170,11 +175,8 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
 
 def _one(path: Path, data: Path, today: date, dry_run: bool, stamp: str) -> FileResult:
     result = FileResult(path=path, received_at=stamp)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
-                                       file=path.name))
+    content = intake._read_submission(path, result)  # type, regular file, size limits
+    if content is None:
         return result
     result.sha256 = sha256_bytes(content)
     result.duplicate_of = intake._accepted_before(data, result.sha256)
@@ -184,7 +186,8 @@ def _one(path: Path, data: Path, today: date, dry_run: bool, stamp: str) -> File
         if rows is not None and result.accepted:
             planned = _plan(data, rows, result)
     if not dry_run:
-        result.archived = intake._archive_bytes(data, path, content, result.sha256)
+        result.archived = intake._archive_bytes(data, path, content, result.sha256,
+                                                result.mode)
         if planned is not None and len(planned):
             _store(data, planned)
             result.stored_in = [villages.village_file(data)]

@@ -339,6 +339,11 @@ def remove_sample(data: Path | None = None) -> list[str]:
     Returns what was removed and kept, file by file.
     """
     data = data or paths.data_dir()
+    with observations.store_lock(data):
+        return _remove_sample(data)
+
+
+def _remove_sample(data: Path) -> list[str]:
     lines = []
     removed = 0
     for f in observations.store_files(data):
