@@ -59,8 +59,7 @@ def input_files(rp: ReportPeriod) -> dict[str, str]:
     as is."""
     registry = load_registry(rp.data)
     files = list(registry.files.values()) + [rp.params_file]
-    # progress statements and evaluator files: whole files (no cut-off of their own yet)
-    files += statements.store_files(rp.data)
+    # evaluator files whole (written by hand for the period); statements as rows below
     files += sorted(paths.evaluation_dir(rp.data).glob("*.yaml"))
     files += [rp.source_notebook(c) for c in rp.chapters]
     book = paths.book_dir(rp.root)
@@ -68,6 +67,7 @@ def input_files(rp: ReportPeriod) -> dict[str, str]:
     files += [rp.root / "_quarto.yml"]
     hashes = {f: sha256_file(f) for f in files if f.is_file()}
     hashes.update(observations.input_hashes(rp.data, as_of=rp.params.as_of, period=rp.period))
+    hashes.update(statements.input_hashes(rp.data, cut_off=rp.params.as_of, period=rp.period))
     out = {}
     for f, h in hashes.items():
         rel = f.relative_to(rp.root).as_posix() if f.is_relative_to(rp.root) else str(f)

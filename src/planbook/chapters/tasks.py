@@ -58,14 +58,17 @@ class TaskEvaluation:
     @cached_property
     def statements(self) -> pd.DataFrame:
         """The latest revision of each department's statement for this period."""
-        rows = stmt.latest_revisions(stmt.load_statements(self.data), "task_id")
+        # the report's data cut-off applies to statements too (frozen periods)
+        rows = stmt.latest_revisions(stmt.as_of(stmt.load_statements(self.data),
+                                                self.params.as_of, self.period), "task_id")
         if rows.empty:
             return rows
         return rows[rows["period"] == self.period.code].reset_index(drop=True)
 
     @cached_property
     def project_reports(self) -> pd.DataFrame:
-        return stmt.latest_revisions(stmt.load_project_stages(self.data), "project_id")
+        return stmt.latest_revisions(stmt.as_of(stmt.load_project_stages(self.data),
+                                                self.params.as_of, self.period), "project_id")
 
     @cached_property
     def evaluation(self) -> Evaluation | None:

@@ -28,7 +28,9 @@ from planbook.store.intake import FileResult
 from planbook.store.observations import sha256_bytes
 
 SEED = 20230406
-RECEIVED_AT = "2026-11-01T09:00:00+08:00"
+# received before the 2025 report's data cut-off (as_of 2026-03-31), as a department's
+# yearly statement would be; the cut-off leaves the 2024 statements out of the 2024 report
+RECEIVED_AT = "2026-01-20T09:00:00+08:00"
 TODAY = date(2026, 11, 1)  # the day the sample is "received": every sample period is over
 YEARS = ("2024", "2025")
 MONTHS = tuple(f"2026-{m:02d}" for m in range(1, 11))

@@ -505,6 +505,29 @@ def store_files(data: Path) -> list[Path]:
     return out
 
 
+def as_of(df: pd.DataFrame, cut_off: str | None, period=None) -> pd.DataFrame:
+    """The rows a report with data cut-off `cut_off` (and period) may use (frozen periods:
+    store.observations.load_all)."""
+    from planbook.store.observations import received_by, upto
+
+    df = received_by(df, cut_off)
+    return upto(df, period) if period is not None and not df.empty else df
+
+
+def input_hashes(data: Path, *, cut_off: str | None, period) -> dict[Path, str]:
+    """Per statement or project-stage file, sha256 of the rows a report can use."""
+    from planbook.hashing import sha256_bytes
+
+    out = {}
+    for folder, columns in ((paths.statements_dir(data), STATEMENT_COLUMNS),
+                            (paths.project_stages_dir(data), PROJECT_COLUMNS)):
+        for f in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+            rows = as_of(_read(f, columns), cut_off, period)
+            out[f] = sha256_bytes(rows[list(columns)].to_csv(index=False, lineterminator="\n")
+                                  .encode("utf-8"))
+    return out
+
+
 def latest_revisions(df: pd.DataFrame, key: str) -> pd.DataFrame:
     if df.empty:
         return df
