@@ -12,6 +12,7 @@ from planbook.hashing import sha256_file
 from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
 from planbook.store import observations, statements
+from planbook.store.evaluation import evaluation_file
 
 
 def _git(root, *args: str) -> str | None:
@@ -59,8 +60,9 @@ def input_files(rp: ReportPeriod) -> dict[str, str]:
     as is."""
     registry = load_registry(rp.data)
     files = list(registry.files.values()) + [rp.params_file]
-    # evaluator files whole (written by hand for the period); statements as rows below
-    files += sorted(paths.evaluation_dir(rp.data).glob("*.yaml"))
+    # the period's own evaluator file (another period's cannot change this report);
+    # statements and project stages as rows below
+    files += [evaluation_file(rp.data, rp.code)]
     files += [rp.source_notebook(c) for c in rp.chapters]
     book = paths.book_dir(rp.root)
     files += sorted(p for p in book.rglob("*") if p.is_file()) if book.is_dir() else []
