@@ -152,7 +152,7 @@ def test_a_failed_render_publishes_none_of_the_new_notebooks(sample_build, tmp_p
     monkeypatch.setattr(recipe, "render", failing)
     lines = []
     with pytest.raises(RenderError, match="typst crashed"):
-        for line in build("2025", engine="builtin", root=root):
+        for line in build("2025", engine="builtin", root=root, reissue=True):
             lines.append(line)
     assert any("执行 " in line and "执行 0 个" not in line for line in lines)  # notebooks ran
     assert {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()} == published
