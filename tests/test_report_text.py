@@ -165,3 +165,15 @@ def test_figure_labels_never_split_a_number(name):
     assert "".join(lines) == name
     for a, b in zip(lines, lines[1:], strict=False):
         assert not (a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum())
+
+
+def test_register_hash_is_full_in_html_and_fits_the_page():
+    from planbook.book.code import register_section
+
+    sha = "c485f848723cdd3e21b8b607bb3976292df08c734a839fc5685c6bf271f2d348"
+    entry = {"label": "fig-x", "kind": "figure", "chapter": "01_overall", "cell_id": "c1",
+             "cell_index": 3, "inputs": [], "sha256": sha, "text": ""}
+    _, md, html = register_section([entry], {"01_overall": "总体目标"}, "2025")
+    assert f"<code class=\"pb-hash\">{sha}</code>" in html
+    row = md.splitlines()[-1]
+    assert sha not in row and "c485f848\u200b723cdd3e" in row  # 16 digits on two short lines

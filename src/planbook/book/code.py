@@ -97,15 +97,22 @@ def register_rows(entries: list[dict], titles: dict[str, str]) -> list[dict]:
              "cell": str(e["cell_id"]),
              "anchor": e["label"] if e["kind"] == "number" else e["cell_id"],
              "value": e.get("text") or "—",
-             "inputs": _inputs_summary(e["inputs"]), "hash": e["sha256"][:16]}
+             "inputs": _inputs_summary(e["inputs"]), "hash": e["sha256"]}
             for e in entries]
 
 
 INTRO = ("下表登记本报告每个编号的图、表和正文引用的每个数字：生成它的笔记本单元、所用数据行和"
-         "输出的SHA256（前16位，全文见 manifest.json）。HTML版点击标签查看代码单元与全部输入数据行；"
+         "输出的SHA256（HTML版列出全文；PDF版列出前16位，全文见HTML版与 manifest.json）。HTML版点击标签查看代码单元与全部输入数据行；"
          "也可运行 `planbook trace 标签 --period {period}`。`planbook verify --period {period}` "
          "重新执行全部笔记本并逐项比对这些校验值。")
 HEADER = ("标签", "类型", "数值", "章节", "单元", "输入", "SHA256（前16位）")
+HTML_HEADER = (*HEADER[:-1], "SHA256")
+
+
+def paper_hash(sha256: str) -> str:
+    """The first 16 hex digits, breakable after 8 (a zero-width space): the page's narrow
+    hash column holds them on two short lines instead of running off the page."""
+    return f"{sha256[:8]}\u200b{sha256[8:16]}"
 
 
 def register_section(entries: list[dict], titles: dict[str, str], period: str
@@ -123,18 +130,20 @@ def register_section(entries: list[dict], titles: dict[str, str], period: str
     md = ["| " + " | ".join(HEADER) + " |",
           "|:---------|:--|:-------|:----|:-----|:-------|:-----|"]
     html = ['<table class="pb-table pb-register">',
-            "<thead><tr>" + "".join(f"<th>{h}</th>" for h in HEADER) + "</tr></thead><tbody>"]
+            "<thead><tr>" + "".join(f"<th>{h}</th>" for h in HTML_HEADER)
+            + "</tr></thead><tbody>"]
     for r in rows:
         href = code_href(r["key"], r["anchor"])
         md.append("| " + " | ".join([md_escape(r["label"]), r["kind"],
                                       cell(md_escape(r["value"])),
                                       cell(md_escape(r["chapter"])), cell(r["cell"]),
-                                      cell(md_escape(r["inputs"])), f"`{r['hash']}`"]) + " |")
+                                      cell(md_escape(r["inputs"])), paper_hash(r["hash"])])
+                  + " |")
         html.append(f'<tr><td><a href="{escape(href, quote=True)}"><code>{escape(r["label"])}'
                     f'</code></a></td><td>{r["kind"]}</td><td>{escape(r["value"])}</td>'
                     f'<td>{escape(r["chapter"])}</td>'
                     f'<td>{escape(r["cell"])}</td><td>{escape(r["inputs"])}</td>'
-                    f'<td><code>{r["hash"]}</code></td></tr>')
+                    f'<td><code class="pb-hash">{r["hash"]}</code></td></tr>')
     html.append("</tbody></table>")
     return head, "\n".join(md), "\n".join(html)
 
