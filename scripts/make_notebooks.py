@@ -192,6 +192,21 @@ def notebooks(reg) -> dict[str, list]:
            tbl("quality-revisions", "经过修订的观测值", "rep.revision_table()"),
            tbl("quality-plausibility", "数值合理性提示（入库时已核实确认）",
                "rep.plausibility_table()")]
+    a4 = head("指标档案", "本附录为方案的每项指标建立档案：定义、方案原文与条目、牵头和责任单位、基期与目标、"
+              "历年数值图及其全部数据（含修订）、历次年度评估和近几个月通报中的状态、数据来源与报送文件，"
+              "以及本报告中使用该指标的图、表和数字。每项指标有固定链接，即指标编号（如 "
+              "`a4_dossiers.html#ind_gdp`）；各章指标表中的指标名称链接到这里。")
+    a4.append(code("#| include: false\nfrom planbook.chapters.dossier import Dossier\n\n"
+                   "dossier = Dossier(rep)"))
+    for ind in reg.indicators.values():
+        stem = ind.id.removeprefix("ind_").replace("_", "-")
+        a4.append(asis(f'dossier.head("{ind.id}")'))
+        if ind.kind != "milestone":
+            a4.append(fig(f"dossier-{stem}", f"{ind.name_zh}：历年数值与目标",
+                          f"{ind.name_zh}各年实际值（实线）与由基期至目标的路径（虚线），星号为目标",
+                          f'dossier.figure("{ind.id}")'))
+        a4.append(tbl(f"dossier-{stem}", f"{ind.name_zh}：全部数据（含修订）",
+                      f'dossier.table("{ind.id}")'))
     briefing = [md("# 月度工作进展晾晒通报\n\n依据方案六(四)“实施工程进展晾晒机制，每月通报各项工作进度，"
                    "及时调度、及时预警”，本通报按牵头单位晾晒各项指标的灯号、本月进度和未报送情况。"),
                 code(PARAMS.replace('"2025"', '"2026-10"').replace("2026-03-31", "2026-11-10")
@@ -213,7 +228,7 @@ def notebooks(reg) -> dict[str, list]:
     return {"briefing": briefing, "00_summary": summary, "01_overall": ch2, "02_county": county,
             "03_villages": villages_nb, "04_integration": integration,
             "05_safeguards": safeguards, "a1_indicators": a1, "a2_sources": a2,
-            "a3_quality": a3}
+            "a3_quality": a3, "a4_dossiers": a4}
 
 
 def main() -> None:

@@ -212,11 +212,11 @@ def test_data_package_validates_and_holds_the_rows_the_report_used(site, tmp_pat
 
 
 def test_downloads_are_byte_identical_when_rendered_again(site):
-    from support import render_period
+    from planbook.build import render_book
 
     folder = site / "reports" / ANNUAL / "html" / "downloads"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    render_period(resolve(ANNUAL, site), engine="builtin")
+    render_book(resolve(ANNUAL, site), engine="builtin")  # `planbook render`: book + manifest
     after = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert before == after
 
@@ -337,3 +337,76 @@ def test_csv_download_in_chromium_has_the_tables_rows(site, page):
     assert len(rows) == len(shown) > 1
     assert [r[0] for r in rows] == [" ".join(r[0].split()) for r in shown]
     assert rows[0] == shown[0]
+
+
+# --- 指标档案 -----------------------------------------------------------------------------------
+
+def _entry(html: str, ind_id: str) -> str:
+    start = html.index(f'id="{ind_id}"')
+    nxt = html.find('<h2 id="ind_', start + 10)
+    return html[start:nxt if nxt > 0 else len(html)]
+
+
+def test_every_indicator_has_its_entry(site):
+    from html import escape
+
+    from planbook.plan.registry import load_registry
+
+    html_dir = site / "reports" / ANNUAL / "html"
+    html = (html_dir / "a4_dossiers.html").read_text(encoding="utf-8")
+    registry = load_registry(site / "data")
+    for ind in registry.indicators.values():
+        entry = _entry(html, ind.id)
+        plain = entry.replace("“", '"').replace("”", '"').replace("’", "'").replace("‘", "'")
+        assert escape(ind.name_en, quote=False) in plain and ind.lead in entry, ind.id
+        assert "方案原文" in entry and "历次评估" in entry and "使用本指标的图、表和数字" in entry
+    gdp = _entry(html, "ind_gdp")
+    # The entry names every figure and table of the other chapters that used the indicator.
+    register = _manifest(site, ANNUAL)["register"]
+    for e in register:
+        if e["chapter"] != "a4_dossiers" and e["kind"] in ("figure", "table") and \
+                any(r["indicator_id"] == "ind_gdp" for r in e["inputs"]):
+            assert f'#{e["label"]}"' in gdp, e["label"]
+    assert "fig-dossier-gdp" in gdp and "tbl-dossier-gdp" in gdp  # its chart and data table
+    # Its own figure and table are registered, so the entry itself is traceable.
+    labels = {e["label"] for e in register}
+    assert {"fig-dossier-gdp", "tbl-dossier-gdp"} <= labels
+    # Tables in the chapters link each indicator to its entry; the briefing has no entries.
+    assert 'href="a4_dossiers.html#ind_gdp"' in (html_dir / "01_overall.html").read_text("utf-8")
+    brief = site / "reports" / BRIEFING / "html" / "index.html"
+    assert "a4_dossiers.html" not in brief.read_text(encoding="utf-8")
+
+
+def test_an_entry_shows_revisions_as_such(site):
+    from planbook.store import observations
+
+    frame = observations.load_observations(site / "data")
+    revised = frame[(frame["revision"] > 1) & (frame["period"].str[:4] <= ANNUAL)]
+    if revised.empty:
+        pytest.skip("the sample data has no revised row up to 2025")
+    ind_id = revised.iloc[0]["indicator_id"]
+    html = (site / "reports" / ANNUAL / "html" / "a4_dossiers.html").read_text("utf-8")
+    entry = _entry(html, ind_id)
+    assert "（已被修订）" in entry and "（采用）" in entry
+
+
+def test_indicator_permalink_and_search_open_its_entry_in_chromium(site, page):
+    url = (site / "reports" / ANNUAL / "html" / "a4_dossiers.html").as_uri()
+    page.goto(url + "#ind_gdp")
+    heading = page.locator("#ind_gdp")
+    assert "地区生产总值" in heading.inner_text()
+    top = heading.evaluate("e => e.getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"] / 2
+    # The book's search finds the entry by the indicator's name.
+    page.goto((site / "reports" / ANNUAL / "html" / "index.html").as_uri())
+    page.fill("#pb-search-input", "地区生产总值")
+    results = page.locator("#pb-search-results a")
+    results.first.wait_for(state="visible", timeout=5000)
+    hrefs = results.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert any(h.endswith("a4_dossiers.html#ind_gdp") for h in hrefs), hrefs
+    # A table's indicator link opens the entry.
+    page.goto((site / "reports" / ANNUAL / "html" / "01_overall.html").as_uri())
+    page.locator('a[href="a4_dossiers.html#ind_gdp"]').first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("a4_dossiers.html#ind_gdp")
+    assert not page.errors

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from planbook import paths
 from planbook.book.code import audit_captions, register_section, write_code_pages
+from planbook.book.dossier import add_indicator_uses
 from planbook.book.downloads import (
     stamp_datetime,
     with_download_links,
@@ -159,6 +160,7 @@ def _render_builtin(book: BookChapters, root: Path, staging: Path, register: lis
     params = book.params
     contents = [read_page(p, root) for p in book.pages]
     add_register_section(book.period, contents, register)
+    add_indicator_uses(contents, register, book.period)
     refs = collect_refs(contents)
     html_dir = staging / "html"
     pdf = staging / "report.pdf"

@@ -32,6 +32,7 @@ ANNUAL = (
     Chapter("a1_indicators", "指标体系一览", None, appendix=True, reads_all=True),
     Chapter("a2_sources", "数据来源与追溯", None, appendix=True, reads_all=True),
     Chapter("a3_quality", "数据质量", None, appendix=True, reads_all=True),
+    Chapter("a4_dossiers", "指标档案", None, appendix=True, reads_all=True),
 )
 # The appendix that also lists the audit register (appended at render time: the register
 # exists only once every notebook has run).

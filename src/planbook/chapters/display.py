@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import io
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -77,24 +77,34 @@ def _light_html(code: str) -> str:
             f'<span class="pb-light-text">{label}</span>')
 
 
-def table_html(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None
-               ) -> str:
-    """A plain, class-styled HTML table; light columns become coloured dots with their label."""
+# A column's links: per row (HTML href, markdown target) or None for no link.
+Links = Mapping[str, Sequence[tuple[str, str] | None]]
+
+
+def table_html(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None,
+               links: Links | None = None) -> str:
+    """A plain, class-styled HTML table; light columns become coloured dots with their label;
+    `links` makes a column's cells links (an indicator's name → its 指标档案 entry)."""
     frame = df.reset_index() if index else df
+    links = links or {}
     light_cols = set(light_columns(frame) if lights is None else lights)
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
     num_cls = ' class="num"'
     head = "".join(f"<th{num_cls if c in numeric else ''}>{html.escape(str(c))}</th>"
                    for c in frame.columns)
     rows = []
-    for rec in frame.itertuples(index=False, name=None):
+    for n, rec in enumerate(frame.itertuples(index=False, name=None)):
         cells = []
         for col, value in zip(frame.columns, rec, strict=True):
             if col in light_cols and value in LIGHTS:
                 cells.append(f'<td class="light">{_light_html(value)}</td>')
             else:
                 cls = num_cls if col in numeric else ""
-                cells.append(f"<td{cls}>{html.escape(_cell_text(value))}</td>")
+                text = html.escape(_cell_text(value))
+                link = links[col][n] if col in links else None
+                if link:
+                    text = f'<a href="{html.escape(link[0], quote=True)}">{text}</a>'
+                cells.append(f"<td{cls}>{text}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (f'<table class="pb-table">\n<thead><tr>{head}</tr></thead>\n'
             f'<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>")
@@ -116,9 +126,10 @@ def _md_cell(text: str) -> str:
 
 
 def table_markdown(df: pd.DataFrame, *, index: bool = False,
-                   lights: Iterable[str] | None = None) -> str:
+                   lights: Iterable[str] | None = None, links: Links | None = None) -> str:
     """A pandoc pipe table; light codes become their Chinese label (绿灯 …)."""
     frame = df.reset_index() if index else df
+    links = links or {}
     light_cols = set(light_columns(frame) if lights is None else lights)
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
     header = [_md_cell(str(c)) for c in frame.columns]
@@ -139,6 +150,11 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
     for col, w in zip(frame.columns, widths, strict=True):
         rule.append("-" * (w - 1) + ":" if col in numeric else ":" + "-" * (w - 1))
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
+    for col, targets in links.items():  # after the widths: a link's target takes no room
+        i = list(frame.columns).index(col)
+        for r, link in zip(body, targets, strict=True):
+            if link:
+                r[i] = f"[{r[i]}]({link[1]})"
     lines += ["| " + " | ".join(r) + " |" for r in body]
     # A line over pandoc's 72 columns makes it use the dash counts as relative widths, so
     # long Chinese cells wrap instead of running off the page; short tables keep natural width.
@@ -146,7 +162,7 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
 
 
 def show_table(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None,
-               pdf: pd.DataFrame | None = None) -> None:
+               pdf: pd.DataFrame | None = None, links: Links | None = None) -> None:
     """Display a table for both engines: styled text/html and a text/markdown pipe table.
 
     `lights` names the columns holding light codes; by default every column whose values
@@ -154,8 +170,9 @@ def show_table(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] |
     hashes, breakable ids), used for the markdown only; HTML keeps the full table.
     """
     _display({
-        "text/html": table_html(df, index=index, lights=lights),
-        "text/markdown": table_markdown(df if pdf is None else pdf, index=index, lights=lights),
+        "text/html": table_html(df, index=index, lights=lights, links=links),
+        "text/markdown": table_markdown(df if pdf is None else pdf, index=index, lights=lights,
+                                        links=links),
         "text/plain": df.to_string(index=index),
     })
 

@@ -258,7 +258,16 @@ class Report(TaskEvaluation):
                 "最新值": self._latest_text(a), "状态": a.status_zh, "灯号": a.light})
         provenance_rows = _rows(items)
         provenance.record("table", inputs=provenance_rows)
-        display.show_table(pd.DataFrame(rows), lights=["灯号"])
+        display.show_table(pd.DataFrame(rows), lights=["灯号"],
+                           links=self.dossier_links(items, "指标"))
+
+    def dossier_links(self, items: list[Assessment], column: str) -> dict | None:
+        """Each indicator's name links to its 指标档案 entry (annual books have one)."""
+        if self.params.kind == "briefing":
+            return None
+        from planbook.chapters.dossier import dossier_href
+
+        return {column: [(dossier_href(a.indicator_id), f"#{a.indicator_id}") for a in items]}
 
     def _latest_text(self, a: Assessment) -> str:
         if a.latest_value is None:
@@ -300,7 +309,8 @@ class Report(TaskEvaluation):
         rows = [{"指标": a.name + self.mark(a), "牵头单位": a.lead, "状态": a.status_zh, "灯号": a.light,
                  "差距": self.gap_text(a), "依据": a.reason} for a in items]
         provenance.record("table", inputs=_rows(items))
-        display.show_table(pd.DataFrame(rows, columns=columns), lights=["灯号"])
+        display.show_table(pd.DataFrame(rows, columns=columns), lights=["灯号"],
+                           links=self.dossier_links(items, "指标"))
 
     def gap_text(self, a: Assessment) -> str:
         """How far the latest value is from the target (or from schedule for cumulatives)."""

@@ -1,0 +1,179 @@
+"""指标档案: one entry per indicator in the annual book's appendix, anchored #<indicator id>.
+
+A chapter notebook (a4_dossiers, written by scripts/make_notebooks.py) opens a `Dossier` on
+its `Report` and, per indicator, prints its head (`head`), draws its series (`figure`) and
+shows every stored row with its revisions (`table`), so each entry's figure, table and
+numbers are in the audit register like any chapter's. The labels of the figures, tables and
+numbers using an indicator exist only once every notebook has run: `head` leaves a marked
+block (USES_CLASS) that the render fills in from the register (planbook.book.dossier).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+
+import pandas as pd
+
+from planbook import paths
+from planbook.assess import rules as assess
+from planbook.assess.narrative import fmt_number, fmt_target
+from planbook.chapters import display, figures, provenance
+from planbook.plan.params import load_params
+from planbook.plan.periods import parse_period
+from planbook.plan.registry import KIND_ZH, Indicator
+from planbook.store import observations, villages
+
+DOSSIER_PAGE = "a4_dossiers"  # the appendix's page key: tables link to DOSSIER_PAGE.html#<id>
+USES_CLASS = "pb-uses"
+DIRECTION_ZH = {"increase": "越大越好", "decrease": "越小越好", "none": "不设方向"}
+FREQ_ZH = {"monthly": "按月", "quarterly": "按季", "annual": "按年"}
+RECENT_MONTHS = 3
+
+
+def dossier_href(indicator_id: str) -> str:
+    """The permalink of an indicator's entry, relative to a page of the HTML book."""
+    return f"{DOSSIER_PAGE}.html#{indicator_id}"
+
+
+def label_stem(indicator_id: str) -> str:
+    """ind_gdp → gdp; underscores become hyphens like every other label."""
+    return indicator_id.removeprefix("ind_").replace("_", "-")
+
+
+class Dossier:
+    def __init__(self, rep):
+        self.rep = rep
+
+    # ------------------------------------------------------------------ status over time
+
+    @cached_property
+    def earlier_periods(self) -> list:
+        """The annual reports up to this one and the last months before its cut-off, each as
+        (params, kind) from params/<P>.yml."""
+        folder = paths.params_dir()
+        me = self.rep.period
+        cut = date.fromisoformat(self.rep.params.as_of)
+        annual, months = [], []
+        for f in sorted(folder.glob("*.yml")):
+            if f.stem == "default":
+                continue
+            try:
+                p = parse_period(f.stem)
+            except Exception:  # noqa: BLE001 - a file that is not a period's params
+                continue
+            if p.kind == "year" and p.year <= me.year:
+                annual.append(load_params(f.stem))
+            elif p.kind == "month" and p.end <= cut:
+                months.append(load_params(f.stem))
+        return annual + months[-RECENT_MONTHS:]
+
+    @cached_property
+    def history(self) -> dict[str, dict[str, assess.Assessment]]:
+        """Per earlier period: every indicator's assessment, by period code. Like the
+        summary's comparison with the previous period, each is recomputed on the latest
+        revision of every row (a revised figure changes an earlier period's status)."""
+        out = {}
+        for params in self.earlier_periods:
+            if params.period == self.rep.period.code:
+                out[params.period] = self.rep.by_id
+                continue
+            out[params.period] = {a.indicator_id: a for a in assess.assess_all(
+                self.rep.registry, self.rep.observations, params.parsed_period)}
+        return out
+
+    # ------------------------------------------------------------------ rows
+
+    def rows(self, ind_id: str) -> pd.DataFrame:
+        """Every stored row of the indicator up to the period, every revision, oldest first."""
+        df = observations.upto(observations.rows_for(self.rep.observations, [ind_id]),
+                               self.rep.period)
+        return df.sort_values(["period", "revision"], kind="stable")
+
+    # ------------------------------------------------------------------ the entry
+
+    def head(self, ind_id: str) -> str:
+        rep = self.rep
+        ind: Indicator = rep.registry.indicators[ind_id]
+        a = rep.by_id[ind_id]
+        pid = rep.period.code
+        stem = label_stem(ind_id)
+        tasks = [t for t in rep.registry.tasks.values() if ind_id in t.indicators]
+        items = "；".join(f"{t.id} {t.title}" for t in tasks) or ind.path
+        paths_text = "、".join((ind.path, *ind.also_paths))
+        definition = (f"{KIND_ZH[ind.kind]}指标，单位{ind.unit or '—'}，"
+                      f"{DIRECTION_ZH.get(ind.direction, ind.direction)}，{FREQ_ZH[ind.frequency]}报送")
+        if ind.villages:
+            definition += (f"；由村级台账逐村计算（{villages.MEASURES[ind.villages][0]}的行政村"
+                           "占比），不采用手工汇总数")
+        targets = ("；".join(fmt_target(t.op, t.value, ind.unit, t.year, every_year=t.every_year)
+                            for t in ind.targets)
+                   if ind.kind != "milestone" else f"{ind.final_target.year}年底前完成")
+        baseline = (f"{fmt_number(ind.baseline.value, ind.unit)}（{ind.baseline.year}年，方案所载）"
+                    if ind.baseline else
+                    (f"{fmt_number(a.baseline_value, ind.unit)}（{a.baseline_year}年，最早观测值）"
+                     if a.baseline_value is not None else "方案未给出"))
+        status = provenance.quote(f"num-dossier-{stem}-{pid}", a.reason, inputs=a.inputs)
+        lines = [
+            f"## {ind.name_zh} {{#{ind_id}}}", "",
+            f"*{ind.name_en}* · 编号 `{ind_id}`", "",
+            f"- **定义**：{definition}。",
+            f"- **方案条目**：{paths_text}（{items}）。",
+            "- **方案原文**：" + "；".join(f"“{q}”" for q in ind.quotes) + "。",
+            f"- **牵头单位**：{ind.lead}" + (f"；**责任单位**：{'、'.join(ind.co)}" if ind.co else "")
+            + (f"（{ind.lead_basis}）" if ind.lead_basis else "") + "。",
+            f"- **基期**：{baseline}；**目标**：{targets}。",
+            f"- **本期评估**：{a.status_zh}（{display.LIGHT_ZH[a.light]}）。{status}", "",
+            "**历次评估**（各年度评估和近几个月通报，按当前各期最新修订数据评估）：", "",
+            "| 报告 | 数据截至 | 状态 | 灯号 |", "|:-----|:-----|:-----|:-----|",
+        ]
+        for params in self.earlier_periods:
+            b = self.history[params.period][ind_id]
+            kind = "月度通报" if params.kind == "briefing" else "年度评估"
+            lines.append(f"| {params.label_zh}{kind} | {params.as_of_zh} | {b.status_zh} | "
+                         f"{display.LIGHT_ZH[b.light]} |")
+        lines += ["", "**数据来源与报送文件**：", ""]
+        rows = self.rows(ind_id)
+        if rows.empty:
+            lines.append("- 暂无数据。")
+        for (source, file, sha), _ in rows.groupby(["source", "file", "file_sha256"],
+                                                  sort=False, dropna=False):
+            sub = paths.archived_submission(rep.data, str(sha or ""))
+            where = (f"报送文件 `{sub.relative_to(rep.data.parent).as_posix()}`" if sub
+                     else f"SHA256 `{str(sha)[:16]}…`")
+            lines.append(f"- {source}（`{file}`，{where}）")
+        lines += ["", f"::: {{.{USES_CLASS} data-indicator=\"{ind_id}\"}}",
+                  "使用本指标的图、表和数字见附录“数据来源与追溯”的登记表，"
+                  f"或运行 `planbook trace {ind_id} --period {pid}`。", ":::"]
+        return "\n".join(lines)
+
+    def figure(self, ind_id: str) -> None:
+        """The indicator's annual values against baseline and target."""
+        a = self.rep.by_id[ind_id]
+        points = self.rep._series(a)
+        item = {"name": a.name, "unit": a.unit, "points": points,
+                "baseline": (a.baseline_year, a.baseline_value)
+                if a.baseline_value is not None else None,
+                "target": (a.target_year, a.target_value) if a.target_value is not None else None,
+                "projection": None, "status": a.status, "inputs": a.inputs}
+        figures.trend_panel([item] if points else [], columns=1)
+
+    def table(self, ind_id: str) -> None:
+        """Every stored row, revisions shown as such: a superseded value says 已被修订."""
+        rows = self.rows(ind_id)
+        latest = (list(rows.groupby("period")["revision"].transform("max")) if len(rows)
+                  else [])
+        ind = self.rep.registry.indicators[ind_id]
+        out = []
+        for rec, last in zip(rows.to_dict("records"), latest, strict=True):
+            rev = int(rec["revision"])
+            out.append({
+                "期间": rec["period"], "数值": fmt_number(rec["value"], ind.unit),
+                "修订": f"第{rev}版" + ("（采用）" if rev == last else "（已被修订）"),
+                "数据状态": observations.STATUS_ZH.get(rec["status"], rec["status"]),
+                "数据来源": rec["source"] or "—",
+                "接收时间": (str(rec.get("received_at") or "")[:10] or "—")})
+        provenance.record("table", inputs=[provenance.input_row(r) for r in
+                                           rows.to_dict("records")])
+        display.show_table(pd.DataFrame(out, columns=["期间", "数值", "修订", "数据状态",
+                                                      "数据来源", "接收时间"]))
