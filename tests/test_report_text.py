@@ -177,3 +177,23 @@ def test_register_hash_is_full_in_html_and_fits_the_page():
     assert f"<code class=\"pb-hash\">{sha}</code>" in html
     row = md.splitlines()[-1]
     assert sha not in row and "c485f848\u200b723cdd3e" in row  # 16 digits on two short lines
+
+
+def test_trend_titles_do_not_overlap_and_the_numbers_come_along(rep, monkeypatch):
+    from matplotlib.text import Text
+
+    from planbook.chapters import display
+
+    shown = []
+    monkeypatch.setattr(display, "show_figure", lambda fig, data=None: shown.append((fig, data)))
+    for chapter in ("二", "四"):
+        rep.trend_figure(rep.chapter(chapter))
+    for fig, data in shown:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        titles = [(ax, ax.get_title(loc="left")) for ax in fig.axes if ax.get_title(loc="left")]
+        boxes = [next(t for t in ax.findobj(Text) if t.get_text() == title)
+                 .get_window_extent(renderer) for ax, title in titles]
+        for i, a in enumerate(boxes):
+            assert not any(a.overlaps(b) for b in boxes[i + 1:])
+        assert data is not None and len(data) == len(boxes)  # one 数据表 row per panel
