@@ -101,7 +101,8 @@ def test_book_chapters_come_from_one_place(project):
     assert [p.key for p in book.parts[0].pages] == [k for k, _ in CHAPTERS[1:6]]
     assert [p.number for p in book.parts[0].pages] == ["1", "2", "3", "4", "5"]
     assert [(p.key, p.number) for p in book.appendices] == [
-        ("methodology", "A"), ("a1_indicators", "B"), ("a2_sources", "C"), ("a3_quality", "D")]
+        ("methodology", "A"), ("a1_indicators", "B"), ("a2_sources", "C"), ("a3_quality", "D"),
+        ("a4_dossiers", "E")]
     assert book.appendices[0].source == "book/methodology.qmd"
 
 
