@@ -147,7 +147,9 @@ def _assessments(rp: ReportPeriod) -> list:
     if not (paths.plan_dir(rp.data) / "indicators.yaml").is_file():
         return []
     registry = load_registry(rp.data)
-    return assess_all(registry, load_all(rp.data, registry), rp.period)
+    # The rows the report read: received by its cut-off, for periods up to its own.
+    frame = load_all(rp.data, registry, as_of=rp.params.as_of, period=rp.period)
+    return assess_all(registry, frame, rp.period)
 
 
 # --- the built-in engine ---------------------------------------------------------------------
