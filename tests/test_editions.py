@@ -79,6 +79,10 @@ def test_year_after_year(project, capsys):
     err = capsys.readouterr().err
     assert "已发布第1版" in err and "--reissue" in err and "fagai.csv" in err
     assert tree(project / "reports" / "2025") == published
+    # `run` alone would replace the published notebooks: refused the same way
+    assert cli.main(["run", "--period", "2025"]) == 1
+    assert "--reissue" in capsys.readouterr().err
+    assert tree(project / "reports" / "2025") == published
 
     # --reissue: edition 2 (修订版) in place, edition 1 kept unchanged
     assert cli.main(["build", "--period", "2025", "--engine", "builtin", "--reissue"]) == 0
@@ -87,6 +91,9 @@ def test_year_after_year(project, capsys):
     assert manifest["edition"] == 2 and manifest["edition_date"]
     assert manifest["parameters"]["as_of"] >= "2026-03-31"
     assert tree(project / "reports" / "editions" / "2025" / "1") == published
+    # the kept edition's 全部报告 link (../../index.html from its html/) reaches the portal
+    kept_link = project / "reports" / "editions" / "2025" / "index.html"
+    assert 'url=../../index.html' in kept_link.read_text("utf-8")
     # the new edition is itself frozen: verify passes, a plain rebuild rewrites nothing
     assert cli.main(["verify", "--period", "2025"]) == 0
     second = tree(project / "reports" / "2025")

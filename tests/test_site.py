@@ -377,17 +377,25 @@ def test_every_indicator_has_its_entry(site):
     assert "a4_dossiers.html" not in brief.read_text(encoding="utf-8")
 
 
-def test_an_entry_shows_revisions_as_such(site):
-    from planbook.store import observations
+def test_an_entry_shows_revisions_as_such():
+    """A corrected figure keeps its earlier value, listed as superseded (the shipped sample has
+    no revision, so the rows are written here)."""
+    import pandas as pd
 
-    frame = observations.load_observations(site / "data")
-    revised = frame[(frame["revision"] > 1) & (frame["period"].str[:4] <= ANNUAL)]
-    if revised.empty:
-        pytest.skip("the sample data has no revised row up to 2025")
-    ind_id = revised.iloc[0]["indicator_id"]
-    html = (site / "reports" / ANNUAL / "html" / "a4_dossiers.html").read_text("utf-8")
-    entry = _entry(html, ind_id)
-    assert "（已被修订）" in entry and "（采用）" in entry
+    from planbook.chapters.dossier import series_table
+
+    rows = pd.DataFrame([
+        {"period": "2024", "value": 575.3, "revision": 1, "status": "provisional",
+         "source": "统计快报", "received_at": "2025-02-01T09:00:00"},
+        {"period": "2025", "value": 600.0, "revision": 1, "status": "provisional",
+         "source": "统计快报", "received_at": "2026-02-01T09:00:00"},
+        {"period": "2025", "value": 612.5, "revision": 2, "status": "official",
+         "source": "统计公报", "received_at": "2026-03-20T09:00:00"},
+    ])
+    table = series_table(rows, "亿元")
+    assert list(table["修订"]) == ["第1版（采用）", "第1版（已被修订）", "第2版（采用）"]
+    assert list(table["数值"]) == ["575.3亿元", "600亿元", "612.5亿元"]
+    assert list(table["接收时间"]) == ["2025-02-01", "2026-02-01", "2026-03-20"]
 
 
 def test_indicator_permalink_and_search_open_its_entry_in_chromium(site, page):

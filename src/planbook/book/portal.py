@@ -217,4 +217,18 @@ def write_portal(root: Path | None = None) -> Path:
     if not font.is_file() or font.stat().st_size != (font_dir() / WEB_FONT).stat().st_size:
         shutil.copyfile(font_dir() / WEB_FONT, font)
     path.write_text(portal_html(published(root)), encoding="utf-8")
+    _link_kept_editions(path.parent)
     return path
+
+
+def _link_kept_editions(reports: Path) -> None:
+    """A kept edition (reports/editions/<P>/<N>/) is a byte-for-byte copy, so its 全部报告
+    link (../../index.html from html/) lands on reports/editions/<P>/index.html: that page
+    forwards to the portal instead of rewriting the kept files."""
+    for folder in sorted((reports / "editions").glob("*")):
+        if folder.is_dir() and _is_period(folder.name):
+            (folder / PORTAL).write_text(
+                '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+                f'<title>全部报告</title><meta http-equiv="refresh" content="0; url=../../{PORTAL}">'
+                f'</head><body><main><p><a href="../../{PORTAL}">全部报告</a></p></main>'
+                "</body></html>\n", encoding="utf-8")

@@ -161,19 +161,26 @@ class Dossier:
     def table(self, ind_id: str) -> None:
         """Every stored row, revisions shown as such: a superseded value says 已被修订."""
         rows = self.rows(ind_id)
-        latest = (list(rows.groupby("period")["revision"].transform("max")) if len(rows)
-                  else [])
-        ind = self.rep.registry.indicators[ind_id]
-        out = []
-        for rec, last in zip(rows.to_dict("records"), latest, strict=True):
-            rev = int(rec["revision"])
-            out.append({
-                "期间": rec["period"], "数值": fmt_number(rec["value"], ind.unit),
-                "修订": f"第{rev}版" + ("（采用）" if rev == last else "（已被修订）"),
-                "数据状态": observations.STATUS_ZH.get(rec["status"], rec["status"]),
-                "数据来源": rec["source"] or "—",
-                "接收时间": (str(rec.get("received_at") or "")[:10] or "—")})
         provenance.record("table", inputs=[provenance.input_row(r) for r in
                                            rows.to_dict("records")])
-        display.show_table(pd.DataFrame(out, columns=["期间", "数值", "修订", "数据状态",
-                                                      "数据来源", "接收时间"]))
+        display.show_table(series_table(rows, self.rep.registry.indicators[ind_id].unit))
+
+
+SERIES_COLUMNS = ["期间", "数值", "修订", "数据状态", "数据来源", "接收时间"]
+
+
+def series_table(rows: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """An indicator's stored rows as the entry lists them: each revision on its own line, the
+    one the report uses marked 采用 and every superseded one 已被修订."""
+    latest = (list(rows.groupby("period")["revision"].transform("max")) if len(rows)
+              else [])
+    out = []
+    for rec, last in zip(rows.to_dict("records"), latest, strict=True):
+        rev = int(rec["revision"])
+        out.append({
+            "期间": rec["period"], "数值": fmt_number(rec["value"], unit),
+            "修订": f"第{rev}版" + ("（采用）" if rev == last else "（已被修订）"),
+            "数据状态": observations.STATUS_ZH.get(rec["status"], rec["status"]),
+            "数据来源": rec["source"] or "—",
+            "接收时间": (str(rec.get("received_at") or "")[:10] or "—")})
+    return pd.DataFrame(out, columns=SERIES_COLUMNS)

@@ -42,7 +42,7 @@ from planbook.hashing import sha256_bytes, sha256_file
 from planbook.plan.params import REQUIRED, Params, params_file
 from planbook.plan.registry import Registry, load_registry
 from planbook.run import publish
-from planbook.run.period import ReportPeriod
+from planbook.run.period import ReportPeriod, published
 from planbook.store import observations
 
 KERNEL = "python3"
@@ -564,6 +564,14 @@ def run(rp: ReportPeriod, *, jobs: int | None = None, progress: bool = True,
     with publish.edition(rp) as edition:
         result = _run(edition, jobs=jobs, progress=progress, force=force, chapters=chapters)
         if result.published and not rp.staged:
+            if published(rp) is not None:
+                # A published edition is frozen: only `build --reissue` replaces it, keeping it.
+                raise ExecutionError(
+                    f"period {rp.code} is published (第{rp.edition}版) and these notebooks "
+                    "differ from its own; nothing was replaced",
+                    hint=f"to publish the changes as a revised edition: planbook build --period "
+                         f"{rp.code} --reissue (the published edition is kept under "
+                         f"reports/editions/{rp.code}/)")
             publish.drop_book(edition)
     return result
 
