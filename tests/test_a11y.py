@@ -17,8 +17,8 @@ DESKTOP = {"width": 1280, "height": 900}
 
 @pytest.fixture(scope="module")
 def outputs(sample_build) -> list[Path]:
-    """Every HTML page of the 2025 book (chapters and code pages) and of the 2026-10 briefing,
-    built from the shipped sample data."""
+    """Every HTML page of the 2025 book (chapters and code pages), of the 2026-10 briefing and
+    the portal, built from the shipped sample data."""
     from planbook.build import build
 
     old = os.environ.get("PLANBOOK_ROOT")
@@ -34,6 +34,7 @@ def outputs(sample_build) -> list[Path]:
     for period in ("2025", BRIEFING):
         html = sample_build / "reports" / period / "html"
         pages += sorted(html.glob("*.html")) + sorted((html / "code").glob("*.html"))
+    pages.append(sample_build / "reports" / "index.html")  # the portal of every period
     assert any("/code/" in p.as_posix() for p in pages) and len(pages) > 10
     return pages
 

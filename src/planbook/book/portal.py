@@ -154,7 +154,9 @@ h1 { color: #1f4e79; font-size: 1.6rem; margin: .5rem 0; }
 h2 { color: #1f4e79; font-size: 1.25rem; margin-top: 2rem; }
 a { color: #1f4e79; }
 a:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
-table { border-collapse: collapse; width: 100%; font-size: .92rem; }
+.pb-table-wrap { overflow-x: auto; max-width: 100%; position: relative; }  /* holds .pb-sr inside */
+.pb-table-wrap:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
+table { border-collapse: collapse; width: 100%; min-width: 40rem; font-size: .92rem; }
 th, td { border-bottom: 1px solid #c8ccd0; padding: .45rem .5rem; text-align: left; vertical-align: top; }
 thead th { background: #eef2f6; }
 td.n { white-space: nowrap; }
@@ -200,8 +202,11 @@ def portal_html(entries: list[dict]) -> str:
             continue
         rows = "\n".join(_row(e) for e in group)
         sections.append(f'<section aria-labelledby="s-{kind}"><h2 id="s-{kind}">{title}</h2>\n'
+                        # On a phone the table scrolls inside its own box, never the page.
+                        f'<div class="pb-table-wrap" tabindex="0" role="region" '
+                        f'aria-label="{title}一览">'
                         f"<table>\n<thead>{HEAD}</thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
-                        "</section>")
+                        "</div></section>")
     if not sections:
         sections.append("<p>尚无已发布的报告。运行 <code>planbook build --period 2025</code> 生成。</p>")
     return PAGE.format(plan=escape(PLAN_NAME), style=STYLE, sections="\n".join(sections),

@@ -56,13 +56,14 @@ def is_ledger_header(cells) -> bool:
 
 
 def is_ledger_file(path: Path) -> bool:
-    """A village ledger is recognised by its headers (村编号 and 年份)."""
-    try:
-        content = Path(path).read_bytes()
-    except OSError:
+    """A village ledger is recognised by its headers (村编号 and 年份). Read within intake's
+    limits: a device, pipe or oversized file is left to the figures intake, which refuses it
+    before reading (a FIFO would block, /dev/zero never end)."""
+    path = Path(path)
+    content = intake._read_submission(path, intake.FileResult(path=path))
+    if content is None:
         return False
-    tables = _tables(Path(path), content, [])
-    return bool(tables)
+    return bool(_tables(path, content, []))
 
 
 def _tables(path: Path, content: bytes, problems: list[Problem]):
