@@ -172,7 +172,7 @@ def mixes_real_and_sample(frame: pd.DataFrame, registry, period: Period) -> bool
     sample = used["status"] == "sample"
     base = {i.id: str(i.baseline.year) for i in registry.indicators.values()
             if i.baseline is not None}
-    plan_base = used["period"] == used["indicator_id"].map(base).fillna("")
+    plan_base = used["period"] == used["indicator_id"].map(lambda i: base.get(i, ""))
     return bool(sample.any() and (~sample & ~plan_base).any())
 
 
