@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("_quarto.yml", "book", "notebooks", "params", "data", "src")
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def copy_project(dest: Path) -> Path:
@@ -51,3 +55,19 @@ def sample_build(tmp_path_factory) -> Path:
             os.environ["PLANBOOK_ROOT"] = old
     assert any("完成" in line for line in lines)
     return root
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian chromium driven by playwright, one per test module (browser, a11y, site)."""
+    if not CHROMIUM.exists():
+        reason = ("BROWSER TEST SKIPPED: /usr/bin/chromium is missing; install it with "
+                  "`apt-get install chromium` (.ci/run does this as root)")
+        warnings.warn(reason, stacklevel=1)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()

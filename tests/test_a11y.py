@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-from test_browser import ARGS, CHROMIUM
 
 BRIEFING = "2026-10"
 PHONE = {"width": 390, "height": 844}
@@ -37,18 +36,6 @@ def outputs(sample_build) -> list[Path]:
     pages.append(sample_build / "reports" / "index.html")  # the portal of every period
     assert any("/code/" in p.as_posix() for p in pages) and len(pages) > 10
     return pages
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("BROWSER TEST SKIPPED: /usr/bin/chromium is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _serious(result) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,6 @@ from planbook.chapters import catalogue as chapters
 PERIOD = "2025"
 CHAPTERS = [(c.key, c.title) for c in chapters.ANNUAL]
 SEARCH_NAME = "老旧小区改造"  # an indicator of 三(二)2, found by its Chinese name
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = ("BROWSER TEST SKIPPED: /usr/bin/chromium is missing; install it with "
-                  "`apt-get install chromium` (.ci/run does this as root)")
-        warnings.warn(reason, stacklevel=1)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture()
