@@ -246,6 +246,37 @@ def test_a_kernel_that_fails_to_start_is_started_again(tiny: Path, monkeypatch, 
     assert "the kernel did not start (RuntimeError), starting another" in capsys.readouterr().err
 
 
+def test_the_longest_chapter_starts_first_even_on_a_cold_run(tiny: Path, monkeypatch):
+    import papermill
+
+    real, started = papermill.execute_notebook, []
+
+    def spy(*args, **kwargs):
+        started.append(Path(args[0]).stem)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", spy)
+    # Never timed: the notebook with most code cells is estimated longest, not book order.
+    src = tiny / "notebooks" / VILLAGES.notebook
+    nb = nbformat.read(src, as_version=4)
+    nb.cells += [new_code_cell(f"x{i} = {i}") for i in range(40)]
+    nbformat.write(nb, src)
+    assert (pipeline.estimate_seconds(src)
+            > pipeline.estimate_seconds(tiny / "notebooks" / COUNTY.notebook))
+    pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False, jobs=1)
+    assert started == ["03_villages", "02_county", "00_summary"]
+
+    # Timed: last run's seconds decide, here or (verify's fresh copy) from another root.
+    for key, seconds in (("00_summary", 9.0), ("02_county", 0.5), ("03_villages", 1.0)):
+        entry = tiny / "build" / "cache" / PERIOD / f"{key}.json"
+        entry.write_text(json.dumps({**json.loads(entry.read_text()), "seconds": seconds}))
+    order = pipeline._longest_first(CHAPTERS, PERIOD, tiny.parent / "elsewhere", timings=tiny)
+    assert [c.key for c in order] == ["00_summary", "03_villages", "02_county"]
+    started.clear()
+    pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False, jobs=1, force=True)
+    assert started == ["00_summary", "03_villages", "02_county"]
+
+
 def test_input_hashes_name_every_input_and_notice_a_vanished_file(tiny: Path):
     params = load_params(PERIOD, tiny)
     registry = load_registry(tiny / "data")

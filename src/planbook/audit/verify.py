@@ -38,7 +38,7 @@ def reexecute(rp: ReportPeriod) -> list[dict]:
         shutil.copytree(paths.notebooks_dir(root), paths.notebooks_dir(copy.root))
         if copy.data != rp.data:  # an absolute data dir is read in place
             shutil.copytree(rp.data, copy.data)
-        execute.run(copy, force=True, progress=False)
+        execute.run(copy, force=True, progress=False, timings=root)
         entries = register(copy)
     # Notebook paths name the published folder, as in the manifest.
     return entries
