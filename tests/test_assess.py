@@ -488,3 +488,50 @@ def test_counts_are_whole_and_amounts_keep_decimals():
     assert assess.whole(18.007, "家") == 18.0
     assert assess.whole(840.3, "幢") == 840.0
     assert assess.whole(840.3, "亿元") == 840.3
+
+
+def test_assess_all_over_the_whole_store_equals_each_indicator_assessed_alone():
+    """assess_all picks every indicator's rows from the whole store at once (one sort, once
+    for several periods); each status, reason and input row must be what assessing the
+    indicator alone gives: revisions, sample beside real, quarters and months beside years,
+    unnumeric values, rows in stored (not sorted) order."""
+    store = pd.concat([
+        rows("level", ("2025", 152, 2), ("2022", 100), ("2025", 140, 1), ("2024-Q4", 130),
+             ("2024", 131), ("2026-03", 150), ("2023", "n/a")),
+        rows("output", ("2025", 812), ("2024", 700, 3), ("2024", 690, 1)),
+        rows("pm25", ("2025", 21), ("2023", 26)),
+        rows("estates", ("2026-10", 35), ("2025", 23), ("2024", 20), ("2025", 24, 2)),
+        rows("projects", ("2025", 12), ("2026", 31)),
+        rows("projects_m", ("2025-06", 12), ("2025-12", 28), ("2025-09", 15)),
+        rows("plan_done", ("2025", 0.5), ("2024", 0.2)),
+        rows("nobase", ("2023", 50), ("2025", 60)),
+        rows("share", ("2025", 94)),
+    ], ignore_index=True)
+    # Sample rows beside real ones: a real one of the same period wins whatever its revision.
+    sample = rows("level", ("2025", 999, 5), ("2027", 300)).assign(status="sample")
+    only_sample = rows("far_share", ("2024", 55), ("2025", 57)).assign(status="sample")
+    store = pd.concat([store, sample, only_sample], ignore_index=True).sample(
+        frac=1, random_state=7).reset_index(drop=True)
+    reg = Registry(indicators=dict(IND), tasks={}, departments={}, plan_text="")
+    points = assess.indicator_points(store)
+    for code in ("2021", "2023", "2024", "2025-06", "2025", "2026-10", "2026", "2027"):
+        period = parse_period(code)
+        alone = [assess.assess_indicator(i, store, period) for i in reg.indicators.values()]
+        assert assess.assess_all(reg, store, period) == alone, code
+        assert assess.assess_all(reg, store, period, points=points) == alone, code
+
+
+def test_assess_all_on_the_sample_store_equals_each_indicator_assessed_alone():
+    from pathlib import Path
+
+    from planbook.plan.registry import load_registry
+    from planbook.store import observations
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    reg = load_registry(data)
+    store = observations.load_all(data, reg)
+    points = assess.indicator_points(store)
+    for code in ("2023", "2025", "2026-03", "2026-10"):
+        period = parse_period(code)
+        alone = [assess.assess_indicator(i, store, period) for i in reg.indicators.values()]
+        assert assess.assess_all(reg, store, period, points=points) == alone, code

@@ -96,7 +96,7 @@ from planbook.plan.periods import (
     parse_period,
 )
 from planbook.plan.registry import CHAPTER_TITLES, CHAPTERS, Indicator, Registry, Target
-from planbook.store.observations import latest, upto
+from planbook.store.observations import latest
 
 # ---------------------------------------------------------------- vocabulary (DESIGN.md)
 
@@ -228,8 +228,10 @@ def _text(v) -> str:
 _KIND_RANK = {"month": 0, "quarter": 1, "year": 2}
 
 
-def _points(ind: Indicator, rows: pd.DataFrame, period: Period) -> list[_Point]:
-    """The indicator's usable rows: latest revision, ending by the period's end, one per date."""
+def _candidates(ind: Indicator, rows: pd.DataFrame) -> list[_Point]:
+    """The indicator's rows any period may use, in the order `_points` weighs them: the latest
+    revision of each stored period (real before sample), with a numeric value. They do not
+    depend on the reporting period: `_select` takes a period's from them."""
     if rows is None or rows.empty:
         return []
     df = rows
@@ -240,17 +242,26 @@ def _points(ind: Indicator, rows: pd.DataFrame, period: Period) -> list[_Point]:
     if "revision" not in df.columns:
         df = df.assign(revision=1)
     df = df.assign(period=[parse_period(v).code for v in df["period"]])
-    df = upto(latest(df), period)
+    return _to_points(ind.id, latest(df))
+
+
+def _to_points(ind_id: str, df: pd.DataFrame) -> list[_Point]:
     points = []
     for rec in df.to_dict("records"):
         value = pd.to_numeric(rec.get("value"), errors="coerce")
         if value is None or pd.isna(value):
             continue
         p = parse_period(rec["period"])
-        row = InputRow(ind.id, p.code, int(rec.get("revision") or 0),
+        row = InputRow(ind_id, p.code, int(rec.get("revision") or 0),
                        _text(rec.get("file_sha256")), _text(rec.get("file")),
                        _text(rec.get("rows")))
         points.append(_Point(p, float(value), row, rec.get("status") == "sample"))
+    return points
+
+
+def _select(ind: Indicator, points: list[_Point], period: Period) -> list[_Point]:
+    """The candidates a period uses: ending by its end, one per date."""
+    points = [q for q in points if q.period.end <= period.end]
     # Real before sample: one real observation (the plan's own baseline aside) and the
     # indicator's sample observations are never compared with it.
     plan_base = str(ind.baseline.year) if ind.baseline is not None else None
@@ -263,6 +274,34 @@ def _points(ind: Indicator, rows: pd.DataFrame, period: Period) -> list[_Point]:
         if have is None or _KIND_RANK[p.kind] > _KIND_RANK[have.period.kind]:
             by_end[p.end] = point
     return [by_end[d] for d in sorted(by_end)]
+
+
+def _points(ind: Indicator, rows: pd.DataFrame, period: Period) -> list[_Point]:
+    """The indicator's usable rows: latest revision, ending by the period's end, one per date."""
+    return _select(ind, _candidates(ind, rows), period)
+
+
+IndicatorPoints = dict[str, list[_Point]]
+
+
+def indicator_points(observations: pd.DataFrame | None) -> IndicatorPoints:
+    """Every indicator's candidate rows (`_candidates`), computed over the whole store at once:
+    what `assess_all` needs for any period. Assessing several periods of one store (the
+    dossier's history, the previous period) computes them once and passes them on."""
+    if observations is None or observations.empty:
+        return {}
+    df = observations
+    if "revision" not in df.columns:
+        df = df.assign(revision=1)
+    # Parsed once per distinct period string, as `_candidates` does row by row.
+    codes = {v: parse_period(v).code for v in df["period"].unique()}
+    df = df.assign(period=df["period"].map(codes).astype(object))
+    # One stable sort of the store picks, per indicator, the same rows as a sort of each
+    # indicator's own rows (the indicator is the first key; ties keep their stored order).
+    out: IndicatorPoints = {}
+    for key, group in latest(df).groupby("indicator_id", sort=False):
+        out[str(key)] = _to_points(str(key), group)
+    return out
 
 
 def share_scale(baseline: float, rising: bool) -> float:
@@ -398,7 +437,10 @@ def assess_indicator(ind: Indicator, rows: pd.DataFrame, period: Period) -> Asse
     `rows` are the indicator's stored observation rows, all revisions (other indicators'
     rows are ignored); the latest revision of each period ending by `period` is used.
     """
-    points = _points(ind, rows, period)
+    return _assess(ind, _points(ind, rows, period), period)
+
+
+def _assess(ind: Indicator, points: list[_Point], period: Period) -> Assessment:
     if ind.kind == "milestone":
         return _assess_milestone(ind, points, period)
     if ind.kind == "cumulative":
@@ -757,13 +799,13 @@ def _assess_milestone(ind: Indicator, points: list[_Point], period: Period) -> A
 # ---------------------------------------------------------------- many indicators
 
 
-def assess_all(registry: Registry, observations: pd.DataFrame, period: Period) -> list[Assessment]:
-    """Assess every indicator of the registry, in registry order."""
-    groups: dict[str, pd.DataFrame] = {}
-    if observations is not None and not observations.empty:
-        groups = {str(k): g for k, g in observations.groupby("indicator_id", sort=False)}
-    empty = pd.DataFrame(columns=["indicator_id", "period", "value", "revision"])
-    return [assess_indicator(ind, groups.get(ind.id, empty), period)
+def assess_all(registry: Registry, observations: pd.DataFrame, period: Period, *,
+               points: IndicatorPoints | None = None) -> list[Assessment]:
+    """Assess every indicator of the registry, in registry order. `points`: the store's
+    `indicator_points(observations)` when the caller has them (several periods of one store)."""
+    if points is None:
+        points = indicator_points(observations)
+    return [_assess(ind, _select(ind, points.get(ind.id, []), period), period)
             for ind in registry.indicators.values()]
 
 

@@ -78,8 +78,8 @@ class Dossier:
             if params.period == self.rep.period.code:
                 out[params.period] = self.rep.by_id
                 continue
-            out[params.period] = {a.indicator_id: a for a in assess.assess_all(
-                self.rep.registry, self.rep.observations, params.parsed_period)}
+            out[params.period] = {a.indicator_id: a for a in
+                                  self.rep.assess(params.parsed_period)}
         return out
 
     # ------------------------------------------------------------------ rows

@@ -82,8 +82,19 @@ class Report(TaskEvaluation):
         return self.params.parsed_period
 
     @cached_property
+    def points(self) -> assess.IndicatorPoints:
+        """Every indicator's candidate rows, for assessing any period of this store (this one,
+        the previous, the dossier's history) without reading the rows again."""
+        return assess.indicator_points(self.observations)
+
+    @cached_property
     def assessments(self) -> list[Assessment]:
-        return assess.assess_all(self.registry, self.observations, self.period)
+        return self.assess(self.period)
+
+    def assess(self, period: Period) -> list[Assessment]:
+        """Every indicator assessed for `period` on this store (the latest revision of every
+        row; a revised figure changes an earlier period's status)."""
+        return assess.assess_all(self.registry, self.observations, period, points=self.points)
 
     @cached_property
     def by_id(self) -> dict[str, Assessment]:
@@ -169,8 +180,7 @@ class Report(TaskEvaluation):
         prev = self.period.previous()
         if not (paths.params_dir() / f"{prev.code}.yml").is_file():
             return f"{prev.label_zh}无评估报告，本期不作比较。"
-        before = {a.indicator_id: a for a in
-                  assess.assess_all(self.registry, self.observations, prev)}
+        before = {a.indicator_id: a for a in self.assess(prev)}
         rank = {"green": 0, "yellow": 1, "red": 2, "grey": 3}
         better, worse, new = [], [], []
         for a in self.assessments:
@@ -588,8 +598,7 @@ class Briefing(Report):
     @cached_property
     def previous(self) -> dict[str, Assessment]:
         prev = self.period.previous()
-        return {a.indicator_id: a for a in
-                assess.assess_all(self.registry, self.observations, prev)}
+        return {a.indicator_id: a for a in self.assess(prev)}
 
     def overview(self) -> str:
         pid = self.period.code
