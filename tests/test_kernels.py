@@ -111,3 +111,59 @@ def test_a_hung_chapter_times_out_alone_and_its_kernel_is_killed(tiny: Path, mon
     else:
         pytest.fail(f"the hung kernel {pid} is still running")
     assert (tiny / "build" / "cache" / PERIOD / "02_county.json").is_file()
+
+
+class _Channel:
+    """A fake channel: get_msg returns the queued messages, then raises Empty."""
+
+    def __init__(self, *messages):
+        self.messages, self.reads = list(messages), 0
+
+    async def get_msg(self, timeout=None):
+        from queue import Empty
+
+        self.reads += 1
+        if not self.messages:
+            raise Empty
+        return self.messages.pop(0)
+
+
+def _msg(kind: str, parent: str, **content) -> dict:
+    return {"msg_type": kind, "parent_header": {"msg_id": parent}, "content": content}
+
+
+def test_the_kernel_client_is_ready_at_the_kernel_info_idle_not_after_a_quiet_wait():
+    import asyncio
+
+    client = kernels.WarmKernelManager().client()
+    assert isinstance(client, kernels.WarmKernelClient)
+    sent = []
+    client.kernel_info = lambda: sent.append(f"req{len(sent) + 1}") or sent[-1]
+    client._handle_kernel_info_reply = lambda msg: None
+
+    async def alive():
+        return True
+
+    client._async_is_alive = alive
+    # IOPub not yet connected at the first request (nothing arrives): ask again, as
+    # jupyter_client does; at the second, the request's `idle` ends the wait.
+    client._shell_channel = _Channel(_msg("kernel_info_reply", "req1"),
+                                    _msg("kernel_info_reply", "req2"))
+    iopub = [_msg("iopub_welcome", ""), _msg("status", "req2", execution_state="busy"),
+             _msg("status", "req2", execution_state="idle"),
+             _msg("status", "later", execution_state="busy")]
+
+    class IOPub(_Channel):
+        async def get_msg(self, timeout=None):
+            if len(sent) < 2:  # still the first request: nothing is delivered
+                from queue import Empty
+
+                raise Empty
+            return await super().get_msg(timeout)
+
+    client._iopub_channel = IOPub(*iopub)
+    asyncio.run(client.wait_for_ready(timeout=10))
+    assert sent == ["req1", "req2"]
+    # Read up to that `idle` and no further: no wait for 0.2 s of silence.
+    assert client.iopub_channel.messages == [iopub[-1]]
+    client.context.destroy()

@@ -17,6 +17,7 @@ ordinary way.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import json
@@ -26,17 +27,29 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
+from queue import Empty
 
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+from traitlets import DottedObjectName, Type, default
 
 # What a chapter kernel imports before its first cell; what the server imports once.
 WARM_MODULES = ("pandas", "numpy", "matplotlib", "matplotlib.pyplot", "seaborn", "yaml",
                 "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-                "matplotlib_inline.backend_inline", "planbook.chapters.report")
+                "matplotlib_inline.backend_inline", "planbook.chapters.report",
+                # what a kernel imports while it starts (its debugger's debugpy, about 0.05 s;
+                # history, completion, the event loop): listed by a child's sys.modules
+                "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.debugger",
+                "IPython.extensions.storemagic", "sqlite3", "psutil", "tornado.platform.asyncio",
+                "tornado.queues", "tornado.locks", "tornado.gen")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets
+RECONNECT_MS = 5  # how soon the client retries a kernel port that was not yet listening
 ENABLED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
 
 # The server's own program: drop the cwd from sys.path as ipykernel_launcher does, then serve.
@@ -302,6 +315,19 @@ class _ForkedProcess:
                 raise subprocess.TimeoutExpired("kernel", timeout)
         return self.poll()
 
+    async def async_wait(self) -> int:
+        """wait() for an event loop: resumes the moment the process ends (its pidfd becomes
+        readable), where jupyter_client polls every 0.1 s."""
+        if self.returncode is None:
+            loop = asyncio.get_running_loop()
+            ended = loop.create_future()
+            loop.add_reader(self._fd, lambda: ended.done() or ended.set_result(None))
+            try:
+                await ended
+            finally:
+                loop.remove_reader(self._fd)
+        return self.poll()
+
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
             os.kill(self.pid, signum)
@@ -331,10 +357,72 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+class WarmKernelClient(AsyncKernelClient):
+    """jupyter_client's client, ready as soon as the kernel is.
+
+    Its wait_for_ready ends by draining IOPub until 0.2 s pass without a message: 0.2 s of
+    idle waiting per chapter, more than the forked kernel takes to start. Here draining stops
+    at the `idle` status of the kernel_info request that was answered, the last message that
+    request causes (or, if that status never comes, after the same 0.2 s of silence).
+    """
+
+    IOPUB_QUIET = 0.2  # jupyter_client's: IOPub is taken as connected once a message arrives
+
+    @default("context")
+    def _context_default(self) -> zmq.asyncio.Context:
+        # The client connects while the forked kernel is still binding its ports; a refused
+        # connection is retried after RECONNECT_IVL, 100 ms by default (measured: the first
+        # kernel_info reached the kernel 0.11 s after it was listening).
+        context = super()._context_default()
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        return context
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                if await self._iopub_settled(reply["parent_header"].get("msg_id")):
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    async def _iopub_settled(self, request: str | None) -> bool:
+        """Read IOPub up to the `idle` of `request`; False when nothing came (IOPub is not yet
+        connected: ask again, as jupyter_client does)."""
+        seen = False
+        while True:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=self.IOPUB_QUIET)
+            except Empty:
+                return seen
+            seen = True
+            if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+                    and msg["parent_header"].get("msg_id") == request):
+                return True
+
+
 class WarmKernelManager(AsyncKernelManager):
     """nbclient's kernel manager, launching through ForkProvisioner."""
 
     extra_env: dict[str, str] = {}  # added to the environment the kernel inherits
+    client_class = DottedObjectName("planbook.run.kernels.WarmKernelClient")
+    client_factory = Type(WarmKernelClient, klass=AsyncKernelClient)
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        # After the kill at shutdown: a forked kernel's end is seen at once, not at the next
+        # 0.1 s poll.
+        process = getattr(self.provisioner, "process", None)
+        if isinstance(process, _ForkedProcess):
+            await process.async_wait()
+        await super()._async_wait(pollinterval)
 
     async def _async_pre_start_kernel(self, **kw):
         if self.extra_env:
