@@ -64,13 +64,22 @@ def test_chapters_run_in_fresh_forked_kernels_with_their_own_namespace(tiny: Pat
 
 def test_the_notebook_is_written_once_not_at_every_cell(tiny: Path, monkeypatch):  # noqa: F811
     import papermill.engines
+    import papermill.execute
 
-    writes: list[str] = []
-    real = papermill.engines.write_ipynb
-    monkeypatch.setattr(papermill.engines, "write_ipynb",
-                        lambda nb, path: (writes.append(path), real(nb, path)))
+    serialized: list[str] = []  # papermill's writes, at every cell and its final one
+    for module in (papermill.engines, papermill.execute):
+        monkeypatch.setattr(module, "write_ipynb",
+                            lambda nb, path: serialized.append((path, len(nb.cells))))
+    written: list[str] = []
+    real = nbformat.write
+    monkeypatch.setattr(nbformat, "write",
+                        lambda nb, path, **kw: (written.append(Path(path).name),
+                                                real(nb, path, **kw)))
     pipeline.run(resolve(PERIOD, tiny), chapters=[COUNTY], progress=False)
-    assert len(writes) == 1  # at the end; papermill's own final write is separate
+    assert serialized in ([], [(None, 0)])  # papermill's final "write" without a path: a stub
+    assert written == [COUNTY.notebook]  # finished in memory, written once
+    nb = nbformat.read(tiny / "reports" / PERIOD / "notebooks" / COUNTY.notebook, as_version=4)
+    assert nb.metadata.papermill.output_path == f"reports/{PERIOD}/notebooks/{COUNTY.notebook}"
 
 
 def test_a_crashed_kernel_fails_its_chapter_alone_and_keeps_the_notebook(tiny: Path):  # noqa: F811

@@ -320,12 +320,12 @@ def check_notebook(path: Path, root: Path | None = None) -> None:
 # ------------------------------------------------------------------------- execution
 
 
-def _finish_notebook(path: Path, chapter: Chapter, period: str, source: str,
+def _finish_notebook(nb: nbformat.NotebookNode, chapter: Chapter, period: str, source: str,
                      published: str) -> None:
     """Hide the parameter cells from every engine, drop machine-specific paths, and move the
     provenance records out of the outputs (provenance.store_records: Quarto would show each
-    as "Unable to display output" and caption it instead of the figure)."""
-    nb = nbformat.read(path, as_version=4)
+    as "Unable to display output" and caption it instead of the figure). In place, on the
+    executed notebook as papermill returned it (not written and read back first)."""
     ids = {c.get("id") for c in nb.cells}
     for cell in nb.cells:
         tags = list(cell.metadata.get("tags", []))
@@ -342,7 +342,6 @@ def _finish_notebook(path: Path, chapter: Chapter, period: str, source: str,
     nb.metadata["planbook"] = {"chapter": chapter.key, "title": chapter.title, "period": period,
                                "version": planbook.__version__}
     provenance.store_records(nb)
-    nbformat.write(nb, path)
 
 
 def _label(source: str) -> str | None:
@@ -420,21 +419,20 @@ def prepare_file(parameters: dict, path: str) -> None:
 class _Outcome:
     chapter: Chapter
     seconds: float
-    executed: Path | None = None
+    executed: Path | None = None  # where the finished notebook was written
     failure: Failure | None = None
+    notebook: nbformat.NotebookNode | None = None  # the finished notebook
 
 
-def _no_cell_started(out: Path) -> bool:
-    """True when papermill's output shows no cell began: the kernel itself failed to start."""
-    try:
-        nb = nbformat.read(out, as_version=4)
-    except Exception:  # not written at all, or torn
+def _no_cell_started(nb: nbformat.NotebookNode | None) -> bool:
+    """True when the executed notebook shows no cell began: the kernel itself failed to start."""
+    if nb is None:  # papermill failed before executing
         return True
     return all(c.metadata.get("papermill", {}).get("status", "pending") == "pending"
                for c in nb.cells if c.cell_type == "code")
 
 
-def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
+def _execute(chapter: Chapter, src: Path, out: Path | None, params: Params, root: Path,
              failed: Path, progress: _Progress, kernel_env: dict[str, str]) -> _Outcome:
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -443,9 +441,10 @@ def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
 
     start = time.perf_counter()
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        executed: list = []  # the engine leaves the executed notebook here, also on failure
         try:
             papermill.execute_notebook(
-                str(src), str(out), parameters=params.as_dict(), kernel_name=KERNEL,
+                str(src), None, parameters=params.as_dict(), kernel_name=KERNEL,
                 language="python", progress_bar=False, log_output=False,
                 execution_timeout=CELL_TIMEOUT,
                 # The kernel's working directory, given per notebook: papermill's own `cwd=`
@@ -456,31 +455,37 @@ def _execute(chapter: Chapter, src: Path, out: Path, params: Params, root: Path,
                 # Outputs are complete once the last cell replied; a graceful shutdown now and
                 # then waits 2.5 s for a kernel that does not exit (measured): pure overhead.
                 shutdown_kernel="immediate",
-                # Written once at the end (also on failure), not at every cell; the kernel is
-                # forked from a server that already imported the stack (run.kernels).
-                engine_name=engine.ENGINE,
+                # No output path: papermill writes nothing (neither at every cell nor at the
+                # end); the notebook is finished in memory and written once below, or kept
+                # as it stands when the chapter failed. The kernel is forked from a server
+                # that already imported the stack (run.kernels).
+                engine_name=engine.ENGINE, **{engine.KEEP: executed},
                 kernel_manager_class=kernels.manager_class(kernel_env),
             )
             break
         except Exception as exc:  # any failure of one chapter must not stop the others
+            nb = executed[0] if executed else None
             # jupyter_client picks free ports by binding and releasing them, so a kernel
             # started at the same moment elsewhere can take one ("Address already in use",
             # seen with parallel runs). Such a kernel never ran a cell: start it again.
             if (attempt < KERNEL_START_ATTEMPTS and not isinstance(exc, PapermillExecutionError)
-                    and _no_cell_started(out)):
+                    and _no_cell_started(nb)):
                 progress.say(f"  {chapter.key}: the kernel did not start ({type(exc).__name__}), "
                              f"starting another (attempt {attempt + 1})")
                 continue
             kept = None
-            if out.is_file():
+            if nb is not None:
                 failed.mkdir(parents=True, exist_ok=True)
                 kept = failed / chapter.notebook
-                shutil.move(str(out), kept)
+                nbformat.write(nb, kept)
             return _Outcome(chapter, time.perf_counter() - start,
                             failure=_failure(chapter, src, root, exc, kept))
-    _finish_notebook(out, chapter, params.period, _rel(src, root),
+    [nb] = executed
+    _finish_notebook(nb, chapter, params.period, _rel(src, root),
                      _rel(published_dir(params.period, root) / chapter.notebook, root))
-    return _Outcome(chapter, time.perf_counter() - start, executed=out)
+    if out is not None:
+        nbformat.write(nb, out)
+    return _Outcome(chapter, time.perf_counter() - start, executed=out, notebook=nb)
 
 
 _env_lock = threading.Lock()
