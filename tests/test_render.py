@@ -110,6 +110,26 @@ def test_cell_options_are_read_as_yaml():
     src = "#| label: fig-x\n#| fig-cap: 标题：含冒号\n#| echo: false\nprint(1)\n#| not: option"
     assert cell_options(src) == {"label": "fig-x", "fig-cap": "标题：含冒号", "echo": False}
     assert cell_options("x = 1") == {}
+    assert cell_options("#| label: [unclosed\nx = 1") == {}  # not YAML: no options
+    opts = cell_options(src)
+    opts["label"] = "changed"  # a caller's copy: the parsed options are kept unchanged
+    assert cell_options(src)["label"] == "fig-x"
+
+
+def test_the_render_stage_does_not_import_the_chapters_plotting():
+    # matplotlib costs a render about 0.3 s of imports it never uses.
+    code = ("import sys, planbook.cli, planbook.build, planbook.book.render; "
+            "print(sorted(m for m in ('matplotlib', 'seaborn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_dossier_page_names_are_the_catalogues():
+    from planbook.chapters import catalogue, dossier
+
+    assert (dossier.DOSSIER_PAGE, dossier.USES_CLASS) == (catalogue.DOSSIER_PAGE,
+                                                          catalogue.USES_CLASS)
 
 
 # --- HTML -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from pathlib import Path
 from planbook.book.assets import ASSETS, WEB_FONT, font_dir
 from planbook.book.html import sample_banner, scrollable
 from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape, read_notebook
-from planbook.book.pandoc import READER, pandoc_path
+from planbook.book.pandoc import READER, largest_first, pandoc_path
 from planbook.book.spec import BookPage
 from planbook.chapters.provenance import IMAGE_TYPES
 from planbook.errors import RenderError
@@ -156,8 +156,8 @@ def _text(value) -> str:
 
 def _highlight(source: str) -> str:
     from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
+    from pygments.formatters.html import HtmlFormatter
+    from pygments.lexers.python import PythonLexer
 
     return highlight(source, PythonLexer(), HtmlFormatter(cssclass="highlight"))
 
@@ -338,11 +338,8 @@ def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, 
         shutil.copyfile(font_dir() / WEB_FONT, folder / "fonts" / WEB_FONT)
         fonts_href = "fonts"
     (folder / "code.css").write_text(stylesheet(fonts_href.rstrip("/") + "/"), encoding="utf-8")
-    written = []
-    for page in pages:
+    def write(page: BookPage) -> Path:
         path = root / page.source
-        if path.suffix != ".ipynb":
-            continue
         nb = read_notebook(path)
         entries = [e for e in register if e["chapter"] == page.key]
         html, assets = code_page(nb, page, titles.get(page.key, page.title), entries, parameters,
@@ -354,5 +351,17 @@ def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, 
             (folder / name).write_bytes(data)
         target = folder / f"{page.key}.html"
         target.write_text(html, encoding="utf-8")
-        written.append(target)
-    return written
+        return target
+
+    # Each page's pandoc run overlaps the next page's highlighting; the largest notebook first.
+    # Pygments imported here, before the threads: its lazy lexer lookup is not thread-safe.
+    _highlight("")
+    notebooks = [p for p in pages if (root / p.source).suffix == ".ipynb"]
+    return largest_first(write, notebooks, lambda p: _size(root / p.source), workers=3)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from planbook.book.pages import PageContent
-from planbook.chapters.dossier import DOSSIER_PAGE, USES_CLASS
+from planbook.chapters.catalogue import DOSSIER_PAGE, USES_CLASS
 
 _USES = re.compile(r'::: \{\.' + USES_CLASS + r' data-indicator="(?P<id>[^"]+)"\}\n.*?\n:::',
                    re.S)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from planbook.book.assets import copy_static
 from planbook.book.pages import PageContent, Ref, page_markdown
-from planbook.book.pandoc import pandoc
+from planbook.book.pandoc import largest_first, pandoc
 from planbook.book.spec import (
     COMPILER,
     PLAN_NAME,
@@ -179,8 +179,6 @@ PORTAL_HREF = "../../index.html"
 def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
                params: Params, out: Path, *, sample_notice: bool, hook) -> list[Path]:
     """Write every page, its figure files, the static assets and the search index into `out`."""
-    from concurrent.futures import ThreadPoolExecutor
-
     if book.single:
         return [write_single_html(contents[0], refs, params, out, sample_notice=sample_notice,
                                   hook=hook, stamp=book.stamp)]
@@ -188,13 +186,13 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
     titles = {c.page.key: c.title for c in contents}
     banner = sample_banner(sample_notice)
 
-    def fragment(c: PageContent) -> str:
-        md = page_markdown(c, "html", refs, hook)
+    def fragment(job: tuple[PageContent, str]) -> str:
+        c, md = job
         return scrollable(pandoc(md, "html5", prefix=c.page.heading_prefix,
                                  number=c.page.number))
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        fragments = list(pool.map(fragment, contents))
+    fragments = largest_first(fragment, [(c, page_markdown(c, "html", refs, hook))
+                                         for c in contents], lambda job: len(job[1]))
 
     index: list[dict] = []
     written = []

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import re
 import subprocess
 import threading
@@ -108,8 +109,20 @@ def cell_options(source: str) -> dict:
         lines.append(m.group(1))
     if not lines:
         return {}
+    return dict(_parse_options("\n".join(lines)))
+
+
+# libyaml's parser when PyYAML has it (the same safe constructor builds the values).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_options(text: str) -> dict:
+    """Parsed once per text: the register, the pages and the code pages all read every cell's
+    options (1,234 YAML parses in an annual render). Callers get a copy of the top level and
+    must not modify nested values."""
     try:
-        opts = yaml.safe_load("\n".join(lines)) or {}
+        opts = yaml.load(text, Loader=_LOADER) or {}  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return {}
     return opts if isinstance(opts, dict) else {}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from planbook.book.assets import ASSETS
 from planbook.errors import RenderError
@@ -31,3 +34,18 @@ def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",
     if proc.returncode:
         raise RenderError(f"pandoc -t {to} failed: {proc.stderr.decode('utf-8', 'replace')[:500]}")
     return proc.stdout.decode("utf-8")
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def largest_first(fn: Callable[[T], R], items: Sequence[T], size: Callable[[T], int], *,
+                  workers: int = 4) -> list[R]:
+    """fn(item) for every item on `workers` threads (each mostly waits on its pandoc
+    process), the largest started first: the longest run, started last, would end alone
+    while the other core idles. Results in the items' order; the first error is raised."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        order = sorted(range(len(items)), key=lambda i: -size(items[i]))
+        futures = {i: pool.submit(fn, items[i]) for i in order}
+        return [futures[i].result() for i in range(len(items))]

@@ -10,12 +10,12 @@ import json
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 
 from planbook.book.assets import ASSETS, font_dir
 from planbook.book.pages import PageContent, Ref, page_markdown
-from planbook.book.pandoc import pandoc
+from planbook.book.pandoc import largest_first, pandoc
 from planbook.book.spec import (
     COMPILER,
     PLAN_NAME,
@@ -34,18 +34,22 @@ def _typst_str(text: str) -> str:
 
 
 def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
-                 params: Params, *, sample_notice: bool, hook) -> str:
-    """The whole book as one typst document (imports book.typ from the same folder)."""
+                 params: Params, *, sample_notice: bool | Callable[[], bool], hook) -> str:
+    """The whole book as one typst document (imports book.typ from the same folder).
+    `sample_notice` may be a function: asked once the pages are converted (the render reads
+    it from the data meanwhile)."""
 
     filters = ("keep_with_next.lua",) if book.single else ()
 
-    def body(c: PageContent) -> str:
-        md = page_markdown(c, "typst", refs, hook)
+    def body(job: tuple[PageContent, str]) -> str:
+        c, md = job
         return pandoc(md, "typst", prefix=c.page.heading_prefix, number=c.page.number,
                       filters=filters)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        bodies = list(pool.map(body, contents))
+    bodies = largest_first(body, [(c, page_markdown(c, "typst", refs, hook)) for c in contents],
+                           lambda job: len(job[1]))
+    if callable(sample_notice):
+        sample_notice = sample_notice()
     if book.single:
         # One document: its H1 becomes the title block of the first page (book.typ pb-brief).
         title = contents[0].title
@@ -105,7 +109,8 @@ def compile_typst(main: Path, pdf: Path, root: Path) -> None:
 
 
 def write_pdf(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
-              params: Params, work: Path, pdf: Path, *, sample_notice: bool, hook) -> Path:
+              params: Params, work: Path, pdf: Path, *,
+              sample_notice: bool | Callable[[], bool], hook) -> Path:
     """Compile the book into `pdf`; `work` holds main.typ and the figure files."""
     work.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ASSETS / "book.typ", work / "book.typ")

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from planbook import paths
@@ -105,27 +106,28 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
     started = time.monotonic()
     root, period = rp.root, rp.code
     chosen = pick_engine(engine)
-    if sample_notice is None:
-        sample_notice = default_sample_notice(rp)
+    facts = _Facts(rp)
     with publish.edition(rp) as edition:
         book = book_spec(edition)  # the staged edition's notebooks
         staging = staging_dir(period, root)
         try:
-            if chosen == "quarto" and book.single:
-                html_dir, pdf = render_quarto_document(book, root, staging,
+            if chosen == "quarto":
+                if sample_notice is None:
+                    sample_notice = facts.sample_notice
+                if book.single:
+                    html_dir, pdf = render_quarto_document(book, root, staging,
+                                                           sample_notice=sample_notice)
+                else:
+                    html_dir, pdf = render_quarto_book(book, root, staging, register,
                                                        sample_notice=sample_notice)
                 _write_code_pages(book, root, html_dir, register, quarto=True,
                                   sample_notice=sample_notice)
-            elif chosen == "quarto":
-                html_dir, pdf = render_quarto_book(book, root, staging, register,
-                                                   sample_notice=sample_notice)
-                _write_code_pages(book, root, html_dir, register, quarto=True,
-                                  sample_notice=sample_notice)
+                write_data_package(rp, register, html_dir)
+                write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
             else:
-                html_dir, pdf = _render_builtin(book, root, staging, register,
-                                                sample_notice=sample_notice, hook=caption_hook)
-            write_data_package(rp, register, html_dir)
-            write_period_summary(html_dir, period_summary(rp, book, _assessments(rp)))
+                html_dir, pdf, sample_notice = _render_builtin(
+                    rp, book, root, staging, register, facts, sample_notice=sample_notice,
+                    hook=caption_hook)
             _check_complete(book, html_dir, pdf, chosen)
             install(edition, html_dir, pdf)
             if not rp.staged:
@@ -137,25 +139,79 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
                         sample_notice, time.monotonic() - started, single=book.single)
 
 
-def _assessments(rp: ReportPeriod) -> list:
-    """The period's assessments, as the notebooks compute them (for the portal's counts);
-    none for a book made without the plan registry (e.g. a hand-made test book)."""
-    from planbook.assess.rules import assess_all
-    from planbook.plan.registry import load_registry
-    from planbook.store.observations import load_all
+class _Facts:
+    """What the render needs of the period's data, read once: whether the report must carry
+    the sample notice, and the assessments (the portal's counts). Both from the rows the
+    report read: received by its cut-off, for periods up to its own."""
 
-    if not (paths.plan_dir(rp.data) / "indicators.yaml").is_file():
-        return []
-    registry = load_registry(rp.data)
-    # The rows the report read: received by its cut-off, for periods up to its own.
-    frame = load_all(rp.data, registry, as_of=rp.params.as_of, period=rp.period)
-    return assess_all(registry, frame, rp.period)
+    def __init__(self, rp: ReportPeriod):
+        self.rp = rp
+
+    @cached_property
+    def _registry(self):
+        from planbook.plan.registry import load_registry
+
+        if not (paths.plan_dir(self.rp.data) / "indicators.yaml").is_file():
+            return None
+        return load_registry(self.rp.data)
+
+    @cached_property
+    def _rows(self):
+        from planbook.store.observations import load_all
+
+        rp = self.rp
+        return load_all(rp.data, self._registry, as_of=rp.params.as_of, period=rp.period)
+
+    @cached_property
+    def sample_notice(self) -> bool:
+        """default_sample_notice(rp), from the rows read once."""
+        return bool(uses_sample(self.rp.data, self.rp.period, frame=self._rows))
+
+    @cached_property
+    def assessments(self) -> list:
+        """The period's assessments, as the notebooks compute them; none for a book made
+        without the plan registry (e.g. a hand-made test book)."""
+        from planbook.assess.rules import assess_all
+
+        registry = self._registry
+        if registry is None:
+            return []
+        prepared = _prepared_assessments(self.rp, registry, self._rows)
+        return prepared if prepared is not None else assess_all(registry, self._rows,
+                                                                 self.rp.period)
+
+
+def _prepared_assessments(rp: ReportPeriod, registry, frame) -> list | None:
+    """The assessments `planbook run` prepared for the chapters (chapters.prepared), when
+    they were made for these parameters from this registry and exactly these rows: then they
+    are what assess_all would return (it reads nothing else), without its cost. None
+    otherwise (not prepared, or made from other data)."""
+    import pickle
+
+    from planbook.chapters import prepared
+    from planbook.run.execute import cache_dir
+
+    for path in sorted(cache_dir(rp.code, rp.root).glob("prepared-*.pickle")):
+        try:
+            with open(path, "rb") as fh:
+                saved = pickle.load(fh)  # noqa: S301 - written by `planbook run` in build/cache
+            state = saved["state"]
+            if (saved.get("version") == prepared.VERSION and saved.get("params") == rp.params
+                    and state["registry"] == registry and state["observations"].equals(frame)
+                    and "assessments" in state):
+                return state["assessments"]
+        except Exception:  # noqa: BLE001, S112 - torn or foreign: computed instead
+            continue
+    return None
 
 
 # --- the built-in engine ---------------------------------------------------------------------
 
-def _render_builtin(book: BookChapters, root: Path, staging: Path, register: list[dict], *,
-                    sample_notice: bool, hook: CaptionHook) -> tuple[Path, Path]:
+def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: Path,
+                    register: list[dict], facts: _Facts, *, sample_notice: bool | None,
+                    hook: CaptionHook) -> tuple[Path, Path, bool]:
+    """html/ (with its downloads and period.json) and report.pdf in `staging`; returns them
+    and the sample notice used."""
     from planbook.book.html import write_html
     from planbook.book.pdf import write_pdf
 
@@ -166,23 +222,40 @@ def _render_builtin(book: BookChapters, root: Path, staging: Path, register: lis
     refs = collect_refs(contents)
     html_dir = staging / "html"
     pdf = staging / "report.pdf"
-    # The PDF (pandoc, then typst in its own process) is made while this thread writes the
-    # downloads, HTML book and code pages: all only read `contents`. Download links are on
-    # HTML captions only, so the PDF takes the caption hook as given.
-    with ThreadPoolExecutor(1) as pool:
+    notice: Future[bool] = Future()
+    if sample_notice is not None:
+        notice.set_result(sample_notice)
+    # The PDF is the longest branch (pandoc per page, then typst in its own process): it
+    # starts first, and the sample notice its title page needs is read from the data while
+    # its pandoc runs. Meanwhile this thread writes the downloads and the HTML book, and
+    # another the code pages: all only read `contents`. Download links are on HTML captions
+    # only, so the PDF takes the caption hook as given.
+    with ThreadPoolExecutor(2) as pool:
         pdf_job = pool.submit(write_pdf, book, contents, refs, params, staging / "typst", pdf,
-                              sample_notice=sample_notice, hook=hook)
+                              sample_notice=notice.result, hook=hook)
+        code_job = None
         try:
+            if not notice.done():
+                try:
+                    notice.set_result(facts.sample_notice)
+                except BaseException as exc:
+                    notice.set_exception(exc)
+                    raise
+            code_job = pool.submit(_write_code_pages, book, root, html_dir, register,
+                                   quarto=False, titles={c.page.key: c.title for c in contents},
+                                   sample_notice=notice.result())
             stamp = stamp_datetime(book.edition_date, params.as_of)
-            hook = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
-            write_html(book, contents, refs, params, html_dir, sample_notice=sample_notice,
-                       hook=hook)
-            _write_code_pages(book, root, html_dir, register, quarto=False,
-                              titles={c.page.key: c.title for c in contents},
-                              sample_notice=sample_notice)
+            links = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
+            write_html(book, contents, refs, params, html_dir, sample_notice=notice.result(),
+                       hook=links)
+            write_data_package(rp, register, html_dir)
+            write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
         finally:
-            pdf_job.result()  # its error first if both failed; never left running
-    return html_dir, pdf
+            # The PDF's error first if several failed; nothing left running.
+            pdf_job.result()
+            if code_job is not None:
+                code_job.result()
+    return html_dir, pdf, notice.result()
 
 
 def add_register_section(period: str, contents: list[PageContent], register: list[dict]

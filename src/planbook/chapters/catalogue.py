@@ -37,6 +37,11 @@ ANNUAL = (
 # The appendix that also lists the audit register (appended at render time: the register
 # exists only once every notebook has run).
 REGISTER_PAGE = "a2_sources"
+# The appendix 指标档案 (chapters.dossier): each entry leaves a USES_CLASS block that the render
+# fills from the register (book.dossier). Named here, so the render does not import the
+# chapters' drawing code (matplotlib) to learn two names.
+DOSSIER_PAGE = "a4_dossiers"
+USES_CLASS = "pb-uses"
 BRIEFING = (Chapter("briefing", "月度工作进展晾晒通报", None, reads_all=True),)
 
 
