@@ -178,13 +178,68 @@ def show_table(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] |
 
 
 def figure_svg(fig) -> str:
-    """The figure as SVG text with no date, no creator and fixed element ids."""
+    """The figure as SVG text with no date, no creator and fixed element ids.
+
+    With `savefig.bbox: tight` (the house style) and no active layout engine, the crop box is
+    measured here and handed to savefig, which then draws once instead of twice (see
+    `_tight_bbox_inches`); the bytes are the same as savefig's own tight crop
+    (tests/test_figures.py compares every kind of house figure both ways).
+    """
     import matplotlib
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}):
-        fig.savefig(buf, format="svg", metadata=SVG_METADATA)
+        if not _one_pass(fig):
+            fig.savefig(buf, format="svg", metadata=SVG_METADATA)
+            return buf.getvalue()
+        engine = fig.get_layout_engine()
+        bbox = _tight_bbox_inches(fig)
+        # tight_layout leaves a placeholder engine, and any engine makes savefig draw first.
+        fig.set_layout_engine(None)
+        try:
+            # dpi=72: the figure's dpi while savefig crops, as in its own tight path; it sets
+            # only the resolution of raster parts, which a one-pass figure has none of.
+            fig.savefig(buf, format="svg", metadata=SVG_METADATA, bbox_inches=bbox, dpi=72)
+        finally:
+            fig.set_layout_engine(engine)
     return buf.getvalue()
+
+
+def _one_pass(fig) -> bool:
+    """Whether `figure_svg` may crop the figure itself: a tight crop asked for, no layout
+    engine left to run (tight_layout leaves only a placeholder), nothing drawn as raster."""
+    import matplotlib
+    from matplotlib.image import AxesImage, BboxImage, FigureImage
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    rc = matplotlib.rcParams
+    return (rc["savefig.bbox"] == "tight" and not rc["figure.autolayout"]
+            and isinstance(fig.get_layout_engine(), (type(None), PlaceHolderLayoutEngine))
+            and all(ax.get_rasterization_zorder() is None for ax in fig.axes)
+            and not fig.findobj(lambda a: a.get_rasterized()
+                                or isinstance(a, AxesImage | BboxImage | FigureImage)))
+
+
+def _tight_bbox_inches(fig):
+    """The box savefig(bbox_inches="tight") crops an SVG to, measured as it measures it (an SVG
+    renderer, the figure at 72 dpi, savefig.pad_inches around) but without the pass over every
+    artist with drawing disabled that savefig makes first. The axes are already placed
+    (tight_layout), and get_tightbbox updates ticks and titles itself, so that pass changes
+    nothing; it costs about as much as the measuring."""
+    import matplotlib
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    dpi = fig.dpi
+    fig.dpi = 72  # what print_svg sets while it measures and draws
+    try:
+        width, height = fig.get_size_inches()
+        renderer = MixedModeRenderer(fig, width, height, dpi, RendererSVG(
+            width * 72, height * 72, io.StringIO(), image_dpi=dpi))
+        bbox = fig.get_tightbbox(renderer)
+    finally:
+        fig.dpi = dpi
+    return bbox.padded(matplotlib.rcParams["savefig.pad_inches"])
 
 
 def show_figure(fig, data: pd.DataFrame | None = None) -> None:

@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from planbook.chapters import provenance  # noqa: E402
+from planbook.chapters import provenance, textmetrics  # noqa: E402
 from planbook.chapters.display import LIGHT_COLOURS, LIGHT_ZH  # noqa: E402
 from planbook.plan.registry import COUNT_UNITS  # noqa: E402
 
@@ -41,6 +41,7 @@ def font_dir() -> Path:
 @cache
 def setup() -> str:
     """Register the Noto Sans CJK SC file by path and set the house rcParams; returns the family."""
+    textmetrics.install()
     path = font_dir() / "NotoSansCJKsc-Regular.otf"
     font_manager.fontManager.addfont(str(path))
     family = font_manager.FontProperties(fname=str(path)).get_name()
