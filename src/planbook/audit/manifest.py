@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from planbook import __version__, paths
@@ -92,8 +93,14 @@ def write_manifest(rp: ReportPeriod, register: list[dict], *, engine: str, start
     """reports/<P>/manifest.json: parameters, input hashes, versions, commit, engine, times,
     the register and the hashes of the published files. Only the times vary between two
     builds of the same inputs."""
-    commit = _git(rp.root, "rev-parse", "HEAD")
-    dirty = bool(_git(rp.root, "status", "--porcelain", "--untracked-files=no"))
+    # git and the version probes are child processes: they run while the files are hashed.
+    with ThreadPoolExecutor(3) as pool:
+        commit_job = pool.submit(_git, rp.root, "rev-parse", "HEAD")
+        dirty_job = pool.submit(_git, rp.root, "status", "--porcelain", "--untracked-files=no")
+        versions_job = pool.submit(versions)
+        inputs, outputs = input_files(rp), published_files(rp)
+        commit, dirty = commit_job.result(), bool(dirty_job.result())
+        tools = versions_job.result()
     manifest = {
         "period": rp.code, "parameters": rp.params.as_dict(),
         # the edition (修订版 from 2 on) and the day it was issued; parameters.as_of is its
@@ -101,11 +108,11 @@ def write_manifest(rp: ReportPeriod, register: list[dict], *, engine: str, start
         "edition": rp.edition, "edition_date": rp.edition_date,
         "planbook_version": __version__,
         "git": {"commit": commit, "dirty": dirty if commit else None},
-        "versions": versions(), "engine": engine,
+        "versions": tools, "engine": engine,
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
-        "inputs": input_files(rp),
-        "outputs": published_files(rp),
+        "inputs": inputs,
+        "outputs": outputs,
         "register": register,
     }
     atomic_write_text(rp.manifest, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")

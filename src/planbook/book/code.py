@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 from planbook.book.assets import ASSETS, WEB_FONT, font_dir
 from planbook.book.html import sample_banner, scrollable
 from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape, read_notebook
-from planbook.book.pandoc import READER, largest_first, pandoc_path
+from planbook.book.pandoc import CODE, READER, largest_first, pandoc_path, run_pandoc
 from planbook.book.spec import BookPage
 from planbook.chapters.provenance import IMAGE_TYPES
 from planbook.errors import RenderError
@@ -284,9 +283,8 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
         html.append("</section>")
         parts.append(_raw("\n".join(html)))
     md = "\n\n".join(parts)
-    proc = subprocess.run([pandoc_path(), "-f", READER, "-t", "html5", "--wrap=none",
-                           "--shift-heading-level-by=1"], input=md.encode("utf-8"),
-                          capture_output=True, check=False)
+    proc = run_pandoc([pandoc_path(), "-f", READER, "-t", "html5", "--wrap=none",
+                       "--shift-heading-level-by=1"], md.encode("utf-8"), urgency=CODE)
     if proc.returncode:
         raise RenderError(f"pandoc could not write the code page of {page.key}: "
                           f"{proc.stderr.decode('utf-8', 'replace')[:300]}")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from planbook.book.assets import copy_static
 from planbook.book.pages import PageContent, Ref, page_markdown
-from planbook.book.pandoc import largest_first, pandoc
+from planbook.book.pandoc import PAGES, largest_first, pandoc
 from planbook.book.spec import (
     COMPILER,
     PLAN_NAME,
@@ -189,7 +189,7 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
     def fragment(job: tuple[PageContent, str]) -> str:
         c, md = job
         return scrollable(pandoc(md, "html5", prefix=c.page.heading_prefix,
-                                 number=c.page.number))
+                                 number=c.page.number, urgency=PAGES))
 
     fragments = largest_first(fragment, [(c, page_markdown(c, "html", refs, hook))
                                          for c in contents], lambda job: len(job[1]))

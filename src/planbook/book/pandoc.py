@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
+import os
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -20,17 +25,61 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
+# The order pandoc runs get the CPU in: the render's longest branch is the PDF (pandoc per
+# page, then typst), so its runs go before the HTML pages', and those before the code pages'.
+PDF, PAGES, CODE = 0, 1, 2
+
+
+class _Slots:
+    """At most one pandoc run per core at once, the most urgent waiting run next (then the
+    first come): more at once would only share the cores and stretch the PDF's runs."""
+
+    def __init__(self, size: int):
+        self.free = size
+        self.waiting: list[tuple[int, int]] = []  # heap of (urgency, arrival)
+        self.arrivals = itertools.count()
+        self.cond = threading.Condition()
+
+    @contextlib.contextmanager
+    def __call__(self, urgency: int):
+        with self.cond:
+            me = (urgency, next(self.arrivals))
+            heapq.heappush(self.waiting, me)
+            while not (self.free and self.waiting[0] == me):
+                self.cond.wait()
+            heapq.heappop(self.waiting)
+            self.free -= 1
+            self.cond.notify_all()  # the next waiter may take another free slot
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.free += 1
+                self.cond.notify_all()
+
+
+_slots = _Slots(max(2, os.cpu_count() or 2))
+
+
+def run_pandoc(cmd: list[str], data: bytes, *, urgency: int = PDF
+               ) -> subprocess.CompletedProcess:
+    """subprocess.run(cmd, input=data, capture_output=True) once a slot is free (_Slots)."""
+    with _slots(urgency):
+        return subprocess.run(cmd, input=data, capture_output=True, check=False)
+
+
 def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",
-           filters: tuple[str, ...] = ()) -> str:
+           filters: tuple[str, ...] = (), urgency: int = PDF) -> str:
     """Convert one page's markdown to an HTML or typst fragment, numbering its headings and
-    colouring light dots; `filters` names further Lua filters in assets/."""
+    colouring light dots; `filters` names further Lua filters in assets/; `urgency`: see
+    _Slots."""
     cmd = [pandoc_path(), "-f", READER, "-t", to, "--wrap=none",
            "--lua-filter", str(ASSETS / "number_headings.lua"),
            "--lua-filter", str(ASSETS / "light_dots.lua"),
            "--lua-filter", str(ASSETS / "task_blocks.lua"),
            *(arg for name in filters for arg in ("--lua-filter", str(ASSETS / name))),
            "-M", f"pb-prefix={prefix}", "-M", f"pb-number={number}"]
-    proc = subprocess.run(cmd, input=markdown.encode("utf-8"), capture_output=True, check=False)
+    proc = run_pandoc(cmd, markdown.encode("utf-8"), urgency=urgency)
     if proc.returncode:
         raise RenderError(f"pandoc -t {to} failed: {proc.stderr.decode('utf-8', 'replace')[:500]}")
     return proc.stdout.decode("utf-8")
