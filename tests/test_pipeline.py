@@ -277,6 +277,26 @@ def test_the_longest_chapter_starts_first_even_on_a_cold_run(tiny: Path, monkeyp
     assert started == ["00_summary", "03_villages", "02_county"]
 
 
+def test_a_fresh_execution_returns_what_run_publishes_and_writes_nothing(tiny: Path):
+    # What verify compares: every chapter executed again, in memory.
+    rp = resolve(PERIOD, tiny)
+    fresh = pipeline.execute_fresh(rp, chapters=CHAPTERS, jobs=1)
+    assert list(fresh) == [c.key for c in CHAPTERS]
+    assert not (tiny / "reports").exists()
+    assert not pipeline.cache_dir(PERIOD, tiny).exists()
+    assert not pipeline.staging_dir(PERIOD, tiny).exists()
+
+    pipeline.run(rp, chapters=CHAPTERS, progress=False)
+    for chapter in CHAPTERS:
+        published = nbformat.read(pipeline.published_dir(PERIOD, tiny) / chapter.notebook,
+                                  as_version=4)
+        again = fresh[chapter.key]
+        assert [(c.source, c.get("outputs"), c.metadata.get("tags")) for c in again.cells] == [
+            (c.source, c.get("outputs"), c.metadata.get("tags")) for c in published.cells]
+        assert again.metadata.planbook == published.metadata.planbook
+        assert again.metadata.papermill.output_path == published.metadata.papermill.output_path
+
+
 def test_input_hashes_name_every_input_and_notice_a_vanished_file(tiny: Path):
     params = load_params(PERIOD, tiny)
     registry = load_registry(tiny / "data")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from planbook import paths
-from planbook.audit.manifest import input_files, load_manifest, published_files
-from planbook.audit.register import register, register_key
 from planbook.errors import PlanbookError, Problem, VerifyError
-from planbook.run import execute
 from planbook.run.period import ReportPeriod
+
+# The audit and run modules (pandas, nbformat, matplotlib's world) are imported in the
+# functions: `verify` first starts the kernels' fork server, whose own imports then overlap
+# these (about 1 s each way).
 
 
 def _compare(kind: str, recorded: dict[str, str], current: dict[str, str], where: str
@@ -30,7 +32,12 @@ def _compare(kind: str, recorded: dict[str, str], current: dict[str, str], where
 
 def reexecute(rp: ReportPeriod) -> list[dict]:
     """Run the period's notebooks again, from the project's current inputs, in a temporary
-    project copy (never touching reports/ or the cache), and return that run's register."""
+    project copy (never touching reports/ or the cache), and return that run's register.
+    The notebooks stay in memory (execute.execute_fresh): nothing is cached, staged, published
+    or read back; the register is built from them as `register` builds it from files."""
+    from planbook.audit.register import check_unique, notebook_entries
+    from planbook.run import execute
+
     root = rp.root
     with tempfile.TemporaryDirectory(prefix=f"planbook-verify-{rp.code}-") as tmp:
         copy = rp.moved(Path(tmp))
@@ -38,9 +45,14 @@ def reexecute(rp: ReportPeriod) -> list[dict]:
         shutil.copytree(paths.notebooks_dir(root), paths.notebooks_dir(copy.root))
         if copy.data != rp.data:  # an absolute data dir is read in place
             shutil.copytree(rp.data, copy.data)
-        execute.run(copy, force=True, progress=False, timings=root)
-        entries = register(copy)
-    # Notebook paths name the published folder, as in the manifest.
+        # Ordered by the project's last run times (the copy has none).
+        notebooks = execute.execute_fresh(copy, timings=root)
+        entries: list[dict] = []
+        for key, nb in notebooks.items():
+            # Notebook paths name the published folder, as in the manifest.
+            published = copy.published_dir / "notebooks" / f"{key}.ipynb"
+            entries += notebook_entries(nb, key, published.relative_to(copy.root).as_posix())
+    check_unique(entries)
     return entries
 
 
@@ -50,7 +62,31 @@ def check(rp: ReportPeriod, *, rerun: bool = True) -> tuple[list[str], dict[str,
     Published files and inputs are compared by sha256; with `rerun`, the notebooks are
     executed again and every register hash compared with the published one.
     """
+    if rerun:
+        from planbook.run import kernels
+
+        kernels.prestart(kernels.KERNEL, rp.root)
+    from planbook.audit.manifest import load_manifest
+
     manifest = load_manifest(rp)
+    if rerun:
+        # Re-executing takes longest: start it, and hash the published files and inputs while
+        # its fork server imports and the period is prepared (one core is free then).
+        with ThreadPoolExecutor(1) as pool:
+            again = pool.submit(reexecute, rp)
+            problems, counts = _check_files(rp, manifest)
+            try:
+                entries = again.result()
+            except PlanbookError as err:
+                return problems + [f"re-execution failed: {err}"], counts
+        return problems + _compare_register(manifest, entries), counts
+    return _check_files(rp, manifest)
+
+
+def _check_files(rp: ReportPeriod, manifest: dict) -> tuple[list[str], dict[str, int]]:
+    from planbook.audit.manifest import input_files, published_files
+    from planbook.audit.register import register_key
+
     out_rel = rp.rel(rp.report_dir) + "/"
     problems = _compare("published file", manifest.get("outputs", {}),
                         published_files(rp), out_rel)
@@ -60,24 +96,28 @@ def check(rp: ReportPeriod, *, rerun: bool = True) -> tuple[list[str], dict[str,
               "files": len(manifest.get("outputs", {})), "inputs": len(manifest.get("inputs", {}))}
     for e in recorded.values():
         counts[{"figure": "figures", "table": "tables", "number": "numbers"}[e["kind"]]] += 1
-    if rerun:
-        try:
-            again = {register_key(e): e for e in reexecute(rp)}
-        except PlanbookError as err:
-            return problems + [f"re-execution failed: {err}"], counts
-        for key in sorted(set(recorded) | set(again)):
-            chapter, label = key
-            if key not in again:
-                problems.append(f"{label} ({chapter}): not produced by the re-execution")
-            elif key not in recorded:
-                problems.append(f"{label} ({chapter}): produced by the re-execution but not "
-                                "in the manifest's register")
-            elif recorded[key]["sha256"] != again[key]["sha256"]:
-                problems.append(
-                    f"{label} ({chapter}, cell {recorded[key]['cell_id']}): re-executed output "
-                    f"differs (published {recorded[key]['sha256'][:12]}…, "
-                    f"re-run {again[key]['sha256'][:12]}…)")
     return problems, counts
+
+
+def _compare_register(manifest: dict, entries: list[dict]) -> list[str]:
+    from planbook.audit.register import register_key
+
+    recorded = {register_key(e): e for e in manifest.get("register", [])}
+    again = {register_key(e): e for e in entries}
+    problems = []
+    for key in sorted(set(recorded) | set(again)):
+        chapter, label = key
+        if key not in again:
+            problems.append(f"{label} ({chapter}): not produced by the re-execution")
+        elif key not in recorded:
+            problems.append(f"{label} ({chapter}): produced by the re-execution but not "
+                            "in the manifest's register")
+        elif recorded[key]["sha256"] != again[key]["sha256"]:
+            problems.append(
+                f"{label} ({chapter}, cell {recorded[key]['cell_id']}): re-executed output "
+                f"differs (published {recorded[key]['sha256'][:12]}…, "
+                f"re-run {again[key]['sha256'][:12]}…)")
+    return problems
 
 
 def verify(rp: ReportPeriod, *, rerun: bool = True) -> int:

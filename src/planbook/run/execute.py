@@ -45,7 +45,7 @@ from planbook.run import publish
 from planbook.run.period import ReportPeriod, published
 from planbook.store import observations
 
-KERNEL = "python3"
+KERNEL = "python3"  # run.kernels.KERNEL (not imported here: jupyter_client is loaded lazily)
 # A hung cell fails its chapter instead of blocking the whole run forever.
 CELL_TIMEOUT = 1800
 # Packages whose upgrade can change a chapter's tables or figure bytes.
@@ -388,7 +388,12 @@ def _prepare(rp: ReportPeriod, chapters: list[Chapter], inputs: dict[str, dict[s
     sources = {_rel(chapter_list.source_notebook(c, root), root) for c in chapters}
     shared = {k: v for c in chapters for k, v in inputs[c.key].items() if k not in sources}
     digest = sha256_bytes(json.dumps([shared, env], sort_keys=True).encode())[:16]
-    path = cache_dir(rp.code, root) / f"prepared-{digest}.pickle"
+    return _prepare_at(rp, cache_dir(rp.code, root) / f"prepared-{digest}.pickle")
+
+
+def _prepare_at(rp: ReportPeriod, path: Path) -> dict[str, str]:
+    """_prepare, into `path` (kept while it exists: its name says what it was made from)."""
+    root = rp.root
     if not path.is_file():
         # In a process forked from the warm kernel server, which has the chapters' imports
         # (matplotlib among them) done; here only where there is no server.
@@ -575,6 +580,77 @@ def _publish(staging: Path, target: Path) -> bool:
 # ------------------------------------------------------------------------- run
 
 
+def _execute_chapters(rp: ReportPeriod, todo: list[Chapter], out: Path | None, failed: Path,
+                      report: _Progress, prepare, *, jobs: int,
+                      timings: Path | None = None) -> Iterator[_Outcome]:
+    """Execute `todo` in `jobs` parallel kernels, longest first, into `out` (None: in memory
+    only); yields each outcome as its chapter ends. `prepare()` opens the period for them
+    (_prepare) once the fork server is starting."""
+    from planbook.run import kernels
+
+    root, params = rp.root, rp.params
+    with _kernel_env(root), ThreadPoolExecutor(jobs) as pool:
+        kernels.prestart(KERNEL, root)  # its imports overlap the preparing below
+        kernel_env = prepare()
+        futures = [pool.submit(_execute, c, chapter_list.source_notebook(c, root),
+                               out / c.notebook if out else None, params, root, failed,
+                               report, kernel_env)
+                   for c in _longest_first(todo, rp.code, root, timings)]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _raise_failures(rp: ReportPeriod, chapters: list[Chapter], failures: list[Failure]) -> None:
+    if not failures:
+        return
+    period, root = rp.code, rp.root
+    order = {c.key: i for i, c in enumerate(chapters)}
+    failures.sort(key=lambda f: order[f.chapter.key])
+    err = ExecutionError(
+        f"{len(failures)} of {len(chapters)} chapter notebook(s) failed for period "
+        f"{period}; {_rel(published_dir(period, root), root)} was left as it was",
+        problems=[Problem(str(f)) for f in failures],
+        hint="open the failed notebook, fix the notebook or the data it names, "
+             f"and run `planbook run --period {period}` again")
+    err.failures = failures  # structured, for callers and tests
+    raise err
+
+
+def execute_fresh(rp: ReportPeriod, *, jobs: int | None = None, timings: Path | None = None,
+                  chapters: Sequence[Chapter] | None = None
+                  ) -> dict[str, nbformat.NotebookNode]:
+    """Execute every chapter of the period again and return the finished notebooks, by chapter
+    key, in book order — what `run` would publish — without reading or writing the cache and
+    without staging or publishing anything (`verify` compares them with the published ones).
+    A failed chapter raises ExecutionError as in `run`; its notebook is kept in build/failed/.
+    timings, chapters: as for run."""
+    root = rp.root
+    chapters = list(chapters if chapters is not None else rp.chapters)
+    for chapter in chapters:
+        check_notebook(chapter_list.source_notebook(chapter, root), root)
+    failed = failed_dir(rp.code, root)
+    if failed.exists():
+        shutil.rmtree(failed)
+
+    def prepare() -> dict[str, str]:
+        # Prepared afresh, in a place of its own: nothing of an earlier run is taken.
+        path = paths.build_dir(root) / "fresh" / rp.code / "prepared.pickle"
+        path.unlink(missing_ok=True)
+        return _prepare_at(rp, path)
+
+    done: dict[str, nbformat.NotebookNode] = {}
+    failures: list[Failure] = []
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(chapters)))
+    for outcome in _execute_chapters(rp, chapters, None, failed, _Progress(0, False), prepare,
+                                     jobs=workers, timings=timings):
+        if outcome.failure:
+            failures.append(outcome.failure)
+        else:
+            done[outcome.chapter.key] = outcome.notebook
+    _raise_failures(rp, chapters, failures)
+    return {c.key: done[c.key] for c in chapters}
+
+
 def run(rp: ReportPeriod, *, jobs: int | None = None, progress: bool = True,
         force: bool = False, chapters: Sequence[Chapter] | None = None,
         timings: Path | None = None) -> RunResult:
@@ -656,45 +732,29 @@ def _run(rp: ReportPeriod, *, jobs: int | None, progress: bool, force: bool,
     failures: list[Failure] = []
     executed: list[str] = []
     if todo:
-        from planbook.run import kernels
+        def prepare() -> dict[str, str]:
+            return _prepare(rp, chapters, inputs, env)
 
-        with _kernel_env(root), ThreadPoolExecutor(workers) as pool:
-            kernels.prestart(KERNEL, root)  # its imports overlap the preparing below
-            kernel_env = _prepare(rp, chapters, inputs, env)
-            futures = [pool.submit(_execute, c, chapter_list.source_notebook(c, root),
-                                   staging / c.notebook, params, root, failed, report,
-                                   kernel_env)
-                       for c in _longest_first(todo, period, root, timings)]
-            for future in as_completed(futures):
-                outcome = future.result()
-                key = outcome.chapter.key
-                seconds[key] = outcome.seconds
-                if outcome.failure:
-                    failures.append(outcome.failure)
-                    report.chapter(outcome.chapter, "FAILED", outcome.seconds,
-                                   why[key])
-                    continue
-                executed.append(key)
-                # A chapter that succeeded is cached even if another failed: the next run
-                # re-executes only what failed (the cache keeps its own copy, since the
-                # published folder is not updated by a failed run).
-                _write_cache(outcome.chapter, period, root, inputs[key], env,
-                             outcome.executed, outcome.seconds)
-                report.chapter(outcome.chapter, "ran", outcome.seconds, why[key])
+        for outcome in _execute_chapters(rp, todo, staging, failed, report, prepare,
+                                         jobs=workers, timings=timings):
+            key = outcome.chapter.key
+            seconds[key] = outcome.seconds
+            if outcome.failure:
+                failures.append(outcome.failure)
+                report.chapter(outcome.chapter, "FAILED", outcome.seconds, why[key])
+                continue
+            executed.append(key)
+            # A chapter that succeeded is cached even if another failed: the next run
+            # re-executes only what failed (the cache keeps its own copy, since the
+            # published folder is not updated by a failed run).
+            _write_cache(outcome.chapter, period, root, inputs[key], env,
+                         outcome.executed, outcome.seconds)
+            report.chapter(outcome.chapter, "ran", outcome.seconds, why[key])
 
     order = {c.key: i for i, c in enumerate(chapters)}
     executed.sort(key=order.__getitem__)
     target = rp.notebooks_dir  # in the staged edition
-    if failures:
-        failures.sort(key=lambda f: order[f.chapter.key])
-        err = ExecutionError(
-            f"{len(failures)} of {len(chapters)} chapter notebook(s) failed for period "
-            f"{period}; {_rel(published_dir(period, root), root)} was left as it was",
-            problems=[Problem(str(f)) for f in failures],
-            hint="open the failed notebook, fix the notebook or the data it names, "
-                 f"and run `planbook run --period {period}` again")
-        err.failures = failures  # structured, for callers and tests
-        raise err
+    _raise_failures(rp, chapters, failures)
     published = _publish(staging, target)
 
     total = time.perf_counter() - t0
