@@ -110,4 +110,19 @@ def test_a_raster_figure_keeps_savefigs_own_path(monkeypatch):
         fig.tight_layout()
         return fig
 
-    assert FAST_SVG(make()) == matplotlib_svg(make())
+    fast, plain = make(), make()
+    try:
+        assert FAST_SVG(fast) == matplotlib_svg(plain)
+    finally:
+        plt.close(fast)
+        plt.close(plain)
+
+
+def test_warm_leaves_nothing_open_and_later_figures_unchanged(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    before = svgs(monkeypatch, "trend_panel", FAST_SVG)
+    open_figures = plt.get_fignums()
+    figures.warm()
+    assert plt.get_fignums() == open_figures
+    assert svgs(monkeypatch, "trend_panel", FAST_SVG) == before

@@ -111,6 +111,19 @@ def trend_panel(series: list[dict], *, columns: int = 3) -> None:
     setup()
     if not series:
         return _empty()
+    fig, inputs = _trend_figure(series, columns)
+    data = pd.DataFrame([{
+        "指标": it["name"], "单位": it["unit"] or "—",
+        "基期": f"{it['baseline'][0]}年 {_num(it['baseline'][1])}" if it.get("baseline") else "—",
+        "实际值": "；".join(f"{x}年 {_num(v)}" for x, v in it["points"]),
+        "目标": f"{it['target'][0]}年 {_num(it['target'][1])}" if it.get("target") else "—",
+        "预测": (f"{it['projection'][0]}年 {_num(it['projection'][1])}"
+                 if it.get("projection") else "—")} for it in series])
+    _show(fig, inputs, data)
+
+
+def _trend_figure(series: list[dict], columns: int):
+    """trend_panel's figure, laid out, and the inputs of its series."""
     n = len(series)
     rows = int(np.ceil(n / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.9 * rows + 0.4), squeeze=False)
@@ -152,14 +165,25 @@ def trend_panel(series: list[dict], *, columns: int = 3) -> None:
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    data = pd.DataFrame([{
-        "指标": it["name"], "单位": it["unit"] or "—",
-        "基期": f"{it['baseline'][0]}年 {_num(it['baseline'][1])}" if it.get("baseline") else "—",
-        "实际值": "；".join(f"{x}年 {_num(v)}" for x, v in it["points"]),
-        "目标": f"{it['target'][0]}年 {_num(it['target'][1])}" if it.get("target") else "—",
-        "预测": (f"{it['projection'][0]}年 {_num(it['projection'][1])}"
-                 if it.get("projection") else "—")} for it in series])
-    _show(fig, inputs, data)
+    return fig, inputs
+
+
+def warm() -> None:
+    """Pay a process's first-figure costs once: the house font registered and looked up, the
+    sizes of what every trend chart shows (years, legend entries) measured. Meant for a process
+    that forks chapter kernels before any chapter runs, so each kernel starts warm; it shows
+    nothing, records nothing and leaves no figure open. Later figures' bytes are unchanged."""
+    from planbook.chapters import display
+
+    setup()
+    fig, _ = _trend_figure([{
+        "name": "预热", "unit": "%", "points": [(2022, 40.0), (2023, 55.5), (2024, 61.2)],
+        "baseline": (2022, 40.0), "target": (2027, 80.0),
+        "projection": (2027, 75.0, 70.0, 80.0), "status": "on_track"}], 1)
+    try:
+        display.figure_svg(fig)
+    finally:
+        plt.close(fig)
 
 
 def schedule_bullets(items: list[dict]) -> None:
