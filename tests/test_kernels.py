@@ -176,3 +176,33 @@ def test_the_kernel_client_is_ready_at_the_kernel_info_idle_not_after_a_quiet_wa
     # Read up to that `idle` and no further: no wait for 0.2 s of silence.
     assert client.iopub_channel.messages == [iopub[-1]]
     client.context.destroy()
+
+
+def test_the_fork_server_is_started_early_only_when_a_chapter_must_run(tiny: Path,  # noqa: F811
+                                                                       monkeypatch):
+    rp = resolve(PERIOD, tiny)
+    assert pipeline.warm_up(rp, chapters=[COUNTY])  # never run: sure to execute
+    pipeline.run(rp, chapters=[COUNTY], progress=False)
+    started = []
+    monkeypatch.setattr(kernels, "prestart", lambda *a: started.append(a))
+    assert not pipeline.warm_up(rp, chapters=[COUNTY])  # run before: perhaps all cached
+    assert pipeline.run(rp, chapters=[COUNTY], progress=False).cached == [COUNTY.key]
+    assert started == []  # an unchanged run starts no server
+    assert pipeline.warm_up(rp, force=True, chapters=[COUNTY]) and len(started) == 1
+
+
+def test_what_a_cell_prints_is_one_output_however_the_kernel_cut_it(tiny: Path):  # noqa: F811
+    # Flushed in between: the kernel sends two pieces (its output thread's timing does this
+    # by itself now and then); the published cell has one stream per run of prints.
+    nbformat.write(probe_notebook("""\
+        import sys
+        from IPython.display import display
+        sys.stdout.write("one "); sys.stdout.flush(); print("line")
+        display({"text/plain": "shown"}, raw=True)
+        print("after"); sys.stdout.flush(); print("again")
+        """), tiny / "notebooks" / "probe.ipynb")
+    pipeline.run(resolve(PERIOD, tiny), chapters=[PROBE], progress=False)
+    nb = nbformat.read(tiny / "reports" / PERIOD / "notebooks" / "probe.ipynb", as_version=4)
+    outs = nb.cells[-1].outputs
+    assert [(o.output_type, o.get("text")) for o in outs] == [
+        ("stream", "one line\n"), ("display_data", None), ("stream", "after\nagain\n")]

@@ -242,12 +242,12 @@ def _candidates(ind: Indicator, rows: pd.DataFrame) -> list[_Point]:
     if "revision" not in df.columns:
         df = df.assign(revision=1)
     df = df.assign(period=[parse_period(v).code for v in df["period"]])
-    return _to_points(ind.id, latest(df))
+    return _to_points(ind.id, latest(df).to_dict("records"))
 
 
-def _to_points(ind_id: str, df: pd.DataFrame) -> list[_Point]:
+def _to_points(ind_id: str, records: Iterable[dict]) -> list[_Point]:
     points = []
-    for rec in df.to_dict("records"):
+    for rec in records:
         value = pd.to_numeric(rec.get("value"), errors="coerce")
         if value is None or pd.isna(value):
             continue
@@ -298,10 +298,13 @@ def indicator_points(observations: pd.DataFrame | None) -> IndicatorPoints:
     df = df.assign(period=df["period"].map(codes).astype(object))
     # One stable sort of the store picks, per indicator, the same rows as a sort of each
     # indicator's own rows (the indicator is the first key; ties keep their stored order).
-    out: IndicatorPoints = {}
-    for key, group in latest(df).groupby("indicator_id", sort=False):
-        out[str(key)] = _to_points(str(key), group)
-    return out
+    # Records taken once for the whole store (not per indicator), each indicator's in order.
+    groups: dict[str, list[dict]] = {}
+    for rec in latest(df).to_dict("records"):
+        key = rec["indicator_id"]
+        if not pd.isna(key):  # as groupby: rows without an indicator belong to none
+            groups.setdefault(str(key), []).append(rec)
+    return {key: _to_points(key, recs) for key, recs in groups.items()}
 
 
 def share_scale(baseline: float, rising: bool) -> float:

@@ -84,11 +84,20 @@ class Dossier:
 
     # ------------------------------------------------------------------ rows
 
+    @cached_property
+    def _sorted_rows(self) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        # The store up to the period sorted once, then split by indicator: each indicator's
+        # rows in the order a stable sort of its own rows gives (ties keep the stored order),
+        # without filtering and sorting the whole store twice per entry (head and table).
+        df = observations.upto(self.rep.observations, self.rep.period).sort_values(
+            ["period", "revision"], kind="stable")
+        return df, {str(k): g for k, g in df.groupby("indicator_id", sort=False)}
+
     def rows(self, ind_id: str) -> pd.DataFrame:
         """Every stored row of the indicator up to the period, every revision, oldest first."""
-        df = observations.upto(observations.rows_for(self.rep.observations, [ind_id]),
-                               self.rep.period)
-        return df.sort_values(["period", "revision"], kind="stable")
+        df, by_id = self._sorted_rows
+        found = by_id.get(ind_id)
+        return found if found is not None else df.iloc[0:0]
 
     # ------------------------------------------------------------------ the entry
 

@@ -328,6 +328,8 @@ def _finish_notebook(nb: nbformat.NotebookNode, chapter: Chapter, period: str, s
     executed notebook as papermill returned it (not written and read back first)."""
     ids = {c.get("id") for c in nb.cells}
     for cell in nb.cells:
+        if cell.get("outputs"):
+            cell["outputs"] = _joined_streams(cell["outputs"])
         tags = list(cell.metadata.get("tags", []))
         if "parameters" in tags or "injected-parameters" in tags:
             if HIDDEN_TAG not in tags:
@@ -342,6 +344,21 @@ def _finish_notebook(nb: nbformat.NotebookNode, chapter: Chapter, period: str, s
     nb.metadata["planbook"] = {"chapter": chapter.key, "title": chapter.title, "period": period,
                                "version": planbook.__version__}
     provenance.store_records(nb)
+
+
+def _joined_streams(outputs: list) -> list:
+    """Consecutive pieces of one stream as one output. The kernel sends what a cell prints in
+    pieces cut by the timing of its output thread (one `print` came out as its text and its
+    newline now and then): joined, the same cell gives the same outputs run after run."""
+    out: list = []
+    for o in outputs:
+        last = out[-1] if out else None
+        if (o.get("output_type") == "stream" and last is not None
+                and last.get("output_type") == "stream" and last.get("name") == o.get("name")):
+            last["text"] += o["text"]
+        else:
+            out.append(o)
+    return out
 
 
 def _label(source: str) -> str | None:
@@ -580,6 +597,21 @@ def _publish(staging: Path, target: Path) -> bool:
 # ------------------------------------------------------------------------- run
 
 
+def warm_up(rp: ReportPeriod, *, force: bool = False,
+            chapters: Sequence[Chapter] | None = None) -> bool:
+    """Start the kernels' fork server now (its imports take about a second, on the other core)
+    when some chapter is sure to execute: forced, or never run for this period. A caller with
+    work of its own before `run` (a build's data checks) calls this first. True if started."""
+    folder = cache_dir(rp.code, rp.root)
+    chapters = list(chapters if chapters is not None else rp.chapters)
+    if not force and all((folder / f"{c.key}.json").is_file() for c in chapters):
+        return False  # perhaps all cached: the server starts only once a chapter must run
+    from planbook.run import kernels
+
+    kernels.prestart(KERNEL, rp.root)
+    return True
+
+
 def _execute_chapters(rp: ReportPeriod, todo: list[Chapter], out: Path | None, failed: Path,
                       report: _Progress, prepare, *, jobs: int,
                       timings: Path | None = None) -> Iterator[_Outcome]:
@@ -626,6 +658,7 @@ def execute_fresh(rp: ReportPeriod, *, jobs: int | None = None, timings: Path | 
     timings, chapters: as for run."""
     root = rp.root
     chapters = list(chapters if chapters is not None else rp.chapters)
+    warm_up(rp, force=True)
     for chapter in chapters:
         check_notebook(chapter_list.source_notebook(chapter, root), root)
     failed = failed_dir(rp.code, root)
@@ -688,8 +721,9 @@ def _run(rp: ReportPeriod, *, jobs: int | None, progress: bool, force: bool,
          chapters: Sequence[Chapter] | None, timings: Path | None = None) -> RunResult:
     t0 = time.perf_counter()
     root, params, period = rp.root, rp.params, rp.code
-    registry = load_registry(rp.data)
     chapters = list(chapters if chapters is not None else rp.chapters)
+    warm_up(rp, force=force, chapters=chapters)  # its imports overlap the hashing below
+    registry = load_registry(rp.data)
     for chapter in chapters:
         check_notebook(chapter_list.source_notebook(chapter, root), root)
 
