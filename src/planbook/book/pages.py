@@ -28,7 +28,6 @@ import base64
 import contextlib
 import functools
 import re
-import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -395,10 +394,9 @@ def _raw(fmt: str, text: str) -> str:
 
 def html_to_markdown(html: str) -> str:
     """Pandoc converts an HTML-only output (e.g. a bare DataFrame) for the typst target."""
-    import pypandoc
+    from planbook.book.pandoc import pandoc_path, run_pandoc
 
-    proc = subprocess.run([pypandoc.get_pandoc_path(), "-f", "html", "-t", "markdown"],
-                          input=html.encode("utf-8"), capture_output=True, check=False)
+    proc = run_pandoc([pandoc_path(), "-f", "html", "-t", "markdown"], html.encode("utf-8"))
     if proc.returncode:
         raise RenderError(f"pandoc could not read an HTML output: {proc.stderr.decode()[:300]}")
     return proc.stdout.decode("utf-8")
