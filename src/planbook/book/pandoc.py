@@ -64,16 +64,24 @@ _slots = _Slots(max(2, os.cpu_count() or 2))
 # pandoc's Haskell runtime starts with a 64 MiB heap (its build's -H64m): a run on a book page
 # spends about as much system time faulting that memory in as it saves in collections. A
 # 16 MiB start cost the 22 page runs of an annual book 0.35 s less CPU (measured), the same
-# output (runtime options change memory management only). The user's own GHCRTS wins.
+# output (runtime options change memory management only). The user's own GHCRTS wins; a
+# pandoc built without runtime options refuses it, and is then run without it.
 RUNTIME = {"GHCRTS": "-H16m"}
+_runtime_ok = True
 
 
 def run_pandoc(cmd: list[str], data: bytes, *, urgency: int = PDF
                ) -> subprocess.CompletedProcess:
     """subprocess.run(cmd, input=data, capture_output=True) once a slot is free (_Slots)."""
-    env = {**RUNTIME, **os.environ}
+    global _runtime_ok
     with _slots(urgency):
-        return subprocess.run(cmd, input=data, capture_output=True, check=False, env=env)
+        if _runtime_ok and "GHCRTS" not in os.environ:
+            proc = subprocess.run(cmd, input=data, capture_output=True, check=False,
+                                  env={**os.environ, **RUNTIME})
+            if not (proc.returncode and b"RTS option" in proc.stderr):
+                return proc
+            _runtime_ok = False
+        return subprocess.run(cmd, input=data, capture_output=True, check=False)
 
 
 def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",
