@@ -15,15 +15,27 @@ _USES = re.compile(r'::: \{\.' + USES_CLASS + r' data-indicator="(?P<id>[^"]+)"\
 KIND_ZH = {"figure": "图", "table": "表", "number": "数字"}
 
 
-def uses_markdown(indicator_id: str, register: list[dict], period: str) -> str:
-    """The filled block: every label using the indicator outside its own entry, by kind."""
-    found: dict[str, list[str]] = {"figure": [], "table": [], "number": []}
+def indicator_uses(register: list[dict]) -> dict[str, dict[str, list[str]]]:
+    """indicator id -> kind -> the labels (register order, once each) using it outside the
+    指标档案: one pass over the register for all entries, not one per indicator (the input
+    rows grow with the store)."""
+    uses: dict[str, dict[str, list[str]]] = {}
     for e in register:
-        if e["chapter"] == DOSSIER_PAGE or e["kind"] not in found:
+        if e["chapter"] == DOSSIER_PAGE or e["kind"] not in KIND_ZH:
             continue
-        if any(r.get("indicator_id") == indicator_id for r in e["inputs"]):
-            if e["label"] not in found[e["kind"]]:
-                found[e["kind"]].append(e["label"])
+        for indicator_id in dict.fromkeys(r.get("indicator_id") for r in e["inputs"]):
+            labels = uses.setdefault(indicator_id, {k: [] for k in KIND_ZH})[e["kind"]]
+            if e["label"] not in labels:
+                labels.append(e["label"])
+    return uses
+
+
+def uses_markdown(indicator_id: str, register: list[dict], period: str,
+                  uses: dict[str, dict[str, list[str]]] | None = None) -> str:
+    """The filled block: every label using the indicator outside its own entry, by kind.
+    `uses`: indicator_uses(register), when the caller has it."""
+    uses = indicator_uses(register) if uses is None else uses
+    found = uses.get(indicator_id) or {k: [] for k in KIND_ZH}
     parts = []
     for kind in ("figure", "table"):
         if found[kind]:
@@ -41,7 +53,8 @@ def add_indicator_uses(contents: list[PageContent], register: list[dict], period
     page = next((c for c in contents if c.page.key == DOSSIER_PAGE), None)
     if page is None:
         return
+    uses = indicator_uses(register)
     for block in page.blocks:
         if block.kind == "md" and USES_CLASS in block.text:
-            block.text = _USES.sub(lambda m: uses_markdown(m["id"], register, period),
+            block.text = _USES.sub(lambda m: uses_markdown(m["id"], register, period, uses),
                                    block.text)

@@ -329,11 +329,13 @@ def data_rows(rp: ReportPeriod, register: list[dict]) -> list[dict]:
         return []
     registry = load_registry(rp.data)
     frame = observations.load_all(rp.data, registry)
+    # Only the rows the register cites become records (the store may be far larger).
+    used = [(i, str(p), int(r)) in labels
+            for i, p, r in zip(frame["indicator_id"], frame["period"], frame["revision"],
+                               strict=True)]
     out = []
-    for rec in frame.to_dict("records"):
+    for rec in frame.loc[used].to_dict("records"):
         key = (rec["indicator_id"], str(rec["period"]), int(rec["revision"]))
-        if key not in labels:
-            continue
         ind = registry.indicators.get(rec["indicator_id"])
         sub = paths.archived_submission(rp.data, rec.get("file_sha256") or "")
         row = {f["name"]: _plain(rec.get(f["name"])) for f in FIELDS}
