@@ -45,8 +45,14 @@ class _Slots:
         with self.cond:
             me = (urgency, next(self.arrivals))
             heapq.heappush(self.waiting, me)
-            while not (self.free and self.waiting[0] == me):
-                self.cond.wait()
+            try:
+                while not (self.free and self.waiting[0] == me):
+                    self.cond.wait()
+            except BaseException:  # e.g. interrupted: leave the queue to the others
+                self.waiting.remove(me)
+                heapq.heapify(self.waiting)
+                self.cond.notify_all()
+                raise
             heapq.heappop(self.waiting)
             self.free -= 1
             self.cond.notify_all()  # the next waiter may take another free slot
