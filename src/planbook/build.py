@@ -189,6 +189,7 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
 def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[str]:
     started = datetime.now(UTC)
     t0 = time.perf_counter()
+    execute.warm_up(rp, force=force)  # the kernels' imports overlap the data checks below
     registry = load_registry(rp.data)
     observations.check_store(rp.data, registry)
     load_evaluation(rp.data, rp.code, registry)  # a malformed judgement file stops here
