@@ -382,6 +382,28 @@ def test_an_entry_shows_revisions_as_such():
     assert list(table["接收时间"]) == ["2025-02-01", "2026-02-01", "2026-03-20"]
 
 
+def test_an_entry_lists_the_latest_revisions_and_counts_the_rest():
+    """A period corrected many times lists its latest three revisions, after one line saying
+    how many earlier ones are left out; the table's recorded inputs are the rows listed."""
+    import pandas as pd
+
+    from planbook.chapters.dossier import SHOWN_REVISIONS, series_table, shown_rows
+
+    rows = pd.DataFrame(
+        [{"period": "2024", "value": 500.0, "revision": 1, "status": "official",
+          "source": "统计公报", "received_at": "2025-03-01T09:00:00"}]
+        + [{"period": "2025", "value": 600.0 + r, "revision": r, "status": "provisional",
+            "source": "统计快报", "received_at": f"2026-01-{r:02d}T09:00:00"}
+           for r in range(1, 11)])
+    listed, left_out = shown_rows(rows)
+    assert SHOWN_REVISIONS == 3 and left_out == {"2025": 7}
+    assert list(listed["revision"]) == [1, 8, 9, 10]
+    table = series_table(rows, "亿元")
+    assert list(table["修订"]) == ["第1版（采用）", "更早的7个版本（已被修订，未列出）",
+                                 "第8版（已被修订）", "第9版（已被修订）", "第10版（采用）"]
+    assert list(table["数值"])[1:] == ["—", "608亿元", "609亿元", "610亿元"]
+
+
 def test_indicator_permalink_and_search_open_its_entry_in_chromium(site, page):
     url = (site / "reports" / ANNUAL / "html" / "a4_dossiers.html").as_uri()
     page.goto(url + "#ind_gdp")

@@ -27,6 +27,7 @@ from datetime import datetime
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planbook import paths
 from planbook.book.pages import Captioned, CaptionHook, PageContent
@@ -34,6 +35,9 @@ from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
 from planbook.store import observations
 from planbook.store.schema import FIELDS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DOWNLOADS = "downloads"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -317,8 +321,11 @@ def package_name(period: str) -> str:
     return f"data-{period}.zip"
 
 
-def data_rows(rp: ReportPeriod, register: list[dict]) -> list[dict]:
-    """Every observation row the report used, once, with its provenance and its labels."""
+def data_rows(rp: ReportPeriod, register: list[dict],
+              frame: pd.DataFrame | None = None) -> list[dict]:
+    """Every observation row the report used, once, with its provenance and its labels.
+    `frame`: the rows the report read (load_all with its cut-off), if already loaded; the rows
+    it cites are among them."""
     labels: dict[tuple, list[str]] = {}
     for e in register:
         for r in e["inputs"]:
@@ -328,7 +335,8 @@ def data_rows(rp: ReportPeriod, register: list[dict]) -> list[dict]:
     if not labels:  # nothing cites a row (a book without data): an empty package
         return []
     registry = load_registry(rp.data)
-    frame = observations.load_all(rp.data, registry)
+    if frame is None:
+        frame = observations.load_all(rp.data, registry)
     # Only the rows the register cites become records (the store may be far larger).
     used = [(i, str(p), int(r)) in labels
             for i, p, r in zip(frame["indicator_id"], frame["period"], frame["revision"],
@@ -426,10 +434,11 @@ def package_descriptor(rp: ReportPeriod) -> dict:
     }
 
 
-def write_data_package(rp: ReportPeriod, register: list[dict], out: Path) -> Path:
+def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
+                       frame: pd.DataFrame | None = None) -> Path:
     """downloads/data-<P>.zip: datapackage.json + observations.csv (UTF-8, no BOM: a data
     package is read by programs; the tables' CSVs are the spreadsheet ones)."""
-    rows = data_rows(rp, register)
+    rows = data_rows(rp, register, frame)
     names = [f["name"] for f in _fields()]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\r\n")

@@ -122,7 +122,7 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
                                                        sample_notice=sample_notice)
                 _write_code_pages(book, root, html_dir, register, quarto=True,
                                   sample_notice=sample_notice)
-                write_data_package(rp, register, html_dir)
+                write_data_package(rp, register, html_dir, frame=facts.rows)
                 write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
             else:
                 html_dir, pdf, sample_notice = _render_builtin(
@@ -156,7 +156,8 @@ class _Facts:
         return load_registry(self.rp.data)
 
     @cached_property
-    def _rows(self):
+    def rows(self):
+        """The rows the report reads (its cut-off and period), loaded once."""
         from planbook.store.observations import load_all
 
         rp = self.rp
@@ -165,7 +166,7 @@ class _Facts:
     @cached_property
     def sample_notice(self) -> bool:
         """default_sample_notice(rp), from the rows read once."""
-        return bool(uses_sample(self.rp.data, self.rp.period, frame=self._rows))
+        return bool(uses_sample(self.rp.data, self.rp.period, frame=self.rows))
 
     @cached_property
     def assessments(self) -> list:
@@ -176,8 +177,8 @@ class _Facts:
         registry = self._registry
         if registry is None:
             return []
-        prepared = _prepared_assessments(self.rp, registry, self._rows)
-        return prepared if prepared is not None else assess_all(registry, self._rows,
+        prepared = _prepared_assessments(self.rp, registry, self.rows)
+        return prepared if prepared is not None else assess_all(registry, self.rows,
                                                                  self.rp.period)
 
 
@@ -248,7 +249,7 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
             links = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
             write_html(book, contents, refs, params, html_dir, sample_notice=notice.result(),
                        hook=links)
-            write_data_package(rp, register, html_dir)
+            write_data_package(rp, register, html_dir, frame=facts.rows)
             write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
         finally:
             # The PDF's error first if several failed; nothing left running.

@@ -168,27 +168,52 @@ class Dossier:
         figures.trend_panel([item] if points else [], columns=1)
 
     def table(self, ind_id: str) -> None:
-        """Every stored row, revisions shown as such: a superseded value says 已被修订."""
-        rows = self.rows(ind_id)
+        """The stored rows, revisions shown as such: a superseded value says 已被修订. Per period
+        the latest SHOWN_REVISIONS are listed and earlier ones counted (series_table)."""
+        rows, _ = shown_rows(self.rows(ind_id))
         provenance.record("table", inputs=[provenance.input_row(r) for r in
                                            rows.to_dict("records")])
-        display.show_table(series_table(rows, self.rep.registry.indicators[ind_id].unit))
+        display.show_table(series_table(self.rows(ind_id),
+                                        self.rep.registry.indicators[ind_id].unit))
 
 
 SERIES_COLUMNS = ["期间", "数值", "修订", "数据状态", "数据来源", "接收时间"]
+# Per period, the revisions an entry lists: the latest one and the two before it. A store with
+# many rounds of corrections would otherwise list every one, page after page of the PDF (at
+# 100x the sample's rows the appendix alone was 40 MB); the earlier ones are counted on one line
+# and `planbook trace <indicator>` lists them all.
+SHOWN_REVISIONS = 3
+
+
+def shown_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows an entry lists (per period the latest SHOWN_REVISIONS, in `rows`' order, which
+    is by period and revision) and, per period, how many earlier revisions it leaves out."""
+    if rows.empty:
+        return rows, {}
+    newest_first = rows.groupby("period", sort=False).cumcount(ascending=False)
+    keep = (newest_first < SHOWN_REVISIONS).to_numpy()
+    left_out = rows.loc[~keep].groupby("period", sort=False).size()
+    return rows.loc[keep], {str(k): int(v) for k, v in left_out.items()}
 
 
 def series_table(rows: pd.DataFrame, unit: str) -> pd.DataFrame:
     """An indicator's stored rows as the entry lists them: each revision on its own line, the
-    one the report uses marked 采用 and every superseded one 已被修订."""
-    latest = (list(rows.groupby("period")["revision"].transform("max")) if len(rows)
-              else [])
+    one the report uses marked 采用 and every superseded one 已被修订; a period with more than
+    SHOWN_REVISIONS revisions first says how many earlier ones are not listed."""
+    latest = (dict(zip(rows["period"], rows.groupby("period")["revision"].transform("max"),
+                       strict=True)) if len(rows) else {})
+    listed, left_out = shown_rows(rows)
     out = []
-    for rec, last in zip(rows.to_dict("records"), latest, strict=True):
-        rev = int(rec["revision"])
+    for rec in listed.to_dict("records"):
+        period, rev = rec["period"], int(rec["revision"])
+        if period in left_out:
+            n = left_out.pop(period)
+            out.append({"期间": period, "数值": "—",
+                        "修订": f"更早的{n}个版本（已被修订，未列出）",
+                        "数据状态": "—", "数据来源": "—", "接收时间": "—"})
         out.append({
-            "期间": rec["period"], "数值": fmt_number(rec["value"], unit),
-            "修订": f"第{rev}版" + ("（采用）" if rev == last else "（已被修订）"),
+            "期间": period, "数值": fmt_number(rec["value"], unit),
+            "修订": f"第{rev}版" + ("（采用）" if rev == latest[period] else "（已被修订）"),
             "数据状态": observations.STATUS_ZH.get(rec["status"], rec["status"]),
             "数据来源": rec["source"] or "—",
             "接收时间": (str(rec.get("received_at") or "")[:10] or "—")})
