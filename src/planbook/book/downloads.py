@@ -22,7 +22,7 @@ import json
 import re
 import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from html import escape
 from html.parser import HTMLParser
@@ -322,10 +322,10 @@ def package_name(period: str) -> str:
 
 
 def data_rows(rp: ReportPeriod, register: list[dict],
-              frame: pd.DataFrame | None = None) -> list[dict]:
+              frame: Callable[[], pd.DataFrame] | None = None) -> list[dict]:
     """Every observation row the report used, once, with its provenance and its labels.
-    `frame`: the rows the report read (load_all with its cut-off), if already loaded; the rows
-    it cites are among them."""
+    `frame`: gives the rows the report read (load_all with its cut-off), which hold every row
+    it cites; asked only when the register cites a row. Default: load the store."""
     labels: dict[tuple, list[str]] = {}
     for e in register:
         for r in e["inputs"]:
@@ -335,8 +335,7 @@ def data_rows(rp: ReportPeriod, register: list[dict],
     if not labels:  # nothing cites a row (a book without data): an empty package
         return []
     registry = load_registry(rp.data)
-    if frame is None:
-        frame = observations.load_all(rp.data, registry)
+    frame = frame() if frame is not None else observations.load_all(rp.data, registry)
     # Only the rows the register cites become records (the store may be far larger).
     used = [(i, str(p), int(r)) in labels
             for i, p, r in zip(frame["indicator_id"], frame["period"], frame["revision"],
@@ -435,7 +434,7 @@ def package_descriptor(rp: ReportPeriod) -> dict:
 
 
 def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
-                       frame: pd.DataFrame | None = None) -> Path:
+                       frame: Callable[[], pd.DataFrame] | None = None) -> Path:
     """downloads/data-<P>.zip: datapackage.json + observations.csv (UTF-8, no BOM: a data
     package is read by programs; the tables' CSVs are the spreadsheet ones)."""
     rows = data_rows(rp, register, frame)

@@ -122,7 +122,7 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
                                                        sample_notice=sample_notice)
                 _write_code_pages(book, root, html_dir, register, quarto=True,
                                   sample_notice=sample_notice)
-                write_data_package(rp, register, html_dir, frame=facts.rows)
+                write_data_package(rp, register, html_dir, frame=lambda: facts.rows)
                 write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
             else:
                 html_dir, pdf, sample_notice = _render_builtin(
@@ -249,7 +249,7 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
             links = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
             write_html(book, contents, refs, params, html_dir, sample_notice=notice.result(),
                        hook=links)
-            write_data_package(rp, register, html_dir, frame=facts.rows)
+            write_data_package(rp, register, html_dir, frame=lambda: facts.rows)
             write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
         finally:
             # The PDF's error first if several failed; nothing left running.
