@@ -125,13 +125,6 @@ def test_the_render_stage_does_not_import_the_chapters_plotting():
     assert out.stdout.strip() == "[]"
 
 
-def test_the_dossier_page_names_are_the_catalogues():
-    from planbook.chapters import catalogue, dossier
-
-    assert (dossier.DOSSIER_PAGE, dossier.USES_CLASS) == (catalogue.DOSSIER_PAGE,
-                                                          catalogue.USES_CLASS)
-
-
 # --- HTML -----------------------------------------------------------------------------------
 
 def test_every_chapter_and_appendix_page_exists(project, html_dir):

@@ -19,13 +19,12 @@ from planbook import paths
 from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.chapters import display, figures, provenance
+from planbook.chapters.catalogue import DOSSIER_PAGE, USES_CLASS
 from planbook.plan.params import load_params
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import KIND_ZH, Indicator
 from planbook.store import observations, villages
 
-DOSSIER_PAGE = "a4_dossiers"  # the appendix's page key: tables link to DOSSIER_PAGE.html#<id>
-USES_CLASS = "pb-uses"
 DIRECTION_ZH = {"increase": "越大越好", "decrease": "越小越好", "none": "不设方向"}
 FREQ_ZH = {"monthly": "按月", "quarterly": "按季", "annual": "按年"}
 RECENT_MONTHS = 3
