@@ -116,13 +116,3 @@ def test_a_raster_figure_keeps_savefigs_own_path(monkeypatch):
     finally:
         plt.close(fast)
         plt.close(plain)
-
-
-def test_warm_leaves_nothing_open_and_later_figures_unchanged(monkeypatch):
-    import matplotlib.pyplot as plt
-
-    before = svgs(monkeypatch, "trend_panel", FAST_SVG)
-    open_figures = plt.get_fignums()
-    figures.warm()
-    assert plt.get_fignums() == open_figures
-    assert svgs(monkeypatch, "trend_panel", FAST_SVG) == before

@@ -168,24 +168,6 @@ def _trend_figure(series: list[dict], columns: int):
     return fig, inputs
 
 
-def warm() -> None:
-    """Pay a process's first-figure costs once: the house font registered and looked up, the
-    sizes of what every trend chart shows (years, legend entries) measured. Meant for a process
-    that forks chapter kernels before any chapter runs, so each kernel starts warm; it shows
-    nothing, records nothing and leaves no figure open. Later figures' bytes are unchanged."""
-    from planbook.chapters import display
-
-    setup()
-    fig, _ = _trend_figure([{
-        "name": "预热", "unit": "%", "points": [(2022, 40.0), (2023, 55.5), (2024, 61.2)],
-        "baseline": (2022, 40.0), "target": (2027, 80.0),
-        "projection": (2027, 75.0, 70.0, 80.0), "status": "on_track"}], 1)
-    try:
-        display.figure_svg(fig)
-    finally:
-        plt.close(fig)
-
-
 def schedule_bullets(items: list[dict]) -> None:
     """Cumulative targets: completed share of the target against the elapsed share (时序进度).
 
