@@ -91,18 +91,48 @@ def serve() -> None:
         replies.flush()
 
 
-def _child(req: dict) -> None:
+def _forked(req: dict, body, *, own_group: bool = False, exit_code: bool = False) -> None:
+    """The life of a forked child: stdin from /dev/null, stdout to stderr (our stdout is the
+    server's reply pipe), the requested working directory and environment, then `body()`,
+    then exit with its status; it never returns into the server. `own_group`: its own process
+    group, as jupyter_client gives a launched kernel. `exit_code`: a SystemExit's code is the
+    status (a kernel's way to end); otherwise it is reported like any error."""
     code = 1
     try:
-        os.setsid()  # its own process group, as jupyter_client gives a launched kernel
+        if own_group:
+            os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
-        os.dup2(2, 1)  # our stdout is the server's reply pipe; the kernel's goes to stderr
+        os.dup2(2, 1)
         os.chdir(req["cwd"])
         os.environ.clear()
         os.environ.update(req["env"])
+        body()
+        code = 0
+    except SystemExit as exc:
+        if exit_code:
+            code = exc.code if isinstance(exc.code, int) else 1
+        else:
+            import traceback
+
+            traceback.print_exc()
+    except BaseException:  # noqa: BLE001 - report and leave; never return into the server
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _child(req: dict) -> None:
+    """A forked child becoming the kernel jupyter_client asked for."""
+
+    def kernel() -> None:
         import ipykernel_launcher
 
         # ipykernel read JPY_PARENT_PID when the server imported it; the kernel's parent is the
@@ -112,46 +142,20 @@ def _child(req: dict) -> None:
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # noqa: BLE001 - report and leave; never return into the server
-        import traceback
 
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+    _forked(req, kernel, own_group=True, exit_code=True)
 
 
 def _call(req: dict) -> None:
     """A forked child running `module:function(*args)` with the stack imported, then exiting."""
-    code = 1
-    try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        os.dup2(2, 1)
-        os.chdir(req["cwd"])
-        os.environ.clear()
-        os.environ.update(req["env"])
+
+    def call() -> None:
         import importlib
 
         module, _, name = req["call"].partition(":")
         getattr(importlib.import_module(module), name)(*req["args"])
-        code = 0
-    except BaseException:  # noqa: BLE001 - report and leave; never return into the server
-        import traceback
 
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+    _forked(req, call)
 
 
 # ------------------------------------------------------------------ the client side
