@@ -22,7 +22,7 @@ from html import escape
 from pathlib import Path
 
 from planbook.book.assets import ASSETS, WEB_FONT, font_dir
-from planbook.book.html import sample_banner, scrollable
+from planbook.book.html import HTML_HEAD, sample_banner, scrollable
 from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape, read_notebook
 from planbook.book.pandoc import CODE, READER, largest_first, pandoc_path, run_pandoc
 from planbook.book.spec import BookPage
@@ -295,13 +295,7 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
                        stamp=escape(stamp)), assets
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="planbook">
-<title>代码与溯源：{title}</title>
+PAGE = HTML_HEAD + """<title>代码与溯源：{title}</title>
 <link rel="stylesheet" href="code.css">
 </head>
 <body>

@@ -134,13 +134,16 @@ def _toc(entries: list[tuple[int, str, str]], label: str = "本章目录") -> st
             f"<ul>{items}</ul></aside>")
 
 
-PAGE = """<!DOCTYPE html>
+# The start every planbook page shares (book pages, one-page book, code pages, portal).
+HTML_HEAD = """<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="planbook">
-<title>{page_title} · {short_title}</title>
+"""
+
+PAGE = HTML_HEAD + """<title>{page_title} · {short_title}</title>
 <link rel="icon" type="image/svg+xml" href="assets/favicon.svg">
 <link rel="stylesheet" href="assets/book.css">
 <script src="assets/search-index.js" defer></script>
@@ -224,13 +227,7 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
     return written
 
 
-SINGLE_PAGE = """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="planbook">
-<title>{page_title} · {subtitle}</title>
+SINGLE_PAGE = HTML_HEAD + """<title>{page_title} · {subtitle}</title>
 <link rel="icon" type="image/svg+xml" href="assets/favicon.svg">
 <link rel="stylesheet" href="assets/book.css">
 </head>

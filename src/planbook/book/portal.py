@@ -18,6 +18,7 @@ from pathlib import Path
 from planbook import paths
 from planbook.assess.rules import LIGHT_ZH, LIGHTS
 from planbook.book.assets import WEB_FONT, font_dir
+from planbook.book.html import HTML_HEAD
 from planbook.book.spec import COMPILER, PLAN_NAME, date_zh, edition_label
 from planbook.plan.periods import parse_period
 
@@ -172,13 +173,7 @@ tbody th { font-weight: 600; }
 footer { color: #444; font-size: .85rem; margin-top: 2rem; }
 """
 
-PAGE = """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="planbook">
-<title>全部报告 · {plan}</title>
+PAGE = HTML_HEAD + """<title>全部报告 · {plan}</title>
 <style>{style}</style>
 </head>
 <body>
