@@ -187,22 +187,14 @@ def _prepared_assessments(rp: ReportPeriod, registry, frame) -> list | None:
     they were made for these parameters from this registry and exactly these rows: then they
     are what assess_all would return (it reads nothing else), without its cost. None
     otherwise (not prepared, or made from other data)."""
-    import pickle
-
     from planbook.chapters import prepared
     from planbook.run.execute import cache_dir
 
     for path in sorted(cache_dir(rp.code, rp.root).glob("prepared-*.pickle")):
-        try:
-            with open(path, "rb") as fh:
-                saved = pickle.load(fh)  # noqa: S301 - written by `planbook run` in build/cache
-            state = saved["state"]
-            if (saved.get("version") == prepared.VERSION and saved.get("params") == rp.params
-                    and state["registry"] == registry and state["observations"].equals(frame)
-                    and "assessments" in state):
-                return state["assessments"]
-        except Exception:  # noqa: BLE001, S112 - torn or foreign: computed instead
-            continue
+        state = prepared.read(path, rp.params)
+        if (state is not None and "assessments" in state
+                and state["registry"] == registry and state["observations"].equals(frame)):
+            return state["assessments"]
     return None
 
 

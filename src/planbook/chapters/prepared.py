@@ -41,17 +41,22 @@ def save(rep, path: Path) -> None:
 
 
 def load(params: Params) -> dict | None:
-    """The prepared attributes of the report for `params`, or None (not prepared, another
-    period, or unreadable: the caller computes them). A Report's attributes are a subset of a
+    """The prepared attributes of the report for `params`, from the file `run` named in the
+    kernel's environment, or None (see `read`). A Report's attributes are a subset of a
     Briefing's, so either class can take them."""
     path = os.environ.get(ENV)
-    if not path:
-        return None
+    return read(Path(path), params) if path else None
+
+
+def read(path: Path, params: Params) -> dict | None:
+    """The prepared attributes in `path` when they were prepared for `params`; None when not
+    (missing or torn file, an older version, another period): the caller computes them."""
     try:
         with open(path, "rb") as fh:
-            state = pickle.load(fh)  # noqa: S301 - written by this run into build/cache
+            state = pickle.load(fh)  # noqa: S301 - written by `planbook run` into build/cache
     except Exception:  # noqa: BLE001 - a missing or torn file only costs the computation
         return None
-    if state.get("version") != VERSION or state.get("params") != params:
+    if not isinstance(state, dict) or state.get("version") != VERSION \
+            or state.get("params") != params:
         return None
     return state["state"]
