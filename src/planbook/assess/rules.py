@@ -234,15 +234,9 @@ def _candidates(ind: Indicator, rows: pd.DataFrame) -> list[_Point]:
     depend on the reporting period: `_select` takes a period's from them."""
     if rows is None or rows.empty:
         return []
-    df = rows
-    if "indicator_id" in df.columns:
-        df = df[df["indicator_id"] == ind.id]
-    if df.empty:
-        return []
-    if "revision" not in df.columns:
-        df = df.assign(revision=1)
-    df = df.assign(period=[parse_period(v).code for v in df["period"]])
-    return _to_points(ind.id, latest(df).to_dict("records"))
+    if "indicator_id" not in rows.columns:  # the indicator's own rows, unlabelled
+        rows = rows.assign(indicator_id=ind.id)
+    return indicator_points(rows[rows["indicator_id"] == ind.id]).get(ind.id, [])
 
 
 def _to_points(ind_id: str, records: Iterable[dict]) -> list[_Point]:
