@@ -179,6 +179,22 @@ def test_register_hash_is_full_in_html_and_fits_the_page():
     assert sha not in row and "c485f848\u200b723cdd3e" in row  # 16 digits on two short lines
 
 
+def test_register_table_keeps_every_row_when_a_quoted_text_has_line_breaks():
+    # A department statement quoted as a number reads "主要进展：…\n下步打算：…". Its line break
+    # once ended the PDF's pipe table there: the later rows became one paragraph of pipes.
+    from planbook.book.code import register_section
+    from planbook.book.pandoc import pandoc
+
+    entries = [{"label": f"stmt-{n}", "kind": "number", "chapter": "01_overall",
+                "cell_id": "c1", "cell_index": 3, "inputs": [], "sha256": "ab" * 32,
+                "text": "主要进展：示例。\n下步打算：示例|续。\r\n佐证材料：台账"} for n in range(3)]
+    _, md, html = register_section(entries, {"01_overall": "总体目标"}, "2025")
+    typst = pandoc(md, "typst")
+    # Three rows of seven cells, the value whole in its own cell ("|" too).
+    assert typst.count("[主要进展：示例。 下步打算：示例|续。 佐证材料：台账], [总体目标], [c1]") == 3
+    assert html.count("<tr>") == 4  # header and three rows
+
+
 def test_trend_titles_do_not_overlap_and_the_numbers_come_along(rep, monkeypatch):
     from matplotlib.text import Text
 

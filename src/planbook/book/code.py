@@ -124,7 +124,10 @@ def register_section(entries: list[dict], titles: dict[str, str], period: str
     head = f"## {REGISTER_TITLE}\n\n{INTRO.format(period=period)}"
 
     def cell(text: str) -> str:
-        return text.replace("|", "\\|")
+        # A pipe-table row is one line: a quoted statement's line break (主要进展 … 下步打算 …)
+        # would end the table there and print every later row as a paragraph of pipes.
+        # md_escape escapes "|" already (escaping it twice made "\\|", a cell break).
+        return " ".join(md_escape(text).splitlines())
 
     md = ["| " + " | ".join(HEADER) + " |",
           "|:---------|:--|:-------|:----|:-----|:-------|:-----|"]
@@ -133,11 +136,9 @@ def register_section(entries: list[dict], titles: dict[str, str], period: str
             + "</tr></thead><tbody>"]
     for r in rows:
         href = code_href(r["key"], r["anchor"])
-        md.append("| " + " | ".join([md_escape(r["label"]), r["kind"],
-                                      cell(md_escape(r["value"])),
-                                      cell(md_escape(r["chapter"])), cell(r["cell"]),
-                                      cell(md_escape(r["inputs"])), paper_hash(r["hash"])])
-                  + " |")
+        md.append("| " + " | ".join([cell(r["label"]), r["kind"], cell(r["value"]),
+                                      cell(r["chapter"]), cell(r["cell"]), cell(r["inputs"]),
+                                      paper_hash(r["hash"])]) + " |")
         html.append(f'<tr><td><a href="{escape(href, quote=True)}"><code>{escape(r["label"])}'
                     f'</code></a></td><td>{r["kind"]}</td><td>{escape(r["value"])}</td>'
                     f'<td>{escape(r["chapter"])}</td>'
