@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import gc
 import json
 import os
 import select
@@ -72,6 +73,11 @@ def serve() -> None:
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     for name in WARM_MODULES:
         importlib.import_module(name)
+    # The imported stack lives as long as any child: frozen, a child's full collections skip
+    # it (the 指标档案 spent 0.28 s of its kernel in them, 0.07 s frozen, measured) and do not
+    # write to, and so copy, every inherited page.
+    gc.collect()
+    gc.freeze()
     # Children are reaped by the kernel, not by us; ignoring SIGCHLD leaves no zombies.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
