@@ -107,6 +107,19 @@ def test_trace_number_prints_its_input_rows(built, capsys):
     assert f"period={ANNUAL}" in out and number["notebook"] in out
 
 
+def test_trace_takes_a_label_copied_from_the_pdf_register(built, capsys):
+    # The PDF's register lets a label wrap after its underscores (zero-width spaces); pasted
+    # into `planbook trace`, it still names the label.
+    from planbook.chapters.display import breakable_id
+
+    m = _manifest(built, ANNUAL)
+    entry = next(e for e in m["register"] if "_" in e["label"])
+    pasted = f" {breakable_id(entry['label'])}\n"
+    assert pasted.strip() != entry["label"]
+    assert cli.main(["trace", pasted, "--period", ANNUAL]) == 0
+    assert entry["sha256"] in capsys.readouterr().out
+
+
 def test_unknown_label_exits_1_and_lists_close_labels(built, capsys):
     assert cli.main(["trace", "fig-county-s1-trnd", "--period", ANNUAL]) == 1
     err = capsys.readouterr().err

@@ -193,6 +193,9 @@ def test_register_table_keeps_every_row_when_a_quoted_text_has_line_breaks():
     # Three rows of seven cells, the value whole in its own cell ("|" too).
     assert typst.count("[主要进展：示例。 下步打算：示例|续。 佐证材料：台账], [总体目标], [c1]") == 3
     assert html.count("<tr>") == 4  # header and three rows
+    wrapping = register_section([{**entries[0], "label": "num-all-on_track-2025"}],
+                                {"01_overall": "总体目标"}, "2025")[1]
+    assert "num-all-on\\_\u200btrack-2025" in wrapping  # may wrap after "_" on paper
 
 
 def test_trend_titles_do_not_overlap_and_the_numbers_come_along(rep, monkeypatch):

@@ -141,6 +141,8 @@ def trace_indicator(ind_id: str, rp: ReportPeriod, *, as_json: bool = False) -> 
 def trace(label: str, rp: ReportPeriod, *, as_json: bool = False) -> int:
     """Print where `label` came from: notebook cell, code, parameters, input rows, hash.
     An indicator id (ind_…) prints the indicator's rows and the labels using it."""
+    # A label copied from the PDF's register carries the zero-width spaces it wraps at.
+    label = label.replace("\u200b", "").strip()
     if label.startswith("ind_"):
         return trace_indicator(label, rp, as_json=as_json)
     found = lookup(label, rp)

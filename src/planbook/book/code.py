@@ -26,6 +26,7 @@ from planbook.book.html import HTML_HEAD, sample_banner, scrollable
 from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape, read_notebook
 from planbook.book.pandoc import CODE, READER, largest_first, pandoc_path, run_pandoc
 from planbook.book.spec import BookPage
+from planbook.chapters.display import breakable_id
 from planbook.chapters.provenance import IMAGE_TYPES
 from planbook.errors import RenderError
 
@@ -129,16 +130,20 @@ def register_section(entries: list[dict], titles: dict[str, str], period: str
         # md_escape escapes "|" already (escaping it twice made "\\|", a cell break).
         return " ".join(md_escape(text).splitlines())
 
+    # Dash counts are pandoc's relative column widths: the value (a quoted sentence) gets the
+    # most, the 16-digit hash only its two 8-digit lines.
     md = ["| " + " | ".join(HEADER) + " |",
-          "|:---------|:--|:-------|:----|:-----|:-------|:-----|"]
+          "|:---------|:--|:------------|:----|:-----|:-----|:----|"]
     html = ['<table class="pb-table pb-register">',
             "<thead><tr>" + "".join(f"<th>{h}</th>" for h in HTML_HEADER)
             + "</tr></thead><tbody>"]
     for r in rows:
         href = code_href(r["key"], r["anchor"])
-        md.append("| " + " | ".join([cell(r["label"]), r["kind"], cell(r["value"]),
-                                      cell(r["chapter"]), cell(r["cell"]), cell(r["inputs"]),
-                                      paper_hash(r["hash"])]) + " |")
+        # On paper a label may wrap after its underscores (`planbook trace` ignores the
+        # zero-width spaces when one is copied from the PDF).
+        md.append("| " + " | ".join([cell(breakable_id(r["label"])), r["kind"],
+                                      cell(r["value"]), cell(r["chapter"]), cell(r["cell"]),
+                                      cell(r["inputs"]), paper_hash(r["hash"])]) + " |")
         html.append(f'<tr><td><a href="{escape(href, quote=True)}"><code>{escape(r["label"])}'
                     f'</code></a></td><td>{r["kind"]}</td><td>{escape(r["value"])}</td>'
                     f'<td>{escape(r["chapter"])}</td>'
