@@ -206,3 +206,26 @@ def test_what_a_cell_prints_is_one_output_however_the_kernel_cut_it(tiny: Path):
     outs = nb.cells[-1].outputs
     assert [(o.output_type, o.get("text")) for o in outs] == [
         ("stream", "one line\n"), ("display_data", None), ("stream", "after\nagain\n")]
+
+
+def test_outputs_keep_their_order_when_flushes_do_not_wait(tiny: Path):  # noqa: F811
+    # Forked kernels flush without waiting for the IO thread (run.outstream): prints,
+    # displays and stderr, interleaved within a cell and across cells, arrive in order.
+    nbformat.write(probe_notebook("""\
+        import sys
+        from IPython.display import display
+        print(type(sys.stdout).__name__)
+        for n in range(40):
+            print(f"p{n}")
+            display({"text/plain": f"d{n}"}, raw=True)
+        print("tail", file=sys.stderr)
+        """), tiny / "notebooks" / "probe.ipynb")
+    nb = probe_notebook("print('next cell')")
+    nb.cells[-1:-1] = nbformat.read(tiny / "notebooks" / "probe.ipynb", as_version=4).cells[-1:]
+    nbformat.write(nb, tiny / "notebooks" / "probe.ipynb")
+    pipeline.run(resolve(PERIOD, tiny), chapters=[PROBE], progress=False)
+    done = nbformat.read(tiny / "reports" / PERIOD / "notebooks" / "probe.ipynb", as_version=4)
+    seen = [o.get("text") or o["data"]["text/plain"] for o in done.cells[-2].outputs]
+    assert seen[0] == "QueuedOutStream\np0\n"
+    assert seen[1:] == [x for n in range(40) for x in (f"d{n}", f"p{n + 1}\n")][:-1] + ["tail\n"]
+    assert [o.text for o in done.cells[-1].outputs] == ["next cell\n"]

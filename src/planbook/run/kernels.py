@@ -50,8 +50,10 @@ WARM_MODULES = ("pandas", "numpy", "matplotlib", "matplotlib.pyplot", "seaborn",
                 # history, completion, the event loop): listed by a child's sys.modules
                 "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.debugger",
                 "IPython.extensions.storemagic", "sqlite3", "psutil", "tornado.platform.asyncio",
-                "tornado.queues", "tornado.locks", "tornado.gen")
+                "tornado.queues", "tornado.locks", "tornado.gen", "planbook.run.outstream")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets
+# A forked kernel's options (run.outstream: flush without waiting for the IO thread).
+KERNEL_OPTIONS = ("--IPKernelApp.outstream_class=planbook.run.outstream.QueuedOutStream",)
 RECONNECT_MS = 5  # how soon the client retries a kernel port that was not yet listening
 ENABLED = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
 
@@ -144,7 +146,7 @@ def _child(req: dict) -> None:
         # ipykernel read JPY_PARENT_PID when the server imported it; the kernel's parent is the
         # server, which exits with planbook: the kernel's parent poller then shuts it down.
         sys.argv = [ipykernel_launcher.__file__, *req["argv"],
-                    f"--IPKernelApp.parent_handle={os.getppid()}"]
+                    f"--IPKernelApp.parent_handle={os.getppid()}", *KERNEL_OPTIONS]
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()
