@@ -2,7 +2,7 @@
 
 ipykernel's OutStream.flush(), called from the kernel's main thread, hands the flush to the IO
 thread and blocks until that thread has run it. The kernel flushes stdout and stderr before
-every display and after every cell, so the 指标档案's 296 cells spent about 0.3 s of their run
+every display and after every cell, so the 指标档案's 296 cells spent about 0.6 s of their run
 waiting (measured). Here the main thread takes the buffered text itself and queues its send:
 the IO thread sends every IOPub message (stream, display, status) in the order queued, so the
 text still goes before the display or `idle` that follows it. A lock keeps one flush at a
