@@ -76,11 +76,6 @@ class RenderResult:
                 f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
 
 
-def default_sample_notice(rp: ReportPeriod) -> bool:
-    """Whether the report must say 示例数据，非官方统计 (any sample observation it can use)."""
-    return bool(uses_sample(rp.data, rp.period, as_of=rp.params.as_of))
-
-
 def pick_engine(engine: str) -> str:
     if engine not in ENGINES:
         raise RenderError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
@@ -122,8 +117,7 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
                                                        sample_notice=sample_notice)
                 _write_code_pages(book, root, html_dir, register, quarto=True,
                                   sample_notice=sample_notice)
-                write_data_package(rp, register, html_dir, frame=lambda: facts.rows)
-                write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
+                _write_data_files(rp, book, register, html_dir, facts)
             else:
                 html_dir, pdf, sample_notice = _render_builtin(
                     rp, book, root, staging, register, facts, sample_notice=sample_notice,
@@ -165,7 +159,8 @@ class _Facts:
 
     @cached_property
     def sample_notice(self) -> bool:
-        """default_sample_notice(rp), from the rows read once."""
+        """Whether the report must say 示例数据，非官方统计 (any sample observation it can
+        use), from the rows read once."""
         return bool(uses_sample(self.rp.data, self.rp.period, frame=self.rows))
 
     @cached_property
@@ -180,6 +175,14 @@ class _Facts:
         prepared = _prepared_assessments(self.rp, registry, self.rows)
         return prepared if prepared is not None else assess_all(registry, self.rows,
                                                                  self.rp.period)
+
+
+def _write_data_files(rp: ReportPeriod, book: BookChapters, register: list[dict],
+                      html_dir: Path, facts: _Facts) -> None:
+    """What html/ holds besides the pages, either engine: the data package and period.json
+    (the portal's counts)."""
+    write_data_package(rp, register, html_dir, frame=lambda: facts.rows)
+    write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
 
 
 def _prepared_assessments(rp: ReportPeriod, registry, frame) -> list | None:
@@ -241,8 +244,7 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
             links = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
             write_html(book, contents, refs, params, html_dir, sample_notice=notice.result(),
                        hook=links)
-            write_data_package(rp, register, html_dir, frame=lambda: facts.rows)
-            write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
+            _write_data_files(rp, book, register, html_dir, facts)
         finally:
             # The PDF's error first if several failed; nothing left running.
             pdf_job.result()
