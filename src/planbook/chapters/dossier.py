@@ -169,11 +169,11 @@ class Dossier:
     def table(self, ind_id: str) -> None:
         """The stored rows, revisions shown as such: a superseded value says 已被修订. Per period
         the latest SHOWN_REVISIONS are listed and earlier ones counted (series_table)."""
-        rows, _ = shown_rows(self.rows(ind_id))
+        rows = self.rows(ind_id)
+        shown = shown_rows(rows)
         provenance.record("table", inputs=[provenance.input_row(r) for r in
-                                           rows.to_dict("records")])
-        display.show_table(series_table(self.rows(ind_id),
-                                        self.rep.registry.indicators[ind_id].unit))
+                                           shown[0].to_dict("records")])
+        display.show_table(series_table(rows, self.rep.registry.indicators[ind_id].unit, shown))
 
 
 SERIES_COLUMNS = ["期间", "数值", "修订", "数据状态", "数据来源", "接收时间"]
@@ -195,13 +195,16 @@ def shown_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     return rows.loc[keep], {str(k): int(v) for k, v in left_out.items()}
 
 
-def series_table(rows: pd.DataFrame, unit: str) -> pd.DataFrame:
+def series_table(rows: pd.DataFrame, unit: str,
+                 shown: tuple[pd.DataFrame, dict[str, int]] | None = None) -> pd.DataFrame:
     """An indicator's stored rows as the entry lists them: each revision on its own line, the
     one the report uses marked 采用 and every superseded one 已被修订; a period with more than
-    SHOWN_REVISIONS revisions first says how many earlier ones are not listed."""
+    SHOWN_REVISIONS revisions first says how many earlier ones are not listed. `shown`:
+    shown_rows(rows), when the caller has it."""
     latest = (dict(zip(rows["period"], rows.groupby("period")["revision"].transform("max"),
                        strict=True)) if len(rows) else {})
-    listed, left_out = shown_rows(rows)
+    listed, left_out = shown if shown is not None else shown_rows(rows)
+    left_out = dict(left_out)  # counted lines are taken out as they are written
     out = []
     for rec in listed.to_dict("records"):
         period, rev = rec["period"], int(rec["revision"])
