@@ -63,9 +63,9 @@ def check(rp: ReportPeriod, *, rerun: bool = True) -> tuple[list[str], dict[str,
     executed again and every register hash compared with the published one.
     """
     if rerun:
-        from planbook.run import kernels
+        from planbook.run import KERNEL, kernels
 
-        kernels.prestart(kernels.KERNEL, rp.root)
+        kernels.prestart(KERNEL, rp.root)
     from planbook.audit.manifest import load_manifest
 
     manifest = load_manifest(rp)

@@ -41,11 +41,10 @@ from planbook.errors import ExecutionError, ParamsError, Problem
 from planbook.hashing import sha256_bytes, sha256_file
 from planbook.plan.params import REQUIRED, Params, params_file
 from planbook.plan.registry import Registry, load_registry
-from planbook.run import publish
+from planbook.run import KERNEL, publish
 from planbook.run.period import ReportPeriod, published
 from planbook.store import observations
 
-KERNEL = "python3"  # run.kernels.KERNEL (not imported here: jupyter_client is loaded lazily)
 # A hung cell fails its chapter instead of blocking the whole run forever.
 CELL_TIMEOUT = 1800
 # Packages whose upgrade can change a chapter's tables or figure bytes.

@@ -40,8 +40,6 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from traitlets import DottedObjectName, Type, default
 
-KERNEL = "python3"  # the kernel every chapter runs in (run.execute)
-
 # What a chapter kernel imports before its first cell; what the server imports once.
 WARM_MODULES = ("pandas", "numpy", "matplotlib", "matplotlib.pyplot", "seaborn", "yaml",
                 "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
