@@ -18,11 +18,12 @@ from planbook.plan.registry import Baseline, Indicator, Registry, Target, Task
 
 
 def ind(id, kind, targets, *, baseline=None, unit="", frequency="annual", path="三(一)1",
-        lead="发改局", direction="increase"):
+        lead="发改局", direction="increase", rule="", rule_basis=None):
     return Indicator(id=id, path=path, name_zh=f"指标{id}", name_en=id, unit=unit, kind=kind,
                      direction=direction, frequency=frequency,
                      targets=tuple(Target(*t) for t in targets), lead=lead,
-                     baseline=Baseline(*baseline) if baseline else None)
+                     baseline=Baseline(*baseline) if baseline else None, rule=rule,
+                     rule_basis=rule_basis)
 
 
 IND = {
@@ -51,6 +52,19 @@ IND = {
                       frequency="monthly", path="五(一)1"),
     "plan_done": ind("plan_done", "milestone", [(None, 2025, ">=")], path="六(一)1",
                      lead="住建局"),
+    # 确保…水质达标率100%, 稳定在99%以上: bottom lines held every year
+    "water": ind("water", "share", [(100, 2027, ">=", True)], unit="%", rule="bottom_line",
+                 rule_basis="确保"),
+    "supply": ind("supply", "share", [(99, 2027, ">=", True)], baseline=(90, 2022), unit="%",
+                  rule="bottom_line", rule_basis="稳定在"),
+    # 全市划分为50个规划单元: a statement, not a target
+    "units": ind("units", "level", [(50, 2027, ">=")], unit="个", rule="info",
+                 rule_basis="全市划分为"),
+    # 突破5万元: strictly above
+    "income": ind("income", "level", [(5, 2027, ">")], baseline=(3, 2022), unit="万元"),
+    # 优于22: strictly below
+    "pm25_strict": ind("pm25_strict", "ceiling", [(22, 2027, "<")], baseline=(28, 2022),
+                       unit="微克/立方米", direction="decrease"),
 }
 
 
@@ -146,27 +160,27 @@ CASES = [
      R(50, 57, 3, 80, 5), "R=0.45"),
     # cumulative (时序进度)
     ("cumulative on track", "estates", [("2025", 27)], "2025", "on_track",
-     (27 / 44) / ELAPSED_2025, "时序进度60.0%"),
+     27 / 26, "时序进度60.0%（应达26个），完成应达数的103.8%"),
     ("cumulative needs acceleration", "estates", [("2025", 23)], "2025", "needs_acceleration",
-     (23 / 44) / ELAPSED_2025, "完成2027年目标44个的52.3%"),
+     23 / 26, "完成2027年目标44个的52.3%"),
     ("cumulative limited", "estates", [("2025", 15)], "2025", "limited",
-     (15 / 44) / ELAPSED_2025, "比值0.57"),
-    ("cumulative achieved", "estates", [("2025", 44)], "2025", "achieved", 1 / ELAPSED_2025,
+     15 / 26, "完成应达数的57.7%"),
+    ("cumulative achieved", "estates", [("2025", 44)], "2025", "achieved", 44 / 26,
      "已达到"),
     ("cumulative deterioration", "estates", [("2024", 20), ("2025", 18)], "2025",
-     "deterioration", (18 / 44) / ELAPSED_2025, "累计值低于上期（2024年20个）"),
+     "deterioration", 18 / 26, "累计值低于上期（2024年20个）"),
     ("cumulative 2022 row is zero", "estates", [("2022", 0), ("2025", 27)], "2025", "on_track",
-     (27 / 44) / ELAPSED_2025, "截至2025年底累计27个"),
+     27 / 26, "截至2025年底累计27个"),
     ("cumulative at a month end", "estates", [("2026-10", 35)], "2026-10", "on_track",
-     (35 / 44) / round(((pd.Timestamp("2026-10-31") - pd.Timestamp("2023-01-01")).days + 1)
-                       / 1826, 3),
+     35 / round(44 * round(((pd.Timestamp("2026-10-31") - pd.Timestamp("2023-01-01")).days
+                            + 1) / 1826, 3)),
      "截至2026年10月底"),
     ("cumulative older data", "estates", [("2025", 27)], "2026-10", "on_track",
-     (27 / 44) / ELAPSED_2025, "最新数据为2025年底，按该时点计"),
+     27 / 26, "最新数据为2025年底，按该时点计"),
     ("cumulative intermediate target", "estates25", [("2024", 21)], "2024", "on_track",
-     (21 / 30) / 0.667, "时序进度66.7%（应达20个）"),
+     21 / 20, "时序进度66.7%（应达20个）"),
     ("cumulative target year passed", "estates25", [("2026", 25)], "2026", "limited",
-     (25 / 30) / (1096 / 1096), "目标年限2025年已过"),
+     25 / 30, "目标年限2025年已过"),
     ("cumulative period before the horizon", "estates", [("2025", 27)], "2022", "no_data",
      None, "早于规划期起点"),
     ("cumulative without data", "estates", [], "2025", "no_data", None, "尚无累计数据"),
@@ -191,6 +205,29 @@ CASES = [
     ("annual December ytd is the year", "projects_m", [("2025-12", 29)], "2025",
      "needs_acceleration", 29 / 30, "2025年29个"),
     ("annual no data", "projects", [], "2025", "no_data", None, "尚无年度数据"),
+    # bottom lines: the line holds or not; growth does not enter
+    ("bottom line held", "water", [("2023", 100), ("2025", 100)], "2025", "achieved", None,
+     "守住底线；2023年以来2个年度中2个守住底线"),
+    ("bottom line never held", "water", [("2024", 99.3), ("2025", 99.5)], "2025", "limited",
+     None, "低于底线0.5个百分点，未守住底线"),
+    ("bottom line broken after holding", "water", [("2024", 100), ("2025", 99.5)], "2025",
+     "deterioration", None, "此前年度曾守住，现已跌破"),
+    ("bottom line below despite growth", "supply", [("2023", 93), ("2025", 98.7)], "2025",
+     "limited", None, "底线≥99%"),
+    ("bottom line at a month", "supply", [("2025", 99.2), ("2026-10", 99.1)], "2026-10",
+     "achieved", None, "2026年10月值99.1%"),
+    ("bottom line no data in the plan period", "water", [], "2025", "no_data", None,
+     "规划期内尚无数据"),
+    # information: shown, never judged
+    ("statement not judged", "units", [("2025", 40)], "2025", "not_assessed", None,
+     "不作评价"),
+    # strict comparisons (突破, 优于): the number itself does not meet the target
+    ("strict above: equal is not met", "income", [("2027", 5)], "2027", "limited",
+     math.log(5 / 3) / math.log(5 / 3), "方能于2027年超过5万元，R=1.00；目标年限2027年已到"),
+    ("strict above: beyond is met", "income", [("2026", 5.01)], "2026", "achieved",
+     ((5.01 / 3) ** (1 / 4) - 1) / ((5 / 3) ** (1 / 5) - 1), "已达到2027年目标＞5万元"),
+    ("strict below: equal is not met", "pm25_strict", [("2026", 22)], "2026", "on_track",
+     ((22 / 28) ** (1 / 4) - 1) / ((22 / 28) ** (1 / 5) - 1), "方能于2027年低于22微克/立方米"),
     # milestones, due 2025
     ("milestone done", "plan_done", [("2025", 1)], "2025", "done", None, "已完成"),
     ("milestone in progress", "plan_done", [("2024", 0.5)], "2024", "in_progress", None,
@@ -229,7 +266,7 @@ def test_every_status_is_produced():
 def test_reason_names_the_numbers():
     a = run("output", [("2022", 688), ("2025", 812)], "2025")
     assert a.reason == ("2025年值812亿元，较2022年基期688亿元年均增长5.7%，需年均增长13.3%"
-                        "方能于2025年达到1,000亿元，R=0.43")
+                        "方能于2025年达到1,000亿元，R=0.43；目标年限2025年已到，仍未达标")
     assert (a.baseline_value, a.baseline_year, a.baseline_source) == (688, 2022, "plan")
     assert (a.latest_value, a.latest_period) == (812, "2025")
     assert (a.target_value, a.target_year, a.target_op) == (1000, 2025, ">=")

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import math
 
-from planbook.plan.registry import COUNT_UNITS
+from planbook.plan.registry import COUNT_UNITS, OP_SIGN, Indicator
 
 INTEGER_UNITS = COUNT_UNITS | {"万头"}
+#: Decimals a measured value of a unit is printed with (its statistical precision); units not
+#: listed take digits by magnitude. Percentages to 0.1, money in 亿元/万元 to 0.01.
+UNIT_DIGITS = {"%": 1, "亿元": 2, "万元": 2, "万亩": 2, "亿斤": 2, "倍": 2, "平方米": 2,
+               "万平方米": 2, "万人次": 1, "微克/立方米": 1}
 
 
 def fmt_number(value: float | None, unit: str = "", *, digits: int | None = None) -> str:
@@ -21,7 +25,8 @@ def fmt_number(value: float | None, unit: str = "", *, digits: int | None = None
         if unit in INTEGER_UNITS and float(value).is_integer():
             digits = 0
         elif unit == "%":
-            digits = 1
+            # A share just under 100% keeps its second decimal: 99.97% is not 100.0%.
+            digits = 2 if 99.95 <= abs(value) < 100 else 1
         else:
             mag = abs(value)
             digits = 0 if mag >= 1000 else 1 if mag >= 10 else 2 if mag >= 0.1 else 3
@@ -33,6 +38,46 @@ def fmt_number(value: float | None, unit: str = "", *, digits: int | None = None
     return f"{text}{unit}"
 
 
+def plan_digits(value: float) -> int:
+    """The decimals a registry number was written with: 99.98 -> 2, 3.8 -> 1, 1376 -> 0."""
+    text = repr(float(value))
+    if "e" in text or text.endswith(".0"):
+        return 0
+    return len(text.split(".")[1])
+
+
+def fmt_plan_value(value: float | None, unit: str = "") -> str:
+    """A target or baseline as the plan wrote it: 99.98%, 3.8平方米, 1,376亿元, 55%."""
+    if value is None:
+        return "—"
+    return fmt_number(value, unit, digits=plan_digits(value))
+
+
+def _change_digits(diff: float, unit: str) -> int:
+    digits = 0 if unit in INTEGER_UNITS else UNIT_DIGITS.get(unit)
+    if digits is None:
+        mag = abs(diff)
+        digits = 0 if mag >= 1000 else 1 if mag >= 10 else 2
+    # A real gap never prints as zero: 99.98% against 99.95% is 0.03个百分点, not 0.0.
+    while digits < 3 and abs(diff) > 1e-9 and round(abs(diff), digits) == 0:
+        digits += 1
+    return digits
+
+
+def fmt_difference(diff: float, unit: str) -> str:
+    """The size of a gap between two values, unsigned: '0.6个百分点' for percentages."""
+    digits = _change_digits(diff, unit)
+    return f"{abs(diff):,.{digits}f}{'个百分点' if unit == '%' else unit}"
+
+
+def fmt_change(diff: float, unit: str) -> str:
+    """A change between two values: '+0.6个百分点' for percentages, '+12亿元', '持平' for none.
+    Printed at the unit's precision, so a change never shows more digits than its values."""
+    if round(abs(diff), _change_digits(diff, unit)) == 0:  # below a thousandth: no change
+        return "持平"
+    return f"{'+' if diff > 0 else '−'}{fmt_difference(diff, unit)}"
+
+
 def fmt_percent(share: float | None, digits: int = 1) -> str:
     """A 0..1 share as a percent: 0.523 -> '52.3%'."""
     return "—" if share is None else f"{share * 100:.{digits}f}%"
@@ -40,8 +85,21 @@ def fmt_percent(share: float | None, digits: int = 1) -> str:
 
 def fmt_target(op: str, value: float | None, unit: str, year: int, *, every_year: bool = False
                ) -> str:
-    sign = {">=": "≥", "<=": "≤", "=": "="}[op]
+    """'2027年≥99.98%': the comparison and the target value at the plan's own precision."""
     when = "每年" if every_year else f"{year}年"
     if value is None:
         return f"{when}完成"
-    return f"{when}{sign}{fmt_number(value, unit)}"
+    return f"{when}{OP_SIGN[op]}{fmt_plan_value(value, unit)}"
+
+
+def targets_text(ind: Indicator) -> str:
+    """Every target of an indicator as tables print it: '2025年≥1,000亿元；2027年≥1,376亿元',
+    '每年≥99%' for a bottom line, '2027年底前完成' for a milestone; a statement that sets no
+    target says so."""
+    if ind.judged_by == "info":
+        return "不设进度目标（说明性表述）"
+    if ind.kind == "milestone":
+        return f"{ind.final_target.year}年底前完成"
+    every = ind.judged_by == "bottom_line"
+    return "；".join(fmt_target(t.op, t.value, ind.unit, t.year,
+                               every_year=t.every_year or every) for t in ind.targets)

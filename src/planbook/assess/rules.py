@@ -95,7 +95,14 @@ from planbook.plan.periods import (
     elapsed_share,
     parse_period,
 )
-from planbook.plan.registry import CHAPTER_TITLES, CHAPTERS, Indicator, Registry, Target
+from planbook.plan.registry import (
+    CHAPTER_TITLES,
+    CHAPTERS,
+    OP_SIGN,
+    Indicator,
+    Registry,
+    Target,
+)
 from planbook.store.observations import latest
 
 # ---------------------------------------------------------------- vocabulary (DESIGN.md)
@@ -113,6 +120,7 @@ STATUS: dict[str, tuple[str, str]] = {
     "in_progress": ("推进中", "green"),
     "not_started": ("未启动", "yellow"),
     "overdue": ("已逾期", "red"),
+    "not_assessed": ("不作评价", "grey"),
 }
 LIGHTS = ("green", "yellow", "red", "grey")
 LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "灰灯"}
@@ -179,6 +187,13 @@ class Assessment:
     years_observed: int | None = None
     inputs: tuple[InputRow, ...] = ()
     sample: bool = False  # the latest value used is illustrative sample data
+    rule: str = ""  # the rule that judged it (registry RULES)
+    # What the schedule asked for, as printed beside the light and used to set it: the
+    # printed 时序进度 (cumulative) or month share (year-to-date), the 应达 value and the date
+    # they were taken at (the latest data's period end, like for like).
+    due_share: float | None = None
+    due_value: float | None = None
+    due_at: str | None = None
 
 
 # ---------------------------------------------------------------- small helpers
@@ -349,9 +364,16 @@ def _target_text(t: Target | None, unit: str) -> str:
 
 
 def _target_phrase(t: Target, unit: str) -> str:
-    """'2025年目标≥1,000亿元' for reasons."""
-    sign = {">=": "≥", "<=": "≤", "=": "="}[t.op]
-    return f"{t.year}年目标{sign}{_fmt(t.value, unit)}"
+    """'2025年目标≥1,000亿元' for reasons (the target at the plan's own precision)."""
+    return f"{t.year}年目标{OP_SIGN[t.op]}{_plan(t.value, unit)}"
+
+
+#: the verb of "方能于2027年达到…": a strict target is passed, not reached
+_REACH = {">=": "达到", "<=": "达到", "=": "达到", ">": "超过", "<": "低于"}
+
+
+def _plan(value: float | None, unit: str) -> str:
+    return narrative.fmt_plan_value(value, unit)
 
 
 def _project(times: Sequence[float], values: Sequence[float], horizon: float, *,
@@ -400,7 +422,7 @@ class _Builder:
             "baseline_year": None, "baseline_source": None, "latest_value": None,
             "latest_period": None, "target_value": None, "target_year": None,
             "target_op": None, "target_every_year": False, "ratio": None, "method": None,
-            "sample": False,
+            "sample": False, "rule": ind.judged_by,
         }
         if ind.baseline is not None:
             self.set(baseline_value=ind.baseline.value, baseline_year=ind.baseline.year,
@@ -438,12 +460,17 @@ def assess_indicator(ind: Indicator, rows: pd.DataFrame, period: Period) -> Asse
 
 
 def _assess(ind: Indicator, points: list[_Point], period: Period) -> Assessment:
-    if ind.kind == "milestone":
+    rule = ind.judged_by
+    if rule == "milestone":
         return _assess_milestone(ind, points, period)
-    if ind.kind == "cumulative":
+    if rule == "schedule":
         return _assess_cumulative(ind, points, period)
-    if ind.kind == "annual":
+    if rule == "annual":
         return _assess_annual(ind, points, period)
+    if rule == "bottom_line":
+        return _assess_bottom_line(ind, points, period)
+    if rule == "info":
+        return _assess_info(ind, points, period)
     return _assess_growth(ind, points, period)
 
 
@@ -531,14 +558,14 @@ def _assess_growth(ind: Indicator, points: list[_Point], period: Period) -> Asse
         base_rate = (_pct(abs(g_req)) if compound else _fmt(abs(g_req), unit))
         words = ("增长", "下降") if compound else ("增加", "减少")
         required = (f"按{last.period.label_zh}值计，此后需年均{_sign_word(g_now, *words)}{rate}"
-                    f"方能于{t.year}年达到{_fmt(tv, unit)}（按{base_label}基期计所需年均"
+                    f"方能于{t.year}年{_REACH[t.op]}{_plan(tv, unit)}（按{base_label}基期计所需年均"
                     f"{_sign_word(g_req, *words)}{base_rate}，R据此计算）")
     elif compound and g_req is not None:
         required = (f"需年均{_sign_word(g_req)}{_pct(abs(g_req))}方能于{t.year}年"
-                    f"达到{_fmt(tv, unit)}")
+                    f"{_REACH[t.op]}{_plan(tv, unit)}")
     elif g_req is not None:
         required = (f"需年均{_sign_word(g_req, '增加', '减少')}{_fmt(abs(g_req), unit)}"
-                    f"方能于{t.year}年达到{_fmt(tv, unit)}")
+                    f"方能于{t.year}年{_REACH[t.op]}{_plan(tv, unit)}")
     else:
         required = f"基期不早于目标年{t.year}年，无法计算所需增速"
     r_text = f"，R={r:.2f}" if r is not None else ""
@@ -550,10 +577,12 @@ def _assess_growth(ind: Indicator, points: list[_Point], period: Period) -> Asse
     if baseline_met:
         return b.done("deterioration", f"{head}；基期值已达到{_target_phrase(t, unit)}，"
                       f"现已回落至未达标", inputs=used)
-    if period.end > _year_end(t.year):
+    if period.end > _year_end(t.year) or last.end >= _year_end(t.year):
+        # The target year's own figure decides it: no growth ratio can put it on track.
         moving_away = r is not None and r < 0 or (r is None and (x - x0) * (tv - x0) < 0)
         status = "deterioration" if moving_away else "limited"
-        return b.done(status, f"{head}，{required}{r_text}；目标年限{t.year}年已过，仍未达标",
+        when = "已过" if period.end > _year_end(t.year) else "已到"
+        return b.done(status, f"{head}，{required}{r_text}；目标年限{t.year}年{when}，仍未达标",
                       inputs=used)
     if r is None:
         return b.done("limited", f"{head}，{required}；未达标", inputs=used)
@@ -658,14 +687,17 @@ def _assess_cumulative(ind: Indicator, points: list[_Point], period: Period) -> 
               projection_high=high)
     if abs(tv - base) < _EPS:
         return b.done("achieved" if t.met_by(x) else "limited",
-                      f"{when}累计{_fmt(x, unit)}，目标{_fmt(tv, unit)}与基数相同", inputs=used)
+                      f"{when}累计{_fmt(x, unit)}，目标{_plan(tv, unit)}与基数相同", inputs=used)
     completed = (x - base) / (tv - base)
     elapsed, due = schedule_due(ind, t, last.end)
-    ratio = completed / elapsed
-    b.set(ratio=ratio)
-    head = (f"截至{when}累计{_fmt(x, unit)}{stale}，完成{t.year}年目标{_fmt(tv, unit)}的"
+    # The light is judged against the 应达 the page prints (rounded to whole things for
+    # counts), so a printed "应达1个" with 1 done is on schedule, never yellow.
+    ratio = (x - base) / (due - base) if abs(due - base) > _EPS else (
+        1.0 if x >= due else 0.0)
+    b.set(ratio=ratio, due_share=elapsed, due_value=due, due_at=last.period.code)
+    head = (f"截至{when}累计{_fmt(x, unit)}{stale}，完成{t.year}年目标{_plan(tv, unit)}的"
             f"{_pct(completed)}，时序进度{_pct(elapsed)}（应达{_fmt(due, unit)}），"
-            f"比值{ratio:.2f}")
+            f"完成应达数的{_pct(ratio)}")
     if t.met_by(x):
         return b.done("achieved", f"截至{when}累计{_fmt(x, unit)}，已达到"
                       f"{_target_phrase(t, unit)}", inputs=used)
@@ -685,7 +717,7 @@ def _annual_ratio(value: float, t: Target) -> float | None:
     tv = t.value
     if tv is None:
         return None
-    if t.op == "<=":
+    if t.upper:
         return tv / value if value > 0 else None
     return value / tv if tv > 0 else None
 
@@ -715,13 +747,14 @@ def _assess_annual(ind: Indicator, points: list[_Point], period: Period) -> Asse
         run_rate = ytd.value * 12 / m
         b.set(projected_value=run_rate, projected_year=period.year,
               projected_meets_target=t.met_by(run_rate))
+        b.set(due_share=m / 12, due_value=expected, due_at=ytd.period.code)
         head = (f"{period.year}年1—{m}月累计{_fmt(ytd.value, unit)}，按年度目标"
-                f"{_fmt(tv, unit)}的{m}/12进度应达{_fmt(expected, unit)}")
+                f"{_plan(tv, unit)}的{m}/12进度应达{_fmt(expected, unit)}")
         used = [ytd.row] + [p.row for p in years]
-        if t.op != "<=" and t.met_by(ytd.value):
+        if not t.upper and t.met_by(ytd.value):
             b.set(ratio=ytd.value / expected if expected > 0 else None)
             return b.done("achieved", f"{head}，已达到全年目标{tally}", inputs=used)
-        if t.op == "<=":
+        if t.upper:
             ratio = expected / ytd.value if ytd.value > 0 else None
         else:
             ratio = ytd.value / expected if expected > 0 else None
@@ -766,6 +799,54 @@ def _assess_annual(ind: Indicator, points: list[_Point], period: Period) -> Asse
                       inputs=used)
     done_text = f"完成目标的{_pct(ratio)}，" if ratio is not None else ""
     return b.done("limited", f"{head}，{done_text}未达标{tally}", inputs=used)
+
+
+# ---------------------------------------------------------------- bottom lines, information
+
+
+def _assess_bottom_line(ind: Indicator, points: list[_Point], period: Period) -> Assessment:
+    """A line to hold every year of the plan (确保, 稳定在, 持续巩固): the latest value holds it
+    or not; growth does not enter. Below the line is red: 出现倒退 when an earlier year of
+    the plan held it, else 进展缓慢."""
+    b = _Builder(ind, period)
+    unit = ind.unit
+    t = ind.target_for(period.year)
+    b.set(method="bottom_line")
+    pts = [p for p in points if p.end >= PLAN_START]
+    if not pts:
+        return b.done("no_data", f"截至{period.end_label_zh}规划期内尚无数据")
+    last = pts[-1]
+    b.latest(last)
+    years = [p for p in pts if p.period.kind == "year" and p.end.year <= LAST_YEAR]
+    held = [ind.target_for(p.end.year).met_by(p.value) for p in years]
+    b.set(years_met=sum(held), years_observed=len(years))
+    missed = [str(p.end.year) for p, ok in zip(years, held, strict=True) if not ok]
+    tally = (f"；{FIRST_YEAR}年以来{len(years)}个年度中{sum(held)}个守住底线"
+             + (f"（{'、'.join(missed)}年未守住）" if missed else "")) if years else ""
+    line = f"底线{OP_SIGN[t.op]}{_plan(t.value, unit)}"
+    head = f"{last.period.label_zh}值{_fmt(last.value, unit)}，{line}（逐年保持）"
+    used = [p.row for p in pts]
+    if t.met_by(last.value):
+        return b.done("achieved", f"{head}，守住底线{tally}", inputs=used)
+    gap_text = narrative.fmt_difference(float(t.value or 0.0) - last.value, unit)
+    earlier = any(ok for p, ok in zip(years, held, strict=True) if p.end < last.end)
+    status = "deterioration" if earlier else "limited"
+    why = "，此前年度曾守住，现已跌破" if earlier else ""
+    return b.done(status, f"{head}，低于底线{gap_text}，未守住底线{why}{tally}", inputs=used)
+
+
+def _assess_info(ind: Indicator, points: list[_Point], period: Period) -> Assessment:
+    """A statement of the plan that sets no target to progress toward: shown, not judged."""
+    b = _Builder(ind, period)
+    b.set(method="info")
+    pts = [p for p in points if p.end >= PLAN_START]
+    basis = f"方案表述“{ind.rule_basis}”为规划安排的说明，不设进度目标，不作评价"
+    if not pts:
+        return b.done("not_assessed", f"{basis}；截至{period.end_label_zh}尚无报送值")
+    last = pts[-1]
+    b.latest(last)
+    return b.done("not_assessed", f"{basis}；{last.period.label_zh}报送值"
+                  f"{_fmt(last.value, ind.unit)}", inputs=[last.row])
 
 
 # ---------------------------------------------------------------- milestones
@@ -878,9 +959,9 @@ def status_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
                                  else "not_started"][0]
         else:
             latest_text = narrative.fmt_number(a.latest_value, a.unit)
-        target = "—" if a.target_year is None else narrative.fmt_target(
+        target = "—" if a.target_year is None or a.rule == "info" else narrative.fmt_target(
             a.target_op or ">=", None if a.kind == "milestone" else a.target_value, a.unit,
-            a.target_year, every_year=a.target_every_year)
+            a.target_year, every_year=a.target_every_year or a.rule == "bottom_line")
         rows.append({"id": a.indicator_id, "name": a.name, "latest": latest_text,
                      "period": a.latest_period or "—", "target": target,
                      "status": a.status_zh, "light": a.light})

@@ -16,13 +16,14 @@ from functools import cached_property
 import pandas as pd
 
 from planbook import paths
+from planbook.assess import narrative
 from planbook.assess import rules as assess
-from planbook.assess.narrative import fmt_number, fmt_target
+from planbook.assess.narrative import fmt_number, fmt_plan_value
 from planbook.chapters import display, figures, provenance
 from planbook.chapters.catalogue import DOSSIER_PAGE, USES_CLASS
 from planbook.plan.params import load_params
 from planbook.plan.periods import parse_period
-from planbook.plan.registry import KIND_ZH, Indicator
+from planbook.plan.registry import KIND_ZH, RULE_ZH, Indicator
 from planbook.store import observations, villages
 
 DIRECTION_ZH = {"increase": "越大越好", "decrease": "越小越好", "none": "不设方向"}
@@ -114,10 +115,10 @@ class Dossier:
         if ind.villages:
             definition += (f"；由村级台账逐村计算（{villages.MEASURES[ind.villages][0]}的行政村"
                            "占比），不采用手工汇总数")
-        targets = ("；".join(fmt_target(t.op, t.value, ind.unit, t.year, every_year=t.every_year)
-                            for t in ind.targets)
-                   if ind.kind != "milestone" else f"{ind.final_target.year}年底前完成")
-        baseline = (f"{fmt_number(ind.baseline.value, ind.unit)}（{ind.baseline.year}年，方案所载）"
+        definition += f"；评估规则：{RULE_ZH[ind.judged_by]}" + (
+            f"（方案用语“{ind.rule_basis}”）" if ind.rule_basis else "")
+        targets = narrative.targets_text(ind)
+        baseline = (f"{fmt_plan_value(ind.baseline.value, ind.unit)}（{ind.baseline.year}年，方案所载）"
                     if ind.baseline else
                     (f"{fmt_number(a.baseline_value, ind.unit)}（{a.baseline_year}年，最早观测值）"
                      if a.baseline_value is not None else "方案未给出"))

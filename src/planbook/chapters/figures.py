@@ -106,7 +106,8 @@ def trend_panel(series: list[dict], *, columns: int = 3) -> None:
     """Small multiples: observed values against the path from baseline to target, with projection.
 
     Each item: name, unit, points [(x, value)], baseline (x, v) or None, target (x, v),
-    projection (x, v, low, high) or None, status, inputs.
+    line (a bottom line's value, drawn level) or None, projection (x, v, low, high) or None,
+    status, inputs.
     """
     setup()
     if not series:
@@ -116,7 +117,8 @@ def trend_panel(series: list[dict], *, columns: int = 3) -> None:
         "指标": it["name"], "单位": it["unit"] or "—",
         "基期": f"{it['baseline'][0]}年 {_num(it['baseline'][1])}" if it.get("baseline") else "—",
         "实际值": "；".join(f"{x}年 {_num(v)}" for x, v in it["points"]),
-        "目标": f"{it['target'][0]}年 {_num(it['target'][1])}" if it.get("target") else "—",
+        "目标": (f"{it['target'][0]}年 {_num(it['target'][1])}" if it.get("target") else
+                 f"每年底线 {_num(it['line'])}" if it.get("line") is not None else "—"),
         "预测": (f"{it['projection'][0]}年 {_num(it['projection'][1])}"
                  if it.get("projection") else "—")} for it in series])
     _show(fig, inputs, data)
@@ -137,9 +139,12 @@ def _trend_figure(series: list[dict], columns: int):
             (bx, bv), (tx, tv) = item["baseline"], item["target"]
             ax.plot([bx, tx], [bv, tv], ls="--", lw=1, color=PATH_COLOUR, label="目标路径")
             ticks |= {bx, tx}
+        if item.get("line") is not None:  # a bottom line: held every year, not grown toward
+            ax.axhline(item["line"], ls="--", lw=1, color=PATH_COLOUR, label="底线")
         if item.get("target"):
             tx, tv = item["target"]
-            ax.scatter([tx], [tv], marker="*", s=60, color=PATH_COLOUR, zorder=3, label="目标")
+            ax.scatter([tx], [tv], marker="*", s=60, color=PATH_COLOUR, zorder=3, label="目标",
+                       clip_on=False)
         if item.get("projection") and xs:
             px, pv, lo, hi = item["projection"]
             ax.plot([xs[-1], px], [ys[-1], pv], ls=":", lw=1.2, color=PROJ_COLOUR, label="预测")
@@ -148,8 +153,11 @@ def _trend_figure(series: list[dict], columns: int):
                                 alpha=0.12, lw=0)
             ticks.add(px)
         colour = STATUS_COLOURS.get(item.get("status"), OBS_COLOUR)
-        ax.plot(xs, ys, marker="o", ms=3.5, lw=1.6, color=colour, label="实际值")
+        ax.plot(xs, ys, marker="o", ms=3.5, lw=1.6, color=colour, label="实际值", clip_on=False)
         _years_axis(ax, ticks or [2022, 2027])
+        if item["unit"] == "%":  # a share's axis stays within what a share can be
+            low, high = ax.get_ylim()
+            ax.set_ylim(max(0.0, low), min(100.0, high))
         if item["unit"] in COUNT_UNITS:  # a count axis shows whole numbers only
             low, high = ax.get_ylim()
             if high - low < 2:  # a flat count: leave room for whole-number ticks around it
@@ -191,7 +199,7 @@ def schedule_bullets(items: list[dict]) -> None:
     ax.set_xlim(0, 1.9)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_xticklabels(["0", "25%", "50%", "75%", "100%"])
-    ax.set_xlabel("完成目标的比例（竖线为时序进度）")
+    ax.set_xlabel("完成目标的比例（竖线为按时序进度应达）")
     fig.tight_layout()
     data = pd.DataFrame([{"指标": it["name"], "完成/目标": it.get("label", ""),
                           "完成比例": f"{(it['completed'] or 0.0) * 100:.1f}%",

@@ -19,7 +19,7 @@ from pathlib import Path
 from planbook.plan.params import Params
 
 ENV = "PLANBOOK_PREPARED"  # the prepared file, set in the kernels' environment by `run`
-VERSION = 1
+VERSION = 2  # 2: Assessment carries rule and due_share/due_value/due_at
 
 
 # What every chapter uses, computed before pickling (cached properties of Report/Briefing).

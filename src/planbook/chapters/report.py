@@ -23,8 +23,15 @@ from planbook.chapters import display, figures, prepared, provenance
 from planbook.chapters.provenance import num
 from planbook.chapters.tasks import TaskEvaluation
 from planbook.plan.params import Params, check_injected
-from planbook.plan.periods import Period
-from planbook.plan.registry import CHAPTER_TITLES, KIND_ZH, Indicator, Registry, load_registry
+from planbook.plan.periods import Period, parse_period
+from planbook.plan.registry import (
+    CHAPTER_TITLES,
+    KIND_ZH,
+    RULE_ZH,
+    Indicator,
+    Registry,
+    load_registry,
+)
 from planbook.store import observations, villages
 
 CHAPTER_NUMBER = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
@@ -260,11 +267,9 @@ class Report(TaskEvaluation):
             ind = self._ind(a)
             rows.append({
                 "指标": a.name, "牵头单位": ind.lead,
-                "目标": "；".join(fmt_target(t.op, t.value, ind.unit, t.year,
-                                           every_year=t.every_year) for t in ind.targets)
-                if ind.kind != "milestone" else f"{ind.final_target.year}年完成",
+                "目标": narrative.targets_text(ind),
                 "基期": "—" if a.baseline_value is None else
-                f"{fmt_number(a.baseline_value, ind.unit)}（{a.baseline_year}）",
+                f"{self._baseline_number(a)}（{a.baseline_year}）",
                 "最新值": self._latest_text(a), "状态": a.status_zh, "灯号": a.light})
         provenance_rows = _rows(items)
         provenance.record("table", inputs=provenance_rows)
@@ -278,6 +283,13 @@ class Report(TaskEvaluation):
         from planbook.chapters.dossier import dossier_href
 
         return {column: [(dossier_href(a.indicator_id), f"#{a.indicator_id}") for a in items]}
+
+    @staticmethod
+    def _baseline_number(a: Assessment) -> str:
+        """A baseline the plan states at the plan's precision; an observed one as measured."""
+        if a.baseline_source == "plan":
+            return narrative.fmt_plan_value(a.baseline_value, a.unit)
+        return fmt_number(a.baseline_value, a.unit)
 
     def _latest_text(self, a: Assessment) -> str:
         if a.latest_value is None:
@@ -323,20 +335,26 @@ class Report(TaskEvaluation):
                            links=self.dossier_links(items, "指标"))
 
     def gap_text(self, a: Assessment) -> str:
-        """How far the latest value is from the target (or from schedule for cumulatives)."""
-        if a.latest_value is None or a.target_value is None or a.kind == "milestone":
+        """How far the latest value is from the target (or from schedule for cumulatives):
+        the 应达 printed is the one the light was judged against (`Assessment.due_value`)."""
+        if a.latest_value is None or a.target_value is None or a.kind == "milestone" \
+                or a.status == "not_assessed":
             return "—"
-        if a.kind == "cumulative":
-            ind = self._ind(a)
-            share, due = assess.schedule_due(ind, ind.target_for(self.period.year),
-                                             self.period.end)
-            gap = assess.whole(due - a.latest_value, a.unit)
-            return (f"按时序进度{narrative.fmt_percent(share)}应达{fmt_number(due, a.unit)}，"
+        if a.due_value is not None and a.method == "schedule":
+            gap = assess.whole(a.due_value - a.latest_value, a.unit)
+            return (f"按{self._due_when(a)}时序进度{narrative.fmt_percent(a.due_share)}应达"
+                    f"{fmt_number(a.due_value, a.unit)}，"
                     + (f"差{fmt_number(gap, a.unit)}" if gap > 0 else "已达时序进度"))
-        diff = abs(a.target_value - a.latest_value)
-        if a.unit == "%":  # a gap between two percentages is in percentage points
-            return f"距目标差{fmt_number(diff, '', digits=1)}个百分点"
-        return f"距目标差{fmt_number(diff, a.unit)}"
+        if a.status == "achieved":
+            return "已达目标"
+        return f"距目标差{narrative.fmt_difference(a.target_value - a.latest_value, a.unit)}"
+
+    def _due_when(self, a: Assessment) -> str:
+        """'2025年底（数据时点）' when the schedule was taken at the latest data's date, which
+        is earlier than the period's end (like for like); '' at the period's end."""
+        if a.due_at and parse_period(a.due_at).end < self.period.end:
+            return f"{parse_period(a.due_at).end_label_zh}（数据时点）"
+        return ""
 
     # ------------------------------------------------------------------ figures
 
@@ -362,11 +380,17 @@ class Report(TaskEvaluation):
                 continue
             base = (a.baseline_year, a.baseline_value) if a.baseline_value is not None else None
             target = (a.target_year, a.target_value) if a.target_value is not None else None
+            line = None
+            if a.rule == "bottom_line":  # held every year: a line, no path from the baseline
+                base, target, line = None, None, a.target_value
+            elif a.rule == "info":
+                base, target = None, None
             proj = None
             if a.projected_value is not None and a.projected_year:
                 proj = (a.projected_year, a.projected_value, a.projection_low, a.projection_high)
             series.append({"name": a.name, "unit": a.unit, "points": points, "baseline": base,
-                           "target": target, "projection": proj, "status": a.status,
+                           "target": target, "line": line, "projection": proj,
+                           "status": a.status,
                            "inputs": a.inputs})
         figures.trend_panel(series)
 
@@ -376,11 +400,18 @@ class Report(TaskEvaluation):
         for a in items:
             if a.kind != "cumulative" or not a.target_value:
                 continue
-            done = (a.latest_value or 0.0) / a.target_value
-            label = (f"{fmt_number(a.latest_value, a.unit)}/{fmt_number(a.target_value, a.unit)}"
+            base = a.baseline_value or 0.0
+            span = a.target_value - base
+            done = ((a.latest_value or base) - base) / span if span else 0.0
+            # The marker is the printed 应达 as a share of the target, the point the light was
+            # judged against (at the latest data's date); without data, the period's schedule.
+            elapsed = ((a.due_value - base) / span if a.due_value is not None and span else
+                       assess.schedule_share(self.period.end,
+                                             self._ind(a).target_for(self.period.year).year))
+            label = (f"{fmt_number(a.latest_value, a.unit)}/"
+                     f"{narrative.fmt_plan_value(a.target_value, a.unit)}"
                      if a.latest_value is not None else "暂无数据")
-            rows.append({"name": a.name, "completed": done, "elapsed": assess.schedule_share(
-                             self.period.end, self._ind(a).target_for(self.period.year).year),
+            rows.append({"name": a.name, "completed": done, "elapsed": elapsed,
                          "status": a.status, "label": label, "inputs": a.inputs})
         figures.schedule_bullets(rows)
 
@@ -572,12 +603,10 @@ class Report(TaskEvaluation):
         for ind in self.registry.indicators.values():
             if ind.chapter != chapter:
                 continue
-            targets = ("；".join(fmt_target(t.op, t.value, ind.unit, t.year,
-                                           every_year=t.every_year) for t in ind.targets)
-                       if ind.kind != "milestone" else f"{ind.final_target.year}年完成")
             rows.append({"编号": ind.id.removeprefix("ind_"), "条目": ind.path,
-                         "指标": ind.name_zh, "类型": KIND_ZH[ind.kind],
-                         "目标": targets, "牵头单位": ind.lead,
+                         "指标": ind.name_zh,
+                         "类型": f"{KIND_ZH[ind.kind]}（{RULE_ZH[ind.judged_by]}）",
+                         "目标": narrative.targets_text(ind), "牵头单位": ind.lead,
                          "方案原文": "；".join(f"“{q}”" for q in ind.quotes)})
         provenance.record("table", inputs=[])
         frame = pd.DataFrame(rows)
@@ -624,23 +653,25 @@ class Briefing(Report):
         return text
 
     def schedule_text(self, a: Assessment) -> str:
-        """What the plan's schedule asks for by the end of this month."""
+        """What the schedule asks for, at the date the light was judged (the latest data's
+        period end, named when earlier than the month): the 应达 the light compares with."""
         ind = self._ind(a)
         if a.kind == "milestone":
             return f"{ind.final_target.year}年底前完成"
-        if a.target_value is None:
+        if a.target_value is None or a.status == "not_assessed":
             return "—"
-        if a.kind == "cumulative":
-            share, due = assess.schedule_due(ind, ind.target_for(self.period.year),
-                                             self.period.end)
-            return f"时序进度{narrative.fmt_percent(share)}，应达{fmt_number(due, a.unit)}"
-        if a.kind == "annual":
-            if ind.frequency == "monthly":
-                m = self.period.end.month
-                due = assess.whole(a.target_value * m / 12, a.unit)
-                return f"年内累计应达{fmt_number(due, a.unit)}（全年目标的{m}/12）"
-            return f"全年{fmt_target(a.target_op or '>=', a.target_value, a.unit, a.target_year or 2027, every_year=True)}"
-        return fmt_target(a.target_op or ">=", a.target_value, a.unit, a.target_year or 2027)
+        when = self._due_when(a)
+        when = f"按{when}：" if when else ""
+        if a.due_value is not None and a.method == "schedule":
+            return (f"{when}时序进度{narrative.fmt_percent(a.due_share)}，"
+                    f"应达{fmt_number(a.due_value, a.unit)}")
+        if a.due_value is not None and a.method == "annual_ytd":
+            m = round((a.due_share or 0) * 12)
+            return f"{when}年内累计应达{fmt_number(a.due_value, a.unit)}（全年目标的{m}/12）"
+        op = a.target_op or ">="
+        if a.kind == "annual" or a.rule == "bottom_line":
+            return fmt_target(op, a.target_value, a.unit, a.target_year or 2027, every_year=True)
+        return fmt_target(op, a.target_value, a.unit, a.target_year or 2027)
 
     def change_text(self, a: Assessment) -> str:
         b = self.previous[a.indicator_id]
@@ -650,9 +681,7 @@ class Briefing(Report):
             return "—（上月为示例数据，不作比较）" if b.sample else "—（本月为示例数据）"
         if a.kind == "milestone":
             return f"{b.status_zh} → {a.status_zh}"
-        diff = a.latest_value - b.latest_value
-        sign = "+" if diff >= 0 else "−"
-        return f"{sign}{fmt_number(abs(diff), a.unit)}"
+        return narrative.fmt_change(a.latest_value - b.latest_value, a.unit)
 
     def department_blocks(self) -> str:
         """One block per lead department: its indicators' lights, values against the schedule,
@@ -666,9 +695,9 @@ class Briefing(Report):
             n = num(f"num-brief-{code}-{pid}", len(items), "项")
             head = "、".join(f"{display.LIGHT_ZH[k]}{v}项" for k, v in lights.items() if v)
             out.append(f"### {dept}\n\n牵头{n}：{head}。\n")
-            out.append("| 指标 | 灯号 | 最新值 | 本月进度要求 | 较上月 |")
+            out.append("| 指标 | 灯号 | 最新值 | 进度要求 | 较上月 |")
             # Dash counts set the column widths (the line is wider than pandoc's 72 columns,
-            # so they always apply): 指标 29%, 灯号 16%, 最新值 19%, 本月进度要求 19%, 较上月 17%.
+            # so they always apply): 指标 29%, 灯号 16%, 最新值 19%, 进度要求 19%, 较上月 17%.
             out.append("|:---------------------|:-----------|:-------------|:-------------|"
                        ":------------|")
             order = {"red": 0, "yellow": 1, "green": 2, "grey": 3}

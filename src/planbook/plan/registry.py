@@ -13,7 +13,18 @@ indicators.yaml, one mapping per indicator:
     direction   期望方向      increase 越高越好 / decrease 越低越好 / none
     frequency   报送频率      annual / quarterly / monthly
     baseline    基期值        {value 数值, year 年份}, only where the plan states one
-    targets     目标值        [{value 数值, year 目标年份, op 比较 >=,<=,=, every_year 每年}]
+    targets     目标值        [{value 数值, year 目标年份, op 比较, every_year 每年}]; op is
+                              >= 不低于/以上, <= 不高于/以内, = 等于, and the strict > 超过/突破,
+                              < 优于 (a ceiling) where the plan's word excludes the number itself.
+                              `value` is printed at the precision written here (99.98 → 99.98%)
+    rule        评估规则      how the target is judged, default by kind (level/share/ceiling →
+                              growth 增速比法, cumulative → schedule 时序进度法, annual → annual
+                              逐年考核, milestone → milestone 节点任务); set explicitly to
+                              bottom_line 底线/保持 (确保, 稳定在, 持续巩固: held every year, any
+                              year below the line is red) or info 说明性 (a statement that sets no
+                              target: shown, not judged)
+    rule_basis  规则依据      the plan's words that call for bottom_line or info (a substring of
+                              the quote); required with those rules
     lead        牵头单位      co  配合单位 (canonical department names)
     lead_basis  牵头依据      why a lead was assigned where the plan names none
     headline    总体目标      one of the eight headline targets of chapter 二
@@ -56,7 +67,14 @@ KIND_ZH = {"level": "水平值", "cumulative": "累计值", "annual": "年度值
            "ceiling": "上限值", "milestone": "节点任务"}
 DIRECTIONS = ("increase", "decrease", "none")
 FREQUENCIES = ("annual", "quarterly", "monthly")
-OPS = (">=", "<=", "=")
+OPS = (">=", "<=", "=", ">", "<")
+#: op -> the sign printed for it (full-width strict signs sit well in Chinese text)
+OP_SIGN = {">=": "≥", "<=": "≤", "=": "=", ">": "＞", "<": "＜"}
+RULES = ("growth", "schedule", "annual", "bottom_line", "milestone", "info")
+RULE_ZH = {"growth": "增速比法", "schedule": "时序进度法", "annual": "逐年考核",
+           "bottom_line": "底线保持", "milestone": "节点任务", "info": "说明性表述，不评估"}
+_DEFAULT_RULE = {"level": "growth", "share": "growth", "ceiling": "growth",
+                 "cumulative": "schedule", "annual": "annual", "milestone": "milestone"}
 DEPARTMENT_TYPES = ("party", "government", "township", "enterprise", "zone", "institution")
 # Units the plan counts in whole things; shares and money get decimals.
 COUNT_UNITS = frozenset({"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项"})
@@ -91,7 +109,16 @@ class Target:
             return value >= self.value - 1e-9
         if self.op == "<=":
             return value <= self.value + 1e-9
+        if self.op == ">":
+            return value > self.value + 1e-9
+        if self.op == "<":
+            return value < self.value - 1e-9
         return abs(value - self.value) <= 1e-9
+
+    @property
+    def upper(self) -> bool:
+        """A ceiling (<=, <): the value should stay at or under the target."""
+        return self.op in ("<=", "<")
 
 
 @dataclass(frozen=True)
@@ -119,6 +146,13 @@ class Indicator:
     headline: bool = False
     lead_basis: str | None = None
     villages: str | None = None
+    rule: str = ""  # "" = the kind's default (`judged_by`)
+    rule_basis: str | None = None
+
+    @property
+    def judged_by(self) -> str:
+        """The assessment rule (RULES): the explicit `rule`, else the kind's default."""
+        return self.rule or _DEFAULT_RULE[self.kind]
 
     @property
     def chapter(self) -> str:
@@ -443,6 +477,24 @@ def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
             targets.append(Target(value=value, year=year, op=op,
                                   every_year=bool(t.get("every_year", False)),
                                   year_inferred=bool(t.get("year_inferred", False))))
+        rule = e.get("rule", required=False, default="")
+        rule_basis = e.get("rule_basis", required=False)
+        if rule and rule not in RULES:
+            e.problem("unknown rule", "rule", rule, " / ".join(RULES))
+        elif rule in ("schedule", "annual", "milestone", "growth") and kind in _DEFAULT_RULE \
+                and rule != _DEFAULT_RULE[kind]:
+            e.problem(f"rule {rule} does not fit kind {kind}", "rule", rule,
+                      f"omit it (the kind's rule is {_DEFAULT_RULE[kind]}), or bottom_line / info")
+        elif rule in ("bottom_line", "info"):
+            if kind in ("milestone", "cumulative") and rule == "bottom_line":
+                e.problem("a bottom line is a level held every year", "rule", rule,
+                          "use it on a level, share, ceiling or annual indicator")
+            if not rule_basis:
+                e.problem("missing field", "rule_basis",
+                          expected="the plan's words calling for this rule (确保, 稳定在 …)")
+            elif not any(rule_basis in q for q in quotes):
+                e.problem("rule_basis is not in the quote", "rule_basis", rule_basis,
+                          "copy the words from the indicator's quote")
         if not ind_id or not ipath or not kind or not lead or kind not in KINDS:
             continue
         if not targets and not any(p.entry == e.id and p.field and p.field.startswith("targets")
@@ -463,6 +515,7 @@ def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
             headline=bool(raw.get("headline", False)),
             lead_basis=e.get("lead_basis", required=False),
             villages=e.get("villages", required=False),
+            rule=rule if rule in RULES else "", rule_basis=rule_basis,
         )
     return out
 

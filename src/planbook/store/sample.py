@@ -129,6 +129,24 @@ def _annual_path(ind: Indicator, scenario: str, rng: np.random.Generator) -> dic
     return values
 
 
+def _line_path(ind: Indicator, scenario: str, rng: np.random.Generator) -> dict[str, float]:
+    """A bottom line held every year (确保, 稳定在): at or just above the line, missed in the
+    years the scenario says (as `_annual_path`); a share never above 100."""
+    line = ind.final_target.value or 0.0
+    met = {"achieved": (1, 1, 1), "on_track": (1, 1, 1), "behind": (1, 1, 0),
+           "limited": (0, 1, 0), "deterioration": (1, 0, 0)}.get(scenario, (1, 1, 1))
+    values = {}
+    for y, ok in zip(YEARS[1:], met, strict=True):
+        if ind.kind == "share":
+            room = 100.0 - line
+            v = (line + room * rng.uniform(0.2, 1.0) if ok
+                 else line - max(0.3, line * rng.uniform(0.003, 0.02)))
+            values[str(y)] = min(100.0, v) if room > 0 or not ok else 100.0
+        else:
+            values[str(y)] = line * (rng.uniform(1.005, 1.05) if ok else rng.uniform(0.9, 0.99))
+    return values
+
+
 def _milestone_path(ind: Indicator, n: int) -> dict[str, float]:
     due = ind.final_target.year
     state = n % 4
@@ -180,6 +198,8 @@ def generate_observations(registry: Registry) -> pd.DataFrame:
             yearly = _milestone_path(ind, n)
         elif ind.kind == "cumulative":
             yearly = _cumulative_path(ind, scenario, rng)
+        elif ind.judged_by == "bottom_line":
+            yearly = _line_path(ind, scenario, rng)
         elif ind.kind == "annual":
             yearly = _annual_path(ind, scenario, rng)
         else:

@@ -50,7 +50,7 @@ COLUMNS = (
 HEADERS = [c[1] for c in COLUMNS]
 _COL = {key: n for n, (key, *_) in enumerate(COLUMNS, 1)}
 # "＝" (full width): a target text must not start with "=", which Excel reads as a formula
-_OPS = {">=": "≥", "<=": "≤", "=": "＝"}
+_OPS = {">=": "≥", "<=": "≤", "=": "＝", ">": "＞", "<": "＜"}
 # Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
