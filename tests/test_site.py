@@ -7,7 +7,9 @@ when" asks; a test that alters a file restores it.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,10 +17,13 @@ from conftest import copy_project
 from support import resolve
 
 from planbook import cli
+from planbook.assess import rules as assess
+from planbook.assess.narrative import fmt_plan_value, targets_text
 from planbook.audit.register import check_unique
 from planbook.audit.trace import lookup, lookup_indicator
 from planbook.build import build
 from planbook.errors import RenderError
+from planbook.plan.registry import OP_SIGN, load_registry
 
 ANNUAL, BRIEFING = "2025", "2026-10"
 
@@ -424,3 +429,117 @@ def test_indicator_permalink_and_search_open_its_entry_in_chromium(site, page):
     page.wait_for_load_state("load")
     assert page.url.endswith("a4_dossiers.html#ind_gdp")
     assert not page.errors
+
+
+# --- one rule behind every light and every printed number (issue 23) --------------------------
+
+_LIGHT = re.compile(r"(红灯|黄灯|绿灯|灰灯|●红|●黄|●绿|●灰)")
+_COLOUR = {"红": "red", "黄": "yellow", "绿": "green", "灰": "grey"}
+_NUMBER = r"([\d,]+(?:\.\d+)?)"
+
+
+def _rows(page: Path) -> list[list[str]]:
+    text = page.read_text(encoding="utf-8")
+    out = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", text, re.S):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        out.append([html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return out
+
+
+def _pages(root: Path, period: str) -> list[Path]:
+    folder = root / "reports" / period / "html"
+    return sorted(p for p in folder.glob("*.html"))
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _expected_light(status: str, ratio: float, accelerate: float) -> str:
+    if status == "已达标":
+        return "green"
+    if status == "出现倒退":
+        return "red"
+    return "green" if ratio >= 1 - 1e-9 else "yellow" if ratio >= accelerate - 1e-9 else "red"
+
+
+@pytest.mark.parametrize("period", [ANNUAL, BRIEFING])
+def test_no_light_contradicts_the_numbers_printed_beside_it(site, period):
+    """Every table row that prints an 应达 beside a light: the light is what the printed numbers
+    give (latest value ÷ printed 应达: ≥ 1 green, ≥ 0.8 yellow (0.9 for a year-to-date), else
+    red; 已达标 green, 出现倒退 red), and 已达时序进度 / 差 agree with it."""
+    statuses = {label for label, _ in assess.STATUS.values()}
+    checked = 0
+    for page in _pages(site, period):
+        for cells in _rows(page):
+            row = " | ".join(cells)
+            light = _LIGHT.search(row)
+            due = re.search(r"应达" + _NUMBER, row)
+            if not light or not due:
+                continue
+            colour = _COLOUR[light.group(1).strip("●灯")[0]]
+            status = next((c for c in cells for s in statuses if s in c.split()), "")
+            status = next((s for s in statuses if s in status), "")
+            where = f"{page.name}: {row}"
+            if "已达时序进度" in row:
+                assert colour == "green" or status == "出现倒退", where
+            if re.search(r"，差" + _NUMBER, row):
+                assert colour != "green", where
+            latest = re.search(_NUMBER + r"\D{0,6}（\d{4}(?:-\d\d)?）", row)
+            if period == BRIEFING and latest and status:
+                accelerate = 0.9 if "年内累计" in row else 0.8
+                ratio = _num(latest.group(1)) / _num(due.group(1))
+                assert colour == _expected_light(status, ratio, accelerate), where
+                checked += 1
+            else:
+                checked += 1
+    assert checked >= 10
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def test_every_printed_schedule_ratio_is_its_printed_numbers(site):
+    """'累计648幢，…时序进度60.0%（应达840幢），完成应达数的77.1%': the ratio a reason prints
+    is the printed total over the printed 应达, and 应达 is the target × the printed share."""
+    pattern = re.compile(r"累计" + _NUMBER + r"[^，]*，完成\d{4}年目标" + _NUMBER
+                         + r"[^，]*的[\d.]+%，时序进度([\d.]+)%（应达" + _NUMBER
+                         + r"[^）]*），完成应达数的([\d.]+)%")
+    seen = 0
+    for page in _pages(site, ANNUAL):
+        for m in pattern.finditer(html.unescape(page.read_text(encoding="utf-8"))):
+            x, target, share, due, ratio = (_num(g) for g in m.groups())
+            half = 0.5 * 10 ** -_decimals(m.group(1))  # the total is printed rounded
+            low, high = (x - half) / due * 100, (x + half) / due * 100
+            assert low - 0.051 <= ratio <= high + 0.051, m.group(0)
+            assert abs(target * share / 100 - due) <= max(0.5, due * 0.001), m.group(0)
+            seen += 1
+    assert seen > 0
+
+
+def test_every_printed_target_is_the_registry_value_at_the_plan_precision(site):
+    """Every '2027年≥…' printed anywhere in the 2025 book or the briefing is a registry target
+    written at the plan's precision (99.98%, never 100.0%), and each indicator's targets are
+    printed in 附录 as the registry has them."""
+    registry = load_registry(site / "data")
+    allowed = {(OP_SIGN[t.op], fmt_plan_value(t.value, i.unit))
+               for i in registry.indicators.values() for t in i.targets if t.value is not None}
+    sign = "|".join(re.escape(s) for s in set(OP_SIGN.values()))
+    units = "|".join(sorted((re.escape(i.unit) for i in registry.indicators.values() if i.unit),
+                            key=len, reverse=True))
+    pattern = re.compile(r"(?:20\d\d年|每年)(" + sign + r")" + _NUMBER + "(" + units + ")")
+    printed = 0
+    for period in (ANNUAL, BRIEFING):
+        for page in _pages(site, period):
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+            for m in pattern.finditer(text):
+                assert (m.group(1), m.group(2) + m.group(3)) in allowed, (page.name, m.group(0))
+                printed += 1
+    assert printed > 100
+    appendix = html.unescape((site / "reports" / ANNUAL / "html" / "a1_indicators.html")
+                             .read_text(encoding="utf-8"))
+    for ind in registry.indicators.values():
+        assert targets_text(ind) in appendix, ind.id
+    assert "2027年≥99.98%" in appendix and "≥100.0%" not in appendix

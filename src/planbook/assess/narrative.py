@@ -11,10 +11,20 @@ import math
 from planbook.plan.registry import COUNT_UNITS, OP_SIGN, Indicator
 
 INTEGER_UNITS = COUNT_UNITS | {"万头"}
-#: Decimals a measured value of a unit is printed with (its statistical precision); units not
-#: listed take digits by magnitude. Percentages to 0.1, money in 亿元/万元 to 0.01.
-UNIT_DIGITS = {"%": 1, "亿元": 2, "万元": 2, "万亩": 2, "亿斤": 2, "倍": 2, "平方米": 2,
-               "万平方米": 2, "万人次": 1, "微克/立方米": 1}
+
+
+def value_digits(value: float, unit: str = "") -> int:
+    """The decimals a measured value is printed with: whole counts, 0.1 for percentages (0.01
+    just under 100%), otherwise by magnitude (1,376 / 546.8 / 3.66 / 0.056)."""
+    if unit in INTEGER_UNITS and float(value).is_integer():
+        return 0
+    if unit == "%":
+        # A share just under 100% keeps its second decimal: 99.97% is not 100.0%.
+        return 2 if 99.95 <= abs(value) < 100 else 1
+    if float(value).is_integer():
+        return 0
+    mag = abs(value)
+    return 0 if mag >= 1000 else 1 if mag >= 10 else 2 if mag >= 0.1 else 3
 
 
 def fmt_number(value: float | None, unit: str = "", *, digits: int | None = None) -> str:
@@ -22,16 +32,7 @@ def fmt_number(value: float | None, unit: str = "", *, digits: int | None = None
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if digits is None:
-        if unit in INTEGER_UNITS and float(value).is_integer():
-            digits = 0
-        elif unit == "%":
-            # A share just under 100% keeps its second decimal: 99.97% is not 100.0%.
-            digits = 2 if 99.95 <= abs(value) < 100 else 1
-        else:
-            mag = abs(value)
-            digits = 0 if mag >= 1000 else 1 if mag >= 10 else 2 if mag >= 0.1 else 3
-            if float(value).is_integer():
-                digits = 0
+        digits = value_digits(value, unit)
     text = f"{value:,.{digits}f}"
     if text.startswith("-0") and float(text.replace(",", "")) == 0:
         text = text[1:]
@@ -53,29 +54,34 @@ def fmt_plan_value(value: float | None, unit: str = "") -> str:
     return fmt_number(value, unit, digits=plan_digits(value))
 
 
-def _change_digits(diff: float, unit: str) -> int:
-    digits = 0 if unit in INTEGER_UNITS else UNIT_DIGITS.get(unit)
-    if digits is None:
-        mag = abs(diff)
-        digits = 0 if mag >= 1000 else 1 if mag >= 10 else 2
-    # A real gap never prints as zero: 99.98% against 99.95% is 0.03个百分点, not 0.0.
+def _change_digits(diff: float, unit: str, ref: float | None) -> int:
+    """A difference takes the decimals of the values it is taken between (`ref`, the larger),
+    so 188.7 − 183.9 is 4.8亿元, not 4.80; a real gap never prints as zero (99.98% against
+    99.95% is 0.03个百分点, not 0.0)."""
+    if unit in INTEGER_UNITS:
+        digits = 0
+    elif unit == "%":
+        digits = 1
+    else:
+        mag = abs(ref if ref is not None else diff)
+        digits = 0 if mag >= 1000 else 1 if mag >= 10 else 2 if mag >= 0.1 else 3
     while digits < 3 and abs(diff) > 1e-9 and round(abs(diff), digits) == 0:
         digits += 1
     return digits
 
 
-def fmt_difference(diff: float, unit: str) -> str:
+def fmt_difference(diff: float, unit: str, ref: float | None = None) -> str:
     """The size of a gap between two values, unsigned: '0.6个百分点' for percentages."""
-    digits = _change_digits(diff, unit)
+    digits = _change_digits(diff, unit, ref)
     return f"{abs(diff):,.{digits}f}{'个百分点' if unit == '%' else unit}"
 
 
-def fmt_change(diff: float, unit: str) -> str:
-    """A change between two values: '+0.6个百分点' for percentages, '+12亿元', '持平' for none.
-    Printed at the unit's precision, so a change never shows more digits than its values."""
-    if round(abs(diff), _change_digits(diff, unit)) == 0:  # below a thousandth: no change
+def fmt_change(diff: float, unit: str, ref: float | None = None) -> str:
+    """A change between two values: '+0.6个百分点' for percentages, '+12亿元', '持平' for none
+    (below a thousandth). `ref`: the larger of the two values, for the decimals."""
+    if round(abs(diff), _change_digits(diff, unit, ref)) == 0:
         return "持平"
-    return f"{'+' if diff > 0 else '−'}{fmt_difference(diff, unit)}"
+    return f"{'+' if diff > 0 else '−'}{fmt_difference(diff, unit, ref)}"
 
 
 def fmt_percent(share: float | None, digits: int = 1) -> str:

@@ -828,7 +828,8 @@ def _assess_bottom_line(ind: Indicator, points: list[_Point], period: Period) ->
     used = [p.row for p in pts]
     if t.met_by(last.value):
         return b.done("achieved", f"{head}，守住底线{tally}", inputs=used)
-    gap_text = narrative.fmt_difference(float(t.value or 0.0) - last.value, unit)
+    gap_text = narrative.fmt_difference(float(t.value or 0.0) - last.value, unit,
+                                        max(abs(float(t.value or 0.0)), abs(last.value)))
     earlier = any(ok for p, ok in zip(years, held, strict=True) if p.end < last.end)
     status = "deterioration" if earlier else "limited"
     why = "，此前年度曾守住，现已跌破" if earlier else ""

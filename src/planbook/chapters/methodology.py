@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from planbook.assess import narrative
 from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number
 from planbook.plan.periods import PLAN_END, PLAN_START, parse_period
-from planbook.plan.registry import Registry
+from planbook.plan.registry import RULE_ZH, RULES, Indicator, Registry
 from planbook.store import observations as store
 
 EXAMPLE_INDICATOR = "ind_output_industrial"  # 规上工业总产值: a 2025 and a 2027 target
@@ -68,9 +69,52 @@ def worked_examples(registry: Registry, frame: pd.DataFrame) -> dict[str, str]:
     schedule = (f"{PLAN_END.year}年目标的时序进度即整个规划期（{PLAN_START.year}年1月1日至"
                 f"{PLAN_END.year}年12月31日，共{total}天）的已过比例，{SCHEDULE_YEAR}年底为 "
                 f"{done} ÷ {total} = {share * 100:.1f}%。报告印出的时序进度保留一位小数，"
-                f"“应达”数按印出的时序进度计算（目标 × {share * 100:.1f}%），个数类取整，"
-                "读者可用印出的数字复核。")
-    return {"target": target, "growth": growth, "schedule": schedule}
+                f"“应达”数按印出的时序进度计算（目标 × {share * 100:.1f}%），个数类取整；"
+                "灯号按“累计值 ÷ 应达”判定，与页面印出的应达、差额一致，读者可用印出的数字复核。"
+                "例如目标2个、时序进度60.0%，应达 2 × 60.0% = 1.2，取整为1个；已完成1个即"
+                "“已达时序进度”，判为符合进度（绿灯）。")
+    return {"target": target, "growth": growth, "schedule": schedule,
+            "rules": rules_text(registry)}
+
+
+def _line_example(ind: Indicator, values: list[tuple[str, float]], period: str) -> str:
+    """One bottom-line case judged by the real rule on the stated values (not the data)."""
+    frame = pd.DataFrame([{"indicator_id": ind.id, "period": p, "value": v, "revision": 1,
+                           "status": "provisional"} for p, v in values])
+    a = assess.assess_indicator(ind, frame, parse_period(period))
+    shown = "、".join(f"{p}年{fmt_number(v, ind.unit)}" for p, v in values)
+    return f"若{shown}，{period}年判为“{a.status_zh}”（{assess.LIGHT_ZH[a.light]}）：{a.reason}。"
+
+
+def rules_text(registry: Registry) -> str:
+    """The methodology's list of indicators per rule, with a worked bottom-line example: from
+    the registry, so a reclassified indicator shows here the day it is reclassified."""
+    inds = list(registry.indicators.values())
+    lines = []
+    for rule in ("bottom_line", "info"):
+        members = [i for i in inds if i.judged_by == rule]
+        names = "；".join(f"{i.name_zh}（“{i.quotes[0]}”，`{i.id}`）" for i in members)
+        lines.append(f"- **{RULE_ZH[rule]}（{len(members)}项）：** {names or '无'}。")
+    strict = [i for i in inds for t in i.targets if t.op in (">", "<")]
+    lines.append("- **严格比较（" + str(len(strict)) + "项）：** " + "；".join(
+        f"{i.name_zh}（“{i.quotes[0]}”，目标{narrative.targets_text(i)}）" for i in strict)
+        + "。")
+    counts = {r: sum(1 for i in inds if i.judged_by == r) for r in RULES}
+    lines.append("- **各规则指标数：** " + "，".join(
+        f"{RULE_ZH[r]}{n}项" for r, n in counts.items() if n) + f"，合计{len(inds)}项。")
+    line = next((i for i in inds if i.judged_by == "bottom_line" and i.unit == "%"), None)
+    if line is not None:
+        t = line.final_target
+        lines.append("")
+        v = float(t.value or 0)
+        low = round(v - 0.5, 1)
+        lines.append(f"**示例（{line.name_zh}，底线{narrative.targets_text(line)}）。**")
+        lines.append("")
+        for values, why in (([("2024", v), ("2025", low)], "曾守住后跌破"),
+                            ([("2024", round(low - 1, 1)), ("2025", low)], "逐年上升但仍低于底线"),
+                            ([("2024", low), ("2025", v)], "重新守住")):
+            lines.append(f"- {why}：" + _line_example(line, values, "2025"))
+    return "\n".join(lines)
 
 
 def write_examples(registry: Registry, frame: pd.DataFrame, folder: Path) -> list[Path]:

@@ -347,7 +347,9 @@ class Report(TaskEvaluation):
                     + (f"差{fmt_number(gap, a.unit)}" if gap > 0 else "已达时序进度"))
         if a.status == "achieved":
             return "已达目标"
-        return f"距目标差{narrative.fmt_difference(a.target_value - a.latest_value, a.unit)}"
+        return "距目标差" + narrative.fmt_difference(
+            a.target_value - a.latest_value, a.unit,
+            max(abs(a.target_value), abs(a.latest_value)))
 
     def _due_when(self, a: Assessment) -> str:
         """'2025年底（数据时点）' when the schedule was taken at the latest data's date, which
@@ -681,7 +683,8 @@ class Briefing(Report):
             return "—（上月为示例数据，不作比较）" if b.sample else "—（本月为示例数据）"
         if a.kind == "milestone":
             return f"{b.status_zh} → {a.status_zh}"
-        return narrative.fmt_change(a.latest_value - b.latest_value, a.unit)
+        return narrative.fmt_change(a.latest_value - b.latest_value, a.unit,
+                                    max(abs(a.latest_value), abs(b.latest_value)))
 
     def department_blocks(self) -> str:
         """One block per lead department: its indicators' lights, values against the schedule,

@@ -72,7 +72,7 @@ OPS = (">=", "<=", "=", ">", "<")
 OP_SIGN = {">=": "≥", "<=": "≤", "=": "=", ">": "＞", "<": "＜"}
 RULES = ("growth", "schedule", "annual", "bottom_line", "milestone", "info")
 RULE_ZH = {"growth": "增速比法", "schedule": "时序进度法", "annual": "逐年考核",
-           "bottom_line": "底线保持", "milestone": "节点任务", "info": "说明性表述，不评估"}
+           "bottom_line": "底线保持", "milestone": "节点任务", "info": "说明性表述（不评估）"}
 _DEFAULT_RULE = {"level": "growth", "share": "growth", "ceiling": "growth",
                  "cumulative": "schedule", "annual": "annual", "milestone": "milestone"}
 DEPARTMENT_TYPES = ("party", "government", "township", "enterprise", "zone", "institution")
