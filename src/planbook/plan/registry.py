@@ -25,7 +25,9 @@ indicators.yaml, one mapping per indicator:
     headline    总体目标      one of the eight headline targets of chapter 二
     quote       原文          verbatim substring(s) of plan.txt containing the number
     villages    村级口径      the village-record measure the share is computed from (villages.py)
-tasks.yaml: id 条目编号, chapter 章, section 节, title 任务名称, departments 责任单位 (lead first),
+tasks.yaml: id 条目编号, chapter 章, section 节, title 任务名称, departments 责任单位 (in plan order:
+    the named bodies an indicator's or project's lead is chosen from; the first leads only the
+    task's own statements),
     departments_raw 原文责任单位, indicators 指标.
 departments.yaml: name 规范名称, full_name 全称, aliases 别称, type 类型
     (party 党委部门, government 政府部门, township 乡镇街道, enterprise 企业, zone 园区,
