@@ -23,9 +23,14 @@ DEPARTMENTS = [{"name": "住建局", "type": "government", "code": "zhujian"},
                {"name": "发改局", "type": "government", "code": "fagai"}]
 
 
+NAMED = [d["name"] for d in DEPARTMENTS]  # the bodies the test item names, in its order
+
+
 def _ind(i, name, unit, kind, lead, freq, value, quote):
     return {"id": i, "path": "三(一)1", "name_zh": name, "name_en": i, "unit": unit,
             "kind": kind, "direction": "increase", "frequency": freq, "lead": lead,
+            "co": [d for d in NAMED if d != lead], "lead_basis": f"测试：{lead}的职责。",
+            "lead_stated": False,
             "targets": [{"value": value, "year": 2027, "op": ">=",
                          **({"every_year": True} if kind == "annual" else {})}],
             "quote": quote}
@@ -52,7 +57,7 @@ def data(tmp_path) -> Path:
     (plan / "plan.txt").write_text(PLAN, encoding="utf-8")
     for name, entries in (("departments", DEPARTMENTS), ("indicators", INDICATORS),
                           ("tasks", [{"id": "三(一)1", "chapter": "三", "title": "测试",
-                                      "departments": ["住建局"],
+                                      "departments": NAMED,
                                       "indicators": [i["id"] for i in INDICATORS]}])):
         (plan / f"{name}.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True),
                                            encoding="utf-8")

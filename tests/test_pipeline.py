@@ -57,6 +57,8 @@ INDICATORS = """
   direction: increase
   quote: [改造老旧小区50个]
   lead: 住建局
+  lead_basis: 本条只列住建局。
+  lead_stated: true
   targets: [{value: 50, year: 2027, op: ">="}]
 - id: future_villages
   path: 四(一)1
@@ -67,6 +69,8 @@ INDICATORS = """
   direction: increase
   quote: [创建未来乡村20个]
   lead: 农业农村局
+  lead_basis: 本条只列农业农村局。
+  lead_stated: true
   targets: [{value: 20, year: 2027, op: ">="}]
 """
 TASKS = """

@@ -115,7 +115,8 @@ MINI = {
         "id": "old_estates", "path": "三(二)2", "name_zh": "老旧小区改造", "name_en": "x",
         "unit": "个", "kind": "cumulative", "direction": "increase",
         "targets": [{"value": 44, "year": 2027, "op": ">="}], "lead": "住建局",
-        "co": ["农业农村局"], "quote": "完成44个老旧小区改造"}],
+        "co": ["农业农村局"], "lead_basis": "城镇老旧小区改造属住建局职责。", "lead_stated": False,
+        "quote": "完成44个老旧小区改造"}],
     "tasks": [{"id": "三(二)2", "chapter": "三", "title": "推进城市更新",
                "departments": ["住建局", "农业农村局"], "indicators": ["old_estates"]}],
 }
@@ -229,7 +230,8 @@ def test_plan_summary_counts_projects(capsys):
 
 
 PROJECT = {"id": "prj_old_estates", "name_zh": "老旧小区改造", "name_en": "x", "task": "三(二)2",
-           "lead": "住建局", "co": ["农业农村局"], "target_stage": "完工", "target_year": 2027,
+           "lead": "住建局", "co": ["农业农村局"], "lead_basis": "城镇老旧小区改造属住建局职责。",
+           "lead_stated": False, "target_stage": "完工", "target_year": 2027,
            "year_inferred": False, "stage_basis": "完成", "quote": "到2027年，完成44个老旧小区改造"}
 
 

@@ -63,6 +63,16 @@ def cmd_plan(args) -> int:
     from planbook.plan.registry import load_registry
 
     reg = load_registry(_data(args))
+    if args.leads:
+        from planbook.plan import leads
+
+        if args.json:
+            rows = leads.lead_rows(reg)
+            print(json.dumps({"summary": leads.lead_summary(reg, rows), "entries": rows},
+                             ensure_ascii=False, indent=2))
+        else:
+            print("\n".join(leads.lead_lines(reg, by=args.by)))
+        return 0
     summary = reg.summary()
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -265,7 +275,13 @@ def parser() -> argparse.ArgumentParser:
                         help="data package folder (default: ./data)")
         return sp
 
-    add("plan", cmd_plan, "registry summary").add_argument("--json", action="store_true")
+    sp = add("plan", cmd_plan, "registry summary; --leads: every lead with its basis")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--leads", action="store_true",
+                    help="list every indicator and project with its lead, co, basis, and whether "
+                         "the plan states it or it awaits the 工作专班's confirmation")
+    sp.add_argument("--by", choices=("lead", "item", "status"), default="lead",
+                    help="--leads grouped by lead department (default), plan item or status")
     sp = add("templates", cmd_templates, "department workbooks to fill in")
     sp.add_argument("--period", required=True)
     sp.add_argument("--out", required=True)

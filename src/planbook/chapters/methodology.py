@@ -15,6 +15,7 @@ import pandas as pd
 from planbook.assess import narrative
 from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number
+from planbook.plan import leads
 from planbook.plan.periods import PLAN_END, PLAN_START, parse_period
 from planbook.plan.registry import RULE_ZH, RULES, Indicator, Registry
 from planbook.store import observations as store
@@ -22,6 +23,8 @@ from planbook.store import observations as store
 EXAMPLE_INDICATOR = "ind_output_industrial"  # 规上工业总产值: a 2025 and a 2027 target
 EXAMPLE_YEAR = "2023"  # the first year after the 2022 baseline
 SCHEDULE_YEAR = "2025"
+# The lead whose item shows best why the bracket's first body is not taken as the lead.
+EXAMPLE_LEAD = "ind_rural_power_reliability"
 
 
 def _num(value: float) -> str:
@@ -74,7 +77,7 @@ def worked_examples(registry: Registry, frame: pd.DataFrame) -> dict[str, str]:
                 "例如目标2个、时序进度60.0%，应达 2 × 60.0% = 1.2，取整为1个；已完成1个即"
                 "“已达时序进度”，判为符合进度（绿灯）。")
     return {"target": target, "growth": growth, "schedule": schedule,
-            "rules": rules_text(registry)}
+            "rules": rules_text(registry), "leads": lead_passage(registry)}
 
 
 def _line_example(ind: Indicator, values: list[tuple[str, float]], period: str) -> str:
@@ -115,6 +118,52 @@ def rules_text(registry: Registry) -> str:
                             ([("2024", low), ("2025", v)], "重新守住")):
             lines.append(f"- {why}：" + _line_example(line, values, "2025"))
     return "\n".join(lines)
+
+
+def lead_passage(registry: Registry) -> str:
+    """How leads were assigned and how many the 工作专班 has confirmed, from the registry."""
+    s = leads.lead_summary(registry)
+    rows = {r["id"]: r for r in leads.lead_rows(registry)}
+    ex = rows.get(EXAMPLE_LEAD)
+    if ex is None or not ex["named"] or ex["lead"] == ex["first_named"]:
+        ex = next((r for r in rows.values() if r["named"] and r["lead"] != r["first_named"]),
+                  None)
+    example = ""
+    if ex is not None:
+        task = registry.tasks[ex["items"][0]]
+        example = (f"（如{task.id}列“{task.departments_raw or '、'.join(task.departments)}”，"
+                   f"其中{ex['name_zh']}属{ex['lead']}职责，由{ex['lead']}牵头）")
+    text = ("方案在每条任务末尾的括号内列出责任单位，但没有写明由谁牵头，括号中的第一个单位不一定是"
+            f"该项工作的主责单位{example}。本报告逐项确定牵头单位：每项指标和点名项目的牵头单位，"
+            "从方案为其所在条目列明的责任单位中选取职责所在的单位，其余列明单位按原文顺序为配合单位，"
+            "并在指标登记表中写明一句牵头依据（见附录指标档案）。方案未列责任单位的条目（总体目标中"
+            "未在其他条目重述的目标、六(二)），按相关条目列明的单位确定，依据中写明所引条目"
+            "（如六(一)“农业农村局、发改局牵头”）。登记表载入时逐项核对牵头单位确为所在条目列明的单位。"
+            "\n\n")
+    whole = f"全部{s['indicators']}项指标和{s['projects']}个点名项目共{s['entries']}项"
+    if s["stated"]:
+        text += (f"{whole}中，方案原文明确牵头单位的（所在条目只列一个责任单位）{s['stated']}项；"
+                 f"其余{s['inferred']}项为按职责推定，")
+    else:  # no item with an indicator or project names a single body
+        text += (f"{whole}所在的条目都列有多个责任单位或未列责任单位，方案原文没有明确任何一项的"
+                 f"牵头单位，{s['inferred']}项均为按职责推定，")
+    text += (f"其中牵头单位不是括号中首列单位的{s['not_first_named']}项，按所引条目确定的"
+             f"{s['headline_rule']}项。推定的牵头单位须经工程工作专班确认，确认记录存于 "
+             f"`{leads.CONFIRMATIONS_FILE}`，载入时核对编号存在、确认的单位与登记表一致。")
+    if s["inferred"] == 0:
+        text += "全部牵头单位均为方案原文明确，无需确认。"
+    elif s["confirmed"] == 0:
+        text += f"截至本报告编制，尚无确认记录，{s['pending']}项推定的牵头单位均待确认。"
+    elif s["pending"] == 0:
+        text += (f"截至本报告编制，{s['confirmed']}项推定的牵头单位均已确认"
+                 f"（最近一次{s['last_confirmed']}）。")
+    else:
+        text += (f"截至本报告编制，已确认{s['confirmed']}项（最近一次{s['last_confirmed']}），"
+                 f"待确认{s['pending']}项。")
+    if s["pending"]:
+        text += ("待确认的牵头单位在确认前按推定使用，牵头单位成绩单、预警清单和月度通报的部门分组均据此"
+                 "编制；`planbook plan --leads` 列出全部牵头单位、依据和确认情况。")
+    return text
 
 
 def write_examples(registry: Registry, frame: pd.DataFrame, folder: Path) -> list[Path]:

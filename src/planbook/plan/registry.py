@@ -25,12 +25,20 @@ indicators.yaml, one mapping per indicator:
                               target: shown, not judged)
     rule_basis  规则依据      the plan's words that call for bottom_line or info (a substring of
                               the quote); required with those rules
-    lead        牵头单位      co  配合单位 (canonical department names)
-    lead_basis  牵头依据      why a lead was assigned where the plan names none
+    lead        牵头单位      the body whose remit the indicator is, one of the departments the plan
+                              names for its items (path, also_paths); where these name none (二, 六(二))
+                              the headline rule: a body named by a plan item that lead_basis cites
+    co          配合单位      the other departments named for its items, in plan order (canonical names)
+    lead_basis  牵头依据      one Chinese line on every entry: why this body leads
+    lead_stated 原文明确      true: the plan itself names the lead (its item names that body alone);
+                              false: 推定, the lead is inferred by remit and awaits the 工作专班's
+                              confirmation in leads_confirmed.yaml
     headline    总体目标      one of the eight headline targets of chapter 二
     quote       原文          verbatim substring(s) of plan.txt containing the number
     villages    村级口径      the village-record measure the share is computed from (villages.py)
-tasks.yaml: id 条目编号, chapter 章, section 节, title 任务名称, departments 责任单位 (lead first),
+tasks.yaml: id 条目编号, chapter 章, section 节, title 任务名称, departments 责任单位 (in plan order:
+    the named bodies an indicator's or project's lead is chosen from; the first leads only the
+    task's own statements),
     departments_raw 原文责任单位, indicators 指标.
 departments.yaml: name 规范名称, full_name 全称, aliases 别称, type 类型
     (party 党委部门, government 政府部门, township 乡镇街道, enterprise 企业, zone 园区,
@@ -39,7 +47,9 @@ projects.yaml (optional; the named-project ledger), one mapping per project the 
     id            项目编号      prj_ + ascii snake_case, unique
     name_zh       项目名称      the plan's words for the project; name_en  English name
     task          所属任务      a task id of tasks.yaml whose text names the project
-    lead, co      牵头单位/配合单位  canonical department names (the task's, lead first)
+    lead, co      牵头单位/配合单位  the lead by remit among the task's departments, the others in
+                                plan order; a project a milestone indicator tracks has its lead
+    lead_basis, lead_stated  牵头依据/原文明确  as for indicators
     target_stage  目标阶段      what the plan asks for by target_year: 谋划 (planning) / 前期
                                 (preparatory work, applications) / 开工 (construction starts) /
                                 在建 (under construction) / 完工 (completed, in service)
@@ -48,6 +58,12 @@ projects.yaml (optional; the named-project ledger), one mapping per project the 
     stage_basis   阶段依据      which words of the quote give the target stage
     quote         原文          verbatim substring of plan.txt naming the project
     indicator     对应节点指标  optional: the milestone indicator tracking the same project
+leads_confirmed.yaml (optional; the 工作专班's confirmations of inferred leads), one mapping each:
+    id            编号          an indicator or project id
+    lead          确认牵头单位  the lead confirmed: must equal the registry's lead
+    confirmed_by  确认单位      who confirmed it (e.g. 工作专班)
+    date          确认日期      YYYY-MM-DD
+    note          说明          optional: the meeting, document or remark
 """
 
 from __future__ import annotations
@@ -80,8 +96,15 @@ DEPARTMENT_TYPES = ("party", "government", "township", "enterprise", "zone", "in
 COUNT_UNITS = frozenset({"个", "家", "人", "名", "条", "座", "幢", "户", "人次", "所", "项"})
 # Project stages in order; reaching a later stage than the target counts as reaching it.
 STAGES = ("谋划", "前期", "开工", "在建", "完工")
-PROJECT_FIELDS = ("id", "name_zh", "name_en", "task", "lead", "co", "target_stage",
-                  "target_year", "year_inferred", "stage_basis", "quote")
+PROJECT_FIELDS = ("id", "name_zh", "name_en", "task", "lead", "co", "lead_basis",
+                  "lead_stated", "target_stage", "target_year", "year_inferred", "stage_basis",
+                  "quote")
+CONFIRMATION_FIELDS = ("id", "lead", "confirmed_by", "date", "note")
+# What a lead rests on, as `planbook plan --leads` and the method appendix print it.
+LEAD_STATED_ZH = {True: "原文明确", False: "推定"}
+LEAD_STATUS = ("原文明确", "已确认", "待确认")
+# A plan item id inside a lead_basis sentence: 四(三)3, 六(一), 五(一)1.
+_ITEM_REF = re.compile(r"[二三四五六](?:\([一二三四五六七八九十]\))?\d*")
 _PROJECT_ID = re.compile(r"^prj_[a-z0-9]+(_[a-z0-9]+)*$")
 CHAPTERS = ("二", "三", "四", "五", "六")
 CHAPTER_TITLES = {
@@ -146,6 +169,7 @@ class Indicator:
     headline: bool = False
     lead_basis: str | None = None
     villages: str | None = None
+    lead_stated: bool = False
     rule: str = ""  # "" = the kind's default (`judged_by`)
     rule_basis: str | None = None
 
@@ -153,6 +177,11 @@ class Indicator:
     def judged_by(self) -> str:
         """The assessment rule (RULES): the explicit `rule`, else the kind's default."""
         return self.rule or _DEFAULT_RULE[self.kind]
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """The plan items that state the indicator, its own first."""
+        return (self.path, *self.also_paths)
 
     @property
     def chapter(self) -> str:
@@ -220,14 +249,31 @@ class Project:
     year_inferred: bool = False
     stage_basis: str = ""
     indicator: str | None = None
+    lead_basis: str = ""
+    lead_stated: bool = False
 
     @property
     def chapter(self) -> str:
         return self.task[0]
 
     @property
+    def items(self) -> tuple[str, ...]:
+        return (self.task,)
+
+    @property
     def departments(self) -> tuple[str, ...]:
         return (self.lead, *self.co)
+
+
+@dataclass(frozen=True)
+class LeadConfirmation:
+    """The 工作专班's confirmation of one inferred lead (leads_confirmed.yaml)."""
+
+    id: str
+    lead: str
+    confirmed_by: str
+    date: str
+    note: str = ""
 
 
 @dataclass
@@ -238,6 +284,7 @@ class Registry:
     plan_text: str
     files: dict[str, Path] = field(default_factory=dict)
     projects: dict[str, Project] = field(default_factory=dict)
+    confirmations: dict[str, LeadConfirmation] = field(default_factory=dict)
 
     @cached_property
     def _alias_map(self) -> dict[str, str]:
@@ -272,6 +319,16 @@ class Registry:
             if any(p[0] == chapter for p in paths) or (chapter == "二" and ind.headline):
                 out.append(ind)
         return out
+
+    def named_departments(self, items) -> tuple[str, ...]:
+        """The departments the plan names for the given items, each once, in plan order."""
+        return _named(self.tasks, items)
+
+    def lead_status(self, entry: Indicator | Project) -> str:
+        """原文明确 (the plan names the lead), 已确认 (confirmed) or 待确认 (inferred, open)."""
+        if entry.lead_stated:
+            return "原文明确"
+        return "已确认" if entry.id in self.confirmations else "待确认"
 
     def led_by(self, department: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if i.lead == department]
@@ -385,6 +442,19 @@ def _number(entry: _Entry, raw, field_name: str) -> float | None:
     return float(raw)
 
 
+def _lead_stated(e: _Entry) -> bool:
+    """lead_stated, required on every indicator and project: true or false, nothing else."""
+    value = e.raw.get("lead_stated")
+    if value is None:
+        e.problem("missing field", "lead_stated",
+                  expected="true (the plan itself names the lead) or false (inferred, 推定)")
+        return False
+    if not isinstance(value, bool):
+        e.problem("expected true or false", "lead_stated", value)
+        return False
+    return value
+
+
 def _load_departments(path: Path, problems: list[Problem]) -> dict[str, Department]:
     out: dict[str, Department] = {}
     seen_alias: dict[str, str] = {}
@@ -446,6 +516,8 @@ def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
                 if d not in departments:
                     e.problem("unknown department", dept_field, d,
                               "a canonical name from departments.yaml")
+        lead_basis = e.get("lead_basis")
+        lead_stated = _lead_stated(e)
         baseline = None
         if raw.get("baseline") is not None:
             b = raw["baseline"]
@@ -513,7 +585,7 @@ def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
             lead=lead, co=tuple(co), quotes=tuple(quotes), baseline=baseline,
             also_paths=tuple(e.get("also_paths", list, required=False, default=[])),
             headline=bool(raw.get("headline", False)),
-            lead_basis=e.get("lead_basis", required=False),
+            lead_basis=lead_basis, lead_stated=lead_stated,
             villages=e.get("villages", required=False),
             rule=rule if rule in RULES else "", rule_basis=rule_basis,
         )
@@ -586,6 +658,8 @@ def _load_projects(path: Path, problems: list[Problem], plan_text: str,
                 if d not in departments:
                     e.problem("unknown department", dept_field, d,
                               "a canonical name from departments.yaml")
+        lead_basis = e.get("lead_basis")
+        lead_stated = _lead_stated(e)
         stage = e.get("target_stage")
         if stage and stage not in STAGES:
             e.problem("unknown stage", "target_stage", stage, " / ".join(STAGES))
@@ -617,7 +691,124 @@ def _load_projects(path: Path, problems: list[Problem], plan_text: str,
             id=pid, name_zh=e.get("name_zh", default=pid), name_en=e.get("name_en", default=""),
             task=task, lead=lead, co=tuple(co), target_stage=stage, target_year=year,
             quote=quote, year_inferred=bool(inferred),
-            stage_basis=e.get("stage_basis", required=False, default=""), indicator=indicator)
+            stage_basis=e.get("stage_basis", required=False, default=""), indicator=indicator,
+            lead_basis=lead_basis or "", lead_stated=lead_stated)
+    return out
+
+
+def _named(tasks: dict[str, Task], items) -> tuple[str, ...]:
+    out: list[str] = []
+    for item in items:
+        task = tasks.get(item)
+        for d in task.departments if task else ():
+            if d not in out:
+                out.append(d)
+    return tuple(out)
+
+
+def _cited_items(basis: str, tasks: dict[str, Task]) -> list[str]:
+    """The plan items a lead_basis cites that name departments (六(一), 四(三)3 …)."""
+    text = basis.replace("（", "(").replace("）", ")")
+    return [m for m in dict.fromkeys(_ITEM_REF.findall(text))
+            if m in tasks and tasks[m].departments]
+
+
+def _check_leads(entries, file: Path, tasks: dict[str, Task], problems: list[Problem],
+                 indicators: dict[str, Indicator] | None = None) -> None:
+    """Each lead is a department the plan names for the entry's items, co the others in plan
+    order; where the items name none (二, 六(二)), the headline rule: the lead and co are named
+    by a plan item the lead_basis cites. lead_stated only where the plan names the lead alone."""
+    for entry in entries:
+        def problem(message, field_name, value=None, expected=None, _id=entry.id):
+            problems.append(Problem(message, file=str(file), entry=_id, field=field_name,
+                                    value=value, expected=expected))
+
+        items = "、".join(entry.items)
+        named = _named(tasks, entry.items)
+        if named:
+            if entry.lead not in named:
+                problem(f"the lead is not one of the departments the plan names for {items}",
+                        "lead", entry.lead, f"one of {'、'.join(named)}, by remit, with a "
+                        "lead_basis saying why")
+                continue
+            pool, order = named, [d for d in named if d != entry.lead]
+            if list(entry.co) != order:
+                problem(f"co is not the other departments the plan names for {items}, in plan "
+                        "order", "co", list(entry.co), "[" + ", ".join(order) + "]")
+            if entry.lead_stated and named != (entry.lead,):
+                problem(f"the plan names {len(named)} departments for {items}, so the lead is "
+                        "inferred, not stated", "lead_stated", True,
+                        "false (and a confirmation in leads_confirmed.yaml once the 工作专班 "
+                        "has confirmed it)")
+        else:
+            if entry.lead_stated:
+                problem(f"the plan names no department for {items}, so it cannot state the lead",
+                        "lead_stated", True, "false")
+            if not entry.lead_basis:
+                continue  # reported as a missing field
+            pool = _named(tasks, _cited_items(entry.lead_basis, tasks))
+            if entry.lead not in pool:
+                problem(f"the plan names no department for {items}: the lead_basis must cite a "
+                        f"plan item that names {entry.lead}", "lead_basis", entry.lead_basis,
+                        "a sentence citing such an item, e.g. 六(一) (农业农村局、发改局牵头) or "
+                        "the related task item like 四(三)3")
+                continue
+            stray = [d for d in entry.co if d not in pool or d == entry.lead]
+            if stray or list(entry.co) != [d for d in pool if d in entry.co]:
+                problem("co must be other departments of the cited plan item(s), in plan order",
+                        "co", list(entry.co), "[" + ", ".join(d for d in pool
+                                                               if d != entry.lead) + "] or fewer")
+        linked = indicators.get(entry.indicator) if indicators and getattr(
+            entry, "indicator", None) else None
+        if linked is not None and linked.lead != entry.lead:
+            problem(f"the milestone indicator {linked.id} tracking this project is led by "
+                    f"{linked.lead}", "lead", entry.lead, f"{linked.lead} (the same lead for both)")
+
+
+def _load_confirmations(path: Path, problems: list[Problem], indicators: dict[str, Indicator],
+                        projects: dict[str, Project]) -> dict[str, LeadConfirmation]:
+    import datetime as dt
+
+    out: dict[str, LeadConfirmation] = {}
+    for n, raw in enumerate(_read_yaml(path, problems)):
+        if not isinstance(raw, dict):
+            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
+            continue
+        e = _Entry(raw, path, problems, n)
+        for name in raw:
+            if name not in CONFIRMATION_FIELDS:
+                e.problem("unknown field", name, expected=", ".join(CONFIRMATION_FIELDS))
+        cid, lead, by = e.get("id"), e.get("lead"), e.get("confirmed_by")
+        note = e.get("note", required=False, default="")
+        entry = indicators.get(cid) or projects.get(cid) if cid else None
+        if cid and entry is None:
+            e.problem("unknown indicator or project id", "id", cid,
+                      "an id of indicators.yaml or projects.yaml (`planbook plan --leads`)")
+        if entry is not None and lead and lead != entry.lead:
+            e.problem(f"the confirmed lead differs from the registry's lead {entry.lead}", "lead",
+                      lead, f"{entry.lead}; if the 工作专班 decided on {lead}, change lead, co "
+                      f"and lead_basis of {cid} in the registry first")
+        date = raw.get("date")
+        if isinstance(date, str):
+            try:
+                date = dt.date.fromisoformat(date)
+            except ValueError:
+                pass
+        if date is None:
+            e.problem("missing field", "date", expected="YYYY-MM-DD")
+        elif not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+            e.problem("not a date", "date", raw.get("date"), "YYYY-MM-DD")
+            date = None
+        elif date < dt.date(2023, 4, 6):
+            e.problem("confirmed before the plan was issued (2023-04-06)", "date",
+                      date.isoformat(), "the date the 工作专班 confirmed the lead")
+            date = None
+        if cid in out:
+            e.problem("duplicate confirmation", "id", cid, "one entry per indicator or project")
+            continue
+        if entry is not None and lead == entry.lead and by and date:
+            out[cid] = LeadConfirmation(id=cid, lead=lead, confirmed_by=by,
+                                        date=date.isoformat(), note=note)
     return out
 
 
@@ -641,6 +832,14 @@ def load_registry(data: Path | None = None) -> Registry:
         files["projects"] = plan / "projects.yaml"
         projects = _load_projects(files["projects"], problems, plan_text, departments,
                                   indicators, tasks)
+    _check_leads(indicators.values(), files["indicators"], tasks, problems)
+    if projects:
+        _check_leads(projects.values(), files["projects"], tasks, problems, indicators)
+    confirmations: dict[str, LeadConfirmation] = {}
+    if (plan / "leads_confirmed.yaml").is_file():  # optional: nothing confirmed yet
+        files["leads_confirmed"] = plan / "leads_confirmed.yaml"
+        confirmations = _load_confirmations(files["leads_confirmed"], problems, indicators,
+                                            projects)
     claimed = {i for t in tasks.values() for i in t.indicators}
     for ind_id in indicators:
         if ind_id not in claimed:
@@ -652,4 +851,4 @@ def load_registry(data: Path | None = None) -> Registry:
                             hint="correct the named entries in data/plan/ and run `planbook plan`")
     return Registry(indicators=indicators, tasks=tasks, departments=departments,
                     plan_text=plan_text, files={"plan": plan_file, **files},
-                    projects=projects)
+                    projects=projects, confirmations=confirmations)
