@@ -1,22 +1,27 @@
 """Where a named project stands: its reported stage read against the stage the plan asks for.
 
-The milestone rules of DESIGN.md, with "done" meaning the asked stage (or a later one) is
-reached: done green; in_progress (any stage from 谋划 on, short of the asked one) green
-before the target year, yellow in it; not_started (未启动) yellow before the target year, red
-in it; overdue red once the target year is over; no report gives no_data, grey.
+The milestone rules of DESIGN.md, with the asked stage (or a later one) reached meaning the
+ask is met: reached (已达要求阶段) green, or done (已完成) green only for a project reported
+完工 (a railway the plan asks to be 在建 is not finished when it is 在建); in_progress (any
+stage from 谋划 on, short of the asked one) green before the target year, yellow in it;
+not_started (未启动) yellow before the target year, red in it; overdue red once the target
+year is over; no report gives no_data, grey.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from planbook.assess.rules import STATUS, _year_end, milestone_light
+from planbook.assess.rules import DONE, STATUS, _year_end, milestone_light
 from planbook.plan.periods import Period, parse_period
-from planbook.plan.registry import STAGES, Project
+from planbook.plan.registry import STAGES, Project, Registry
+from planbook.store import statements as stmt
 
 NOT_STARTED = "未启动"
+FINISHED = "完工"  # the one stage a reader may call 已完成
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,10 @@ def assess_project(project: Project, report: dict | None, period: Period,
                                  reason=f"要求{asked}，截至{period.end_label_zh}尚无阶段报送")
     stage, when = str(report["stage"]), str(report["stage_date"])
     reached = stage_rank(stage) >= stage_rank(project.target_stage)
-    state = "done" if reached else "not_started" if stage == NOT_STARTED else "in_progress"
+    state = ("done" if stage == FINISHED else "reached") if reached else \
+        "not_started" if stage == NOT_STARTED else "in_progress"
     head = f"要求{asked}，{when}报告为{stage}"
-    if state != "done" and period.end >= _year_end(due):
+    if state not in DONE and period.end >= _year_end(due):
         status, light, reason = "overdue", "red", f"{head}，已过目标年仍未达到要求阶段"
     else:
         status, light = state, milestone_light(state, period, due)
@@ -85,3 +91,21 @@ def assess_project(project: Project, report: dict | None, period: Period,
                              reported_period=str(report["period"]), status=status, light=light,
                              reason=reason, sample=report.get("status") == "sample",
                              inputs=inputs)
+
+
+def period_project_reports(data: Path, as_of: str | None, period: Period) -> pd.DataFrame:
+    """The latest revision of every stage report received by the data cut-off `as_of`."""
+    return stmt.latest_revisions(stmt.as_of(stmt.load_project_stages(data), as_of, period),
+                                 "project_id")
+
+
+def assess_projects(registry: Registry, reports: pd.DataFrame,
+                    period: Period) -> dict[str, ProjectAssessment]:
+    """Every named project of the registry assessed for `period`, with its report's row as
+    the audit input."""
+    out = {}
+    for p in registry.projects.values():
+        report = latest_report(reports, p.id, period)
+        inputs = (stmt.input_row(report, "project"),) if report else ()
+        out[p.id] = assess_project(p, report, period, inputs)
+    return out
