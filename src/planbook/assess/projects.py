@@ -54,17 +54,19 @@ def stage_rank(stage: str) -> int:
 def latest_report(reports: pd.DataFrame, project_id: str, period: Period) -> dict | None:
     """The stage report a period's assessment uses: the latest period up to the report's end,
     then the latest stage date and revision (reports holds latest revisions only)."""
+    return latest_reports(reports, period).get(project_id)
+
+
+def latest_reports(reports: pd.DataFrame | None, period: Period) -> dict[str, dict]:
+    """`latest_report` of every project at once: one filter and one sort of the whole frame
+    (per project, they cost the build's grade check half a second)."""
     if reports is None or reports.empty:
-        return None
-    rows = reports[reports["project_id"] == project_id]
-    if rows.empty:
-        return None
-    ends = rows["period"].map(lambda p: parse_period(p).end)
-    rows = rows[ends <= period.end].assign(_end=ends[ends <= period.end])
-    if rows.empty:
-        return None
+        return {}
+    ends = reports["period"].map(lambda p: parse_period(p).end)
+    rows = reports[ends <= period.end].assign(_end=ends[ends <= period.end])
     rows = rows.sort_values(["_end", "stage_date", "received_at", "revision"], kind="stable")
-    return rows.iloc[-1].drop(labels="_end").to_dict()
+    last = rows.drop(columns="_end").drop_duplicates("project_id", keep="last")
+    return {r["project_id"]: r for r in last.to_dict("records")}
 
 
 def assess_project(project: Project, report: dict | None, period: Period,
@@ -103,9 +105,10 @@ def assess_projects(registry: Registry, reports: pd.DataFrame,
                     period: Period) -> dict[str, ProjectAssessment]:
     """Every named project of the registry assessed for `period`, with its report's row as
     the audit input."""
+    latest = latest_reports(reports, period)
     out = {}
     for p in registry.projects.values():
-        report = latest_report(reports, p.id, period)
+        report = latest.get(p.id)
         inputs = (stmt.input_row(report, "project"),) if report else ()
         out[p.id] = assess_project(p, report, period, inputs)
     return out
