@@ -258,8 +258,22 @@ def test_worked_examples(case):
     assert part in a.reason
 
 
+def test_a_node_tracking_a_project_asked_short_of_finish_is_reached_not_done():
+    """1 on a node whose project the plan asks only to reach 在建 (or 开工 ...) means that
+    stage is reached: 已达要求阶段, green, never 已完成 (a reader understands: finished)."""
+    a = assess.assess_indicator(IND["plan_done"], rows("plan_done", ("2025", 1)),
+                                parse_period("2025"), short_of_finish=True)
+    assert (a.status, a.status_zh, a.light) == ("reached", "已达要求阶段", "green")
+    assert "已完成" not in a.reason
+    late = assess.assess_indicator(IND["plan_done"], rows("plan_done", ("2025", 0.5)),
+                                   parse_period("2026"), short_of_finish=True)
+    assert late.status == "overdue"
+
+
 def test_every_status_is_produced():
     seen = {run(c[1], c[2], c[3]).status for c in CASES}
+    seen.add(assess.assess_indicator(IND["plan_done"], rows("plan_done", ("2025", 1)),
+                                     parse_period("2025"), short_of_finish=True).status)
     assert seen == set(assess.STATUS)
 
 

@@ -80,6 +80,58 @@ def test_named_projects_appear_with_quotes_and_stages(html, pdf_text):
     assert "2027年谋划" in pdf_text  # 建武高速's asked stage
 
 
+def _block(html: dict[str, str], task) -> str:
+    page = html[PAGE[task.chapter]]
+    head = f"{task.id} {task.title}：任务评估</h3>"  # the heading, not the toc entry
+    start = page.index(head)
+    nxt = page.find("：任务评估</h3>", start + len(head))
+    return page[start:nxt if nxt > 0 else None]
+
+
+def test_a_grade_departing_from_the_lights_is_said_with_the_implied_grade_and_reason(
+        html, pdf_text, sample_build):
+    from planbook.assess.grades import period_bases
+
+    rp = resolve("2025", sample_build)
+    bases = period_bases(rp.data, REG, rp.params.parsed_period, rp.params.as_of)
+    ev = yaml.safe_load((rp.data / "evaluation" / "2025.yaml").read_text(encoding="utf-8"))
+    judged = {j["task"]: j for j in ev["tasks"]}
+    departing = [t for t in TASKS if t.id in judged and bases[t.id].departs(judged[t.id]["grade"])]
+    assert departing  # the sample shows the form on purpose
+    for t in TASKS:
+        block = _block(html, t)
+        # every block shows the grade its lights imply, registered and traceable
+        assert "按灯号计算的等级" in block, t.id
+        if t in departing:
+            j, b = judged[t.id], bases[t.id]
+            assert "评估等级与计算灯号不一致" in block, t.id
+            assert f"评估组评定为“{j['grade']}”，按灯号计算的等级为“{b.grade}”（{b.lights}）" in block
+            assert f"评估组说明的理由：“{j['reason']}”" in block
+        else:
+            assert "评估等级与计算灯号不一致" not in block, t.id
+    assert "评估等级与计算灯号不一致" in pdf_text and _squash(departing[0].id) in pdf_text
+    found = lookup(f"grade-{task_key(departing[0].id)}-2025", rp)
+    assert len(found) == 1 and found[0]["inputs"]  # the rows of the lights it counts
+    index = html["index"]
+    assert f"评估等级与计算灯号不一致的{len(departing)}项" in index
+    assert all(t.id in index for t in departing)
+
+
+def test_project_statuses_say_reached_not_finished_in_blocks_and_tables(html):
+    county = html["02_county"] + html["03_villages"] + html["04_integration"]
+    lines = re.findall(r"<li>([^<：]+)：要求(\d{4})年(\S+?) → (\S+?)（.*?</span>\S+ (\S+)</li>",
+                       county)
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>[^<]+</td><td>\d{4}年[^<]+</td>"
+                      r"<td>(\S+?)（[^<]*</td><td>([^<]+)</td>", county)
+    assert lines and rows
+    reached = 0
+    for stage, status in [(x[3], x[4]) for x in lines] + [(r[1], r[2]) for r in rows]:
+        if status in ("已完成", "已达要求阶段"):
+            assert (status == "已完成") == (stage == "完工"), (stage, status)
+            reached += status == "已达要求阶段"
+    assert reached  # the sample has projects at their asked stage, not finished
+
+
 def test_summary_counts_tasks_by_grade_and_lists_missing_statements(html):
     index = html["index"]
     assert "共有任务38项" in index
@@ -133,7 +185,7 @@ def test_project_light_follows_the_milestone_rules_against_the_asked_stage():
         return a.status, a.light
 
     assert at("完工", y25) == ("done", "green")
-    assert at("在建", y25) == ("done", "green")
+    assert at("在建", y25) == ("reached", "green")
     assert at("前期", y25) == ("in_progress", "green")
     assert at("前期", m26) == ("in_progress", "yellow")  # a month of the target year
     assert at("未启动", y25) == ("not_started", "yellow")
@@ -141,6 +193,45 @@ def test_project_light_follows_the_milestone_rules_against_the_asked_stage():
     assert at("开工", y26) == ("overdue", "red")  # the annual report of the target year
     none = assess_project(p, None, y25)
     assert (none.status, none.light) == ("no_data", "grey") and "尚无阶段报送" in none.reason
+
+
+def test_a_project_at_its_asked_stage_is_not_called_finished():
+    """在建 where the plan asks 在建 meets the ask; only 完工 is 已完成 (a reader of 已完成
+    understands: built)."""
+    p = Project(id="prj_x", name_zh="某铁路", name_en="x", task="三(二)1", lead="交通运输局",
+                target_stage="在建", target_year=2027, quote="q")
+    y25 = parse_period("2025")
+
+    def word(stage):
+        report = {"stage": stage, "stage_date": "2025-12-31", "period": "2025"}
+        return assess_project(p, report, y25).status_zh
+
+    assert word("在建") == "已达要求阶段" and word("完工") == "已完成"
+    assert word("开工") == "推进中" and word("未启动") == "未启动"
+    early = Project(**{**vars(p), "target_stage": "谋划"})
+    assert assess_project(early, {"stage": "前期", "stage_date": "2025-12-31",
+                                  "period": "2025"}, y25).status_zh == "已达要求阶段"
+
+
+def test_a_node_tracking_a_project_short_of_finish_is_counted_as_reached():
+    """The registry links 打造“万亩千亿”高能级战略平台 (a node) to a project the plan asks to be
+    在建: at 1 it is 已达要求阶段 wherever it is printed or counted, never 已完成."""
+    from planbook.assess.rules import assess_all
+    from planbook.store import observations
+
+    short = {p.indicator for p in REG.projects.values()
+             if p.indicator and p.target_stage != "完工"}
+    assert "ind_ms_wanmu_qianyi_platform" in short
+    rows = observations.load_all(ROOT / "data", REG, as_of="2026-03-31",
+                                 period=parse_period("2025"))
+    rows.loc[rows["indicator_id"].isin(short), "value"] = 1.0
+    assessed = {a.indicator_id: a for a in assess_all(REG, rows, parse_period("2025"))}
+    for ind in short:
+        assert (assessed[ind].status, assessed[ind].status_zh) == ("reached", "已达要求阶段")
+    finished = next(p.indicator for p in REG.projects.values()
+                    if p.indicator and p.target_stage == "完工")
+    if assessed[finished].latest_value == 1:
+        assert assessed[finished].status_zh == "已完成"
 
 
 def test_quoted_text_is_shown_exactly_not_interpreted_as_markdown():

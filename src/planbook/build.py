@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from planbook import paths
+from planbook.assess.grades import period_bases
 from planbook.audit.manifest import input_files, write_manifest
 from planbook.audit.register import register
 from planbook.book.assets import ASSETS
@@ -34,7 +35,7 @@ from planbook.run import edition as editions
 from planbook.run import execute, publish
 from planbook.run.period import ReportPeriod, resolve
 from planbook.store import observations
-from planbook.store.evaluation import load_evaluation
+from planbook.store.evaluation import check_grades, load_evaluation
 
 
 def expand(spec: str, root: Path | None = None) -> list[str]:
@@ -192,7 +193,12 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[
     execute.warm_up(rp, force=force)  # the kernels' imports overlap the data checks below
     registry = load_registry(rp.data)
     observations.check_store(rp.data, registry)
-    load_evaluation(rp.data, rp.code, registry)  # a malformed judgement file stops here
+    # a malformed judgement file stops here, and so does a grade its lights do not support
+    # without a reason (the lights are the period's, so this is where both are known)
+    evaluation = load_evaluation(rp.data, rp.code, registry)
+    if evaluation is not None:
+        check_grades(evaluation, period_bases(rp.data, registry, rp.params.parsed_period,
+                                              rp.params.as_of))
     yield f"{tag} 1/3 数据校验通过：{len(registry.indicators)} 项指标，" \
           f"{len(observations.store_files(rp.data))} 个数据文件"
     used = pick_engine(engine)

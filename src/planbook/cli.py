@@ -202,7 +202,17 @@ def cmd_status(args) -> int:
 def cmd_sample(args) -> int:
     from planbook.store.sample import remove_sample, write_sample
 
-    for line in (remove_sample if args.remove else write_sample)(_data(args)):
+    data = _data(args)
+    if args.remove:
+        lines = remove_sample(data)
+    else:
+        from planbook.assess.grades import write_sample_evaluation
+        from planbook.plan.registry import load_registry
+
+        lines = write_sample(data)
+        # graded from the lights of the rows just written; the last line is the notice
+        lines.insert(len(lines) - 1, write_sample_evaluation(data, load_registry(data)))
+    for line in lines:
         print(line)
     return 0
 

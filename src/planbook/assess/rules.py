@@ -62,8 +62,10 @@ Annual targets
 
 Milestones
     value >= 1 done, > 0 in_progress, else not_started; overdue when not done after the
-    end of its due year. Lights: done green; in_progress green before the due year, yellow in
-    it; not_started yellow before the due year, red in it; overdue red.
+    end of its due year. A node tracking a named project the plan asks only to reach a stage
+    short of 完工 (projects.yaml `indicator`, e.g. 在建) is `reached`, not done, at value 1.
+    Lights: done and reached green; in_progress green before the due year, yellow in it;
+    not_started yellow before the due year, red in it; overdue red.
 
 Projection (to the end of the governing target year, when that is after the latest data)
     Points: the baseline (or the zero origin of a cumulative) and every later observation.
@@ -117,11 +119,15 @@ STATUS: dict[str, tuple[str, str]] = {
     "deterioration": ("出现倒退", "red"),
     "no_data": ("暂无数据", "grey"),
     "done": ("已完成", "green"),
+    # a named project (or the node tracking one) at or past the stage the plan asks, short of
+    # 完工: the plan's ask is met, the work is not finished, so never worded 已完成
+    "reached": ("已达要求阶段", "green"),
     "in_progress": ("推进中", "green"),
     "not_started": ("未启动", "yellow"),
     "overdue": ("已逾期", "red"),
     "not_assessed": ("不作评价", "grey"),
 }
+DONE = ("done", "reached")  # the statuses of a node or project that has met its ask
 LIGHTS = ("green", "yellow", "red", "grey")
 LIGHT_ZH = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "grey": "灰灯"}
 
@@ -350,7 +356,7 @@ def schedule_status(ratio: float) -> str:
 
 
 def milestone_light(status: str, period: Period, due_year: int) -> str:
-    """done green; in_progress green before the due year, yellow in it; not_started yellow
+    """done and reached green; in_progress green before the due year, yellow in it; not_started yellow
     before the due year, red in it; overdue red."""
     if status in ("in_progress", "not_started") and period.year >= due_year:
         return "yellow" if status == "in_progress" else "red"
@@ -450,19 +456,23 @@ class _Builder:
                           reason=reason, inputs=tuple(seen.values()))
 
 
-def assess_indicator(ind: Indicator, rows: pd.DataFrame, period: Period) -> Assessment:
+def assess_indicator(ind: Indicator, rows: pd.DataFrame, period: Period, *,
+                     short_of_finish: bool = False) -> Assessment:
     """Status, light, reason and projection of one indicator for one reporting period.
 
     `rows` are the indicator's stored observation rows, all revisions (other indicators'
     rows are ignored); the latest revision of each period ending by `period` is used.
+    `short_of_finish`: a milestone tracking a named project asked to reach a stage before
+    完工 (assess_all finds these in the registry).
     """
-    return _assess(ind, _points(ind, rows, period), period)
+    return _assess(ind, _points(ind, rows, period), period, short_of_finish=short_of_finish)
 
 
-def _assess(ind: Indicator, points: list[_Point], period: Period) -> Assessment:
+def _assess(ind: Indicator, points: list[_Point], period: Period, *,
+            short_of_finish: bool = False) -> Assessment:
     rule = ind.judged_by
     if rule == "milestone":
-        return _assess_milestone(ind, points, period)
+        return _assess_milestone(ind, points, period, short_of_finish=short_of_finish)
     if rule == "schedule":
         return _assess_cumulative(ind, points, period)
     if rule == "annual":
@@ -853,7 +863,10 @@ def _assess_info(ind: Indicator, points: list[_Point], period: Period) -> Assess
 # ---------------------------------------------------------------- milestones
 
 
-def _assess_milestone(ind: Indicator, points: list[_Point], period: Period) -> Assessment:
+def _assess_milestone(ind: Indicator, points: list[_Point], period: Period, *,
+                      short_of_finish: bool = False) -> Assessment:
+    """`short_of_finish`: the node tracks a named project asked to reach a stage before 完工;
+    1 then means that stage is reached (`reached`), not that the work is finished."""
     b = _Builder(ind, period)
     t = ind.target_for(period.year)
     due = t.year
@@ -865,13 +878,14 @@ def _assess_milestone(ind: Indicator, points: list[_Point], period: Period) -> A
     last = points[-1]
     b.latest(last)
     v = last.value
-    state = "done" if v >= 1 - _EPS else "in_progress" if v > _EPS else "not_started"
+    done = "reached" if short_of_finish else "done"
+    state = done if v >= 1 - _EPS else "in_progress" if v > _EPS else "not_started"
     head = (f"节点任务应于{due}年底前完成，{last.period.label_zh}报告状态为"
             f"{STATUS[state][0]}（{v:g}）")
-    if state != "done" and period.end >= _year_end(due):
+    if state != done and period.end >= _year_end(due):
         return b.done("overdue", f"{head}，已逾期", inputs=[last.row])
     light = milestone_light(state, period, due)
-    tail = "，今年到期" if state != "done" and period.year == due else ""
+    tail = "，今年到期" if state != done and period.year == due else ""
     return b.done(state, head + tail, light=light, inputs=[last.row])
 
 
@@ -884,7 +898,12 @@ def assess_all(registry: Registry, observations: pd.DataFrame, period: Period, *
     `indicator_points(observations)` when the caller has them (several periods of one store)."""
     if points is None:
         points = indicator_points(observations)
-    return [_assess(ind, _select(ind, points.get(ind.id, []), period), period)
+    # A node tracking a named project the plan asks only to start or build (在建, 开工 ...)
+    # has met its ask at that stage: `reached`, worded as the project is, not 已完成.
+    short = {p.indicator for p in registry.projects.values()
+             if p.indicator and p.target_stage != "完工"}
+    return [_assess(ind, _select(ind, points.get(ind.id, []), period), period,
+                    short_of_finish=ind.id in short)
             for ind in registry.indicators.values()]
 
 
@@ -956,8 +975,9 @@ def status_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
     for a in assessments:
         if a.kind == "milestone" and a.latest_value is not None:
             v = a.latest_value
-            latest_text = STATUS["done" if v >= 1 else "in_progress" if v > 0
-                                 else "not_started"][0]
+            # a value of 1 is what made the node done: worded as its status (done or reached)
+            latest_text = (a.status_zh if v >= 1 else
+                           STATUS["in_progress" if v > 0 else "not_started"][0])
         else:
             latest_text = narrative.fmt_number(a.latest_value, a.unit)
         target = "—" if a.target_year is None or a.rule == "info" else narrative.fmt_target(

@@ -27,7 +27,8 @@ A4_WIDTH = 6.3  # inches: A4 text width with the book's margins
 STATUS_COLOURS = {
     "achieved": "#1a7f37", "on_track": "#4caf50", "needs_acceleration": "#e0a800",
     "limited": "#d9480f", "deterioration": "#b00020", "no_data": "#9e9e9e",
-    "done": "#1a7f37", "in_progress": "#4caf50", "not_started": "#e0a800", "overdue": "#b00020",
+    "done": "#1a7f37", "reached": "#1a7f37", "in_progress": "#4caf50", "not_started": "#e0a800",
+    "overdue": "#b00020",
 }
 PATH_COLOUR, OBS_COLOUR, PROJ_COLOUR = "#5c6bc0", "#263238", "#8e24aa"
 

@@ -18,7 +18,7 @@ from planbook import paths
 from planbook.assess import narrative
 from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number, fmt_target
-from planbook.assess.rules import STATUS, Assessment
+from planbook.assess.rules import DONE, STATUS, Assessment
 from planbook.chapters import display, figures, prepared, provenance
 from planbook.chapters.provenance import num
 from planbook.chapters.tasks import TaskEvaluation
@@ -36,7 +36,7 @@ from planbook.store import observations, villages
 
 CHAPTER_NUMBER = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
 STATUS_ORDER = ("achieved", "on_track", "needs_acceleration", "limited", "deterioration",
-                "done", "in_progress", "not_started", "overdue", "no_data")
+                "done", "reached", "in_progress", "not_started", "overdue", "no_data")
 SEVERITY = {"deterioration": 0, "overdue": 1, "limited": 2, "needs_acceleration": 3}
 TREND_KINDS = ("level", "share", "ceiling")
 SAMPLE_NOTICE = "示例数据，非官方统计"
@@ -296,8 +296,10 @@ class Report(TaskEvaluation):
             return "—"
         if a.kind == "milestone":
             v = a.latest_value
-            state = "done" if v >= 1 else "in_progress" if v > 0 else "not_started"
-            return f"{STATUS[state][0]}{self.mark(a)}（{a.latest_period}）"
+            # 1 is what made the node done: worded as its status (已达要求阶段 for a node
+            # tracking a project asked to reach a stage short of 完工)
+            word = a.status_zh if v >= 1 else STATUS["in_progress" if v > 0 else "not_started"][0]
+            return f"{word}{self.mark(a)}（{a.latest_period}）"
         return f"{fmt_number(a.latest_value, a.unit)}{self.mark(a)}（{a.latest_period}）"
 
     def chapter_status_table(self) -> None:
@@ -710,7 +712,7 @@ class Briefing(Report):
                            f"{self.change_text(a)} |")
             due = [a for a in items if a.kind == "milestone" and (
                 a.status == "overdue" or (a.target_year == self.period.year
-                                          and a.status != "done"))]
+                                          and a.status not in DONE))]
             out.append("")
             if due:
                 out.append("到期或逾期的节点任务：" + "；".join(

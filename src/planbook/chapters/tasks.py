@@ -14,19 +14,28 @@ from functools import cached_property
 
 import pandas as pd
 
-from planbook.assess.projects import ProjectAssessment, assess_project, latest_report
+from planbook.assess import grades
+from planbook.assess.projects import ProjectAssessment, assess_projects, period_project_reports
 from planbook.chapters import display, provenance
 from planbook.chapters.provenance import num
 from planbook.hashing import sha256_file
 from planbook.plan.registry import Task
 from planbook.store import statements as stmt
-from planbook.store.evaluation import EVALUATION_STATUSES, GRADES, Evaluation, load_evaluation
+from planbook.store.evaluation import (
+    EVALUATION_STATUSES,
+    GRADES,
+    Basis,
+    Evaluation,
+    check_grades,
+    load_evaluation,
+)
 
 CHAPTER_NUMBER = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
 STATEMENT_PARTS = (("progress", "主要进展"), ("problems", "存在问题"),
                    ("next_steps", "下步打算"), ("evidence", "佐证材料"))
 NO_STATEMENT = "暂无部门报送"
 NO_JUDGEMENT = "暂无评估意见"
+MISMATCH = "评估等级与计算灯号不一致"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$@~^])")
 
 
@@ -59,29 +68,30 @@ class TaskEvaluation:
     def statements(self) -> pd.DataFrame:
         """The latest revision of each department's statement for this period."""
         # the report's data cut-off applies to statements too (frozen periods)
-        rows = stmt.latest_revisions(stmt.as_of(stmt.load_statements(self.data),
-                                                self.params.as_of, self.period), "task_id")
-        if rows.empty:
-            return rows
-        return rows[rows["period"] == self.period.code].reset_index(drop=True)
+        return grades.period_statements(self.data, self.params.as_of, self.period)
 
     @cached_property
     def project_reports(self) -> pd.DataFrame:
-        return stmt.latest_revisions(stmt.as_of(stmt.load_project_stages(self.data),
-                                                self.params.as_of, self.period), "project_id")
+        return period_project_reports(self.data, self.params.as_of, self.period)
 
     @cached_property
     def evaluation(self) -> Evaluation | None:
-        return load_evaluation(self.data, self.period.code, self.registry)
+        """The period's judgements, checked against this period's lights (a departing grade
+        without a reason stops the chapter, as it stops the build's data check)."""
+        ev = load_evaluation(self.data, self.period.code, self.registry)
+        if ev is not None:
+            check_grades(ev, self.task_bases)
+        return ev
 
     @cached_property
     def projects(self) -> dict[str, ProjectAssessment]:
-        out = {}
-        for p in self.registry.projects.values():
-            report = latest_report(self.project_reports, p.id, self.period)
-            inputs = (stmt.input_row(report, "project"),) if report else ()
-            out[p.id] = assess_project(p, report, self.period, inputs)
-        return out
+        return assess_projects(self.registry, self.project_reports, self.period)
+
+    @cached_property
+    def task_bases(self) -> dict[str, Basis]:
+        """Per task: the grade its lights imply, the lights in words, a statement or not."""
+        stated = set(self.statements["task_id"]) if not self.statements.empty else set()
+        return grades.task_bases(self.registry, self.by_id, self.projects, stated)
 
     def statements_of(self, task_id: str) -> list[dict]:
         """The task's statements, lead department first."""
@@ -160,6 +170,8 @@ class TaskEvaluation:
                 out.append(f"- {pa.name}：要求{pa.target_year}年{pa.target_stage} → {now}　"
                            f"{self._light(pa.light)} {pa.status_zh}")
             out.append("")
+        basis = self.task_bases[task.id]
+        out += [self._implied_line(task, basis, own, projects), ""]
         # 2. the departments' own words
         rows = self.statements_of(task.id)
         if rows:
@@ -176,17 +188,48 @@ class TaskEvaluation:
         judgement = ev.judgements.get(task.id) if ev else None
         if judgement:
             label = f"eval-{key}-{self.period.code}"
-            provenance.quote(label, f"{judgement.grade}：{judgement.opinion}",
-                             inputs=[self._evaluation_input()])
+            text = f"{judgement.grade}：{judgement.opinion}"
+            provenance.quote(label, text + (f"\n理由：{judgement.reason}" if judgement.reason
+                                            else ""), inputs=[self._evaluation_input()])
             state = EVALUATION_STATUSES[ev.status]
+            departs = basis.departs(judgement.grade)
             out += ["::: {.pb-evaluator}",
                     f"**评估组意见**（{ev.evaluator}撰写，{ev.date}，{state}；评估人的判断，"
                     f"非计算结果、非部门报送；溯源标签 `{label}`）：评估等级 **{judgement.grade}**。"
-                    f"{quote_markdown(judgement.opinion)}",
-                    ":::", ""]
+                    f"{quote_markdown(judgement.opinion)}"]
+            if judgement.reason and not departs:  # a reason the grade no longer needs: kept
+                out += ["", f"**等级说明：**{quote_markdown(judgement.reason)}"]
+            out += [":::", ""]
+            if departs:
+                out += [self._departure_line(judgement.grade, judgement.reason, basis), ""]
         else:
             out += [f"**评估组意见：**{NO_JUDGEMENT}。", ""]
         return "\n".join(out)
+
+    def _implied_line(self, task: Task, basis: Basis, own: list, projects: list) -> str:
+        """The grade the block's lights imply (assess.grades), registered with their rows."""
+        label = f"grade-{task_key(task.id)}-{self.period.code}"
+        if basis.grade is None:
+            why = ("本任务无量化指标和点名项目" if not own and not projects
+                   else "本任务的指标和点名项目均暂无数据")
+            text = (f"{grades.NO_BASIS}（{why}，等级依据部门报送和评估组判断）" if basis.statement
+                    else f"{grades.NO_BASIS}（{why}，也无部门报送：评定等级须写明理由，且不得评为“好”）")
+        else:
+            text = f"{basis.grade}（{basis.lights}）"
+        inputs = [r for a in own for r in a.inputs] + [r for pa in projects for r in pa.inputs]
+        provenance.quote(label, text, inputs=inputs)
+        return (f"**按灯号计算的等级**（评估方法“任务评估”的规则，溯源标签 `{label}`）："
+                f"{text}。")
+
+    def _departure_line(self, grade: str, reason: str, basis: Basis) -> str:
+        """Where the evaluator's grade departs from what the lights imply: said, with the
+        implied grade and the evaluator's reason (check_grades made sure there is one)."""
+        why = f"评估组说明的理由：“{quote_markdown(reason)}”" if reason else "评估组未说明理由。"
+        if basis.grade is None:  # no light and no statement: nothing to judge by
+            return (f"**评估等级无计算依据：**本任务既无有数据的指标或点名项目，也无部门报送，"
+                    f"评估等级“{grade}”仅为评估组判断；无任何依据的任务不得评为“好”。{why}")
+        return (f"**{MISMATCH}：**评估组评定为“{grade}”，按灯号计算的等级为“{basis.grade}”"
+                f"（{basis.lights}）。{why}")
 
     def monthly_progress(self, department: str) -> str:
         """A briefing's 本月进展 lines of one department, quoted and registered ("" if none)."""
@@ -245,9 +288,15 @@ class TaskEvaluation:
         text = (f"方案第三至第六部分共有任务{total}（含第六部分的四项保障措施）。")
         if ev:
             sample = "（示例评估意见，仅演示格式）" if ev.is_sample else ""
+            departing = [t for t in tasks if t.id in ev.judgements
+                         and self.task_bases[t.id].departs(ev.judgements[t.id].grade)]
             text += (f"{ev.evaluator}（{ev.date}）评定{sample}："
                      + "、".join(parts) + f"；{NO_JUDGEMENT}"
-                     + num(f"num-grade-none-{pid}", len(ungraded), "项") + "。")
+                     + num(f"num-grade-none-{pid}", len(ungraded), "项") + "。"
+                     + f"各等级均与按灯号计算的等级对照，{MISMATCH}的"
+                     + num(f"num-grade-departs-{pid}", len(departing), "项")
+                     + ("（" + "、".join(t.id for t in departing) + "，均写明理由，见各任务评估）"
+                        if departing else "") + "。")
         else:
             text += f"本期评估组尚未给出评估意见（{NO_JUDGEMENT}）。"
         text += "等级为评估组的判断，与按数据计算的灯号分列。"

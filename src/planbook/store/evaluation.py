@@ -11,8 +11,14 @@ registry; never computed, never mixed with department text. The file:
       - task: 三(二)1         任务编号 (tasks.yaml)
         grade: 较好           评估等级, one of GRADES (the scale book/methodology.qmd defines)
         opinion: ……          评估意见, free text (≤ 600 characters), kept exactly as written
+        reason: ……           偏离理由, optional (≤ 300 characters): why the grade departs from
+                             the grade the task's lights imply (assess.grades); required then
 
-Validation collects every problem with file, entry (the task id or #n) and field.
+Validation collects every problem with file, entry (the task id or #n) and field. The file
+alone is checked by `parse_evaluation`; its grades against the period's lights by
+`check_grades`, where the lights are known (the build's data check, the report itself): a
+grade departing from the implied one needs a reason, and a task with no evidence at all (no
+light with data, no department statement) cannot be 好.
 """
 
 from __future__ import annotations
@@ -36,8 +42,9 @@ GRADES: dict[str, str] = {
 }
 EVALUATION_STATUSES = {"reviewed": "已审定", "draft": "草稿", "sample": "示例"}
 OPINION_LIMIT = 600
+REASON_LIMIT = 300
 _KEYS = ("period", "evaluator", "date", "status", "tasks")
-_TASK_KEYS = ("task", "grade", "opinion")
+_TASK_KEYS = ("task", "grade", "opinion", "reason")
 
 
 class EvaluationError(PlanbookError):
@@ -49,6 +56,27 @@ class Judgement:
     task: str
     grade: str
     opinion: str
+    reason: str = ""  # why the grade departs from the implied one ("" = none given)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a period's data say about one task (assess.grades.task_bases): the grade its
+    lights imply (None: no light with data), those lights in words, and whether a department
+    statement exists."""
+
+    grade: str | None
+    lights: str
+    statement: bool
+
+    @property
+    def evidence(self) -> bool:
+        return self.grade is not None or self.statement
+
+    def departs(self, grade: str) -> bool:
+        """A grade the basis does not support: another grade than the lights imply, or any
+        grade where there is no evidence at all."""
+        return grade != self.grade if self.grade is not None else not self.statement
 
 
 @dataclass
@@ -142,11 +170,56 @@ def parse_evaluation(path: Path, period: str, registry: Registry) -> Evaluation:
         elif len(opinion) > OPINION_LIMIT:
             problem(f"opinion over {OPINION_LIMIT} characters", entry=where, fld="opinion",
                     value=f"{len(opinion)} characters")
+        reason = entry.get("reason")
+        if reason is not None and (not isinstance(reason, str) or not reason.strip()):
+            problem("empty reason", entry=where, fld="reason",
+                    expected="why the grade departs from the lights, or no reason field")
+            reason = None
+        elif reason is not None and len(reason) > REASON_LIMIT:
+            problem(f"reason over {REASON_LIMIT} characters", entry=where, fld="reason",
+                    value=f"{len(reason)} characters")
         if task and grade in GRADES and isinstance(opinion, str) and task not in judgements:
-            judgements[task] = Judgement(task=task, grade=grade, opinion=opinion)
+            judgements[task] = Judgement(task=task, grade=grade, opinion=opinion,
+                                         reason=reason or "")
     if problems:
         raise EvaluationError(f"the evaluation file has {len(problems)} problem(s)",
                               problems=problems,
                               hint=f"correct the named entries of {path.name}")
     return Evaluation(period=period, evaluator=text["evaluator"], date=text["date"],
                       status=text["status"], judgements=judgements, file=path)
+
+
+def check_grades(ev: Evaluation, bases: dict[str, Basis]) -> None:
+    """Refuse grades the period's lights do not support and no reason explains: every
+    departing grade without a reason, and 好 for a task with no evidence at all (a reason
+    cannot stand in for evidence). `bases`: per task id, from assess.grades.task_bases."""
+    problems = []
+    file = str(ev.file) if ev.file else None
+    for task, j in ev.judgements.items():
+        basis = bases.get(task)
+        if basis is None:
+            continue
+        if not basis.evidence and j.grade == "好":
+            problems.append(Problem(
+                "graded 好 with no evidence: no indicator or named project with data, no "
+                "department statement", file=file, entry=task, field="grade", value=j.grade,
+                expected="较好 / 一般 / 差 with a reason, or the department's statement first"))
+        elif basis.departs(j.grade) and not j.reason:
+            if basis.grade is None:
+                message = ("graded with no evidence (no light with data, no department "
+                           "statement) and gives no reason")
+            else:
+                message = (f"grade departs from the lights ({basis.lights}), which imply "
+                           f"{basis.grade}, and gives no reason")
+            problems.append(Problem(
+                message, file=file, entry=task, field="reason", value=j.grade,
+                expected=f"reason: why the task is {j.grade} (偏离理由)"
+                         + (f", or grade: {basis.grade}" if basis.grade else "")))
+    if problems:
+        name = ev.file.name if ev.file else f"{ev.period}.yaml"
+        raise EvaluationError(
+            f"the evaluation of {ev.period} has {len(problems)} grade(s) its lights do not "
+            "support", problems=problems,
+            hint=f"in {name}, add to each named entry a `reason:` saying why its grade departs "
+                 "from the lights, or change the grade to the one they imply (the rule: "
+                 "评估方法, 任务评估); a task with no evidence at all cannot be 好")

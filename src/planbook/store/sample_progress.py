@@ -1,5 +1,8 @@
 """Illustrative progress statements, project stages and evaluator judgements.
 
+The judgements follow the grade scale: each task graded as its 2025 lights imply, two of them
+departing one step with a reason (see `sample_judgements`).
+
 Generic and marked 示例 in every text: they illustrate the layout, never the facts. No
 statement names a real event or date; project stages carry the period's last day as the date
 they are stated for, with a note that they are not the project's real stage. Most tasks get
@@ -23,7 +26,7 @@ import yaml
 from planbook import paths
 from planbook.plan.registry import STAGES, Registry
 from planbook.store import statements
-from planbook.store.evaluation import GRADES, evaluation_file
+from planbook.store.evaluation import Basis, evaluation_file
 from planbook.store.intake import FileResult
 from planbook.store.observations import sha256_bytes
 
@@ -130,9 +133,10 @@ def _keep_real(data: Path) -> set[tuple]:
 
 def write_progress_sample(data: Path, registry: Registry,
                           observations: pd.DataFrame | None = None) -> list[str]:
-    """Regenerate the sample statements, project stages and the sample evaluation file.
-    `observations`: the sample figures, whose 2025 milestone values the linked projects'
-    stages follow."""
+    """Regenerate the sample statements and project stages. `observations`: the sample
+    figures, whose 2025 milestone values the linked projects' stages follow. The sample
+    evaluation file follows the lights, so it is written after all sample rows are stored
+    (`write_evaluation`, called by assess.grades.write_sample_evaluation)."""
     real = _keep_real(data)
     milestones: dict[str, float] = {}
     if observations is not None and not observations.empty:
@@ -158,7 +162,6 @@ def write_progress_sample(data: Path, registry: Registry,
         statements._store(data, registry, rows, result, source_file=name)
         lines.append(f"示例{'工作进展' if name == SAMPLE_FILE else '项目阶段'} {len(frame)} 行 → "
                      f"{path.relative_to(data.parent).as_posix()}")
-    lines.append(_write_evaluation(data, registry))
     return lines
 
 
@@ -181,28 +184,62 @@ def remove_progress_sample(data: Path) -> list[str]:
     return lines
 
 
-def _write_evaluation(data: Path, registry: Registry) -> str:
+# Departures the sample shows on purpose (the two tasks with the smallest draw): a grade one
+# step from the implied one, with a reason, as check_grades requires.
+SAMPLE_DEPARTURES = 2
+_STEP = {"好": ("较好", "灯号均为绿灯，但部门报送反映的要素保障问题尚未解决，评估组从严评定"),
+         "较好": ("一般", "部门报送反映的跨部门协调问题影响后续进度，评估组从严评定"),
+         "一般": ("较好", "红灯、黄灯指标为年度波动，部门报送的佐证材料显示整改措施已落实，"
+                        "评估组评定高于计算等级"),
+         "差": ("一般", "滞后事项已列入督办清单并明确完成时限，评估组评定高于计算等级")}
+
+
+def sample_judgements(registry: Registry, bases: dict[str, Basis]) -> list[dict]:
+    """The sample's judgements, following the scale: a task graded as its lights imply
+    (`bases`, assess.grades), except SAMPLE_DEPARTURES tasks departing one step with a reason;
+    a task without lights but with a statement graded from the statement (较好 or 一般); a
+    task with no evidence at all, and some others, left without a judgement."""
+    tasks = [t for t in registry.tasks.values() if t.id != "二" and t.id in bases]
+    draws = {t.id: _rng("evaluation:" + t.id).random() for t in tasks}
+    graded = [t for t in tasks if draws[t.id] >= 0.2 and bases[t.id].evidence]
+    lit = sorted((t for t in graded if bases[t.id].grade), key=lambda t: draws[t.id])
+    depart = {t.id for t in lit[:SAMPLE_DEPARTURES]}
+    out = []
+    for t in graded:
+        basis = bases[t.id]
+        reason = ""
+        if basis.grade is None:  # no light with data: judged from the statement alone
+            grade = "较好" if draws[t.id] >= 0.6 else "一般"
+            why = "本任务无计算灯号，评估组依据部门报送"
+        else:
+            grade = basis.grade
+            why = f"按灯号（{basis.lights}）计算为“{basis.grade}”，评估组"
+            if t.id in depart:
+                grade, reason = _STEP[basis.grade]
+        entry = {"task": t.id, "grade": grade,
+                 "opinion": f"示例：{why}示例评定为“{grade}”。"
+                            "本意见仅演示报告格式，不代表对该任务的实际评估。"}
+        if reason:
+            entry["reason"] = f"示例：{reason}。本理由仅演示偏离计算等级时的写法。"
+        out.append(entry)
+    return out
+
+
+def write_evaluation(data: Path, registry: Registry, bases: dict[str, Basis]) -> str:
+    """Write the sample evaluation file of EVALUATION_PERIOD from the period's `bases`
+    (assess.grades.period_bases; `planbook sample` computes them once the sample rows are
+    stored); a real evaluation file is left alone."""
     path = evaluation_file(data, EVALUATION_PERIOD)
     if path.is_file():
         current = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if current.get("status") != "sample":
             return f"评估意见 {path.name} 为正式文件，未改动"
-    grades = list(GRADES)
-    tasks = []
-    for task in registry.tasks.values():
-        if task.id == "二":
-            continue
-        rng = _rng("evaluation:" + task.id)
-        if rng.random() < 0.2:
-            continue  # some tasks without a judgement
-        grade = grades[int(rng.choice(4, p=[0.2, 0.4, 0.3, 0.1]))]
-        tasks.append({"task": task.id, "grade": grade,
-                      "opinion": f"示例：综合指标灯号、部门报送和项目阶段，评估组示例评定为“{grade}”。"
-                                 "本意见仅演示报告格式，不代表对该任务的实际评估。"})
+    tasks = sample_judgements(registry, bases)
     content = {"period": EVALUATION_PERIOD, "evaluator": "评估组（示例）", "date": EVALUATION_DATE,
                "status": "sample", "tasks": tasks}
     head = ("# 评估组对各任务的评估意见（store/evaluation.py 说明格式）。\n"
             "# 本文件为 planbook sample 生成的示例：status: sample，意见不代表实际评估。\n"
+            "# 等级按评估方法由灯号计算；偏离计算等级的写明 reason（偏离理由）。\n"
             "# 正式评估时由评估组改写全部意见、将 status 改为 reviewed，并经审定后提交。\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(head + yaml.safe_dump(content, allow_unicode=True, sort_keys=False,
