@@ -58,8 +58,11 @@ def data_inputs(chapter: Chapter, data: Path, registry: Registry) -> list[Path]:
     departments leading its indicators, and the village records where it reports shares of them.
     A change to any other file leaves the chapter's cached run valid."""
     plan = paths.plan_dir(data)
+    # projects.yaml and leads_confirmed.yaml are optional; the appendix prints each lead's
+    # confirmation, so a new confirmation re-runs it.
+    optional = ("projects.yaml", "leads_confirmed.yaml")
     files = [plan / n for n in ("plan.txt", "indicators.yaml", "tasks.yaml", "departments.yaml",
-                                "projects.yaml") if n != "projects.yaml" or (plan / n).is_file()]
+                                *optional) if n not in optional or (plan / n).is_file()]
     # Statements, project stages and the evaluator's file: small, read by every chapter's
     # task blocks and the summary's counts. (Imported here: the catalogue stays light.)
     from planbook.store import statements

@@ -610,7 +610,8 @@ class Report(TaskEvaluation):
             rows.append({"编号": ind.id.removeprefix("ind_"), "条目": ind.path,
                          "指标": ind.name_zh,
                          "类型": f"{KIND_ZH[ind.kind]}（{RULE_ZH[ind.judged_by]}）",
-                         "目标": narrative.targets_text(ind), "牵头单位": ind.lead,
+                         "目标": narrative.targets_text(ind),
+                         "牵头单位": f"{ind.lead}（{self.registry.lead_status(ind)}）",
                          "方案原文": "；".join(f"“{q}”" for q in ind.quotes)})
         provenance.record("table", inputs=[])
         frame = pd.DataFrame(rows)
