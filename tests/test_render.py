@@ -258,6 +258,32 @@ def test_official_only_report_has_no_notice(project, tmp_path):
         text = page.read_text(encoding="utf-8")
         assert SAMPLE_NOTICE not in text and "pb-sample-banner\"" not in text
     assert _squash(SAMPLE_NOTICE) not in _squash(_pdf_text(result.pdf))
+    # Nor does anything else leaving the book: table downloads, data package, portal record.
+    _assert_downloads_say(result.html_dir, sample=False)
+    _assert_downloads_say(project / "reports" / PERIOD / "html", sample=True)
+
+
+def _assert_downloads_say(html_dir: Path, *, sample: bool) -> None:
+    import json
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    files = sorted((html_dir / "downloads").iterdir())
+    assert any(f.suffix == ".xlsx" for f in files) and any(f.suffix == ".zip" for f in files)
+    for f in files:
+        if f.suffix == ".xlsx":
+            text = str([[c.value for c in r] for r in load_workbook(f).active.iter_rows()])
+        elif f.suffix == ".zip":
+            with zipfile.ZipFile(f) as z:
+                text = "".join(z.read(n).decode("utf-8") for n in z.namelist())
+        else:
+            text = f.read_text(encoding="utf-8-sig")
+        assert (SAMPLE_NOTICE in text) == sample, f.name
+        if f.suffix == ".xlsx" and sample:
+            assert load_workbook(f).active["A1"].value == SAMPLE_NOTICE
+    summary = json.loads((html_dir / "period.json").read_text(encoding="utf-8"))
+    assert summary["sample"] is sample
 
 
 # --- publishing -----------------------------------------------------------------------------

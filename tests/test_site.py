@@ -21,6 +21,7 @@ from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_plan_value, targets_text
 from planbook.audit.register import check_unique
 from planbook.audit.trace import lookup, lookup_indicator
+from planbook.book.spec import SAMPLE_NOTICE
 from planbook.build import build
 from planbook.errors import RenderError
 from planbook.plan.registry import OP_SIGN, load_registry
@@ -164,7 +165,10 @@ def test_every_table_has_its_csv_and_xlsx_linked_from_its_caption(site):
             assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
             rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
             sheet = load_workbook(html_dir / "downloads" / f"{label}.xlsx").active
-            assert [[c.value or "" for c in r] for r in sheet.iter_rows()] == rows, label
+            cells = [[c.value or "" for c in r] for r in sheet.iter_rows()]
+            # The sample data's notice: the CSV's last column, the workbook's first row.
+            assert rows[0][-1] == "数据说明" and cells[0][0] == SAMPLE_NOTICE, label
+            assert cells[1:] == [r[:-1] for r in rows], label
 
 
 def test_table_cells_that_look_like_formulas_are_neutralised():
@@ -243,6 +247,7 @@ def test_portal_lists_every_built_period_with_its_facts(site):
         assert f'href="{period}/report.pdf"' in html
         assert f'href="{period}/html/downloads/data-{period}.zip"' in html
         assert sum(e["lights"].values()) == 107 and e["edition"] == 1
+        assert e["sample"] is True  # the shipped sample data: marked (test_sample_marks)
     assert "2026年3月31日" in html and "绿灯 " in html  # the cut-off and counts with words
     # Annual reports before briefings, newest first.
     assert html.index('id="p-2025"') < html.index('id="p-2024"') < html.index('id="p-2026-10"')
@@ -325,7 +330,8 @@ def test_csv_download_in_chromium_has_the_tables_rows(site, page):
     rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
     assert len(rows) == len(shown) > 1
     assert [r[0] for r in rows] == [" ".join(r[0].split()) for r in shown]
-    assert rows[0] == shown[0]
+    assert rows[0] == shown[0] + ["数据说明"]  # the sample data's notice, on every row
+    assert {r[-1] for r in rows[1:]} == {SAMPLE_NOTICE}
 
 
 # --- 指标档案 -----------------------------------------------------------------------------------

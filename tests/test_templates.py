@@ -220,3 +220,40 @@ def test_no_template_cell_is_a_formula(tmp_path):
     assert risky == []
     text = (tmp_path / "fagai-2025.csv").read_text(encoding="utf-8-sig")
     assert "＝" in text or "≥" in text
+
+
+def test_a_sample_last_value_says_so_and_the_template_still_ingests(data, tmp_path):
+    """A 上期值 that is sample data is marked in the cell (workbook and CSV twin) and the 说明
+    sheet explains the mark; a real figure of the same period replaces it, unmarked."""
+    f = tmp_path / "sample.csv"
+    f.write_text("指标编号,期间,数值,单位,数据状态\ngdp,2024,980,亿元,sample\n"
+                 "detailed_plan,2024,0.5,,sample\n", encoding="utf-8")
+    assert ingest([f], data, today=TODAY).ok
+    files = templates(data)
+    wb = openpyxl.load_workbook(files["fagai-2025.xlsx"])
+    rows = rows_of(wb.worksheets[0])
+    assert rows["gdp"]["上期值"] == "980（2024年，示例数据）"
+    assert rows["detailed_plan"]["上期值"] == "推进中（2024年，示例数据）"
+    assert rows["urbanization_rate"]["上期值"] == "暂无"
+    notes = "\n".join(str(c.value) for c in wb["说明"]["A"] if c.value)
+    assert "上期值注明“示例数据”的" in notes and "非官方统计" in notes
+    with open(files["fagai-2025.csv"], encoding="utf-8-sig", newline="") as fh:
+        twin = {r["指标编号"]: r for r in csv.DictReader(fh)}
+    assert twin["gdp"]["上期值"] == "980（2024年，示例数据）"
+    # Intake ignores the column: a filled template goes back in as before.
+    ws = wb.worksheets[0]
+    ws.cell(row=rows["gdp"]["_row"], column=HEADERS.index("数值") + 1, value=1001)
+    wb.save(files["fagai-2025.xlsx"])
+    report = ingest([files["fagai-2025.xlsx"]], data, today=TODAY)
+    assert report.ok and report.files[0].rows_accepted == 1
+    # The department's real 2024 figure wins over the sample one: no mark, no 说明 line.
+    real = tmp_path / "real.csv"
+    real.write_text("指标编号,期间,数值,单位\ngdp,2024,987,亿元\ndetailed_plan,2024,1,\n",
+                    encoding="utf-8")
+    assert ingest([real], data, today=TODAY).ok
+    wb = openpyxl.load_workbook(templates(data)["fagai-2025.xlsx"])
+    rows = rows_of(wb.worksheets[0])
+    assert (rows["gdp"]["上期值"], rows["detailed_plan"]["上期值"]) == ("987（2024年）",
+                                                                   "已完成（2024年）")
+    notes = "\n".join(str(c.value) for c in wb["说明"]["A"] if c.value)
+    assert "示例数据" not in notes

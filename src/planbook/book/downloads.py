@@ -10,6 +10,12 @@
   village records, the labels that used it); other_inputs.csv lists the register's other
   input rows (village records, statements, projects, evaluations) with the same columns.
 
+A report that used sample data (the sample notice of its pages) says so in every download:
+the workbook's first row, merged over the table's width, reads 示例数据，非官方统计 (the
+header below it); the CSV gets a last column 数据说明 with it on every row, so it stays one
+table any reader parses; the data package's title and description say it and both its CSVs
+carry the same 数据说明 column (`notice`). A real-data report's downloads carry none of it.
+
 Bytes are deterministic: zip entries carry a fixed date and the workbook's document
 properties the edition's date, never the build time.
 """
@@ -31,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from planbook import paths
 from planbook.book.pages import Captioned, CaptionHook, PageContent
+from planbook.book.spec import SAMPLE_NOTICE
 from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
 from planbook.store import observations
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DOWNLOADS = "downloads"
+NOTICE_HEADER = "数据说明"  # the CSV column (and data package field title) of the notice
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -95,11 +103,17 @@ def table_rows(html: str) -> list[list[str]]:
     return [r for r in parser.rows if r]
 
 
-def csv_bytes(rows: Iterable[Iterable[str]]) -> bytes:
+def csv_bytes(rows: Iterable[Iterable[str]], notice: str = "") -> bytes:
+    """The table as CSV (UTF-8 with BOM). With `notice`, a last column 数据说明 holding it on
+    every row (the header's cell names the column): the file stays a table any reader parses,
+    and a row copied out of it still says what it is."""
+    rows = [[safe_cell(str(c)) for c in row] for row in rows]
+    if notice:
+        width = max((len(r) for r in rows), default=0)  # a short row is padded, not shifted
+        rows = [r + [""] * (width - len(r)) + [NOTICE_HEADER if n == 0 else notice]
+                for n, r in enumerate(rows)]
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(str(c)) for c in row])
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -123,21 +137,35 @@ def zip_entries(entries: Iterable[tuple[str, bytes]]) -> bytes:
     return out.getvalue()
 
 
-def _xlsx_openpyxl(rows: list[list[str]], title: str, stamp: datetime) -> bytes:
+NOTICE_COLOUR = "B00020"  # the books' banner red; the words carry the meaning, not the colour
+
+
+def _xlsx_openpyxl(rows: list[list[str]], title: str, stamp: datetime, notice: str = ""
+                   ) -> bytes:
     """The workbook as openpyxl writes it (then normalised): the reference `xlsx_bytes`
-    matches byte for byte, and the way for any text its writer does not cover."""
+    matches byte for byte, and the way for any text its writer does not cover. With
+    `notice`, row 1 holds it (bold, merged over the table's width) and the table starts on
+    row 2."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
     ws.title = "data"
-    for r, row in enumerate(rows, start=1):
+    first = 2 if notice else 1
+    for r, row in enumerate(rows, start=first):
         for c, value in enumerate(row, start=1):
             cell = ws.cell(row=r, column=c, value=safe_cell(str(value)))
             cell.data_type = "s"  # never a formula, whatever the text
-            if r == 1:
+            if r == first:
                 cell.font = Font(bold=True)
+    if notice:
+        cell = ws.cell(row=1, column=1, value=safe_cell(notice))
+        cell.data_type = "s"
+        cell.font = Font(bold=True, color=NOTICE_COLOUR)
+        width = max((len(r) for r in rows), default=1)
+        if width > 1:
+            ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     wb.properties.title = title
     wb.properties.creator = "planbook"
     wb.properties.created = wb.properties.modified = stamp
@@ -163,36 +191,64 @@ _MAX_CELL = 32767  # openpyxl truncates longer text
 
 
 class _XlsxParts:
-    """openpyxl's workbook cut into fixed parts once per process: every part but the sheet's
-    cells, its dimension and the title and dates of docProps/core.xml is the same bytes for
-    every table. Writing 137 small workbooks through openpyxl cost about 1.6 s of CPU."""
+    """openpyxl's workbook cut into fixed parts once per process (per notice): every part
+    but the sheet's cells, its dimension, its merged range and the title and dates of
+    docProps/core.xml is the same bytes for every table. Writing 137 small workbooks through
+    openpyxl cost about 1.6 s of CPU."""
 
-    def __init__(self):
-        raw = _xlsx_openpyxl([[_PROBE_TEXT]], _PROBE_TITLE, _PROBE_STAMP)
+    SHEET, CORE = "xl/worksheets/sheet1.xml", "docProps/core.xml"
+
+    def __init__(self, notice: str = ""):
+        self.notice = notice
+        # Two columns with a notice: openpyxl writes a merged range only over two or more.
+        probe = [[_PROBE_TEXT] * (2 if notice else 1)]
+        raw = _xlsx_openpyxl(probe, _PROBE_TITLE, _PROBE_STAMP, notice)
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             self.parts = [(i.filename, z.read(i.filename)) for i in z.infolist()]
         sheet = dict(self.parts)[self.SHEET].decode("utf-8")
-        cell = f'<row r="1"><c r="A1" s="1" t="inlineStr"><is><t>{_PROBE_TEXT}</t></is></c></row>'
-        head, rest = sheet.split('<dimension ref="A1:A1" />')
-        self.sheet_head, self.sheet_mid = head + '<dimension ref="', '" />' + rest.split(cell)[0]
-        self.sheet_tail = rest.split(cell)[1]
+        dimension = f'<dimension ref="{self._dimension(probe)}" />'
+        merge = f'<mergeCell ref="{self._merged(probe)}" />'
+        if sheet.count(dimension) != 1 or sheet.count("<sheetData>") != 1 or (
+                notice and sheet.count(merge) != 1):
+            raise RuntimeError("openpyxl writes workbooks differently than planbook expects")
+        head, rest = sheet.split(dimension)
+        self.sheet_head, rest = head + '<dimension ref="', rest.split("<sheetData>")
+        self.sheet_mid = '" />' + rest[0] + "<sheetData>"
+        tail = "</sheetData>" + rest[1].split("</sheetData>", 1)[1]
+        # With a notice the tail holds the merged range, cut out like the dimension.
+        self.sheet_tail = tail.split(merge) if notice else [tail]
         core = dict(self.parts)[self.CORE].decode("utf-8")
         when = _PROBE_STAMP.strftime("%Y-%m-%dT%H:%M:%SZ")
-        if core.count(when) != 2 or core.count(_PROBE_TITLE) != 1 or len(rest.split(cell)) != 2:
+        if core.count(when) != 2 or core.count(_PROBE_TITLE) != 1 or (
+                self._sheet(probe) != sheet):
             raise RuntimeError("openpyxl writes workbooks differently than planbook expects")
         self.core = core
         self.core_fields = re.compile(f"{re.escape(when)}|{_PROBE_TITLE}")
 
-    SHEET, CORE = "xl/worksheets/sheet1.xml", "docProps/core.xml"
+    def _first(self) -> int:
+        return 2 if self.notice else 1
 
-    def workbook(self, rows: list[list[str]], title: str, stamp: datetime) -> bytes | None:
-        """The bytes openpyxl would write, or None for text its writer treats specially."""
-        if stamp.microsecond or stamp.tzinfo or not title or not _writable(title) or not all(rows):
-            return None  # (openpyxl writes no element for an empty row)
+    def _dimension(self, rows: list[list[str]]) -> str:
+        width = max(len(r) for r in rows)
+        return f"A1:{_column(width)}{len(rows) + self._first() - 1}"
+
+    @staticmethod
+    def _merged(rows: list[list[str]]) -> str:
+        return f"A1:{_column(max(len(r) for r in rows))}1"
+
+    def _sheet(self, rows: list[list[str]]) -> str | None:
+        """The sheet's XML, or None for text the direct writer does not cover."""
+        first = self._first()
         out = []
-        width = 0
-        for r, row in enumerate(rows, start=1):
-            style = ' s="1"' if r == 1 else ""
+        if self.notice:
+            if not _writable(safe_cell(self.notice)) or max(len(r) for r in rows) < 2:
+                return None  # (one column: openpyxl merges nothing)
+            # openpyxl numbers cell styles as it writes the cells: the notice's first.
+            out.append(f'<row r="1"><c r="A1" s="1" t="inlineStr"><is><t>'
+                       f"{_xml(safe_cell(self.notice))}</t></is></c></row>")
+        header = f' s="{first}"'
+        for r, row in enumerate(rows, start=first):
+            style = header if r == first else ""
             cells = []
             for c, value in enumerate(row, start=1):
                 text = safe_cell(str(value))
@@ -201,12 +257,20 @@ class _XlsxParts:
                 ref = f"{_column(c)}{r}"
                 cells.append(f'<c r="{ref}"{style} t="inlineStr" />' if text == "" else
                              f'<c r="{ref}"{style} t="inlineStr"><is><t>{_xml(text)}</t></is></c>')
-            width = max(width, len(row))
             out.append(f'<row r="{r}">' + "".join(cells) + "</row>")
-        if not out:
+        tail = (f'<mergeCell ref="{self._merged(rows)}" />'.join(self.sheet_tail)
+                if self.notice else self.sheet_tail[0])
+        return (self.sheet_head + self._dimension(rows) + self.sheet_mid + "".join(out)
+                + tail)
+
+    def workbook(self, rows: list[list[str]], title: str, stamp: datetime) -> bytes | None:
+        """The bytes openpyxl would write, or None for text its writer treats specially."""
+        if (stamp.microsecond or stamp.tzinfo or not title or not _writable(title) or not rows
+                or not all(rows)):
+            return None  # (openpyxl writes no element for an empty row)
+        sheet = self._sheet(rows)
+        if sheet is None:
             return None
-        sheet = (self.sheet_head + f"A1:{_column(width)}{len(rows)}" + self.sheet_mid
-                 + "".join(out) + self.sheet_tail)
         when = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
         core = self.core_fields.sub(lambda m: _xml(title) if m[0] == _PROBE_TITLE else when,
                                     self.core)
@@ -236,19 +300,19 @@ def _column(n: int) -> str:
     return letters
 
 
-_parts: _XlsxParts | None = None
+_parts: dict[str, _XlsxParts] = {}  # by notice ("" for none)
 _parts_lock = threading.Lock()
 
 
-def xlsx_bytes(rows: list[list[str]], title: str, stamp: datetime) -> bytes:
-    """A one-sheet workbook of text cells, header row bold; its dates are `stamp`. The bytes
-    are openpyxl's (tests compare the two writers)."""
-    global _parts
+def xlsx_bytes(rows: list[list[str]], title: str, stamp: datetime, notice: str = "") -> bytes:
+    """A one-sheet workbook of text cells, header row bold; its dates are `stamp`; with
+    `notice`, a first row saying it above the header. The bytes are openpyxl's (tests compare
+    the two writers)."""
     with _parts_lock:
-        if _parts is None:
-            _parts = _XlsxParts()
-    made = _parts.workbook(rows, title, stamp)
-    return made if made is not None else _xlsx_openpyxl(rows, title, stamp)
+        if notice not in _parts:
+            _parts[notice] = _XlsxParts(notice)
+    made = _parts[notice].workbook(rows, title, stamp)
+    return made if made is not None else _xlsx_openpyxl(rows, title, stamp, notice)
 
 
 def stamp_datetime(edition_date: str, as_of: str) -> datetime:
@@ -262,19 +326,21 @@ def book_tables(contents: list[PageContent]) -> list[tuple[Captioned, str]]:
             if b.kind == "table" and b.item is not None and b.item.label and b.html]
 
 
-def write_table_downloads(contents: list[PageContent], out: Path, stamp: datetime
-                          ) -> set[str]:
-    """Write downloads/<label>.csv and .xlsx for every table; returns the labels written."""
+def write_table_downloads(contents: list[PageContent], out: Path, stamp: datetime, *,
+                          sample: bool = False) -> set[str]:
+    """Write downloads/<label>.csv and .xlsx for every table; returns the labels written.
+    `sample`: the report used sample data (its pages' notice), so every file says so."""
     folder = out / DOWNLOADS
     folder.mkdir(parents=True, exist_ok=True)
+    notice = SAMPLE_NOTICE if sample else ""
     done = set()
     for item, html in book_tables(contents):
         rows = table_rows(html)
         if not rows:
             continue
         title = f"{item.display_number} {item.caption}".strip()
-        (folder / f"{item.label}.csv").write_bytes(csv_bytes(rows))
-        (folder / f"{item.label}.xlsx").write_bytes(xlsx_bytes(rows, title, stamp))
+        (folder / f"{item.label}.csv").write_bytes(csv_bytes(rows, notice))
+        (folder / f"{item.label}.xlsx").write_bytes(xlsx_bytes(rows, title, stamp, notice))
         done.add(item.label)
     return done
 
@@ -398,7 +464,14 @@ def _plain(value) -> str:
     return str(value)
 
 
-def _fields() -> list[dict]:
+NOTICE_FIELD = {
+    "name": "notice", "title": NOTICE_HEADER, "type": "string",
+    "description": f"{SAMPLE_NOTICE} on every row: the report used sample data, as every "
+                   "page of it says (present only then); which observations are sample "
+                   "the status column tells (sample)"}
+
+
+def _fields(sample: bool = False) -> list[dict]:
     fields = []
     for f in FIELDS:
         f = json.loads(json.dumps(f))
@@ -407,48 +480,59 @@ def _fields() -> list[dict]:
         if f["name"] == "value":
             f["constraints"] = {}
         fields.append(f)
-    return fields + EXTRA_FIELDS
+    return fields + EXTRA_FIELDS + ([NOTICE_FIELD] if sample else [])
 
 
-def package_descriptor(rp: ReportPeriod) -> dict:
-    fields = _fields()
+def package_descriptor(rp: ReportPeriod, sample: bool = False) -> dict:
+    """The data package's descriptor; `sample`: the report used sample data, which its
+    title, description and a `notice` field of each resource then say."""
+    mark = f"（{SAMPLE_NOTICE}）" if sample else ""
+    about = ({"description": f"{SAMPLE_NOTICE}：本期报告使用了示例数据（planbook sample 生成），"
+                             "数字不是官方统计；observations.csv 的 status 列为 sample 的行是示例数据。"}
+             if sample else {})
+    notice = [NOTICE_FIELD] if sample else []
     return {
         "profile": "tabular-data-package",
         "name": f"jiande-plan-report-{rp.code}".lower(),
-        "title": f"建德市实施方案评估报告{rp.params.label_zh}所用数据（数据截至{rp.params.as_of_zh}）",
+        "title": f"建德市实施方案评估报告{rp.params.label_zh}所用数据"
+                 f"（数据截至{rp.params.as_of_zh}）{mark}",
+        **about,
         "version": str(rp.edition),
         **({"created": f"{rp.edition_date[:10]}T00:00:00Z"} if rp.edition_date else {}),
         "resources": [{
             "name": "observations", "path": DATA_FILE, "profile": "tabular-data-resource",
             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "title": "本期报告使用的观测值及其来源",
-            "schema": {"fields": fields,
+            "title": f"本期报告使用的观测值及其来源{mark}",
+            "schema": {"fields": _fields(sample),
                        "primaryKey": ["indicator_id", "period", "revision"]},
         }, {
             "name": "other_inputs", "path": OTHER_FILE, "profile": "tabular-data-resource",
             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "title": "本期报告使用的其他输入（村级台账、进展报送、项目台账、评估意见）",
-            "schema": {"fields": OTHER_FIELDS},
+            "title": f"本期报告使用的其他输入（村级台账、进展报送、项目台账、评估意见）{mark}",
+            "schema": {"fields": OTHER_FIELDS + notice},
         }],
     }
 
 
 def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
-                       frame: Callable[[], pd.DataFrame] | None = None) -> Path:
+                       frame: Callable[[], pd.DataFrame] | None = None, *,
+                       sample: bool = False) -> Path:
     """downloads/data-<P>.zip: datapackage.json + observations.csv (UTF-8, no BOM: a data
-    package is read by programs; the tables' CSVs are the spreadsheet ones)."""
-    rows = data_rows(rp, register, frame)
-    names = [f["name"] for f in _fields()]
+    package is read by programs; the tables' CSVs are the spreadsheet ones). `sample`: the
+    report used sample data: both CSVs get the `notice` column (数据说明) saying so."""
+    extra = {NOTICE_FIELD["name"]: SAMPLE_NOTICE} if sample else {}
+    rows = [{**r, **extra} for r in data_rows(rp, register, frame)]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\r\n")
+    writer = csv.DictWriter(buf, fieldnames=[f["name"] for f in _fields(sample)],
+                            lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     other = io.StringIO()
-    writer = csv.DictWriter(other, fieldnames=[f["name"] for f in OTHER_FIELDS],
-                            lineterminator="\r\n")
+    writer = csv.DictWriter(other, fieldnames=[f["name"] for f in OTHER_FIELDS]
+                            + list(extra), lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(other_rows(rp, register))
-    descriptor = json.dumps(package_descriptor(rp), ensure_ascii=False, indent=2) + "\n"
+    writer.writerows({**r, **extra} for r in other_rows(rp, register))
+    descriptor = json.dumps(package_descriptor(rp, sample), ensure_ascii=False, indent=2) + "\n"
     folder = out / DOWNLOADS
     folder.mkdir(parents=True, exist_ok=True)
     raw = io.BytesIO()

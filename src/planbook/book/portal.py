@@ -6,6 +6,11 @@ counts by light); the portal lists every `reports/<P>/` and every kept edition u
 annual reports and monthly briefings apart, newest first, with links to the HTML, the PDF and
 the data package. All links are relative, so it works from file:// like the books. `build`
 rewrites it after every period; its bytes depend only on what is published.
+
+Sample data: period.json records whether the edition's report used any (`sample`, the same
+fact that puts 示例数据，非官方统计 on its pages); an edition published before that record
+existed is read from its first page (the banner is there or not). Each such entry says
+示例数据，非官方统计 in words under its name, and the page says it at the top when any does.
 """
 
 from __future__ import annotations
@@ -19,15 +24,17 @@ from planbook import paths
 from planbook.assess.rules import LIGHT_ZH, LIGHTS
 from planbook.book.assets import WEB_FONT, font_dir
 from planbook.book.html import HTML_HEAD
-from planbook.book.spec import COMPILER, PLAN_NAME, date_zh, edition_label
+from planbook.book.spec import COMPILER, PLAN_NAME, SAMPLE_NOTICE, date_zh, edition_label
 from planbook.plan.periods import parse_period
 
 PERIOD_FILE = "period.json"
 PORTAL = "index.html"
+_BANNER = 'class="pb-sample-banner"'  # the books' sample banner (html.sample_banner, quarto)
 
 
-def period_summary(rp, book, assessments) -> dict:
-    """What the portal shows of a period: written by the render as html/period.json."""
+def period_summary(rp, book, assessments, sample: bool = False) -> dict:
+    """What the portal shows of a period: written by the render as html/period.json.
+    `sample`: the report used sample data (its pages carry the notice)."""
     from planbook.book.downloads import DOWNLOADS, package_name
 
     counts = {light: sum(1 for a in assessments if a.light == light) for light in LIGHTS} \
@@ -35,7 +42,7 @@ def period_summary(rp, book, assessments) -> dict:
     return {"period": rp.code, "kind": rp.kind, "title": book.title,
             "label": rp.params.label_zh, "as_of": rp.params.as_of,
             "edition": book.edition, "edition_date": book.edition_date, "lights": counts,
-            "data": f"{DOWNLOADS}/{package_name(rp.code)}"}
+            "data": f"{DOWNLOADS}/{package_name(rp.code)}", "sample": bool(sample)}
 
 
 def write_period_summary(html_dir: Path, summary: dict) -> Path:
@@ -73,6 +80,9 @@ def _read(folder: Path, reports: Path) -> dict | None:
     entry["data"] = f"{rel}/html/{data}" if data and (html / data).is_file() else ""
     entry.setdefault("edition", 1)
     entry.setdefault("edition_date", "")
+    if "sample" not in entry:  # published before period.json recorded it: its first page says
+        entry["sample"] = _BANNER in (html / "index.html").read_text(encoding="utf-8")
+    entry["sample"] = bool(entry["sample"])
     return entry
 
 
@@ -127,10 +137,11 @@ def _row(e: dict) -> str:
         edition += "（已被新版取代）"
     issued = date_zh(e["edition_date"]) if e.get("edition_date") else "—"
     as_of = date_zh(e["as_of"]) if e.get("as_of") else "—"
+    mark = f'<div class="pb-sample">{SAMPLE_NOTICE}</div>' if e.get("sample") else ""
     return (f'<tr id="p-{escape(e["period"], quote=True)}'
             f'{"" if e["current"] else "-e" + str(e["edition"])}">'
             f'<th scope="row"><a href="{escape(e["html"], quote=True)}">{name}</a>'
-            f'<div class="pb-title">{escape(e.get("title") or "")}</div></th>'
+            f'<div class="pb-title">{escape(e.get("title") or "")}</div>{mark}</th>'
             f'<td class="n">{as_of}</td><td class="n">{escape(edition)}</td>'
             f'<td class="n">{issued}</td>'
             f"<td>{_lights(e.get('lights'))}</td><td>{' · '.join(links)}</td></tr>")
@@ -169,7 +180,10 @@ tbody th { font-weight: 600; }
 .pb-count-green .pb-dot { background: #2e7d32; } .pb-count-yellow .pb-dot { background: #f2b705; }
 .pb-count-red .pb-dot { background: #c62828; } .pb-count-grey .pb-dot { background: #9e9e9e; }
 .pb-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-.pb-sample { color: #8a0014; font-weight: 600; }
+.pb-sample { display: inline-block; color: #8a0014; font-weight: 600; font-size: .8rem;
+             border: 1px solid #8a0014; border-radius: 3px; padding: 0 .3rem; margin-top: .2rem; }
+.pb-sample-banner { background: #fdecea; color: #8a0014; border-bottom: 1px solid #f5c2c0;
+                    text-align: center; font-weight: bold; padding: .35rem 1rem; }
 footer { color: #444; font-size: .85rem; margin-top: 2rem; }
 """
 
@@ -177,7 +191,7 @@ PAGE = HTML_HEAD + """<title>全部报告 · {plan}</title>
 <style>{style}</style>
 </head>
 <body>
-<main>
+{banner}<main>
 <h1>全部报告</h1>
 <p>{plan}：各期年度评估报告和月度工作进展通报。每期列出数据截至日期、版次及其日期、各灯号指标数，
 以及HTML、PDF和本期所用数据（Frictionless 数据包）的链接。</p>
@@ -205,7 +219,17 @@ def portal_html(entries: list[dict]) -> str:
     if not sections:
         sections.append("<p>尚无已发布的报告。运行 <code>planbook build --period 2025</code> 生成。</p>")
     return PAGE.format(plan=escape(PLAN_NAME), style=STYLE, sections="\n".join(sections),
-                       compiler=escape(COMPILER))
+                       compiler=escape(COMPILER), banner=_sample_banner(entries))
+
+
+def _sample_banner(entries: list[dict]) -> str:
+    """The page's first words when any listed edition used sample data: a labelled region,
+    like the books' banner."""
+    if not any(e.get("sample") for e in entries):
+        return ""
+    return (f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}：'
+            f"下列标注“{SAMPLE_NOTICE}”的报告使用了示例数据（planbook sample 生成），"
+            "其中的数字不是官方统计。</div>\n")
 
 
 def write_portal(root: Path | None = None) -> Path:

@@ -117,7 +117,7 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
                                                        sample_notice=sample_notice)
                 _write_code_pages(book, root, html_dir, register, quarto=True,
                                   sample_notice=sample_notice)
-                _write_data_files(rp, book, register, html_dir, facts)
+                _write_data_files(rp, book, register, html_dir, facts, sample_notice)
             else:
                 html_dir, pdf, sample_notice = _render_builtin(
                     rp, book, root, staging, register, facts, sample_notice=sample_notice,
@@ -178,11 +178,12 @@ class _Facts:
 
 
 def _write_data_files(rp: ReportPeriod, book: BookChapters, register: list[dict],
-                      html_dir: Path, facts: _Facts) -> None:
+                      html_dir: Path, facts: _Facts, sample_notice: bool) -> None:
     """What html/ holds besides the pages, either engine: the data package and period.json
-    (the portal's counts)."""
-    write_data_package(rp, register, html_dir, frame=lambda: facts.rows)
-    write_period_summary(html_dir, period_summary(rp, book, facts.assessments))
+    (the portal's counts); both say whether the report used sample data."""
+    write_data_package(rp, register, html_dir, frame=lambda: facts.rows, sample=sample_notice)
+    write_period_summary(html_dir, period_summary(rp, book, facts.assessments,
+                                                  sample=sample_notice))
 
 
 def _prepared_assessments(rp: ReportPeriod, registry, frame) -> list | None:
@@ -241,10 +242,11 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
                                    quarto=False, titles={c.page.key: c.title for c in contents},
                                    sample_notice=notice.result())
             stamp = stamp_datetime(book.edition_date, params.as_of)
-            links = with_download_links(hook, write_table_downloads(contents, html_dir, stamp))
+            links = with_download_links(hook, write_table_downloads(
+                contents, html_dir, stamp, sample=notice.result()))
             write_html(book, contents, refs, params, html_dir, sample_notice=notice.result(),
                        hook=links)
-            _write_data_files(rp, book, register, html_dir, facts)
+            _write_data_files(rp, book, register, html_dir, facts, notice.result())
         finally:
             # The PDF's error first if several failed; nothing left running.
             pdf_job.result()

@@ -5,6 +5,10 @@ template goes straight back through `planbook ingest`. Id, name, unit, target, l
 and period are locked (sheet protection, no password: it guards against slips, not people);
 value, status, source and note are the cells to fill in, with Excel data validation on the
 value cells mirroring the checks intake makes.
+
+A last value (上期值) that is illustrative sample data says so in its cell, `987（2024年，示例数据）`,
+and the 说明 sheet then explains the mark: a department must not take it for its own figure.
+Intake ignores the column, so the mark costs nothing on the way back in.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ COLUMNS = (
     ("name", TEMPLATE_EXTRAS["name"][0], 34, False),
     ("unit", FIELDS["unit"][0], 8, False),
     ("target", TEMPLATE_EXTRAS["target"][0], 30, False),
-    ("last_value", TEMPLATE_EXTRAS["last_value"][0], 18, False),
+    ("last_value", TEMPLATE_EXTRAS["last_value"][0], 24, False),
     ("period", FIELDS["period"][0], 10, False),
     ("value", FIELDS["value"][0], 14, True),
     ("status", FIELDS["status"][0], 12, True),
@@ -57,6 +61,7 @@ _LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF7D6")
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 _MAX_VALUE = "1E+15"  # Excel needs bounds for a plain decimal rule
+SAMPLE_MARK = "示例数据"  # after the period of a 上期值 that is sample data
 
 
 def write_templates(registry: Registry, period: Period, out: Path, data: Path) -> list[Path]:
@@ -72,7 +77,8 @@ def write_templates(registry: Registry, period: Period, out: Path, data: Path) -
         rows = [template_row(i, period, last.get(i.id, "暂无")) for i in inds]
         stem = f"{department_code(registry, dept)}-{period.code}"
         xlsx = out / f"{stem}.xlsx"
-        _write_workbook(xlsx, dept, period, inds, rows)
+        _write_workbook(xlsx, dept, period, inds, rows,
+                        sample=any(is_sample_last(r["last_value"]) for r in rows))
         twin = out / f"{stem}.csv"
         # utf-8-sig: the BOM makes Excel on Chinese Windows open it as UTF-8, not GBK.
         with open(twin, "w", encoding="utf-8-sig", newline="") as fh:
@@ -129,8 +135,14 @@ def target_text(ind: Indicator) -> str:
     return "；".join(parts)
 
 
+def is_sample_last(text: str) -> bool:
+    """Whether a 上期值 as last_values writes it is sample data."""
+    return text.endswith(f"，{SAMPLE_MARK}）")
+
+
 def last_values(registry: Registry, period: Period, data: Path) -> dict[str, str]:
-    """Latest stored revision of each indicator for a period that ended before this one."""
+    """Latest stored revision of each indicator for a period that ended before this one,
+    `987（2024年）`; `987（2024年，示例数据）` when that row is sample data."""
     store = latest(load_observations(data))
     if store.empty:
         return {}
@@ -144,7 +156,8 @@ def last_values(registry: Registry, period: Period, data: Path) -> dict[str, str
         value = row["value"]
         shown = (MILESTONE_VALUES.get(float(value), format_value(value))
                  if ind.kind == "milestone" and pd.notna(value) else format_value(value))
-        out[ind_id] = f"{shown}（{row['_period'].label_zh}）"
+        mark = f"，{SAMPLE_MARK}" if row["status"] == "sample" else ""
+        out[ind_id] = f"{shown}（{row['_period'].label_zh}{mark}）"
     return out
 
 
@@ -153,7 +166,7 @@ def _sheet_title(dept: str, period: Period) -> str:
 
 
 def _write_workbook(path: Path, dept: str, period: Period, inds: list[Indicator],
-                    rows: list[dict[str, str]]) -> None:
+                    rows: list[dict[str, str]], *, sample: bool = False) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = _sheet_title(dept, period)
@@ -173,14 +186,14 @@ def _write_workbook(path: Path, dept: str, period: Period, inds: list[Indicator]
                 cell.number_format = "@"  # text: Excel would turn 2025-09 into a date
             cell.fill = _INPUT_FILL if fill_in else _LOCKED_FILL
             cell.protection = Protection(locked=not fill_in)
-            cell.alignment = Alignment(vertical="top", wrap_text=key in ("name", "target"))
+            cell.alignment = Alignment(vertical="top", wrap_text=key in ("name", "target", "last_value"))
     _add_validations(ws, inds)
     ws.freeze_panes = "C2"
     ws.protection.sheet = True
     # Widening columns and rows is harmless and helps reading long names.
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
-    _write_instructions(wb.create_sheet("说明"), dept, period, inds)
+    _write_instructions(wb.create_sheet("说明"), dept, period, inds, sample=sample)
     wb.active = 0
     wb.save(path)
 
@@ -225,7 +238,8 @@ def _add_validations(ws, inds: list[Indicator]) -> None:
     status.add(f"{status_col}2:{status_col}{len(inds) + 1}")
 
 
-def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator]) -> None:
+def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator], *,
+                        sample: bool = False) -> None:
     units = sorted({i.unit for i in inds if i.unit})
     convertible = [f"{u} ↔ {'、'.join(convertible_units(u)[1:])}" for u in units
                    if len(convertible_units(u)) > 1]
@@ -240,6 +254,9 @@ def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator]) ->
         (f"3. 期间为 {period.code}（{period.label_zh}），自 {reportable_from(period.code)} 起可报送"
          "（期间结束的次日；此前报送会被退回）。本期暂无数据的指标，数值、数据来源、"
          "备注都留空即可，该行不计入报送；一行都未填写的模板不计入报送。", None),
+        *([(f"4. 上期值注明“{SAMPLE_MARK}”的（如 987（2024年，{SAMPLE_MARK}）），是 planbook sample "
+            "生成的示例数据，非官方统计，只为演示格式：不能作为本单位数据或核对依据，"
+            "请按本单位实际统计填写数值。", None)] if sample else []),
         ("", None),
         ("二、怎么填数值", "h"),
         ("1. 按“单位”列的单位填写纯数字，不要带单位。千分位逗号（1,376）、全角数字都可以识别。", None),
