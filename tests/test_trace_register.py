@@ -48,7 +48,8 @@ def _printed(root: Path, notebook: str) -> str:
 
 
 def _indicators(entry: dict) -> set[str]:
-    return {r["indicator_id"] for r in entry["inputs"]}
+    """The indicators an entry's rows stand for: data rows, or registry entries."""
+    return {r["indicator_id"].removeprefix(provenance.REGISTRY_INPUT) for r in entry["inputs"]}
 
 
 def test_trace_finds_the_headline_green_share(at_root, entries, registry, capsys):
@@ -96,6 +97,16 @@ def test_named_counts_list_the_rows_they_are_computed_from(entries, registry):
     no_data = entries[f"num-all-no_data-{PERIOD}"]
     assert len(_indicators(no_data)) == no_data["value"]
     assert {r["file"] for r in no_data["inputs"]} == {"plan/indicators.yaml"}
+
+
+def test_trace_of_an_indicator_without_data_lists_the_counts_naming_it(at_root, entries):
+    from planbook.audit.trace import lookup_indicator
+
+    no_data = entries[f"num-all-no_data-{PERIOD}"]
+    ind_id = sorted(_indicators(no_data))[0]
+    found = lookup_indicator(ind_id, resolve(PERIOD, at_root))
+    labels = {e["label"] for e in found["labels"]}
+    assert {no_data["label"], f"num-all-total-{PERIOD}", "tbl-summary-chapters"} <= labels
 
 
 def test_figures_and_tables_list_only_the_indicators_they_show(entries, registry):

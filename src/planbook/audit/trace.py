@@ -11,7 +11,7 @@ import nbformat
 
 from planbook.audit.manifest import load_manifest
 from planbook.audit.register import register
-from planbook.chapters.provenance import _text
+from planbook.chapters.provenance import REGISTRY_INPUT, _text
 from planbook.errors import TraceError
 from planbook.hashing import sha256_file
 from planbook.paths import archived_submission
@@ -177,8 +177,10 @@ def lookup_indicator(ind_id: str, rp: ReportPeriod) -> dict:
                      **({"rows": extra} if isinstance(extra, str) and extra else {}),
                      "used": (str(rec["period"]), int(rec["revision"])) in used})
     entries, _ = _published_register(rp)
+    # Counted by its data rows, or, without any, by its registry entry.
+    ids = {ind_id, f"{REGISTRY_INPUT}{ind_id}"}
     labels = [{k: e.get(k) for k in ("label", "kind", "chapter", "cell_id", "text")}
-              for e in entries if any(r.get("indicator_id") == ind_id for r in e["inputs"])]
+              for e in entries if any(r.get("indicator_id") in ids for r in e["inputs"])]
     return {"indicator_id": ind_id, "name_zh": ind.name_zh, "name_en": ind.name_en,
             "path": ind.path, "lead": ind.lead, "unit": ind.unit, "period": rp.code,
             "rows": _with_paths(rp, rows), "labels": labels}

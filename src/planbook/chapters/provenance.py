@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from planbook.assess.narrative import fmt_number
 
 MIME = "application/vnd.planbook.provenance+json"
+REGISTRY_INPUT = "registry:"  # an input row's id prefix when it stands for a registry entry
 
 
 def _given(value) -> bool:

@@ -20,7 +20,7 @@ from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.assess.rules import STATUS, Assessment
 from planbook.chapters import display, figures, prepared, provenance
-from planbook.chapters.provenance import num
+from planbook.chapters.provenance import REGISTRY_INPUT, num
 from planbook.chapters.tasks import TaskEvaluation, task_key
 from planbook.plan.params import Params, check_injected
 from planbook.plan.periods import Period
@@ -131,12 +131,13 @@ class Report(TaskEvaluation):
         return name, observations.sha256_file(path)
 
     def _registry_rows(self, ids) -> list[dict]:
-        """Indicators' registry entries as input rows (revision 0, the report's period): what a
-        count rests on for an indicator no data row stands for (暂无数据, 未报送), so that its
-        trace still names every indicator counted."""
+        """Indicators' registry entries as input rows (`registry:<indicator id>`, revision 0,
+        the report's period): what a count rests on for an indicator no data row stands for
+        (暂无数据, 未报送), so that its trace still names every indicator counted. Not `ind_…`:
+        they are no observation (the data package lists them with the other inputs)."""
         name, sha = self._registry_file
-        return [{"indicator_id": i, "period": self.period.code, "revision": 0,
-                 "file": name, "file_sha256": sha} for i in ids]
+        return [{"indicator_id": f"{REGISTRY_INPUT}{i}", "period": self.period.code,
+                 "revision": 0, "file": name, "file_sha256": sha} for i in ids]
 
     def _counted_rows(self, items: list[Assessment]) -> list:
         """The rows a count or share of `items` rests on: each indicator's data rows, or its
