@@ -59,8 +59,9 @@ def test_trace_indicator_lists_its_rows_and_every_label_using_it(site, capsys):
     assert out.startswith("ind_gdp  地区生产总值")
     found = lookup_indicator("ind_gdp", resolve(ANNUAL, site))
     register = _manifest(site, ANNUAL)["register"]
+    # By its data rows or its registry entry (the registry table, a count without data).
     using = {e["label"] for e in register
-             if any(r["indicator_id"] == "ind_gdp" for r in e["inputs"])}
+             if any(r["indicator_id"] in ("ind_gdp", "registry:ind_gdp") for r in e["inputs"])}
     assert using and {e["label"] for e in found["labels"]} == using
     for label in using:
         assert label in out

@@ -4,6 +4,7 @@ planbook.chapters.provenance)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,12 +33,24 @@ def _unique_rows(rows: Iterable[dict]) -> list[dict]:
     return out
 
 
+def number_sha256(label: str, value: float | None, text: str) -> str:
+    """A quoted number's output hash: over its label, value and printed text, so that two
+    numbers printing the same text (8项) under different labels, or one label whose value
+    moved within the same rounding, never share a hash. The bytes hashed are the JSON object
+    {"label", "text", "value"} with sorted keys, no spaces, UTF-8 (value null for a quoted
+    sentence); an auditor recomputes it from the register entry."""
+    payload = json.dumps({"label": label, "text": text, "value": value}, ensure_ascii=False,
+                         sort_keys=True, separators=(",", ":"))
+    return sha256_bytes(payload.encode("utf-8"))
+
+
 def notebook_entries(nb, chapter: str, notebook: str) -> list[dict]:
     """Register entries of one executed notebook, in cell order.
 
     A cell labelled fig-/tbl- gives one entry per image (fig) or its first table (tbl),
-    labelled like the book numbers them (a second image of `fig-x` is `fig-x-2`); each
-    record of kind number gives one entry keyed by its id.
+    labelled like the book numbers them (a second image of `fig-x` is `fig-x-2`), hashed as
+    the file the book publishes; each record of kind number gives one entry keyed by its id,
+    hashed by `number_sha256`.
     """
     entries: list[dict] = []
     for index, cell in enumerate(nb.cells):
@@ -49,9 +62,11 @@ def notebook_entries(nb, chapter: str, notebook: str) -> list[dict]:
         recorded: list[dict] = []
         for payload in cell_records(nb, index):
             if payload.get("kind") == "number":
-                text = str(payload.get("text") or "")
-                entries.append({"label": payload.get("id"), "kind": "number", **where,
-                                "text": text, "sha256": sha256_bytes(text.encode("utf-8")),
+                text, value = str(payload.get("text") or ""), payload.get("value")
+                ident = str(payload.get("id"))
+                entries.append({"label": ident, "kind": "number", **where, "text": text,
+                                **({"value": value} if value is not None else {}),
+                                "sha256": number_sha256(ident, value, text),
                                 "inputs": _unique_rows(payload.get("inputs", []))})
             else:
                 recorded.append(payload)

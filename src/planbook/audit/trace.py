@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import difflib
 import json
+from pathlib import Path
 
 import nbformat
 
 from planbook.audit.manifest import load_manifest
 from planbook.audit.register import register
-from planbook.chapters.provenance import _text
+from planbook.chapters.provenance import REGISTRY_INPUT, _text
 from planbook.errors import TraceError
+from planbook.hashing import sha256_file
 from planbook.paths import archived_submission
 from planbook.run.period import ReportPeriod
 
@@ -68,17 +70,83 @@ def submission_path(rp: ReportPeriod, sha256: str) -> str:
     return rp.rel(path) if path else ""
 
 
+class _Files:
+    """Names the files behind a trace's input rows; each file is hashed once.
+
+    A row's `file` is data-relative: the store file the row lives in (an observation, a
+    village record, an evaluation, a registry entry), or for a quoted statement or project
+    stage the file it was read from, its store file being `store`. Its `file_sha256` is the
+    file it was submitted in: archived under data/submissions/, or, for the illustrative
+    sample, the sample's own source file under data/sample/ (never archived); for an
+    evaluation or a registry entry the data file itself; for village records, the records
+    used (not a file)."""
+
+    def __init__(self, rp: ReportPeriod):
+        self.rp = rp
+        self._sha: dict[Path, str] = {}
+
+    def sha(self, path: Path) -> str:
+        if path not in self._sha:
+            self._sha[path] = sha256_file(path) if path.is_file() else ""
+        return self._sha[path]
+
+    def describe(self, row: dict) -> dict:
+        """`data_file`: the root-relative file the row lives in; `submission`: the file its
+        sha256 names ("" when none is found); `sha256_of`: submission | data_file | records
+        (village rows) | changed (the named source file no longer has that sha256) | missing
+        (no file here has it: not archived, or changed since)."""
+        data, rel = self.rp.data, self.rp.rel
+        stored = row.get("store") or row.get("file") or ""
+        out = {"data_file": rel(data / stored) if stored else "", "submission": ""}
+        sha = row.get("file_sha256") or ""
+        if row.get("rows"):
+            return {**out, "sha256_of": "records"}
+        archived = archived_submission(data, sha)
+        if archived:
+            return {**out, "submission": rel(archived), "sha256_of": "submission"}
+        if stored and self.sha(data / stored) == sha:
+            return {**out, "sha256_of": "data_file"}
+        # The file the row says it was read from, then the sample's source files.
+        named = [data / row["file"]] if row.get("store") and row.get("file") else []
+        sample = data / "sample"
+        found = [p for p in named + (sorted(sample.iterdir()) if sample.is_dir() else [])
+                 if p.is_file() and self.sha(p) == sha]
+        if sha and found:
+            return {**out, "submission": rel(found[0]), "sha256_of": "submission"}
+        if named and named[0].is_file():  # still named, but no longer the file submitted
+            return {**out, "submission": rel(named[0]), "sha256_of": "changed"}
+        return {**out, "sha256_of": "missing"}
+
+
 def _with_paths(rp: ReportPeriod, rows: list[dict]) -> list[dict]:
-    return [{**r, "submission": submission_path(rp, r.get("file_sha256") or "")} for r in rows]
+    files = _Files(rp)
+    return [{**r, **files.describe(r)} for r in rows]
+
+
+def _file_part(r: dict) -> str:
+    """Where a row lives and what its sha256 is of, as one trace line prints it."""
+    sha = r.get("file_sha256") or "—"
+    named = r.get("data_file") or r.get("file") or "（未记录）"
+    # A quoted statement or project stage: its sheet and row in the submitted file.
+    where = (f"  {r['sheet'] + ' ' if r.get('sheet') else ''}第 {r['row']} 行"
+             if r.get("row") else "")
+    head = f"数据文件 {named}"
+    kind = r.get("sha256_of")
+    if kind == "records":
+        tail = f"  村级记录 [{r['rows']}]  记录 sha256 {sha}"
+    elif kind == "submission":
+        tail = f"  报送文件 {r['submission']}{where}  sha256 {sha}"
+    elif kind == "data_file":
+        tail = f"{where}  文件 sha256 {sha}"
+    elif kind == "changed":
+        tail = f"  报送文件 {r['submission']}{where}（已更改，与 sha256 不符）  sha256 {sha}"
+    else:
+        tail = f"{where}  报送文件未找到（未存档或已更改）  sha256 {sha}"
+    return head + tail
 
 
 def _row_line(r: dict) -> str:
-    # A quoted statement names its submission's sheet and row.
-    where = (f"  {r['sheet'] + ' ' if r.get('sheet') else ''}第 {r['row']} 行"
-             if r.get("row") else "")
-    line = (f"{r['indicator_id']}  {r['period']}  修订{r['revision']}  {r['file']}{where}"
-            + (f" [{r['rows']}]" if r.get("rows") else "") + f"  {r['file_sha256']}")
-    return line + (f"  报送文件 {r['submission']}" if r.get("submission") else "")
+    return f"{r['indicator_id']}  {r['period']}  修订{r['revision']}  {_file_part(r)}"
 
 
 def lookup_indicator(ind_id: str, rp: ReportPeriod) -> dict:
@@ -109,8 +177,10 @@ def lookup_indicator(ind_id: str, rp: ReportPeriod) -> dict:
                      **({"rows": extra} if isinstance(extra, str) and extra else {}),
                      "used": (str(rec["period"]), int(rec["revision"])) in used})
     entries, _ = _published_register(rp)
+    # Counted by its data rows, or, without any, by its registry entry.
+    ids = {ind_id, f"{REGISTRY_INPUT}{ind_id}"}
     labels = [{k: e.get(k) for k in ("label", "kind", "chapter", "cell_id", "text")}
-              for e in entries if any(r.get("indicator_id") == ind_id for r in e["inputs"])]
+              for e in entries if any(r.get("indicator_id") in ids for r in e["inputs"])]
     return {"indicator_id": ind_id, "name_zh": ind.name_zh, "name_en": ind.name_en,
             "path": ind.path, "lead": ind.lead, "unit": ind.unit, "period": rp.code,
             "rows": _with_paths(rp, rows), "labels": labels}
@@ -128,9 +198,7 @@ def trace_indicator(ind_id: str, rp: ReportPeriod, *, as_json: bool = False) -> 
     for r in found["rows"]:
         value = "—" if r["value"] is None else f"{r['value']:g}{found['unit']}"
         print(f"   {'*' if r['used'] else ' '} {r['period']}  {value}  修订{r['revision']}  "
-              f"{r['status']}  {r['file']}" + (f" [{r['rows']}]" if r.get("rows") else "")
-              + f"  {r['file_sha256']}"
-              + (f"  报送文件 {r['submission']}" if r.get("submission") else ""))
+              f"{r['status']}  {_file_part(r)}")
     print(f"  使用本指标的图、表和数字（{len(found['labels'])}）:")
     for e in found["labels"]:
         text = f"  {e['text']}" if e.get("text") else ""

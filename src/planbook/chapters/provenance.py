@@ -28,6 +28,14 @@ from collections.abc import Iterable
 from planbook.assess.narrative import fmt_number
 
 MIME = "application/vnd.planbook.provenance+json"
+REGISTRY_INPUT = "registry:"  # an input row's id prefix when it stands for a registry entry
+
+
+def _given(value) -> bool:
+    """A field with a value: not None, "" or a missing cell (NaN, NA from a frame's records)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    return str(value) not in ("", "<NA>")
 
 
 def input_row(r) -> dict:
@@ -36,24 +44,28 @@ def input_row(r) -> dict:
         get = r.get
     else:
         get = lambda k: getattr(r, k, None)  # noqa: E731 - a namedtuple or an Assessment row
+    text = lambda k: str(get(k)) if _given(get(k)) else ""  # noqa: E731
     out = {"indicator_id": get("indicator_id"), "period": str(get("period")),
-           "revision": int(get("revision") or 0), "file_sha256": get("file_sha256") or "",
-           "file": get("file") or ""}
-    if get("rows"):  # village-derived: the records it was computed from, not the whole file
-        out["rows"] = str(get("rows"))
+           "revision": int(get("revision") if _given(get("revision")) else 0),
+           "file_sha256": text("file_sha256"), "file": text("file")}
+    if text("rows"):  # village-derived: the records it was computed from, not the whole file
+        out["rows"] = text("rows")
     # A quoted department statement points into its submission: sheet, row, store file.
     for key in ("sheet", "row", "store"):
-        if get(key) not in (None, ""):
+        if _given(get(key)):
             out[key] = int(get(key)) if key == "row" else str(get(key))
     return out
 
 
 def record(kind: str, ident: str | None = None, *, text: str | None = None,
-           inputs: Iterable = ()) -> None:
+           inputs: Iterable = (), value: float | None = None) -> None:
     """Record provenance for the current cell (a no-op outside a kernel); sent as a display
-    output of type MIME, which `store_records` moves into metadata after the run."""
+    output of type MIME, which `store_records` moves into metadata after the run. `value`:
+    a quoted number's value before formatting (its register hash covers it)."""
     payload = {"kind": kind, "id": ident, "text": text,
                "inputs": [input_row(r) for r in inputs]}
+    if value is not None:
+        payload["value"] = value
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -185,9 +197,12 @@ def output_bytes(data: dict) -> bytes | None:
 
 def num(number_id: str, value: float | None, unit: str = "", *, inputs: Iterable = (),
         digits: int | None = None) -> str:
-    """Format a number quoted in narrative and record it (id, text, input rows) for the audit."""
+    """Format a number quoted in narrative and record it (id, text, value, input rows) for the
+    audit."""
     text = fmt_number(value, unit, digits=digits)
-    record("number", number_id, text=text, inputs=inputs)
+    # A plain float for the JSON record (numpy scalars are not JSON); NaN has no value.
+    plain = None if value is None or value != value else float(value)
+    record("number", number_id, text=text, inputs=inputs, value=plain)
     return text
 
 

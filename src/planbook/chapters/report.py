@@ -20,8 +20,8 @@ from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.assess.rules import DONE, STATUS, Assessment
 from planbook.chapters import display, figures, prepared, provenance
-from planbook.chapters.provenance import num
-from planbook.chapters.tasks import TaskEvaluation
+from planbook.chapters.provenance import REGISTRY_INPUT, num
+from planbook.chapters.tasks import TaskEvaluation, task_key
 from planbook.plan.params import Params, check_injected
 from planbook.plan.periods import Period, parse_period
 from planbook.plan.registry import (
@@ -56,6 +56,11 @@ def light_counts(items: list[Assessment]) -> str:
 def _rows(items) -> list:
     """The data rows a set of assessments rests on, for the audit register."""
     return [r for a in items for r in a.inputs]
+
+
+def _frame_rows(frame: pd.DataFrame) -> list[dict]:
+    """Store rows (observations.load_all's frame) as audit input rows."""
+    return [provenance.input_row(r) for r in frame.to_dict("records")]
 
 
 @dataclass
@@ -122,6 +127,30 @@ class Report(TaskEvaluation):
     def _ind(self, a: Assessment) -> Indicator:
         return self.registry.indicators[a.indicator_id]
 
+    # ------------------------------------------------------------------ audit rows
+
+    @cached_property
+    def _registry_file(self) -> tuple[str, str]:
+        """The indicator registry as an input file: (data-relative path, sha256)."""
+        path = self.registry.files["indicators"]
+        name = path.relative_to(self.data).as_posix() if path.is_relative_to(self.data) \
+            else path.as_posix()
+        return name, observations.sha256_file(path)
+
+    def _registry_rows(self, ids) -> list[dict]:
+        """Indicators' registry entries as input rows (`registry:<indicator id>`, revision 0,
+        the report's period): what a count rests on for an indicator no data row stands for
+        (暂无数据, 未报送), so that its trace still names every indicator counted. Not `ind_…`:
+        they are no observation (the data package lists them with the other inputs)."""
+        name, sha = self._registry_file
+        return [{"indicator_id": f"{REGISTRY_INPUT}{i}", "period": self.period.code,
+                 "revision": 0, "file": name, "file_sha256": sha} for i in ids]
+
+    def _counted_rows(self, items: list[Assessment]) -> list:
+        """The rows a count or share of `items` rests on: each indicator's data rows, or its
+        registry entry when it has none."""
+        return [r for a in items for r in (a.inputs or self._registry_rows([a.indicator_id]))]
+
     # ------------------------------------------------------------------ narrative
 
     @cached_property
@@ -160,11 +189,14 @@ class Report(TaskEvaluation):
         for s in STATUS_ORDER:
             if counts[s]:
                 n = num(f"num-{key}-{s}-{pid}", len(counts[s]), "项",
-                        inputs=_rows(counts[s]))
+                        inputs=self._counted_rows(counts[s]))
                 parts.append(f"{STATUS[s][0]}{n}")
-        total = num(f"num-{key}-total-{pid}", len(items), "项")
+        every = self._counted_rows(items)  # a total and a share rest on every item counted
+        total = num(f"num-{key}-total-{pid}", len(items), "项", inputs=every)
         greens = sum(1 for a in items if a.light == "green")
-        share = narrative.fmt_percent(greens / len(items)) if items else "—"
+        # share * 100 as fmt_percent computes it, so the text is what it printed before.
+        share = (num(f"num-{key}-green-share-{pid}", greens / len(items) * 100, "%",
+                     inputs=every) if items else "—")
         return (f"截至{self.period.end_label_zh}，{scope}监测的{total}指标中，"
                 + "、".join(parts) + f"。绿灯指标占{share}。" + (COUNT_RULE if rule else ""))
 
@@ -199,10 +231,15 @@ class Report(TaskEvaluation):
             elif a.light != "grey" and rank[a.light] > rank[b.light]:
                 worse.append((a, b))
         pid = self.period.code
+
+        def moved(ident: str, pairs: list[tuple[Assessment, Assessment]]) -> str:
+            # A change rests on both assessments: this period's rows and the previous one's.
+            rows = [r for a, b in pairs for r in (*self._counted_rows([a]), *b.inputs)]
+            return num(f"num-change-{ident}-{pid}", len(pairs), "项", inputs=rows)
+
         text = (f"与{prev.label_zh}评估相比（按当前各期最新修订数据重新评估上期），"
-                f"灯号好转{num(f'num-change-better-{pid}', len(better), '项')}、"
-                f"转差{num(f'num-change-worse-{pid}', len(worse), '项')}，"
-                f"新增有数据指标{num(f'num-change-new-{pid}', len(new), '项')}。")
+                f"灯号好转{moved('better', better)}、转差{moved('worse', worse)}，"
+                f"新增有数据指标{moved('new', [(a, before[a.indicator_id]) for a in new])}。")
         for title, pairs in (("转差的指标", worse), ("好转的指标", better)):
             if not pairs:
                 continue
@@ -250,10 +287,14 @@ class Report(TaskEvaluation):
             lines += ["", "本节任务及责任单位：", ""]  # a list needs a blank line before it
             for t in tasks:
                 own = [self.by_id[i] for i in t.indicators if i in self.by_id]
-                lights = light_counts(own)
+                # The task's count and lights, registered as one quoted phrase with its rows.
+                counts = (provenance.quote(f"num-task-{task_key(t.id)}-{self.period.code}",
+                                           f"{len(own)}项指标，{light_counts(own)}",
+                                           inputs=self._counted_rows(own))
+                          if own else "无量化指标")
                 depts = "、".join(t.departments) if t.departments else "—"
                 lines.append(f"- {t.id} {t.title}（牵头：{t.lead or '—'}；责任单位：{depts}）"
-                             + (f"：{len(own)}项指标，{lights}" if own else "：无量化指标"))
+                             f"：{counts}")
         for a in self._worst(items, 3):
             lines.append(f"\n> **{a.name}**{self.mark(a)} {a.status_zh}：{self.quote(a, section[0])}")
         return "\n".join(lines)
@@ -271,8 +312,7 @@ class Report(TaskEvaluation):
                 "基期": "—" if a.baseline_value is None else
                 f"{self._baseline_number(a)}（{a.baseline_year}）",
                 "最新值": self._latest_text(a), "状态": a.status_zh, "灯号": a.light})
-        provenance_rows = _rows(items)
-        provenance.record("table", inputs=provenance_rows)
+        provenance.record("table", inputs=self._counted_rows(items))
         display.show_table(pd.DataFrame(rows), lights=["灯号"],
                            links=self.dossier_links(items, "指标"))
 
@@ -318,7 +358,7 @@ class Report(TaskEvaluation):
             if agg[s].sum():
                 out[STATUS[s][0]] = agg[s]
         out["绿灯占比"] = agg["green_share"].map(narrative.fmt_percent)
-        provenance.record("table", inputs=_rows(self.assessments))
+        provenance.record("table", inputs=self._counted_rows(self.assessments))
         display.show_table(out)
 
     def warning_table(self, lights=("red", "yellow"), limit: int | None = None, *,
@@ -436,19 +476,20 @@ class Report(TaskEvaluation):
 
     def heatmap_figure(self, chapters=("二", "三", "四", "五", "六")) -> None:
         """Status counts by plan section."""
-        agg = assess.aggregate(self.registry, self.assessments, "section")
-        agg = agg[agg["section"].str[0].isin(chapters)]
+        # Only the chosen chapters' indicators: their rows are all the heatmap rests on.
+        items = [a for a in self.assessments if self._ind(a).chapter in chapters]
+        agg = assess.aggregate(self.registry, items, "section")
         table = pd.DataFrame(index=[f"{s} {t}"[:22] for s, t in zip(agg["section"], agg["title"],
                                                                      strict=True)])
         for s in STATUS_ORDER:
             table[STATUS[s][0]] = agg[s].to_numpy()
         table = table.loc[:, table.sum() > 0]
-        figures.status_heatmap(table, inputs=_rows(self.assessments))
+        figures.status_heatmap(table, inputs=self._counted_rows(items))
 
     def scorecard_figure(self) -> None:
         agg = assess.aggregate(self.registry, self.assessments, "lead").set_index("lead")
         figures.scorecard(agg[["green", "yellow", "red", "grey"]],
-                          inputs=_rows(self.assessments))
+                          inputs=self._counted_rows(self.assessments))
 
     def dashboard_figure(self) -> None:
         tiles = []
@@ -456,7 +497,8 @@ class Report(TaskEvaluation):
             tiles.append({"name": a.name, "value": self._latest_text(a).split("（")[0],
                           "target": fmt_target(a.target_op or ">=", a.target_value, a.unit,
                                                a.target_year or 2027),
-                          "light": a.light, "status": a.status_zh, "inputs": a.inputs})
+                          "light": a.light, "status": a.status_zh,
+                          "inputs": self._counted_rows([a])})
         figures.dashboard(tiles)
 
     # ------------------------------------------------------------------ villages
@@ -518,10 +560,13 @@ class Report(TaskEvaluation):
         used = observations.latest(self.observations)
         in_period = used[used["period"].map(lambda p: p.startswith(str(self.period.year)))]
         as_of = date.fromisoformat(self.params.as_of)
-        rows = []
+        rows, inputs = [], []
         for dept in self.registry.lead_departments:
             led = [i for i in self.registry.led_by(dept)]
             got = in_period[in_period["indicator_id"].isin({i.id for i in led})]
+            # The period's rows counted, and the registry entries of the indicators without any.
+            inputs += _frame_rows(got) + self._registry_rows(
+                i.id for i in led if i.id not in set(got["indicator_id"]))
             reported = got["indicator_id"].nunique()
             late = got[got["received_at"].map(lambda t: bool(t) and t[:10] > as_of.isoformat())]
             missing = [i.name_zh for i in led if i.id not in set(got["indicator_id"])]
@@ -529,23 +574,34 @@ class Report(TaskEvaluation):
                          "报送率": narrative.fmt_percent(reported / len(led)),
                          "逾期报送": len(late), "未报送指标": "、".join(missing[:4])
                          + ("等" if len(missing) > 4 else "") or "—"})
-        provenance.record("table", inputs=_rows(self.assessments))
+        provenance.record("table", inputs=inputs)
         display.show_table(pd.DataFrame(rows))
 
     def quality_narrative(self) -> str:
         used = observations.upto(observations.latest(self.observations), self.period)
         by_status = used["status"].value_counts()
-        revised = observations.upto(self.observations, self.period)
-        revised = revised.groupby(["indicator_id", "period"])["revision"].max()
+        stored = observations.upto(self.observations, self.period)
+        revised = stored.groupby(["indicator_id", "period"])["revision"].max()
         n_revised = int((revised > 1).sum())
-        no_data = sum(1 for a in self.assessments if a.status == "no_data")
+        no_data = [a.indicator_id for a in self.assessments if a.status == "no_data"]
         pid = self.period.code
-        parts = [f"{observations.STATUS_ZH[s]}{num(f'num-quality-{s}-{pid}', int(by_status.get(s, 0)), '条')}"
+        # Each count lists the rows it counted: a revised figure every revision it has.
+        keys = set(revised[revised > 1].index)
+        history = stored[[k in keys for k in zip(stored["indicator_id"], stored["period"],
+                                                 strict=True)]]
+        parts = [f"{observations.STATUS_ZH[s]}"
+                 + num(f"num-quality-{s}-{pid}", int(by_status.get(s, 0)), "条",
+                       inputs=_frame_rows(used[used["status"] == s]))
                  for s in observations.STATUSES]
-        return (f"本期评估使用观测值（各指标各期最新修订版）共{num(f'num-quality-rows-{pid}', len(used), '条')}，"
-                f"其中{'、'.join(parts)}。有{num(f'num-quality-revised-{pid}', n_revised, '条')}"
+        rows = num(f"num-quality-rows-{pid}", len(used), "条", inputs=_frame_rows(used))
+        n_revised = num(f"num-quality-revised-{pid}", n_revised, "条",
+                        inputs=_frame_rows(history))
+        no_data = num(f"num-quality-nodata-{pid}", len(no_data), "项",
+                      inputs=self._registry_rows(no_data))
+        return (f"本期评估使用观测值（各指标各期最新修订版）共{rows}，"
+                f"其中{'、'.join(parts)}。有{n_revised}"
                 f"经过修订，报告采用最新修订版，历次数值保留在数据库中。"
-                f"另有{num(f'num-quality-nodata-{pid}', no_data, '项')}指标暂无数据，评估为“暂无数据”，不作推测。")
+                f"另有{no_data}指标暂无数据，评估为“暂无数据”，不作推测。")
 
     def revision_table(self, top: int = REVISION_ROWS) -> None:
         """Revised figures, most revised first, each with its values revision by revision: the
@@ -566,7 +622,9 @@ class Report(TaskEvaluation):
             rows.append({"指标": f"其余{len(rest)}条经修订的数据（未逐条列出）", "期间": "—",
                          "修订次数": int((rest["rev"] - 1).sum()),
                          "历次数值": "历次数值均保留在数据库中"})
-        provenance.record("table", inputs=[])
+        listed = set(revised.index)  # every revision of every revised figure, counted ones too
+        provenance.record("table", inputs=_frame_rows(obs[[k in listed for k in zip(
+            obs["indicator_id"], obs["period"], strict=True)]]))
         display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "修订次数", "历次数值"]))
 
     def plausibility_table(self) -> None:
@@ -578,7 +636,11 @@ class Report(TaskEvaluation):
         flags = plausibility.series_flags(self.registry, used)
         rows = [{"指标": self.registry.indicators[f.indicator_id].name_zh, "期间": f.period,
                  "提示": f.message, "备注": note or "以 --confirm 确认"} for f, note in flags]
-        provenance.record("table", inputs=[])
+        # A flag rests on its row and on the earlier one it was compared with.
+        flagged = {(f.indicator_id, str(p)) for f, _ in flags
+                   for p in (f.period, f.reference_period) if p}
+        provenance.record("table", inputs=_frame_rows(used[[k in flagged for k in zip(
+            used["indicator_id"], used["period"], strict=True)]]))
         display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "提示", "备注"]))
 
     def files_table(self) -> None:
@@ -613,7 +675,8 @@ class Report(TaskEvaluation):
                          "目标": narrative.targets_text(ind),
                          "牵头单位": f"{ind.lead}（{self.registry.lead_status(ind)}）",
                          "方案原文": "；".join(f"“{q}”" for q in ind.quotes)})
-        provenance.record("table", inputs=[])
+        provenance.record("table", inputs=self._registry_rows(
+            i.id for i in self.registry.indicators.values() if i.chapter == chapter))
         frame = pd.DataFrame(rows)
         paper = frame.assign(编号=frame["编号"].map(display.breakable_id)) if rows else frame
         display.show_table(frame, pdf=paper)
@@ -638,17 +701,25 @@ class Briefing(Report):
         pid = self.period.code
         counts = {light: [a for a in self.assessments if a.light == light]
                   for light in ("green", "yellow", "red", "grey")}
-        parts = [f"{display.LIGHT_ZH[k]}{num(f'num-brief-{k}-{pid}', len(v), '项', inputs=_rows(v))}"
+        parts = [f"{display.LIGHT_ZH[k]}"
+                 + num(f"num-brief-{k}-{pid}", len(v), "项", inputs=self._counted_rows(v))
                  for k, v in counts.items()]
         new_red = [a for a in self.assessments
                    if a.light == "red" and self.previous[a.indicator_id].light != "red"]
         recovered = [a for a in self.assessments if a.light == "green"
                      and self.previous[a.indicator_id].light in ("yellow", "red")]
         prev = self.period.previous()
-        text = (f"截至{self.period.end_label_zh}，方案{num(f'num-brief-total-{pid}', len(self.assessments), '项')}"
+
+        def moved(ident: str, items: list[Assessment]) -> str:
+            # A change of light rests on this month's rows and the previous month's.
+            rows = [r for a in items for r in (*a.inputs, *self.previous[a.indicator_id].inputs)]
+            return num(f"num-brief-{ident}-{pid}", len(items), "项", inputs=rows)
+
+        total = num(f"num-brief-total-{pid}", len(self.assessments), "项",
+                    inputs=self._counted_rows(self.assessments))
+        text = (f"截至{self.period.end_label_zh}，方案{total}"
                 f"监测指标中，{'、'.join(parts)}。与{prev.label_zh}相比，新增红灯"
-                f"{num(f'num-brief-newred-{pid}', len(new_red), '项', inputs=_rows(new_red))}，"
-                f"转为绿灯{num(f'num-brief-recovered-{pid}', len(recovered), '项', inputs=_rows(recovered))}。")
+                f"{moved('newred', new_red)}，转为绿灯{moved('recovered', recovered)}。")
         if new_red:
             text += "\n\n新增红灯：" + "；".join(f"{a.name}（{a.lead}）" for a in new_red) + "。"
         if recovered:
@@ -698,8 +769,10 @@ class Briefing(Report):
             items = [self.by_id[i.id] for i in self.registry.led_by(dept)]
             lights = {k: sum(1 for a in items if a.light == k) for k in LIGHT_TEXT}
             code = self.registry.departments[dept].code
-            n = num(f"num-brief-{code}-{pid}", len(items), "项")
-            head = "、".join(f"{display.LIGHT_ZH[k]}{v}项" for k, v in lights.items() if v)
+            rows = self._counted_rows(items)
+            n = num(f"num-brief-{code}-{pid}", len(items), "项", inputs=rows)
+            head = provenance.quote(f"num-brief-{code}-lights-{pid}", "、".join(
+                f"{display.LIGHT_ZH[k]}{v}项" for k, v in lights.items() if v), inputs=rows)
             out.append(f"### {dept}\n\n牵头{n}：{head}。\n")
             out.append("| 指标 | 灯号 | 最新值 | 进度要求 | 较上月 |")
             # Dash counts set the column widths (the line is wider than pandoc's 72 columns,
@@ -751,7 +824,9 @@ class Briefing(Report):
     def missing_table(self) -> None:
         rows = [{"指标": ind.name_zh, "牵头单位": ind.lead, "报送频率": FREQ_ZH[ind.frequency],
                  "应报期间": " 或 ".join(periods)} for ind, periods in self.missing()]
-        provenance.record("table", inputs=[])
+        # No data row stands for a missing figure: the registry entries name the indicators.
+        provenance.record("table", inputs=self._registry_rows(
+            ind.id for ind, _ in self.missing()))
         display.show_table(pd.DataFrame(rows, columns=["指标", "牵头单位", "报送频率", "应报期间"]))
 
     def missing_sentence(self) -> str:
@@ -759,8 +834,11 @@ class Briefing(Report):
         due = self.due_indicators()
         pid = self.period.code
         depts = sorted({ind.lead for ind, _ in missing}, key=self.registry.department_order)
-        text = (f"本月应报送数据的指标{num(f'num-brief-due-{pid}', len(due), '项')}，"
-                f"未报送{num(f'num-brief-missing-{pid}', len(missing), '项')}")
+        due_n = num(f"num-brief-due-{pid}", len(due), "项",
+                    inputs=self._registry_rows(ind.id for ind, _ in due))
+        missing_n = num(f"num-brief-missing-{pid}", len(missing), "项",
+                        inputs=self._registry_rows(ind.id for ind, _ in missing))
+        text = f"本月应报送数据的指标{due_n}，未报送{missing_n}"
         return text + (f"，涉及{'、'.join(depts)}。" if depts else "，全部按时报送。")
 
 
