@@ -301,3 +301,13 @@ def test_plan_leads_lists_every_lead_with_its_basis(registry):
     assert power["lead"] == "供电公司" and power["source_zh"] == "推定"
     assert power["first_named"] == "交通运输局" and power["lead_basis"]
     assert rows["prj_express_logistics_network"]["kind_zh"] == "项目"
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`planbook plan --leads | head`: the reader leaves (here at once: `true` reads nothing);
+    the command ends quietly, exit 0, no traceback."""
+    proc = subprocess.run(f"{sys.executable} -m planbook.cli --data {DATA} plan --leads | true;"
+                          " echo rc=${PIPESTATUS[0]}", shell=True, executable="/bin/bash",
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+    assert "rc=0" in proc.stdout

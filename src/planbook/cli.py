@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -359,6 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("planbook: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `planbook trace … | head`: the reader left; nothing more to say and no traceback.
+        # stdout is pointed at devnull so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
