@@ -107,18 +107,32 @@ def rows(dossier: Dossier, ind: str = "ind_a") -> dict[str, str]:
 def test_published_read_with_its_own_cut_off_others_recomputed_and_marked(params_only):
     write(params_only, "2024")
     table = rows(Dossier(fake_report(params_only)))
+    # the briefings cut off by 2025's cut-off (31 March): not March's (10 April)
     assert list(table) == ["2023年年度评估", "2024年年度评估", "2025年年度评估",
-                           "2026年1月月度通报", "2026年2月月度通报", "2026年3月月度通报"]
+                           "2026年1月月度通报", "2026年2月月度通报"]
     # as 2024's second edition published it, with 2024's own cut-off
     assert table["2024年年度评估"] == "已发布第2版·修订版（2025年5月6日） | 2025年3月31日 | 进展缓慢 | 红灯"
     assert table["2025年年度评估"] == "本期 | 2026年3月31日 | 符合进度 | 绿灯"
     # never published: recomputed on this report's rows, with this report's cut-off named
     assert table["2023年年度评估"] == ("未发布，按本期数据重算 | 2026年3月31日（本期截止日） | "
                                    "需加快推进 | 黄灯")
-    assert table["2026年3月月度通报"].startswith("未发布，按本期数据重算 | 2026年3月31日（本期截止日）")
+    assert table["2026年2月月度通报"].startswith("未发布，按本期数据重算 | 2026年3月31日（本期截止日）")
     # an indicator the published edition did not assess
     assert rows(Dossier(fake_report(params_only)), "ind_new")["2024年年度评估"] == (
         "已发布第2版·修订版（2025年5月6日） | 2025年3月31日 | 该期报告未评估本指标 | —")
+
+
+def test_the_listed_briefings_are_those_cut_off_by_the_reports_cut_off(params_only):
+    from planbook.plan.periods import parse_period
+
+    def listed(as_of: str) -> list[str]:
+        return [p.period for p in history.earlier_periods(parse_period("2025"), as_of)]
+
+    assert listed("2026-03-31") == ["2023", "2024", "2025", "2026-01", "2026-02"]
+    # a re-issue cut off later: the last three briefings cut off by then
+    assert listed("2026-11-30") == ["2023", "2024", "2025", "2026-08", "2026-09", "2026-10"]
+    assert [p.name for p in history.record_inputs(load_params("2025", params_only))] == [
+        "statuses.json"] * 4  # its own record is not an input
 
 
 def test_a_damaged_record_is_marked_and_recomputed(params_only):

@@ -136,8 +136,9 @@ def read_record(period: str, root: Path | None = None) -> Published | Unreadable
 
 def earlier_periods(period: Period, as_of: str, root: Path | None = None) -> list[Params]:
     """The reports an annual report's 指标档案 lists, each as its params (params/<P>.yml): the
-    annual reports up to this one (itself included) and the last RECENT_MONTHS months ending by
-    its cut-off `as_of`."""
+    annual reports up to this one (itself included) and the last RECENT_MONTHS monthly
+    briefings whose own cut-off is not after this report's `as_of` (a briefing cut off later,
+    e.g. March's on 10 April, is no earlier report than one cut off on 31 March)."""
     folder = paths.params_dir(root)
     cut = date.fromisoformat(as_of)
     annual, months = [], []
@@ -151,7 +152,9 @@ def earlier_periods(period: Period, as_of: str, root: Path | None = None) -> lis
         if p.kind == "year" and p.year <= period.year:
             annual.append(load_params(f.stem, root))
         elif p.kind == "month" and p.end <= cut:
-            months.append(load_params(f.stem, root))
+            params = load_params(f.stem, root)
+            if date.fromisoformat(params.as_of) <= cut:
+                months.append(params)
     return annual + months[-RECENT_MONTHS:]
 
 
