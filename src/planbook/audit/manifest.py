@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from planbook import __version__, paths
+from planbook.chapters import history
+from planbook.chapters.catalogue import DOSSIER_PAGE
 from planbook.errors import VerifyError
 from planbook.files import atomic_write_text
 from planbook.hashing import sha256_file
@@ -54,8 +56,9 @@ def versions() -> dict[str, str]:
 
 
 def input_files(rp: ReportPeriod) -> dict[str, str]:
-    """sha256 of every input: registry, params, source notebooks and every source that shapes
-    the book (book/ pages, _quarto.yml) whole — `verify` names a change to any of them —; for
+    """sha256 of every input: registry, params, source notebooks, every source that shapes
+    the book (book/ pages, _quarto.yml) and the earlier periods' published status records
+    (html/statuses.json) whole — `verify` names a change to any of them —; for
     the store files and the village records, of the rows the report can use (received by its
     cut-off, periods ending by its end: observations.input_hashes), so later data leaves them
     as is."""
@@ -68,6 +71,10 @@ def input_files(rp: ReportPeriod) -> dict[str, str]:
     book = paths.book_dir(rp.root)
     files += sorted(p for p in book.rglob("*") if p.is_file()) if book.is_dir() else []
     files += [rp.root / "_quarto.yml"]
+    # the earlier periods' published statuses the 指标档案 reads (chapters.history); one
+    # published later appears here as a new input
+    if any(c.key == DOSSIER_PAGE for c in rp.chapters):
+        files += history.record_inputs(rp.params, rp.root)
     hashes = {f: sha256_file(f) for f in files if f.is_file()}
     hashes.update(observations.input_hashes(rp.data, as_of=rp.params.as_of, period=rp.period))
     hashes.update(statements.input_hashes(rp.data, cut_off=rp.params.as_of, period=rp.period))

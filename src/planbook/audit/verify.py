@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,6 +32,36 @@ def _compare(kind: str, recorded: dict[str, str], current: dict[str, str], where
     return out
 
 
+def published_records(rp: ReportPeriod) -> list[Path]:
+    """The earlier periods' status records the period's 指标档案 reads that exist now."""
+    from planbook.chapters import history
+    from planbook.chapters.catalogue import DOSSIER_PAGE
+
+    if not any(c.key == DOSSIER_PAGE for c in rp.chapters):
+        return []
+    return [p for p in history.record_inputs(rp.params, rp.root) if p.is_file()]
+
+
+@contextlib.contextmanager
+def project_copy(rp: ReportPeriod) -> Iterator[ReportPeriod]:
+    """The period in a temporary copy of what its notebooks read: params, notebooks, the data
+    (unless given by an absolute path, read in place) and the earlier periods' published
+    status records its 指标档案 reads (chapters.history), each at its own place; removed after.
+    A record changed since the build is named by the inputs' check (_check_files)."""
+    root = rp.root
+    with tempfile.TemporaryDirectory(prefix=f"planbook-verify-{rp.code}-") as tmp:
+        copy = rp.moved(Path(tmp))
+        shutil.copytree(paths.params_dir(root), paths.params_dir(copy.root))
+        shutil.copytree(paths.notebooks_dir(root), paths.notebooks_dir(copy.root))
+        if copy.data != rp.data:
+            shutil.copytree(rp.data, copy.data)
+        for record in published_records(rp):
+            target = copy.root / record.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(record, target)
+        yield copy
+
+
 def reexecute(rp: ReportPeriod) -> list[dict]:
     """Run the period's notebooks again, from the project's current inputs, in a temporary
     project copy (never touching reports/ or the cache), and return that run's register.
@@ -38,15 +70,9 @@ def reexecute(rp: ReportPeriod) -> list[dict]:
     from planbook.audit.register import check_unique, notebook_entries
     from planbook.run import execute
 
-    root = rp.root
-    with tempfile.TemporaryDirectory(prefix=f"planbook-verify-{rp.code}-") as tmp:
-        copy = rp.moved(Path(tmp))
-        shutil.copytree(paths.params_dir(root), paths.params_dir(copy.root))
-        shutil.copytree(paths.notebooks_dir(root), paths.notebooks_dir(copy.root))
-        if copy.data != rp.data:  # an absolute data dir is read in place
-            shutil.copytree(rp.data, copy.data)
+    with project_copy(rp) as copy:
         # Ordered by the project's last run times (the copy has none).
-        notebooks = execute.execute_fresh(copy, timings=root)
+        notebooks = execute.execute_fresh(copy, timings=rp.root)
         entries: list[dict] = []
         for key, nb in notebooks.items():
             # Notebook paths name the published folder, as in the manifest.

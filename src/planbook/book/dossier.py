@@ -1,13 +1,18 @@
 """The render's part of the 指标档案 (planbook.chapters.dossier): each entry's list of the
 figures, tables and numbers that use its indicator, from the audit register (which exists
 only once every chapter has run). Figures and tables become cross-references (@fig-x: a
-link in HTML, a numbered reference in the PDF); numbers are named by label for `trace`."""
+link in HTML, a numbered reference in the PDF); numbers are named by label for `trace`.
+
+Also the record every edition publishes of its statuses (html/statuses.json,
+chapters.history), which later reports' 指标档案 read as this period's 历次评估."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from planbook.book.pages import PageContent
+from planbook.chapters import history
 from planbook.chapters.catalogue import DOSSIER_PAGE, USES_CLASS
 
 _USES = re.compile(r'::: \{\.' + USES_CLASS + r' data-indicator="(?P<id>[^"]+)"\}\n.*?\n:::',
@@ -58,3 +63,14 @@ def add_indicator_uses(contents: list[PageContent], register: list[dict], period
         if block.kind == "md" and USES_CLASS in block.text:
             block.text = _USES.sub(lambda m: uses_markdown(m["id"], register, period, uses),
                                    block.text)
+
+
+def write_statuses(rp, assessments, html_dir: Path) -> Path | None:
+    """html/statuses.json: every indicator's status, light and latest value as this edition
+    publishes them, with its cut-off and edition (chapters.history). None for a book made
+    without the plan registry (no assessments)."""
+    if not assessments:
+        return None
+    return history.write_record(html_dir, period=rp.code, kind=rp.kind, as_of=rp.params.as_of,
+                                edition=rp.edition, edition_date=rp.edition_date,
+                                assessments=assessments)

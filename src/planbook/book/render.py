@@ -30,7 +30,7 @@ from pathlib import Path
 
 from planbook import paths
 from planbook.book.code import audit_captions, register_section, write_code_pages
-from planbook.book.dossier import add_indicator_uses
+from planbook.book.dossier import add_indicator_uses, write_statuses
 from planbook.book.downloads import (
     stamp_datetime,
     with_download_links,
@@ -179,11 +179,13 @@ class _Facts:
 
 def _write_data_files(rp: ReportPeriod, book: BookChapters, register: list[dict],
                       html_dir: Path, facts: _Facts, sample_notice: bool) -> None:
-    """What html/ holds besides the pages, either engine: the data package and period.json
-    (the portal's counts); both say whether the report used sample data."""
+    """What html/ holds besides the pages, either engine: the data package, period.json (the
+    portal's counts), both saying whether the report used sample data, and statuses.json (the
+    statuses later reports read as published)."""
     write_data_package(rp, register, html_dir, frame=lambda: facts.rows, sample=sample_notice)
     write_period_summary(html_dir, period_summary(rp, book, facts.assessments,
                                                   sample=sample_notice))
+    write_statuses(rp, facts.assessments, html_dir)
 
 
 def _prepared_assessments(rp: ReportPeriod, registry, frame) -> list | None:

@@ -10,25 +10,37 @@ block (USES_CLASS) that the render fills in from the register (planbook.book.dos
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
 from functools import cached_property
 
 import pandas as pd
 
 from planbook import paths
 from planbook.assess import narrative
-from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number, fmt_plan_value
-from planbook.chapters import display, figures, provenance
+from planbook.chapters import display, figures, history, provenance
 from planbook.chapters.catalogue import DOSSIER_PAGE, USES_CLASS
-from planbook.plan.params import load_params
-from planbook.plan.periods import parse_period
+from planbook.plan.params import Params
 from planbook.plan.registry import KIND_ZH, RULE_ZH, Indicator
 from planbook.store import observations, villages
 
 DIRECTION_ZH = {"increase": "越大越好", "decrease": "越小越好", "none": "不设方向"}
 FREQ_ZH = {"monthly": "按月", "quarterly": "按季", "annual": "按年"}
-RECENT_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class PastReport:
+    """One row source of an entry's 历次评估: a listed period and where its statuses come from."""
+
+    params: Params  # the period's params (label, kind)
+    basis: str  # 本期 | 已发布第N版（date） | 未发布，按本期数据重算 | 发布记录无法读取（…），…
+    as_of_zh: str  # the cut-off the statuses were computed at, as printed
+    statuses: dict[str, tuple[str, str]]  # indicator id -> (status words, light)
+
+
+def _cell(text: str) -> str:
+    # a published record is read, not trusted: its words must not break the table
+    return " ".join(str(text).replace("|", "｜").split())
 
 
 def dossier_href(indicator_id: str) -> str:
@@ -48,39 +60,58 @@ class Dossier:
     # ------------------------------------------------------------------ status over time
 
     @cached_property
-    def earlier_periods(self) -> list:
+    def earlier_periods(self) -> list[Params]:
         """The annual reports up to this one and the last months before its cut-off, each as
-        (params, kind) from params/<P>.yml."""
-        folder = paths.params_dir()
-        me = self.rep.period
-        cut = date.fromisoformat(self.rep.params.as_of)
-        annual, months = [], []
-        for f in sorted(folder.glob("*.yml")):
-            if f.stem == "default":
-                continue
-            try:
-                p = parse_period(f.stem)
-            except Exception:  # noqa: BLE001 - a file that is not a period's params
-                continue
-            if p.kind == "year" and p.year <= me.year:
-                annual.append(load_params(f.stem))
-            elif p.kind == "month" and p.end <= cut:
-                months.append(load_params(f.stem))
-        return annual + months[-RECENT_MONTHS:]
+        its params (chapters.history.earlier_periods)."""
+        return history.earlier_periods(self.rep.period, self.rep.params.as_of)
 
     @cached_property
-    def history(self) -> dict[str, dict[str, assess.Assessment]]:
-        """Per earlier period: every indicator's assessment, by period code. Like the
-        summary's comparison with the previous period, each is recomputed on the latest
-        revision of every row (a revised figure changes an earlier period's status)."""
+    def history(self) -> dict[str, PastReport]:
+        """Per listed period, by code: its statuses as published (the record of its latest
+        edition, chapters.history), this report's own for this period, and for a period never
+        published or whose record cannot be read, recomputed on this report's rows (the latest
+        revision of every row received by this cut-off), each saying which it is."""
+        rep = self.rep
         out = {}
         for params in self.earlier_periods:
-            if params.period == self.rep.period.code:
-                out[params.period] = self.rep.by_id
+            if params.period == rep.period.code:
+                out[params.period] = PastReport(params, "本期", rep.params.as_of_zh, {
+                    i: (a.status_zh, a.light) for i, a in rep.by_id.items()})
                 continue
-            out[params.period] = {a.indicator_id: a for a in
-                                  self.rep.assess(params.parsed_period)}
+            found = history.read_record(params.period)
+            if isinstance(found, history.Published):
+                out[params.period] = PastReport(
+                    params, f"已发布{found.edition_zh}", history.date_zh(found.as_of),
+                    {i: (str(v["status_zh"]), str(v["light"]))
+                     for i, v in found.indicators.items()})
+                continue
+            basis = ("未发布，按本期数据重算" if found is None else
+                     f"发布记录无法读取（{found.reason}），按本期数据重算")
+            out[params.period] = PastReport(
+                params, basis, f"{rep.params.as_of_zh}（本期截止日）",
+                {a.indicator_id: (a.status_zh, a.light)
+                 for a in rep.assess(params.parsed_period)})
         return out
+
+    def history_table(self, ind_id: str) -> list[str]:
+        """The entry's 历次评估: its lead-in and a markdown table, a row per listed period
+        saying where its status comes from (本期, 已发布第N版, or recomputed and why)."""
+        lines = [
+            "**历次评估**（各年度评估和近几个月通报。已发布的一期读取其最新版次发布时记录的状态，"
+            "数据截至为该期报告自己的截止日；未发布或发布记录无法读取的一期按本期数据重算，"
+            "并注明）：", "",
+            # dashes set the columns' shares of the width (pandoc): the basis is the longest
+            "| 报告 | 依据 | 数据截至 | 状态 | 灯号 |",
+            "|:---------|:---------------|:------------|:--------|:----|",
+        ]
+        for params in self.earlier_periods:
+            past = self.history[params.period]
+            kind = "月度通报" if params.kind == "briefing" else "年度评估"
+            status, light = past.statuses.get(ind_id, ("该期报告未评估本指标", ""))
+            cells = (f"{params.label_zh}{kind}", past.basis, past.as_of_zh, status,
+                     display.LIGHT_ZH.get(light, light) or "—")
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        return lines
 
     # ------------------------------------------------------------------ rows
 
@@ -133,14 +164,8 @@ class Dossier:
             + (f"（{ind.lead_basis}）" if ind.lead_basis else "") + "。",
             f"- **基期**：{baseline}；**目标**：{targets}。",
             f"- **本期评估**：{a.status_zh}（{display.LIGHT_ZH[a.light]}）。{status}", "",
-            "**历次评估**（各年度评估和近几个月通报，按当前各期最新修订数据评估）：", "",
-            "| 报告 | 数据截至 | 状态 | 灯号 |", "|:-----|:-----|:-----|:-----|",
+            *self.history_table(ind_id),
         ]
-        for params in self.earlier_periods:
-            b = self.history[params.period][ind_id]
-            kind = "月度通报" if params.kind == "briefing" else "年度评估"
-            lines.append(f"| {params.label_zh}{kind} | {params.as_of_zh} | {b.status_zh} | "
-                         f"{display.LIGHT_ZH[b.light]} |")
         lines += ["", "**数据来源与报送文件**：", ""]
         rows = self.rows(ind_id)
         if rows.empty:

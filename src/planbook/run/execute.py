@@ -35,7 +35,7 @@ import nbformat
 import planbook
 from planbook import paths
 from planbook.chapters import catalogue as chapter_list
-from planbook.chapters import prepared, provenance
+from planbook.chapters import history, prepared, provenance
 from planbook.chapters.catalogue import Chapter
 from planbook.errors import ExecutionError, ParamsError, Problem
 from planbook.hashing import sha256_bytes, sha256_file
@@ -137,6 +137,10 @@ def _input_hashes(chapter: Chapter, params: Params, root: Path, registry: Regist
              _rel(params_file(params.period, root), root): params_file(params.period, root)}
     data = params.data_path(root).resolve()
     files.update({_rel(p, root): p for p in chapter_list.data_inputs(chapter, data, registry)})
+    if chapter.key == chapter_list.DOSSIER_PAGE:
+        # The 指标档案 reads earlier periods' published statuses (chapters.history): a record
+        # published, re-issued or damaged since re-runs it (a missing one hashes as such).
+        files.update({_rel(p, root): p for p in history.record_inputs(params, root)})
     files.update(library_files(root))
     out = {key: hasher(p) for key, p in files.items()}
     # What the notebook is given beyond files: the injected parameters (a re-issued edition
