@@ -269,3 +269,29 @@ def test_a_changed_record_is_a_changed_input(two_years, monkeypatch):
                 "2026年3月31日（本期截止日） |") in head
     finally:
         record.write_bytes(kept)
+
+
+def test_a_later_edition_of_an_earlier_period_leaves_the_report_verifiable(two_years,
+                                                                            monkeypatch):
+    """2024 re-issued after 2025 was published (a real --reissue: edition 1 kept under
+    reports/editions/2024/1/): 2025 read edition 1, which is still there unchanged, so its
+    inputs still match, verify re-executes against edition 1's record, and a plain build of
+    2025 leaves it as published. (Last in the module: it re-issues 2024.)"""
+    from planbook.audit import verify
+    from planbook.build import build
+    from planbook.run.period import resolve
+
+    monkeypatch.setenv("PLANBOOK_ROOT", str(two_years))
+    first = (two_years / "reports/2024/html/statuses.json").read_bytes()
+    lines = list(build("2024", engine="builtin", root=two_years, reissue=True))
+    assert any("第2版" in line for line in lines), lines
+    now = two_years / "reports/2024/html/statuses.json"
+    assert json.loads(now.read_text("utf-8"))["edition"] == 2
+    assert (two_years / "reports/editions/2024/1/html/statuses.json").read_bytes() == first
+
+    rp = resolve("2025", two_years)
+    assert verify.check(rp, rerun=False)[0] == []
+    with verify.project_copy(rp) as copy:
+        assert (copy.root / "reports/2024/html/statuses.json").read_bytes() == first
+    lines = list(build("2025", engine="builtin", root=two_years))
+    assert any("输入未变" in line for line in lines), lines

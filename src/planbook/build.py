@@ -27,6 +27,7 @@ from planbook.book.assets import ASSETS
 from planbook.book.pages import reading
 from planbook.book.portal import write_portal
 from planbook.book.render import pick_engine, render
+from planbook.chapters import history
 from planbook.errors import PlanbookError, Problem, UsageError
 from planbook.plan.params import resolve_period
 from planbook.plan.periods import months_between, parse_period
@@ -160,7 +161,9 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
     elif not reissue:
         rp = editions.as_published(rp, manifest)
         shown = editions.label(rp.edition, rp.edition_date)
-        changed = _changed_inputs(manifest.get("inputs", {}), input_files(rp))
+        recorded = manifest.get("inputs", {})
+        changed = _changed_inputs(recorded, history.as_published(recorded, input_files(rp),
+                                                                 rp.root))
         if not changed:
             yield (f"{tag} 已发布{shown}，输入未变：报告保持原样，未重写"
                    f"（纳入新数据须 planbook build --period {rp.code} --reissue）")

@@ -83,9 +83,11 @@ def implied_grade(lights: Iterable[str]) -> ImpliedGrade:
 
 def task_lights(registry: Registry, task_id: str, by_id: Mapping[str, object],
                 projects: Mapping[str, ProjectAssessment]) -> list[str]:
-    """The lights a task's block shows: its indicators' (as assessed), then its projects'."""
+    """The lights a task's block shows: its indicators' (as assessed), then its projects'.
+    A statement the plan sets no target by (status not_assessed) lights nothing to grade."""
     task = registry.tasks[task_id]
-    own = [by_id[i].light for i in task.indicators if i in by_id]
+    own = [by_id[i].light for i in task.indicators
+           if i in by_id and getattr(by_id[i], "status", "") != "not_assessed"]
     return own + [projects[p.id].light for p in registry.projects_of(task_id)
                   if p.id in projects]
 

@@ -42,6 +42,20 @@ def published_records(rp: ReportPeriod) -> list[Path]:
     return [p for p in history.record_inputs(rp.params, rp.root) if p.is_file()]
 
 
+def _records_read(rp: ReportPeriod) -> dict[str, Path]:
+    """The earlier periods' records to re-execute with: those the published edition read,
+    as pinned by its manifest (a re-issued period's old record from its kept edition; one
+    published later is left out), else, before publication, those that exist now."""
+    from planbook.audit.manifest import load_manifest
+    from planbook.chapters import history
+
+    try:
+        recorded = load_manifest(rp).get("inputs", {})
+    except PlanbookError:
+        return {p.relative_to(rp.root).as_posix(): p for p in published_records(rp)}
+    return history.pinned(recorded, rp.root)
+
+
 @contextlib.contextmanager
 def project_copy(rp: ReportPeriod) -> Iterator[ReportPeriod]:
     """The period in a temporary copy of what its notebooks read: params, notebooks, the data
@@ -55,8 +69,8 @@ def project_copy(rp: ReportPeriod) -> Iterator[ReportPeriod]:
         shutil.copytree(paths.notebooks_dir(root), paths.notebooks_dir(copy.root))
         if copy.data != rp.data:
             shutil.copytree(rp.data, copy.data)
-        for record in published_records(rp):
-            target = copy.root / record.relative_to(root)
+        for rel, record in _records_read(rp).items():
+            target = copy.root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(record, target)
         yield copy
@@ -116,7 +130,11 @@ def _check_files(rp: ReportPeriod, manifest: dict) -> tuple[list[str], dict[str,
     out_rel = rp.rel(rp.report_dir) + "/"
     problems = _compare("published file", manifest.get("outputs", {}),
                         published_files(rp), out_rel)
-    problems += _compare("input file", manifest.get("inputs", {}), input_files(rp), "")
+    from planbook.chapters import history
+
+    recorded = manifest.get("inputs", {})
+    problems += _compare("input file", recorded,
+                         history.as_published(recorded, input_files(rp), rp.root), "")
     recorded = {register_key(e): e for e in manifest.get("register", [])}
     counts = {"figures": 0, "tables": 0, "numbers": 0,
               "files": len(manifest.get("outputs", {})), "inputs": len(manifest.get("inputs", {}))}

@@ -160,8 +160,9 @@ class Dossier:
             f"- **定义**：{definition}。",
             f"- **方案条目**：{paths_text}（{items}）。",
             "- **方案原文**：" + "；".join(f"“{q}”" for q in ind.quotes) + "。",
-            f"- **牵头单位**：{ind.lead}" + (f"；**责任单位**：{'、'.join(ind.co)}" if ind.co else "")
-            + (f"（{ind.lead_basis}）" if ind.lead_basis else "") + "。",
+            f"- **牵头单位**：{ind.lead}（{rep.registry.lead_status(ind)}）"
+            + (f"；**配合单位**：{'、'.join(ind.co)}" if ind.co else "") + "。"
+            + (f"**牵头依据**：{ind.lead_basis.rstrip('。；;.')}。" if ind.lead_basis else ""),
             f"- **基期**：{baseline}；**目标**：{targets}。",
             f"- **本期评估**：{a.status_zh}（{display.LIGHT_ZH[a.light]}）。{status}", "",
             *self.history_table(ind_id),

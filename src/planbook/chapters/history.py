@@ -12,9 +12,12 @@ as published: read from the record of that period's latest published edition
 published, or whose record cannot be read, is recomputed on this report's rows and says so.
 
 Those records are inputs of the report that reads them (`record_inputs`): the run cache keys
-the 指标档案 on their sha256 (missing ones too) and the manifest records them, so a re-issued or
-newly published earlier period re-runs the appendix, `verify` names the change, and a published
-report is not rewritten without --reissue.
+the 指标档案 on their sha256 (missing ones too) and the manifest records them. Once a report is
+published, the records it read are pinned by that manifest (`pinned`, `as_published`): an
+earlier period re-issued later keeps its old record in reports/editions/<Q>/<N>/, which is
+what `verify` re-executes against, and a period published after the report is no input of it.
+So later editions of earlier periods never make a published report unverifiable; a re-issue of
+the report itself (--reissue) reads the records current then.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from planbook import paths
+from planbook.hashing import sha256_file
 from planbook.plan.params import Params, load_params
 from planbook.plan.periods import Period, parse_period
 
@@ -164,3 +168,41 @@ def record_inputs(params: Params, root: Path | None = None) -> list[Path]:
     return [record_path(p.period, root)
             for p in earlier_periods(params.parsed_period, params.as_of, root)
             if p.period != params.period]
+
+
+def _record_period(rel: str) -> str | None:
+    """'2024' for the manifest path reports/2024/html/statuses.json; None for other inputs."""
+    parts = Path(rel).parts
+    if len(parts) == 4 and parts[0] == "reports" and parts[2:] == ("html", RECORD):
+        return parts[1]
+    return None
+
+
+def pinned(recorded: dict[str, str], root: Path | None = None) -> dict[str, Path]:
+    """The records a published report read (its manifest's inputs, path -> sha256), each as a
+    file holding those bytes now: at its place if unchanged, else in the kept edition of that
+    period that holds them (the period was re-issued since). One no edition holds is absent."""
+    reports = paths.reports_dir(root)
+    root = reports.parent
+    out = {}
+    for rel, sha in recorded.items():
+        period = _record_period(rel)
+        if period is None:
+            continue
+        kept = sorted((reports / "editions" / period).glob(f"*/html/{RECORD}"))
+        for candidate in (root / rel, *kept):
+            if candidate.is_file() and sha256_file(candidate) == sha:
+                out[rel] = candidate
+                break
+    return out
+
+
+def as_published(recorded: dict[str, str], now: dict[str, str], root: Path | None = None
+                 ) -> dict[str, str]:
+    """The inputs `now` (manifest.input_files) as the published report read them: a record it
+    read that a kept edition still holds counts as unchanged, and a record published after it
+    is no input of it. Every other input is compared as it is."""
+    held = pinned(recorded, root)
+    out = {k: v for k, v in now.items() if _record_period(k) is None or k in recorded}
+    out.update({rel: recorded[rel] for rel in held})
+    return dict(sorted(out.items()))
