@@ -69,6 +69,7 @@ leads_confirmed.yaml (optional; the 工作专班's confirmations of inferred lea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -435,6 +436,16 @@ class _Entry:
         return value
 
 
+def _entries(path: Path, problems: list[Problem]) -> Iterator[tuple[dict, _Entry]]:
+    """Each mapping of a registry file with its problem-recording accessor; an entry that is
+    not a mapping is recorded as a problem and skipped."""
+    for n, raw in enumerate(_read_yaml(path, problems)):
+        if not isinstance(raw, dict):
+            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
+            continue
+        yield raw, _Entry(raw, path, problems, n)
+
+
 def _number(entry: _Entry, raw, field_name: str) -> float | None:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         entry.problem("expected a number", field_name, raw)
@@ -458,11 +469,7 @@ def _lead_stated(e: _Entry) -> bool:
 def _load_departments(path: Path, problems: list[Problem]) -> dict[str, Department]:
     out: dict[str, Department] = {}
     seen_alias: dict[str, str] = {}
-    for n, raw in enumerate(_read_yaml(path, problems)):
-        if not isinstance(raw, dict):
-            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
-            continue
-        e = _Entry(raw, path, problems, n)
+    for _raw, e in _entries(path, problems):
         name = e.get("name")
         dtype = e.get("type")
         if dtype and dtype not in DEPARTMENT_TYPES:
@@ -486,11 +493,7 @@ def _load_departments(path: Path, problems: list[Problem]) -> dict[str, Departme
 def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
                      departments: dict[str, Department]) -> dict[str, Indicator]:
     out: dict[str, Indicator] = {}
-    for n, raw in enumerate(_read_yaml(path, problems)):
-        if not isinstance(raw, dict):
-            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
-            continue
-        e = _Entry(raw, path, problems, n)
+    for raw, e in _entries(path, problems):
         ind_id = e.get("id")
         ipath = e.get("path")
         if ipath and not _PATH.match(ipath):
@@ -596,11 +599,7 @@ def _load_tasks(path: Path, problems: list[Problem], plan_text: str,
                 departments: dict[str, Department], indicators: dict[str, Indicator]
                 ) -> dict[str, Task]:
     out: dict[str, Task] = {}
-    for n, raw in enumerate(_read_yaml(path, problems)):
-        if not isinstance(raw, dict):
-            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
-            continue
-        e = _Entry(raw, path, problems, n)
+    for raw, e in _entries(path, problems):
         task_id = e.get("id")
         title = e.get("title")
         chapter = e.get("chapter")
@@ -633,11 +632,7 @@ def _load_projects(path: Path, problems: list[Problem], plan_text: str,
                    departments: dict[str, Department], indicators: dict[str, Indicator],
                    tasks: dict[str, Task]) -> dict[str, Project]:
     out: dict[str, Project] = {}
-    for n, raw in enumerate(_read_yaml(path, problems)):
-        if not isinstance(raw, dict):
-            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
-            continue
-        e = _Entry(raw, path, problems, n)
+    for raw, e in _entries(path, problems):
         for name in raw:
             if name not in (*PROJECT_FIELDS, "indicator"):
                 e.problem("unknown field", name, expected=", ".join(PROJECT_FIELDS))
@@ -770,11 +765,7 @@ def _load_confirmations(path: Path, problems: list[Problem], indicators: dict[st
     import datetime as dt
 
     out: dict[str, LeadConfirmation] = {}
-    for n, raw in enumerate(_read_yaml(path, problems)):
-        if not isinstance(raw, dict):
-            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
-            continue
-        e = _Entry(raw, path, problems, n)
+    for raw, e in _entries(path, problems):
         for name in raw:
             if name not in CONFIRMATION_FIELDS:
                 e.problem("unknown field", name, expected=", ".join(CONFIRMATION_FIELDS))
