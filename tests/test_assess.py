@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from planbook.assess import rules as assess
+from planbook.assess import tables
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import Baseline, Indicator, Registry, Target, Task
 
@@ -465,7 +466,7 @@ def test_assess_all_with_no_observations():
 def test_aggregate_counts():
     reg = fixture_registry()
     out = assess.assess_all(reg, fixture_observations(), parse_period("2025"))
-    by_chapter = assess.aggregate(reg, out, "chapter").set_index("chapter")
+    by_chapter = tables.aggregate(reg, out, "chapter").set_index("chapter")
     assert list(by_chapter.index) == ["三", "五", "六"]
     assert by_chapter.loc["三", "indicators"] == 4
     assert by_chapter.loc["三", ["achieved", "on_track", "needs_acceleration", "limited"]
@@ -476,27 +477,27 @@ def test_aggregate_counts():
     assert by_chapter.loc["五", "no_data"] == 1 and by_chapter.loc["五", "grey"] == 1
     assert by_chapter.loc["六", "red"] == 1  # the milestone due 2025 is overdue at its end
 
-    by_task = assess.aggregate(reg, out, "task").set_index("task")
+    by_task = tables.aggregate(reg, out, "task").set_index("task")
     assert list(by_task.index) == list(reg.tasks)
     assert by_task.loc["三(二)1", "indicators"] == 2  # output counts under both tasks
     assert by_task.loc["三(二)1", "title"] == "老旧小区"
 
-    by_section = assess.aggregate(reg, out, "section").set_index("section")
+    by_section = tables.aggregate(reg, out, "section").set_index("section")
     assert by_section["indicators"].sum() == len(out)
 
-    by_lead = assess.aggregate(reg, out, "lead").set_index("lead")
+    by_lead = tables.aggregate(reg, out, "lead").set_index("lead")
     assert by_lead.loc["发改局", "indicators"] == 4
     assert by_lead.loc["住建局", "needs_acceleration"] == 1
     assert by_lead.loc["住建局", "overdue"] == 1
     with pytest.raises(ValueError):
-        assess.aggregate(reg, out, "county")
+        tables.aggregate(reg, out, "county")
 
 
 def test_status_table_and_records():
     reg = fixture_registry()
     out = assess.assess_all(reg, fixture_observations(), parse_period("2025"))
-    table = assess.status_table(out)
-    assert list(table.columns) == list(assess.STATUS_TABLE_COLUMNS)
+    table = tables.status_table(out)
+    assert list(table.columns) == list(tables.STATUS_TABLE_COLUMNS)
     first = table.iloc[0].to_dict()
     assert first == {"id": "level", "name": "指标level", "latest": "152亿元", "period": "2025",
                      "target": "2027年≥200亿元", "status": "符合进度", "light": "green"}
@@ -504,7 +505,7 @@ def test_status_table_and_records():
     assert table.iloc[5]["target"] == "2025年完成"
     assert table.iloc[4]["latest"] == "—"
 
-    records = assess.to_records(out)
+    records = tables.to_records(out)
     json.dumps(records, ensure_ascii=False)
     required = {"indicator_id", "name", "kind", "unit", "baseline_value", "baseline_year",
                 "latest_value", "latest_period", "target_value", "target_year", "ratio",

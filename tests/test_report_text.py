@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from planbook.assess import rules as assess
+from planbook.assess import tables
 from planbook.chapters.report import COUNT_RULE, LIST_LIMIT, Briefing, Report
 from planbook.plan.params import Params
 from planbook.plan.registry import CHAPTERS, load_registry
@@ -36,7 +37,7 @@ def _total(sentence: str) -> int:
 
 
 def test_chapter_counts_reconcile_with_the_summary_table(rep):
-    table = assess.aggregate(rep.registry, rep.assessments, "chapter").set_index("chapter")
+    table = tables.aggregate(rep.registry, rep.assessments, "chapter").set_index("chapter")
     totals = 0
     for chapter in CHAPTERS:
         text = rep.chapter_overview(chapter)

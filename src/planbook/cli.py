@@ -172,6 +172,7 @@ def cmd_ingest(args) -> int:
 
 def cmd_status(args) -> int:
     from planbook.assess import rules as assess
+    from planbook.assess import tables
     from planbook.plan.periods import parse_period
     from planbook.plan.registry import load_registry
     from planbook.store.observations import check_store, load_all
@@ -194,9 +195,9 @@ def cmd_status(args) -> int:
             f"；其后接收的 {later} 行未计入（--latest 计入全部）" if later else ""),
               file=sys.stderr)
     if args.json:
-        print(json.dumps(assess.to_records(results), ensure_ascii=False, indent=2))
+        print(json.dumps(tables.to_records(results), ensure_ascii=False, indent=2))
     else:
-        print(assess.status_table(results).to_string(index=False))
+        print(tables.status_table(results).to_string(index=False))
     return 0
 
 

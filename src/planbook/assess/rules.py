@@ -82,7 +82,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
@@ -98,8 +98,6 @@ from planbook.plan.periods import (
     parse_period,
 )
 from planbook.plan.registry import (
-    CHAPTER_TITLES,
-    CHAPTERS,
     OP_SIGN,
     Indicator,
     Registry,
@@ -905,107 +903,3 @@ def assess_all(registry: Registry, observations: pd.DataFrame, period: Period, *
     return [_assess(ind, _select(ind, points.get(ind.id, []), period), period,
                     short_of_finish=ind.id in short)
             for ind in registry.indicators.values()]
-
-
-AGGREGATE_BY = ("chapter", "section", "task", "lead")
-
-
-def aggregate(registry: Registry, assessments: Sequence[Assessment], by: str) -> pd.DataFrame:
-    """Counts per status and light, and the share of greens, per chapter, section, task or lead.
-
-    Chapter and section are those of the indicator's own plan item (`Indicator.path`), so each
-    indicator counts once; an indicator claimed by several tasks counts under each. The
-    share of greens is taken over all indicators of the group, those without data included.
-    Columns: the group key (named `by`), title, indicators, one column per status code, one
-    per light, green_share. Groups come in plan order.
-    """
-    if by not in AGGREGATE_BY:
-        raise ValueError(f"aggregate by one of {', '.join(AGGREGATE_BY)}, not {by!r}")
-    keyed: dict[str, list[Assessment]] = {}
-    titles: dict[str, str] = {}
-    for a in assessments:
-        ind = registry.indicators.get(a.indicator_id)
-        if ind is None:
-            continue
-        if by == "chapter":
-            keys = [ind.chapter]
-            titles[ind.chapter] = CHAPTER_TITLES.get(ind.chapter, "")
-        elif by == "section":
-            keys = [ind.section]
-            for task in registry.tasks_of(ind.id):
-                if task.section == ind.section and task.section_title:
-                    titles.setdefault(ind.section, task.section_title)
-        elif by == "task":
-            keys = [task.id for task in registry.tasks_of(ind.id)]
-            titles.update({task.id: task.title for task in registry.tasks_of(ind.id)})
-        else:
-            keys = [ind.lead]
-        for k in keys:
-            keyed.setdefault(k, []).append(a)
-    if by == "chapter":
-        order = [c for c in CHAPTERS if c in keyed] + [k for k in keyed if k not in CHAPTERS]
-    elif by == "task":
-        order = [t for t in registry.tasks if t in keyed] + \
-            [k for k in keyed if k not in registry.tasks]
-    elif by == "lead":
-        order = sorted(keyed, key=lambda k: (registry.department_order(k), k))
-    else:
-        order = list(keyed)
-    records = []
-    for k in order:
-        group = keyed[k]
-        rec: dict = {by: k, "title": titles.get(k, ""), "indicators": len(group)}
-        for code in STATUS:
-            rec[code] = sum(1 for a in group if a.status == code)
-        for light in LIGHTS:
-            rec[light] = sum(1 for a in group if a.light == light)
-        rec["green_share"] = rec["green"] / len(group)
-        records.append(rec)
-    columns = [by, "title", "indicators", *STATUS, *LIGHTS, "green_share"]
-    return pd.DataFrame.from_records(records, columns=columns)
-
-
-STATUS_TABLE_COLUMNS = ("id", "name", "latest", "period", "target", "status", "light")
-
-
-def status_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
-    """What `planbook status` prints: id, name, latest value and its period, target, status in
-    Chinese, light. Values are formatted text."""
-    rows = []
-    for a in assessments:
-        if a.kind == "milestone" and a.latest_value is not None:
-            v = a.latest_value
-            # a value of 1 is what made the node done: worded as its status (done or reached)
-            latest_text = (a.status_zh if v >= 1 else
-                           STATUS["in_progress" if v > 0 else "not_started"][0])
-        else:
-            latest_text = narrative.fmt_number(a.latest_value, a.unit)
-        target = "—" if a.target_year is None or a.rule == "info" else narrative.fmt_target(
-            a.target_op or ">=", None if a.kind == "milestone" else a.target_value, a.unit,
-            a.target_year, every_year=a.target_every_year or a.rule == "bottom_line")
-        rows.append({"id": a.indicator_id, "name": a.name, "latest": latest_text,
-                     "period": a.latest_period or "—", "target": target,
-                     "status": a.status_zh, "light": a.light})
-    return pd.DataFrame.from_records(rows, columns=list(STATUS_TABLE_COLUMNS))
-
-
-def _json_value(v):
-    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
-        return None
-    return v
-
-
-def to_records(assessments: Sequence[Assessment]) -> list[dict]:
-    """One JSON-ready dict per assessment (`planbook status --json`); inputs as dicts."""
-    out = []
-    for a in assessments:
-        rec = {}
-        for f in fields(a):
-            v = getattr(a, f.name)
-            if f.name == "inputs":
-                # `rows` only where it says something (village records), as in the register.
-                v = [{k: x for k, x in r._asdict().items() if k != "rows" or x} for r in v]
-            rec[f.name] = _json_value(v)
-        out.append(rec)
-    return out
-

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from planbook import paths
-from planbook.assess import narrative
+from planbook.assess import narrative, tables
 from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.assess.rules import DONE, STATUS, Assessment
@@ -335,20 +335,16 @@ class Report(TaskEvaluation):
         if a.latest_value is None:
             return "—"
         if a.kind == "milestone":
-            v = a.latest_value
-            # 1 is what made the node done: worded as its status (已达要求阶段 for a node
-            # tracking a project asked to reach a stage short of 完工)
-            word = a.status_zh if v >= 1 else STATUS["in_progress" if v > 0 else "not_started"][0]
-            return f"{word}{self.mark(a)}（{a.latest_period}）"
+            return f"{tables.milestone_word(a)}{self.mark(a)}（{a.latest_period}）"
         return f"{fmt_number(a.latest_value, a.unit)}{self.mark(a)}（{a.latest_period}）"
 
     def chapter_status_table(self) -> None:
         """Status counts per plan chapter (summary page)."""
-        agg = assess.aggregate(self.registry, self.assessments, "chapter")
+        agg = tables.aggregate(self.registry, self.assessments, "chapter")
         self._count_table(agg, "章", lambda k: f"{k}、{CHAPTER_TITLES.get(k, '')}")
 
     def lead_table(self) -> None:
-        agg = assess.aggregate(self.registry, self.assessments, "lead")
+        agg = tables.aggregate(self.registry, self.assessments, "lead")
         self._count_table(agg, "牵头单位", str)
 
     def _count_table(self, agg: pd.DataFrame, name: str, label) -> None:
@@ -478,7 +474,7 @@ class Report(TaskEvaluation):
         """Status counts by plan section."""
         # Only the chosen chapters' indicators: their rows are all the heatmap rests on.
         items = [a for a in self.assessments if self._ind(a).chapter in chapters]
-        agg = assess.aggregate(self.registry, items, "section")
+        agg = tables.aggregate(self.registry, items, "section")
         table = pd.DataFrame(index=[f"{s} {t}"[:22] for s, t in zip(agg["section"], agg["title"],
                                                                      strict=True)])
         for s in STATUS_ORDER:
@@ -487,7 +483,7 @@ class Report(TaskEvaluation):
         figures.status_heatmap(table, inputs=self._counted_rows(items))
 
     def scorecard_figure(self) -> None:
-        agg = assess.aggregate(self.registry, self.assessments, "lead").set_index("lead")
+        agg = tables.aggregate(self.registry, self.assessments, "lead").set_index("lead")
         figures.scorecard(agg[["green", "yellow", "red", "grey"]],
                           inputs=self._counted_rows(self.assessments))
 
