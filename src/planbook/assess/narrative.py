@@ -106,6 +106,5 @@ def targets_text(ind: Indicator) -> str:
         return "不设进度目标（说明性表述）"
     if ind.kind == "milestone":
         return f"{ind.final_target.year}年底前完成"
-    every = ind.judged_by == "bottom_line"
-    return "；".join(fmt_target(t.op, t.value, ind.unit, t.year,
-                               every_year=t.every_year or every) for t in ind.targets)
+    return "；".join(fmt_target(t.op, t.value, ind.unit, t.year, every_year=t.every_year)
+                    for t in ind.targets)

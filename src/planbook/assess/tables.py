@@ -94,7 +94,7 @@ def status_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
             latest_text = narrative.fmt_number(a.latest_value, a.unit)
         target = "—" if a.target_year is None or a.rule == "info" else narrative.fmt_target(
             a.target_op or ">=", None if a.kind == "milestone" else a.target_value, a.unit,
-            a.target_year, every_year=a.target_every_year or a.rule == "bottom_line")
+            a.target_year, every_year=a.target_every_year)
         rows.append({"id": a.indicator_id, "name": a.name, "latest": latest_text,
                      "period": a.latest_period or "—", "target": target,
                      "status": a.status_zh, "light": a.light})

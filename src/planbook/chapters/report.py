@@ -741,7 +741,7 @@ class Briefing(Report):
             m = round((a.due_share or 0) * 12)
             return f"{when}年内累计应达{fmt_number(a.due_value, a.unit)}（全年目标的{m}/12）"
         op = a.target_op or ">="
-        if a.kind == "annual" or a.rule == "bottom_line":
+        if a.kind == "annual" or a.target_every_year:
             return fmt_target(op, a.target_value, a.unit, a.target_year or 2027, every_year=True)
         return fmt_target(op, a.target_value, a.unit, a.target_year or 2027)
 

@@ -21,8 +21,8 @@ indicators.yaml, one mapping per indicator:
                               growth 增速比法, cumulative → schedule 时序进度法, annual → annual
                               逐年考核, milestone → milestone 节点任务); set explicitly to
                               bottom_line 底线/保持 (确保, 稳定在, 持续巩固: held every year, any
-                              year below the line is red) or info 说明性 (a statement that sets no
-                              target: shown, not judged)
+                              year below the line is red; its targets are every_year) or info
+                              说明性 (a statement that sets no target: shown, not judged)
     rule_basis  规则依据      the plan's words that call for bottom_line or info (a substring of
                               the quote); required with those rules
     lead        牵头单位      the body whose remit the indicator is, one of the departments the plan
@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -570,6 +570,8 @@ def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
             elif not any(rule_basis in q for q in quotes):
                 e.problem("rule_basis is not in the quote", "rule_basis", rule_basis,
                           "copy the words from the indicator's quote")
+        if rule == "bottom_line":  # a line is held every year, whatever the file says
+            targets = [replace(t, every_year=True) for t in targets]
         if not ind_id or not ipath or not kind or not lead or kind not in KINDS:
             continue
         if not targets and not any(p.entry == e.id and p.field and p.field.startswith("targets")
