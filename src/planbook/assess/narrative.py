@@ -23,6 +23,11 @@ def value_digits(value: float, unit: str = "") -> int:
         return 2 if 99.95 <= abs(value) < 100 else 1
     if float(value).is_integer():
         return 0
+    return _magnitude_digits(value)
+
+
+def _magnitude_digits(value: float) -> int:
+    """Decimals by size, for units without a fixed precision: 1,376 / 546.8 / 3.66 / 0.056."""
     mag = abs(value)
     return 0 if mag >= 1000 else 1 if mag >= 10 else 2 if mag >= 0.1 else 3
 
@@ -63,8 +68,7 @@ def _change_digits(diff: float, unit: str, ref: float | None) -> int:
     elif unit == "%":
         digits = 1
     else:
-        mag = abs(ref if ref is not None else diff)
-        digits = 0 if mag >= 1000 else 1 if mag >= 10 else 2 if mag >= 0.1 else 3
+        digits = _magnitude_digits(ref if ref is not None else diff)
     while digits < 3 and abs(diff) > 1e-9 and round(abs(diff), digits) == 0:
         digits += 1
     return digits

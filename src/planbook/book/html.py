@@ -34,12 +34,13 @@ STATIC = ("book.css", "book.js", "favicon.svg")
 _BARE_TABLE = re.compile(r"<table>.*?</table>", re.S)
 
 
-def sample_banner(sample_notice: bool) -> str:
-    """The sample-data notice heading every page, as a labelled landmark (axe `region`)."""
+def sample_banner(sample_notice: bool, text: str = SAMPLE_NOTICE) -> str:
+    """The sample-data notice heading every page, as a labelled landmark (axe `region`);
+    `text`: the portal says more than the books' pages."""
     if not sample_notice:
         return ""
     return (f'<div class="pb-sample-banner" role="region" aria-label="数据说明">'
-            f"{SAMPLE_NOTICE}</div>\n")
+            f"{text}</div>\n")
 
 
 def scrollable(body: str) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from planbook import paths
 from planbook.assess.rules import LIGHT_ZH, LIGHTS
 from planbook.book.assets import WEB_FONT, font_dir
-from planbook.book.html import HTML_HEAD
+from planbook.book.html import HTML_HEAD, sample_banner
 from planbook.book.spec import COMPILER, PLAN_NAME, SAMPLE_NOTICE, date_zh, edition_label
 from planbook.plan.periods import parse_period
 
@@ -225,11 +225,9 @@ def portal_html(entries: list[dict]) -> str:
 def _sample_banner(entries: list[dict]) -> str:
     """The page's first words when any listed edition used sample data: a labelled region,
     like the books' banner."""
-    if not any(e.get("sample") for e in entries):
-        return ""
-    return (f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}：'
-            f"下列标注“{SAMPLE_NOTICE}”的报告使用了示例数据（planbook sample 生成），"
-            "其中的数字不是官方统计。</div>\n")
+    return sample_banner(any(e.get("sample") for e in entries),
+                         f"{SAMPLE_NOTICE}：下列标注“{SAMPLE_NOTICE}”的报告使用了示例数据"
+                         "（planbook sample 生成），其中的数字不是官方统计。")
 
 
 def write_portal(root: Path | None = None) -> Path:
