@@ -39,22 +39,20 @@ def project(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> Path:
     """The 2025 report built once, for real, from the shipped sample data (built-in engine)."""
-    import os
-
-    from planbook.build import build
-
     root = copy_project(tmp_path_factory.mktemp("sample-build") / "project")
-    old = os.environ.get("PLANBOOK_ROOT")
-    os.environ["PLANBOOK_ROOT"] = str(root)
-    try:
-        lines = list(build("2025", engine="builtin", root=root))
-    finally:
-        if old is None:
-            os.environ.pop("PLANBOOK_ROOT", None)
-        else:
-            os.environ["PLANBOOK_ROOT"] = old
+    lines = build_at(root, "2025")
     assert any("完成" in line for line in lines)
     return root
+
+
+def build_at(root: Path, period: str, **kw) -> list[str]:
+    """Build a period of the project at `root` (builtin engine), with PLANBOOK_ROOT pointing
+    there for the build only; its progress lines (the build publishes once they are all read)."""
+    from planbook.build import build
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLANBOOK_ROOT", str(root))
+        return list(build(period, engine="builtin", root=root, **kw))
 
 
 @pytest.fixture(scope="module")

@@ -155,24 +155,13 @@ def test_a_published_records_words_cannot_break_the_table(params_only):
 def two_years(sample_build, tmp_path_factory) -> Path:
     """2024 published, then 2025, in a copy of the session's build (2025 unpublished first, its
     run cache kept: only the 指标档案, whose inputs now include 2024's record, re-executes)."""
-    import os
-
-    from planbook.build import build
+    from conftest import build_at
 
     root = tmp_path_factory.mktemp("two-years") / "project"
     shutil.copytree(sample_build, root, symlinks=True)
     shutil.rmtree(root / "reports" / "2025")
-    old = os.environ.get("PLANBOOK_ROOT")
-    os.environ["PLANBOOK_ROOT"] = str(root)
-    try:
-        # list(): the build publishes when its generator is run to the end
-        assert any("完成" in line for line in list(build("2024", engine="builtin", root=root)))
-        lines = list(build("2025", engine="builtin", root=root))
-    finally:
-        if old is None:
-            os.environ.pop("PLANBOOK_ROOT", None)
-        else:
-            os.environ["PLANBOOK_ROOT"] = old
+    assert any("完成" in line for line in build_at(root, "2024"))
+    lines = build_at(root, "2025")
     assert any("沿用缓存 9 个" in line for line in lines), lines
     return root
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from support import write_plan
 
 from planbook.chapters.methodology import lead_passage
 from planbook.errors import RegistryError
@@ -155,16 +155,7 @@ MINI = {
 
 
 def write_mini(tmp_path: Path, mutate=None) -> Path:
-    data = json.loads(json.dumps(MINI, ensure_ascii=False))
-    if mutate:
-        mutate(data)
-    plan = tmp_path / "plan"
-    plan.mkdir(parents=True)
-    (plan / "plan.txt").write_text(MINI_PLAN, encoding="utf-8")
-    for name, entries in data.items():
-        (plan / f"{name}.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True),
-                                           encoding="utf-8")
-    return tmp_path
+    return write_plan(tmp_path, MINI, MINI_PLAN, mutate)
 
 
 def _ind(i):

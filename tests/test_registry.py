@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import write_plan
 
 from planbook import cli
 from planbook.errors import RegistryError
@@ -123,16 +124,7 @@ MINI = {
 
 
 def write_mini(tmp_path: Path, mutate=None) -> Path:
-    data = json.loads(json.dumps(MINI, ensure_ascii=False))
-    if mutate:
-        mutate(data)
-    plan = tmp_path / "plan"
-    plan.mkdir(parents=True)
-    (plan / "plan.txt").write_text(MINI_PLAN, encoding="utf-8")
-    for name, entries in data.items():
-        (plan / f"{name}.yaml").write_text(yaml.safe_dump(entries, allow_unicode=True),
-                                           encoding="utf-8")
-    return tmp_path
+    return write_plan(tmp_path, MINI, MINI_PLAN, mutate)
 
 
 def test_mini_registry_loads(tmp_path):
