@@ -19,8 +19,10 @@ import pytest
 
 from planbook import cli
 from planbook.errors import IntakeError
-from planbook.store.intake import SubmissionRefused, ingest, unit_factor
+from planbook.store.intake import ingest
 from planbook.store.observations import latest, load_observations, read_store_file, sha256_file
+from planbook.store.submission import SubmissionRefused
+from planbook.store.units import unit_factor
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 REFUSED = FIXTURES / "refused"

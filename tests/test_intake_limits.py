@@ -23,7 +23,7 @@ import openpyxl
 import pytest
 
 import planbook
-from planbook.store import intake
+from planbook.store import sheets, submission
 from planbook.store.intake import ingest
 from planbook.store.observations import read_store_file
 
@@ -136,7 +136,7 @@ def test_concurrent_ingests_lose_no_accepted_revision(data, tmp_path):
 def test_zip_bomb_is_refused_before_it_is_inflated(data, tmp_path):
     row = '<row><c t="inlineStr"><is><t>gdp</t></is></c></row>'
     bomb = with_sheet_xml(template_xlsx([]), lambda xml: xml.replace(
-        "</sheetData>", row * (intake.MAX_UNZIPPED_BYTES // len(row) + 1000) + "</sheetData>"))
+        "</sheetData>", row * (submission.MAX_UNZIPPED_BYTES // len(row) + 1000) + "</sheetData>"))
     f = tmp_path / "bomb.xlsx"
     f.write_bytes(bomb)
     assert f.stat().st_size < 2 * 2**20  # a small file …
@@ -193,7 +193,7 @@ def test_duplicate_rows_cost_linear_memory_and_a_bounded_record(data, tmp_path):
     assert record.stat().st_size < 1_000_000
     saved = json.loads(record.read_text("utf-8"))["receptions"][0]
     assert saved["problem_count"] == 20_000
-    assert len(saved["problems"]) == intake.MAX_PROBLEMS
+    assert len(saved["problems"]) == submission.MAX_PROBLEMS
 
 
 def test_blank_lines_in_a_csv_cost_nothing(data, tmp_path):
@@ -206,7 +206,7 @@ def test_blank_lines_in_a_csv_cost_nothing(data, tmp_path):
 
 
 def test_more_filled_rows_than_the_limit_are_refused(data, tmp_path, monkeypatch):
-    monkeypatch.setattr(intake, "MAX_ROWS", 5)
+    monkeypatch.setattr(sheets, "MAX_ROWS", 5)  # read where the rows stream past
     f = tmp_path / "rows.csv"
     f.write_text(HEADER + "".join(f"gdp,2024-{m:02d},1,亿元,,,\n" for m in range(1, 8)),
                  encoding="utf-8")
@@ -221,7 +221,7 @@ def test_more_filled_rows_than_the_limit_are_refused(data, tmp_path, monkeypatch
 def test_a_file_larger_than_the_limit_is_refused_unread(data, tmp_path):
     f = tmp_path / "huge.csv"
     with open(f, "wb") as fh:
-        fh.truncate(intake.MAX_FILE_BYTES + 1)  # sparse: no disk used
+        fh.truncate(submission.MAX_FILE_BYTES + 1)  # sparse: no disk used
     report = run([f], data)
     [p] = report.problems
     assert "文件过大" in p.message and "20.0 MiB" in p.message

@@ -113,7 +113,7 @@ def cmd_templates(args) -> int:
     written += ledger.write_template(registry, period, Path(args.out), data)  # years only
     for p in written:
         print(p)
-    from planbook.store.intake import reportable_from
+    from planbook.store.figure_rows import reportable_from
 
     print(f"共生成 {len(written)} 个文件 → {args.out}")
     print(f"{args.period} 的数据自 {reportable_from(parse_period(args.period).code)} 起可报送"

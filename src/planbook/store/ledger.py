@@ -25,9 +25,9 @@ import pandas as pd
 from planbook.errors import Problem
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, Period
 from planbook.plan.registry import Registry, load_registry
-from planbook.store import intake, villages
-from planbook.store.intake import DEFAULT_STATUS, STATUS_WORDS, FileResult, IngestReport
+from planbook.store import figure_rows, sheets, submission, villages
 from planbook.store.observations import _atomic_write_text, format_value, sha256_bytes
+from planbook.store.submission import DEFAULT_STATUS, STATUS_WORDS, FileResult, IngestReport
 
 # field -> header (the template's, and what intake reads)
 HEADERS = {
@@ -47,11 +47,11 @@ def _key(text: object) -> str:
     return re.sub(r"[\s*＊()（）]", "", unicodedata.normalize("NFKC", str(text))).lower()
 
 
-_HEADER_MAP = {_key(h): f for f, h in HEADERS.items()} | {_key(f): f for f in HEADERS}
+HEADER_MAP = {_key(h): f for f, h in HEADERS.items()} | {_key(f): f for f in HEADERS}
 
 
 def is_ledger_header(cells) -> bool:
-    found = {_HEADER_MAP.get(_key(c)) for c in cells if c not in (None, "")}
+    found = {HEADER_MAP.get(_key(c)) for c in cells if c not in (None, "")}
     return {"village_id", "year"} <= found
 
 
@@ -60,14 +60,14 @@ def is_ledger_file(path: Path) -> bool:
     limits: a device, pipe or oversized file is left to the figures intake, which refuses it
     before reading (a FIFO would block, /dev/zero never end)."""
     path = Path(path)
-    content = intake._read_submission(path, intake.FileResult(path=path))
+    content = submission.read_submission(path, submission.FileResult(path=path))
     if content is None:
         return False
     return bool(_tables(path, content, []))
 
 
 def _tables(path: Path, content: bytes, problems: list[Problem]):
-    reader = intake._read_csv if path.suffix.lower() == ".csv" else intake._read_xlsx
+    reader = sheets.read_csv if path.suffix.lower() == ".csv" else sheets.read_xlsx
     if path.suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
         return []
     return reader(content, path.name, problems, header=is_ledger_header)
@@ -130,7 +130,7 @@ def write_template(registry: Registry, period: Period, out: Path, data: Path) ->
     lines = [
         f"村级台账 {period.label_zh}（{len(vlist)} 个行政村，{vlist['town'].nunique()} 个乡镇街道）",
         f"1. 每行一个行政村，灰色列（村编号、村名、所属乡镇（街道）、年份）已锁定。自 "
-        f"{intake.reportable_from(period.code)} 起可报送。",
+        f"{figure_rows.reportable_from(period.code)} 起可报送。",
         "2. 填写：集体经济年收入、经营性收入（万元，≥0，经营性收入不大于年收入）；垃圾分类、"
         "污水处理设施覆盖、无害化户厕全覆盖、共富驿站填 1（是）或 0（否）。",
         "3. 须填齐全部行政村：方案中的各项占比以全部行政村为分母，缺任何一村整份退回。",
@@ -159,9 +159,9 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     """Validate each ledger, store the accepted records, archive every file (unless dry_run).
     As store.intake.ingest: check=True raises SubmissionRefused after all files."""
     registry = registry or load_registry(data)
-    intake.check_received(received)
+    submission.check_received(received)
     today = today or received or date.today()
-    stamp = intake.received_stamp(received)
+    stamp = submission.received_stamp(received)
     import contextlib
 
     from planbook.store.observations import store_lock
@@ -176,23 +176,23 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
 
 def _one(path: Path, data: Path, today: date, dry_run: bool, stamp: str) -> FileResult:
     result = FileResult(path=path, received_at=stamp)
-    content = intake._read_submission(path, result)  # type, regular file, size limits
+    content = submission.read_submission(path, result)  # type, regular file, size limits
     if content is None:
         return result
     result.sha256 = sha256_bytes(content)
-    result.duplicate_of = intake._accepted_before(data, result.sha256)
+    result.duplicate_of = submission.accepted_before(data, result.sha256)
     planned = None
     if not result.duplicate_of:
         rows = _validate(path, content, data, today, result)
         if rows is not None and result.accepted:
             planned = _plan(data, rows, result)
     if not dry_run:
-        result.archived = intake._archive_bytes(data, path, content, result.sha256,
+        result.archived = submission.archive_bytes(data, path, content, result.sha256,
                                                 result.mode)
         if planned is not None and len(planned):
             _store(data, planned)
             result.stored_in = [villages.village_file(data)]
-        result.record = intake._write_record(data, result)
+        result.record = submission.write_record(data, result)
     return result
 
 
@@ -210,7 +210,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
     for table in tables:
         cols = {}
         for pos, header in enumerate(table.headers):
-            fld = _HEADER_MAP.get(_key(header))
+            fld = HEADER_MAP.get(_key(header))
             if fld and fld not in cols:
                 cols[fld] = pos
         missing = [f for f in ("village_id", "year", *MEASURES) if f not in cols]
@@ -221,7 +221,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
             continue
         frame = pd.DataFrame({"_sheet": table.sheet, "_row": table.rows})
         for fld in HEADERS:
-            frame[fld] = (table.cells[cols[fld]].astype(str).map(intake._normalise)
+            frame[fld] = (table.cells[cols[fld]].astype(str).map(figure_rows.normalise)
                           if fld in cols else "")
         frame["_headers"] = [dict((f, table.headers[p]) for f, p in cols.items())] * len(frame)
         frames.append(frame)
@@ -290,7 +290,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
         problems.append(Problem(
             f"年份尚未结束 / year not ended：共 {len(future_rows)} 行", file=name,
             sheet=r["_sheet"], row=int(r["_row"]), column=r["_headers"].get("year", "年份"),
-            value="、".join(ys), expected="；".join(f"{y} 年自 {intake.reportable_from(y)} 起可报送"
+            value="、".join(ys), expected="；".join(f"{y} 年自 {figure_rows.reportable_from(y)} 起可报送"
                                                  for y in ys)))
     dup = frame.duplicated(["village_id", "year"], keep=False)
     for i in np.flatnonzero(dup.to_numpy()):

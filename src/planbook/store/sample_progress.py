@@ -27,8 +27,8 @@ from planbook import paths
 from planbook.plan.registry import STAGES, Registry
 from planbook.store import statements
 from planbook.store.evaluation import Basis, evaluation_file
-from planbook.store.intake import FileResult
 from planbook.store.observations import sha256_bytes
+from planbook.store.submission import FileResult
 
 SEED = 20230406
 # received before the 2025 report's data cut-off (as_of 2026-03-31), as a department's

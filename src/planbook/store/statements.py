@@ -44,9 +44,9 @@ from planbook import paths
 from planbook.errors import Problem
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
-from planbook.store import intake
-from planbook.store.intake import FileResult, IngestReport, department_code
+from planbook.store import figure_rows, sheets, submission
 from planbook.store.observations import _atomic_write_text, sha256_bytes, store_lock
+from planbook.store.submission import FileResult, IngestReport, department_code
 
 STATEMENT_SHEET = "工作进展"
 PROJECT_SHEET = "项目进展"
@@ -92,17 +92,17 @@ _EVIDENCE_SPLIT = re.compile(r"[；;\n]+")
 
 
 def _map(fields: dict[str, tuple[str, str]]) -> dict[str, str]:
-    return {intake._header_key(h): f for f, pair in fields.items() for h in pair}
+    return {sheets.header_key(h): f for f, pair in fields.items() for h in pair}
 
 
 _STATEMENT_MAP = _map(STATEMENT_FIELDS)
 _PROJECT_MAP = _map(PROJECT_FIELDS)
-_EXTRA_KEYS = {intake._header_key(h) for h in TEMPLATE_EXTRAS}
+EXTRA_KEYS = {sheets.header_key(h) for h in TEMPLATE_EXTRAS}
 
 
 def _kind(cells: Iterable[object]) -> str | None:
     """statement / project for a header row, else None."""
-    keys = {intake._header_key(c) for c in cells if c not in (None, "")}
+    keys = {sheets.header_key(c) for c in cells if c not in (None, "")}
     if "task_id" in {_STATEMENT_MAP.get(k) for k in keys} and len(
             {_STATEMENT_MAP.get(k) for k in keys} - {None}) >= 3:
         return "statement"
@@ -123,11 +123,11 @@ def is_progress_file(path: Path) -> bool:
         return False
     # Read within intake's limits: a device, pipe or oversized file is left to the figures
     # intake, which refuses it before reading.
-    content = intake._read_submission(path, FileResult(path=path))
+    content = submission.read_submission(path, FileResult(path=path))
     if content is None:
         return False
     problems: list[Problem] = []
-    reader = intake._read_csv if path.suffix.lower() == ".csv" else intake._read_xlsx
+    reader = sheets.read_csv if path.suffix.lower() == ".csv" else sheets.read_xlsx
     return bool(reader(content, path.name, problems, header=_is_header))
 
 
@@ -153,16 +153,16 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
                 dry_run: bool) -> FileResult:
     result = FileResult(path=path, received_at=datetime.now().astimezone().isoformat(
         timespec="seconds"))
-    content = intake._read_submission(path, result)  # the limits and checks of store.intake
+    content = submission.read_submission(path, result)  # the limits and checks of store.intake
     if content is None:
         return result
     result.sha256 = sha256_bytes(content)
     rows = _validate(path, content, registry, today, result)
     if not dry_run:
-        result.archived = intake._archive_bytes(data, path, content, result.sha256, result.mode)
+        result.archived = submission.archive_bytes(data, path, content, result.sha256, result.mode)
         if result.accepted and rows is not None:
             result.stored_in = _store(data, registry, rows, result)
-        result.record = intake._write_record(data, result)
+        result.record = submission.write_record(data, result)
     return result
 
 
@@ -171,9 +171,9 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
     name, ext = path.name, path.suffix.lower()
     problems = result.problems
     if ext == ".csv":
-        tables = intake._read_csv(content, name, problems, header=_is_header)
+        tables = sheets.read_csv(content, name, problems, header=_is_header)
     elif ext in (".xlsx", ".xlsm"):
-        tables = intake._read_xlsx(content, name, problems, header=_is_header)
+        tables = sheets.read_xlsx(content, name, problems, header=_is_header)
     else:
         problems.append(Problem(f"不支持的文件类型 / unsupported file type {ext or '(none)'}",
                                 file=name, expected="Excel 工作簿 .xlsx 或 CSV 文件"))
@@ -190,10 +190,10 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
         mapping = _STATEMENT_MAP if kind == "statement" else _PROJECT_MAP
         cols: dict[str, int] = {}
         for pos, header in enumerate(table.headers):
-            key = intake._header_key(header)
+            key = sheets.header_key(header)
             fld = mapping.get(key)
             if fld is None:
-                if key and key not in _EXTRA_KEYS and (table.cells[pos] != "").any():
+                if key and key not in EXTRA_KEYS and (table.cells[pos] != "").any():
                     result.warnings.append(f"{name}（工作表 {table.sheet}）：忽略无法识别的列"
                                            f"“{header}” / ignored unknown column"
                                            if table.sheet else
@@ -284,7 +284,7 @@ def _period(raw: str, check: _RowCheck, today: date) -> str | None:
     if not text:
         check.add("period", "必填项为空 / required field is empty", raw, "年度 2025 或月份 2026-10")
         return None
-    code, verdict = intake._period_verdict(intake._normalise(text), today)
+    code, verdict = figure_rows.period_verdict(figure_rows.normalise(text), today)
     if verdict == "format" or (verdict != "format" and "Q" in code):
         check.add("period", "期间格式不对 / not a year or month", raw, "年度 2025 或月份 2026-10")
         return None
@@ -394,7 +394,7 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
     dept = None
     if project is not None:
         dept = _department(raw["department"], project.departments, check, registry, "项目")
-    stage = intake._normalise(raw["stage"])
+    stage = figure_rows.normalise(raw["stage"])
     if stage not in REPORTED_STAGES:
         check.add("stage", "阶段不在阶段表中 / unknown stage", raw["stage"],
                   " / ".join(REPORTED_STAGES))

@@ -25,18 +25,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, Period, parse_period
 from planbook.plan.registry import Indicator, Registry
-from planbook.store.intake import (
+from planbook.store.figure_rows import reportable_from
+from planbook.store.observations import format_value, latest, load_observations
+from planbook.store.submission import (
     DEFAULT_STATUS,
     FIELDS,
     MILESTONE_VALUES,
     TEMPLATE_EXTRAS,
-    convertible_units,
     department_code,
-    is_non_negative,
-    is_share,
-    reportable_from,
 )
-from planbook.store.observations import format_value, latest, load_observations
+from planbook.store.units import convertible_units, is_non_negative, is_share
 
 # (key, header, width, fill-in?) in sheet order; headers come from intake's contract
 COLUMNS = (
