@@ -152,24 +152,26 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
 
 def _check_plausible(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame,
                      result: FileResult, confirm: bool) -> None:
-    """Flagged rows pass only when confirmed (--confirm or a 备注); else each is a problem."""
+    """Flagged rows pass only when confirmed (--confirm or a 备注); else each is a problem
+    naming every comparison it failed: 培养高技能人才 11060：是上期值1086的10.2倍，…"""
     flags = plausibility.check_rows(registry, rows, store)
     unconfirmed = 0
     for idx, found in flags.items():
         row = rows.loc[idx]
+        ind = registry.indicators[found[0].indicator_id]
+        text = (f"{ind.name_zh} {format_value(found[0].value)}：" + "，".join(
+            f.message for f in found))
         explained = bool(row["_note_typed"])
-        for f in found:
-            text = f"{f.indicator_id} {f.period}：{f.message}"
-            if confirm or explained:
-                how = "备注：" + row["_note_typed"] if explained else "--confirm"
-                result.confirmed.append(f"{text}（{how}）")
-                continue
-            unconfirmed += 1
-            result.problems.append(Problem(
-                f"数值需核实 / implausible value: {f.message}", file=result.path.name,
-                sheet=row["_sheet"] or None, row=int(row["_row"]), column=row["_value_col"],
-                entry=f.indicator_id, value=row["_value_raw"],
-                expected="核实无误后在备注中说明原因，或以 --confirm 重新提交"))
+        if confirm or explained:
+            how = "备注：" + row["_note_typed"] if explained else "--confirm"
+            result.confirmed.append(f"{found[0].period} {text}（{how}）")
+            continue
+        unconfirmed += 1
+        result.problems.append(Problem(
+            f"数值需核实：{text}", file=result.path.name,
+            sheet=row["_sheet"] or None, row=int(row["_row"]), column=row["_value_col"],
+            entry=ind.id, value=row["_value_raw"],
+            expected="核实无误后在备注中说明原因，或以 --confirm 重新提交"))
     if unconfirmed:
         result.rows_with_problems = len({i for i in flags})
         result.rows_refused, result.rows_accepted = result.rows_read, 0
