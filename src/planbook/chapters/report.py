@@ -805,7 +805,7 @@ class Briefing(Report):
             if ind.frequency == "monthly":
                 out.append((ind, [p.code]))
             elif ind.frequency == "quarterly" and p.number % 3 == 0:
-                out.append((ind, [f"{p.year}-Q{p.number // 3}", p.code]))
+                out.append((ind, [f"{p.year}-Q{p.number // 3}"]))  # intake takes no month
             elif ind.frequency == "annual" and p.number == 3:
                 out.append((ind, [str(p.year - 1)]))
         return out

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from planbook.errors import PeriodError, Problem
+from planbook.plan.frequency import PERIOD_KINDS, accepted_text
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, parse_period
 from planbook.plan.registry import Indicator, Registry
 from planbook.store.limits import outside, range_text
@@ -313,6 +314,17 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
                        f"报送日 {today.isoformat()} 前已结束的期间（"
                        + "；".join(f"{c} 自 {reportable_from(c)} 起可报送" for c in periods)
                        + "）", value="、".join(periods))
+
+    # period against frequency: a quarterly indicator takes quarters (and years), not months
+    parsed = verdict.isin(["ok", "future"]) & known & live_p
+    if parsed.any():
+        length = codes[parsed].map({c: parse_period(c).kind for c in codes[parsed].unique()})
+        takes = ids[parsed].map({i: PERIOD_KINDS[ind.frequency] for i, ind in ind_of.items()})
+        wrong = pd.Series(False, index=frame.index)
+        wrong[parsed] = [k not in t for k, t in zip(length, takes, strict=True)]
+        if wrong.any():
+            check.add(wrong, "period", "期间与指标的报送频率不符",
+                      ids.map({i: accepted_text(ind) for i, ind in ind_of.items()}))
 
     # unit
     stated = frame["unit"]

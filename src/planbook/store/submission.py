@@ -12,10 +12,10 @@ import json
 import os
 import stat
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-from planbook import paths
+from planbook import clock, paths
 from planbook.errors import IntakeError, Problem, UsageError
 from planbook.files import atomic_write_bytes
 from planbook.plan.registry import Registry
@@ -44,6 +44,7 @@ TEMPLATE_EXTRAS: dict[str, tuple[str, str]] = {
     "name": ("指标名称", "name"),
     "target": ("目标值", "target"),
     "last_value": ("上期值", "last_value"),
+    "period_note": ("期间说明", "period_note"),
 }
 ALIASES = {"计量单位": "unit", "指标id": "indicator_id", "数据状态码": "status"}
 HEADER_SCAN_ROWS = 10  # a title row or two above the header is tolerated
@@ -227,16 +228,25 @@ def show_path(path: Path | None, data: Path | None) -> str:
 
 
 def received_stamp(received: date | None) -> str:
-    """received_at of a submission: the stated day (Jiande's time zone), else the clock."""
+    """received_at of a submission: the stated day, else the clock; both in Jiande's zone."""
     if received is not None:
         return f"{received.isoformat()}T00:00:00+08:00"
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+    return clock.stamp()
 
 
 def check_received(received: date | None) -> None:
-    if received is not None and received > date.today():
-        raise UsageError(f"--received {received.isoformat()} is in the future",
-                         hint="state the day the file was actually received (today or earlier)")
+    if received is not None and received > clock.today():
+        raise UsageError(f"--received {received.isoformat()} 晚于今天（{clock.today()}）",
+                         hint="填写实际收到文件的日期（今天或更早）")
+
+
+def receipt(received: date | None, today: date | None = None) -> tuple[date, str]:
+    """The day a submission's dates are judged on and its received_at stamp: one rule for
+    figures, statements, project stages and village ledgers. `received` (--received,
+    back-filling; never after today) is both; else the clock. `today` overrides the day
+    only (tests)."""
+    check_received(received)
+    return today or received or clock.today(), received_stamp(received)
 
 
 # ---------------------------------------------------------------- reading
