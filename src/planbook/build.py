@@ -16,10 +16,10 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-from planbook import paths
+from planbook import clock, paths
 from planbook.assess.grades import period_bases
 from planbook.audit.manifest import input_files, write_manifest
 from planbook.audit.register import register
@@ -153,7 +153,7 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
                  issued: date | None = None) -> Iterator[str]:
     """Build one resolved period; yields progress lines."""
     tag = tag or rp.code
-    issued = issued or date.today()
+    issued = issued or clock.today()  # the day in Jiande, as every stamp
     manifest = editions.published(rp)
     kept = None
     if manifest is None:
@@ -191,7 +191,7 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
 
 
 def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[str]:
-    started = datetime.now(UTC)
+    started = clock.now()
     t0 = time.perf_counter()
     execute.warm_up(rp, force=force)  # the kernels' imports overlap the data checks below
     registry = load_registry(rp.data)
@@ -224,7 +224,7 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[
                 render(edition, entries, engine=used)
         yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告" if reuse else f"{tag} 3/3 渲染完成（{used}）"
         write_manifest(edition, entries, engine=used, started=started,
-                       finished=datetime.now(UTC))
+                       finished=clock.now())
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
     portal = write_portal(rp.root)  # every build lists every published period
@@ -238,13 +238,13 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[
 def render_book(rp: ReportPeriod, *, engine: str = "auto"):
     """`planbook render`: the book and a new manifest, published with the edition's notebooks
     as one edition (run.publish)."""
-    started = datetime.now(UTC)
+    started = clock.now()
     used = pick_engine(engine)
     with publish.edition(rp) as edition, reading():
         entries = register(edition)
         result = render(edition, entries, engine=used)
         write_manifest(edition, entries, engine=used, started=started,
-                       finished=datetime.now(UTC))
+                       finished=clock.now())
     write_portal(rp.root)
     return dataclasses.replace(result, html_dir=rp.report_dir / "html",
                                pdf=rp.report_dir / "report.pdf")

@@ -33,7 +33,7 @@ def _period(args, *, params: bool) -> str:
     """--period checked before anything runs: a malformed period, or (for the commands that
     report on it) one without params/<P>.yml, is a usage error (exit 2) naming what was given."""
     from planbook.errors import PeriodError
-    from planbook.plan.params import params_file
+    from planbook.plan.params import check_period, params_file
     from planbook.plan.periods import months_between, parse_period
 
     text = args.period
@@ -50,6 +50,12 @@ def _period(args, *, params: bool) -> str:
             raise UsageError(f"--period {text!r}: not a period, nor a range of two months",
                              hint="write 2025, 2026-10 or (build) 2026-01..2026-10") from None
         raise UsageError(f"--period {text!r}: {err.message}", hint=err.hint) from None
+
+    # Beyond the plan: one refusal for every command (plan.params); a period with params is
+    # checked where they are read, with their kind and cut-off.
+    for p in periods:
+        if not (params and params_file(p).is_file()):
+            check_period(p)
     if params:
         missing = [p for p in periods if not params_file(p).is_file()]
         if missing:
@@ -163,7 +169,7 @@ def cmd_ingest(args) -> int:
         ok = ok and report.ok
     if progress:
         report = statements.ingest(progress, _data(args), dry_run=args.dry_run,
-                                   today=received, check=False)
+                                   received=received, check=False)
         for line in report.summary_lines():
             print(line)
         ok = ok and report.ok

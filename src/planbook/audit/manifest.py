@@ -6,7 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from planbook import __version__, paths
+from planbook import __version__, clock, paths
 from planbook.chapters import history
 from planbook.chapters.catalogue import DOSSIER_PAGE
 from planbook.errors import VerifyError
@@ -116,8 +116,8 @@ def write_manifest(rp: ReportPeriod, register: list[dict], *, engine: str, start
         "planbook_version": __version__,
         "git": {"commit": commit, "dirty": dirty if commit else None},
         "versions": tools, "engine": engine,
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": finished.isoformat(timespec="seconds"),
+        "started_at": clock.stamp(started),
+        "finished_at": clock.stamp(finished),
         "inputs": inputs,
         "outputs": outputs,
         "register": register,

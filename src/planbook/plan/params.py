@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from planbook import paths
+from planbook import clock, paths
 from planbook.errors import ParamsError
-from planbook.plan.periods import Period, parse_period
+from planbook.plan.periods import FIRST_YEAR, LAST_YEAR, Period, parse_period
 
 REQUIRED = ("period", "as_of", "data_dir", "kind", "plan_id")
 KINDS = ("annual", "briefing")
@@ -82,6 +82,36 @@ _TextDates.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 KIND_OF_PERIOD = {"year": "annual", "month": "briefing"}
 # as_of: the data are as of the period's end at the earliest, and at most this long after.
 MAX_AS_OF_DAYS = 2 * 366
+
+
+# The final evaluation (终期评估) of a 2023–2027 plan may be a report of the year after it.
+FINAL_KIND = "final"
+
+
+def period_refusal(period: str, *, kind: str | None = None, as_of: str | None = None,
+                   today: dt.date | None = None) -> str | None:
+    """Why a period cannot be reported on (templates, status, build alike), or None: a
+    period beyond the plan, or a cut-off (as_of) not yet reached, whose report would change
+    under an ordinary ingest after it is published."""
+    p = parse_period(period)
+    last = LAST_YEAR + 1 if kind == FINAL_KIND else LAST_YEAR
+    if not FIRST_YEAR <= p.year <= last:
+        return (f"期间 {p.code} 不在方案期内（{FIRST_YEAR}—{LAST_YEAR} 年）："
+                "不生成模板、状态表或报告")
+    today = today or clock.today()
+    if as_of is not None and dt.date.fromisoformat(as_of) > today:
+        return (f"期间 {p.code} 的数据截止日 {as_of} 晚于今天（{today.isoformat()}）："
+                "截止日过后才能生成报告，在此之前报告会随新报送的数据而变")
+    return None
+
+
+def check_period(period: str, *, kind: str | None = None, as_of: str | None = None,
+                 today: dt.date | None = None) -> None:
+    """Raise ParamsError with period_refusal's message."""
+    why = period_refusal(period, kind=kind, as_of=as_of, today=today)
+    if why:
+        raise ParamsError(why, hint=f"期间为 {FIRST_YEAR}—{LAST_YEAR} 年内的年份或月份；"
+                                    "params/<期间>.yml 的 as_of 不晚于今天")
 
 
 def params_file(period: str, root: Path | None = None) -> Path:
@@ -161,6 +191,7 @@ def load_params(period: str, root: Path | None = None) -> Params:
                           f"{latest}",
                           hint=f"the data of {period} are as of its last day "
                                f"({parsed.end}) or later, within two years")
+    check_period(period, kind=values["kind"], as_of=values["as_of"])
     return Params(**values)
 
 

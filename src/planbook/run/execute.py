@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 import planbook
-from planbook import paths
+from planbook import clock, paths
 from planbook.chapters import catalogue as chapter_list
 from planbook.chapters import history, prepared, provenance
 from planbook.chapters.catalogue import Chapter
@@ -266,7 +266,7 @@ def _write_cache(chapter: Chapter, period: str, root: Path, inputs: dict[str, st
     entry = {"chapter": chapter.key, "title": chapter.title, "period": period,
              "environment": env, "inputs": inputs, "output_sha256": sha256_file(nb_file),
              "seconds": round(seconds, 2),
-             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+             "finished_at": clock.stamp()}
     # The json is written last and atomically: it is what marks the cached notebook valid.
     tmp = folder / f"{chapter.key}.json.tmp"
     tmp.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -82,10 +82,9 @@ from planbook.store.submission import (
     IngestReport,
     accepted_before,
     archive_bytes,
-    check_received,
     department_code,
     read_submission,
-    received_stamp,
+    receipt,
     write_record,
 )
 
@@ -107,9 +106,7 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     the plausibility checks flag.
     """
     registry = registry or load_registry(data)
-    check_received(received)
-    today = today or received or date.today()
-    stamp = received_stamp(received)
+    today, stamp = receipt(received, today)
     results = []
     # One writer at a time, from the first read of the store to the last rename: without it
     # two ingests both read revision n and one's rows are overwritten by the other's file.

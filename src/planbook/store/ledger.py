@@ -159,9 +159,7 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     """Validate each ledger, store the accepted records, archive every file (unless dry_run).
     As store.intake.ingest: check=True raises SubmissionRefused after all files."""
     registry = registry or load_registry(data)
-    submission.check_received(received)
-    today = today or received or date.today()
-    stamp = submission.received_stamp(received)
+    today, stamp = submission.receipt(received, today)
     import contextlib
 
     from planbook.store.observations import store_lock

@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -135,14 +135,16 @@ def is_progress_file(path: Path) -> bool:
 
 
 def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date | None = None,
-           check: bool = True, registry: Registry | None = None) -> IngestReport:
+           received: date | None = None, check: bool = True,
+           registry: Registry | None = None) -> IngestReport:
     """Validate each progress file, store the accepted ones, archive every one (unless
-    dry_run). As store.intake.ingest: check=True raises SubmissionRefused after all files."""
+    dry_run). As store.intake.ingest: check=True raises SubmissionRefused after all files;
+    `received` (--received) stamps received_at and is the day the dates are judged on."""
     registry = registry or load_registry(data)
-    today = today or date.today()
+    today, stamp = submission.receipt(received, today)
     # The same store lock as store.intake: the statements and the archive are rewritten.
     with contextlib.nullcontext() if dry_run else store_lock(data):
-        results = [_ingest_one(Path(p), data, registry, today, dry_run) for p in files]
+        results = [_ingest_one(Path(p), data, registry, today, dry_run, stamp) for p in files]
     report = IngestReport(files=results, dry_run=dry_run, data=data)
     if check:
         report.raise_for_refused()
@@ -150,9 +152,8 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
 
 
 def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
-                dry_run: bool) -> FileResult:
-    result = FileResult(path=path, received_at=datetime.now().astimezone().isoformat(
-        timespec="seconds"))
+                dry_run: bool, stamp: str) -> FileResult:
+    result = FileResult(path=path, received_at=stamp)
     content = submission.read_submission(path, result)  # the limits and checks of store.intake
     if content is None:
         return result
@@ -341,6 +342,15 @@ def _date(text: str) -> date | None:
         return None
 
 
+def _dated(check: _RowCheck, fld: str, raw: str, when: date, period: str | None) -> None:
+    """One rule for every date a row states (a document's, a stage's): on or before the end
+    of the period it accounts for. The period has ended by the day the file is received
+    (`_period`), so such a date is never in the future either."""
+    if period is not None and when > parse_period(period).end:
+        check.add(fld, "日期晚于期间末", raw, f"{parse_period(period).end.isoformat()} 或更早"
+                  f"（{period} 的情况写入 {period} 的报送，其后的写入下一期）")
+
+
 def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: date) -> dict:
     row = {f: raw[f] for f in ("progress", "problems", "next_steps", "evidence", "monthly")}
     task_id = _norm_id(raw["task_id"])
@@ -373,9 +383,8 @@ def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: dat
         if when is None:
             check.add("evidence", "佐证材料缺少日期 / document without a date", item,
                       "文件名加日期，如《……工作方案》（2025-06-30）")
-        elif when > today:
-            check.add("evidence", "佐证材料日期晚于今天 / document dated in the future", item,
-                      f"{today.isoformat()} 或更早")
+        else:
+            _dated(check, "evidence", item, when, period)
     row.update(task_id=task_id if task else None, period=period, department=dept,
                status=_status(raw["status"], check))
     return row
@@ -406,9 +415,8 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
     elif when is None or not _DATE.fullmatch(raw["stage_date"].strip()):
         check.add("stage_date", "日期格式不对 / not a date", raw["stage_date"], "如 2025-06-30")
         stage_date = None
-    elif period is not None and when > parse_period(period).end:
-        check.add("stage_date", "阶段日期晚于期间末 / dated after the period", raw["stage_date"],
-                  f"{parse_period(period).end.isoformat()} 或更早")
+    else:
+        _dated(check, "stage_date", raw["stage_date"], when, period)
     _limit(raw, "note", check)
     return {"project_id": pid if project else None, "period": period, "department": dept,
             "stage": stage, "stage_date": stage_date, "note": raw["note"],
