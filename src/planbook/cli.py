@@ -102,9 +102,14 @@ def cmd_plan(args) -> int:
     return 0
 
 
-def cmd_period(args) -> int:
+def _today():
+    """Today, for `period new`'s cut-off rule (a test replaces it)."""
     import datetime as dt
 
+    return dt.date.today()
+
+
+def cmd_period(args) -> int:
     from planbook.plan.params import new_params
     from planbook.plan.periods import parse_period
 
@@ -112,7 +117,7 @@ def cmd_period(args) -> int:
         code = parse_period(args.new_period).code
     except PlanbookError as err:
         raise UsageError(f"{args.new_period!r}：{err.message}", hint=err.hint) from None
-    path, notes = new_params(code, today=dt.date.today(), as_of=_date(args.as_of, "--as-of"),
+    path, notes = new_params(code, today=_today(), as_of=_date(args.as_of, "--as-of"),
                              replace=args.force)
     params = path.read_text(encoding="utf-8")
     print(f"已写入 {path}")
