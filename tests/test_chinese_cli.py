@@ -28,6 +28,7 @@ _NOT_WORDS = re.compile(
     r"|\S*[/\\]\S*"  # paths
     r"|\S+\.(?:yml|yaml|csv|xlsx|html|pdf|json|ipynb|svg|png|py)\b"  # file names
     r"|\b(?:ind|prj|fig|tbl|num|tab|task)[-_][\w-]*"  # ids and labels
+    r"|\b(?:\d\d|a\d)_\w+"  # chapter keys (03_villages, a4_dossiers)
     r"|\b[0-9a-f]{12,}\b")  # hashes
 _WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -75,6 +76,7 @@ def test_help_is_chinese(capsys, argv):
     ["build", "--period", "2026-05..2026-01"], ["ingest", "x.csv", "--received", "soon"],
     ["status", "--period", "2025", "--data", "nowhere"], ["period"],
     ["period", "new", "2026-10"], ["period", "new", "2027-12"], ["period", "new", "2026-Q1"],
+    ["run", "--period", "2026-10", "--force"],  # published: refused
     ["trace", "fig-nothing", "--period", "2026-10"], ["trace", "ind_nothing", "--period",
                                                       "2026-10"],
 ], ids=lambda a: " ".join(a) or "nothing")
@@ -88,7 +90,7 @@ def test_usage_and_input_errors_are_chinese(at, capsys, argv):
     ["plan"], ["plan", "--leads"], ["plan", "--leads", "--by", "status"],
     ["status", "--period", "2026-10"], ["status", "--period", "2025", "--latest"],
     ["trace", "ind_gdp", "--period", "2026-10"], ["verify", "--period", "2026-10"],
-    ["build", "--period", "2026-10"],
+    ["build", "--period", "2026-10"], ["render", "--period", "2026-10", "--engine", "builtin"],
 ], ids=" ".join)
 def test_normal_output_is_chinese(at, capsys, argv):
     code, text = run(capsys, argv)

@@ -269,7 +269,11 @@ def cmd_run(args) -> int:
 def cmd_render(args) -> int:
     from planbook.build import render_book
 
-    print(render_book(_resolved(args), engine=args.engine))
+    r = render_book(_resolved(args), engine=args.engine)
+    print(f"{r.period} 渲染完成（{r.engine}，{r.pages} 页，用时 {r.seconds:.1f} 秒）"
+          + ("；含示例数据，每页注明" if r.sample_notice else ""))
+    print(f"  HTML: {r.index_html}")
+    print(f"  PDF:  {r.pdf}")
     return 0
 
 
