@@ -63,7 +63,7 @@ def test_data_sheet_contents_and_protection(data):
     gdp = rows["gdp"]
     assert gdp["目标值"] == "≥1000（2025年）；≥1376（2027年）"
     assert (gdp["单位"], gdp["期间"], gdp["数据状态"], gdp["上期值"]) == ("亿元", "2025",
-                                                                     "provisional", "暂无")
+                                                                     "部门报送", "暂无")
     assert gdp["数值"] is None
     assert ws.protection.sheet
     locked = {h: ws.cell(row=gdp["_row"], column=n).protection.locked

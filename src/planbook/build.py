@@ -165,17 +165,19 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
         changed = _changed_inputs(recorded, history.as_published(recorded, input_files(rp),
                                                                  rp.root))
         if not changed:
-            yield (f"{tag} 已发布{shown}，输入未变：报告保持原样，未重写"
-                   f"（纳入新数据须 planbook build --period {rp.code} --reissue）")
+            left_out = _left_out(rp, tag)
+            yield (f"{tag} 已发布{shown}，输入未变：报告保持原样，未重写" + (
+                "" if left_out else
+                f"（纳入新数据须 planbook build --period {rp.code} --reissue）"))
+            if left_out:
+                yield left_out
             return
         raise PublishedError(
-            f"{rp.code} 已发布{shown}，其输入已变，重建会改写已发布的报告 / period {rp.code} "
-            f"is published and {len(changed)} of its inputs changed",
-            problems=[Problem("input changed since the edition was published", file=name)
-                      for name in changed],
-            hint=f"to issue a revised edition (第{rp.edition + 1}版·修订版) with these changes: "
-                 f"planbook build --period {rp.code} --reissue (edition {rp.edition} is kept "
-                 f"under reports/editions/{rp.code}/{rp.edition}/); otherwise restore the inputs")
+            f"{rp.code} 已发布{shown}，其 {len(changed)} 项输入已变，重建会改写已发布的报告",
+            problems=[Problem("发布后此输入已变", file=name) for name in changed],
+            hint=f"发布含这些改动的修订版（第{rp.edition + 1}版·修订版）："
+                 f"planbook build --period {rp.code} --reissue（第{rp.edition}版保留在 "
+                 f"reports/editions/{rp.code}/{rp.edition}/）；否则恢复这些输入")
     else:
         previous = editions.as_published(rp, manifest)
         rp = editions.next_edition(rp, manifest, issued)
@@ -188,6 +190,20 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
         if kept is not None:  # the published edition is still in place: drop the copy
             shutil.rmtree(kept, ignore_errors=True)
         raise
+    left_out = _left_out(rp, tag)
+    if left_out:
+        yield left_out
+
+
+def _left_out(rp: ReportPeriod, tag: str) -> str | None:
+    """The rows the edition's cut-off leaves out, said with the command that takes them in
+    (the same count `planbook status` gives)."""
+    late = observations.received_after(rp.data, load_registry(rp.data),
+                                       rp.params.parsed_period, rp.params.as_of)
+    if not late:
+        return None
+    return (f"{tag} {late} 行晚于截止日期，未计入；如需纳入："
+            f"planbook build --period {rp.code} --reissue")
 
 
 def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[str]:

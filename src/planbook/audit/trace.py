@@ -16,6 +16,7 @@ from planbook.errors import TraceError
 from planbook.hashing import sha256_file
 from planbook.paths import archived_submission
 from planbook.run.period import ReportPeriod
+from planbook.store.schema import STATUS_ZH
 
 
 def _published_register(rp: ReportPeriod) -> tuple[list[dict], dict]:
@@ -46,12 +47,11 @@ def lookup(label: str, rp: ReportPeriod) -> list[dict]:
                  or label == i.removeprefix("ind_")]
         close = [x for x in close if not named or named[0].removeprefix("ind_") in x]
         raise TraceError(
-            f"period {period} has no figure, table or number labelled {label!r}"
-            + (f"; close labels: {', '.join(close)}" if close else ""),
-            hint=(f"to see every label using the indicator: planbook trace "
-                  f"{max(named, key=len)} --period {period}; " if named else "")
-            + f"the labels are listed in the appendix 数据来源与追溯 and in "
-              f"{rp.rel(rp.manifest)}")
+            f"{period} 没有标签为 {label!r} 的图、表或数字"
+            + (f"；相近的标签：{'、'.join(close)}" if close else ""),
+            hint=(f"看使用该指标的全部标签：planbook trace "
+                  f"{max(named, key=len)} --period {period}；" if named else "")
+            + f"全部标签列在附录“数据来源与追溯”和 {rp.rel(rp.manifest)} 中")
     out = []
     for e in found:
         path = root / e["notebook"]
@@ -159,9 +159,9 @@ def lookup_indicator(ind_id: str, rp: ReportPeriod) -> dict:
     ind = registry.indicators.get(ind_id)
     if ind is None:
         close = difflib.get_close_matches(ind_id, sorted(registry.indicators), n=8, cutoff=0.6)
-        raise TraceError(f"no indicator {ind_id!r} in the registry"
-                         + (f"; close ids: {', '.join(close)}" if close else ""),
-                         hint="`planbook plan --json` lists every indicator id")
+        raise TraceError(f"方案登记中没有指标 {ind_id!r}"
+                         + (f"；相近的编号：{'、'.join(close)}" if close else ""),
+                         hint="planbook plan --leads 列出全部指标编号")
     frame = observations.load_all(rp.data, registry)
     frame = observations.upto(observations.rows_for(frame, [ind_id]), rp.period)
     frame = frame.sort_values(["period", "revision"], kind="stable")
@@ -192,13 +192,13 @@ def trace_indicator(ind_id: str, rp: ReportPeriod, *, as_json: bool = False) -> 
         print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0
     kind_zh = {"figure": "图", "table": "表", "number": "数字"}
-    print(f"{found['indicator_id']}  {found['name_zh']}（{found['name_en']}）")
+    print(f"{found['indicator_id']}  {found['name_zh']}")
     print(f"  方案条目: {found['path']}  牵头单位: {found['lead']}  期间: {found['period']}")
     print(f"  数据行（{len(found['rows'])}，* 为本期报告采用的最新修订）:")
     for r in found["rows"]:
         value = "—" if r["value"] is None else f"{r['value']:g}{found['unit']}"
         print(f"   {'*' if r['used'] else ' '} {r['period']}  {value}  修订{r['revision']}  "
-              f"{r['status']}  {_file_part(r)}")
+              f"{STATUS_ZH.get(r['status'], r['status'])}  {_file_part(r)}")
     print(f"  使用本指标的图、表和数字（{len(found['labels'])}）:")
     for e in found["labels"]:
         text = f"  {e['text']}" if e.get("text") else ""

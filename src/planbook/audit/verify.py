@@ -169,11 +169,11 @@ def verify(rp: ReportPeriod, *, rerun: bool = True) -> int:
     period = rp.code
     problems, n = check(rp, rerun=rerun)
     if problems:
-        raise VerifyError(f"period {period}: {len(problems)} mismatch(es) with the manifest",
+        raise VerifyError(f"{period}：{len(problems)} 处与清单（manifest）不符",
                           problems=[Problem(p) for p in problems],
-                          hint=f"rebuild (planbook build --period {period}) if the changes "
-                               "are intended, else restore the named files")
-    how = "re-executed and reproduced" if rerun else "recorded (not re-executed)"
-    print(f"OK {period}: {n['figures']} figures, {n['tables']} tables, {n['numbers']} numbers "
-          f"{how}; {n['files']} published files and {n['inputs']} inputs match the manifest")
+                          hint=f"改动是有意的，重新生成（planbook build --period {period}）；"
+                               "否则恢复所列文件")
+    how = "重新执行，结果一致" if rerun else "按记录核对（未重新执行）"
+    print(f"核验通过 {period}：图 {n['figures']} 个、表 {n['tables']} 个、数字 {n['numbers']} 个"
+          f"{how}；已发布文件 {n['files']} 个、输入 {n['inputs']} 个与清单一致")
     return 0

@@ -202,3 +202,65 @@ def check_injected(values: dict) -> Params:
         raise ParamsError(f"notebook parameter(s) not set: {', '.join(missing)}",
                           hint="run the notebook through `planbook run --period P`")
     return Params(**{k: str(values[k]) for k in REQUIRED})
+
+
+def house_cutoff(period: Period) -> dt.date:
+    """The house rule for a period's data cut-off: a briefing on the 10th of the next month,
+    a year's report on 31 March of the next year (as params/2026-10.yml and 2025.yml)."""
+    if period.kind == "year":
+        return dt.date(period.year + 1, 3, 31)
+    after = period.end + dt.timedelta(days=1)
+    return after.replace(day=10)
+
+
+def check_cutoff(period: Period, as_of: dt.date, today: dt.date) -> None:
+    """A cut-off says what the report counts: never before the period ends (its figures
+    cannot exist yet) nor after today (the report would claim data not yet received)."""
+    if as_of < period.end:
+        raise ParamsError(f"截止日 {as_of} 早于 {period.code} 的最后一天 {period.end}",
+                          hint=f"截止日取 {period.end} 或更晚")
+    if as_of > today:
+        raise ParamsError(f"截止日 {as_of} 在今天（{today}）之后：报告会声称含有尚未收到的数据",
+                          hint=f"截止日取今天或更早；到 {as_of} 之后再建立")
+
+
+_PARAMS_TEXT = {"annual": "# Annual evaluation report for {p}. Keys are exactly those papermill "
+                          "injects.\n",
+                "briefing": "# Monthly progress briefing (晾晒通报) for {p}.\n"}
+
+
+def new_params(code: str, *, today: dt.date, as_of: dt.date | None = None,
+               replace: bool = False, root: Path | None = None) -> tuple[Path, list[str]]:
+    """`planbook period new P`: write params/P.yml (the kind of P, the house cut-off) and
+    say what was chosen. Without `as_of`, a house cut-off not yet reached is today: the
+    report counts what has arrived, and `build --reissue` later takes in the rest."""
+    period = parse_period(code)
+    kind = KIND_OF_PERIOD.get(period.kind)
+    if kind is None:
+        raise ParamsError(f"{period.code} 是季度：报告只按年（年度评估）和按月（进度简报）编制",
+                          hint="写年份（2026）或月份（2026-11）")
+    if not FIRST_YEAR <= period.year <= LAST_YEAR:
+        raise ParamsError(f"{period.code} 不在方案期（{FIRST_YEAR}—{LAST_YEAR}年）内",
+                          hint=f"写 {FIRST_YEAR}—{LAST_YEAR} 年内的年份或月份")
+    path = params_file(period.code, root)
+    if path.is_file() and not replace:
+        raise ParamsError(f"{path} 已存在", hint="保留它，或加 --force 改写")
+    if today <= period.end:
+        raise ParamsError(f"{period.code} 尚未结束（至 {period.end}）",
+                          hint=f"{period.end + dt.timedelta(days=1)} 起再建立")
+    rule = house_cutoff(period)
+    notes = []
+    if as_of is None:
+        as_of = min(rule, today)
+        if as_of < rule:
+            notes.append(f"按惯例截止日为 {rule}，尚未到；本期截止日取今天 {as_of}。"
+                         f"{rule} 之后如需纳入其间收到的数据：planbook build --period "
+                         f"{period.code} --reissue")
+    check_cutoff(period, as_of, today)
+    text = _PARAMS_TEXT[kind].format(p=period.code)
+    text += (f'period: "{period.code}"\nas_of: "{as_of.isoformat()}"\ndata_dir: data\n'
+             f"kind: {kind}\nplan_id: {PLAN_ID}\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    load_params(period.code, root)  # what was written reads back as valid params
+    return path, notes

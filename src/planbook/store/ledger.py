@@ -27,6 +27,7 @@ from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, Period
 from planbook.plan.registry import Registry, load_registry
 from planbook.store import figure_rows, sheets, submission, villages
 from planbook.store.observations import _atomic_write_text, format_value, sha256_bytes
+from planbook.store.schema import STATUS_ZH
 from planbook.store.submission import DEFAULT_STATUS, STATUS_WORDS, FileResult, IngestReport
 
 # field -> header (the template's, and what intake reads)
@@ -113,7 +114,7 @@ def write_template(registry: Registry, period: Period, out: Path, data: Path) ->
             12 if fld in villages.FLAGS else 18
     for r, v in enumerate(vlist.itertuples(index=False), 2):
         values = {"village_id": v.village_id, "name": v.name, "town": v.town,
-                  "year": period.code, "status": DEFAULT_STATUS}
+                  "year": period.code, "status": STATUS_ZH[DEFAULT_STATUS]}
         for n, fld in enumerate(HEADERS, 1):
             cell = ws.cell(row=r, column=n, value=values.get(fld))
             cell.number_format = "@" if fld in ("village_id", "year") else "General"

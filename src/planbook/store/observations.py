@@ -112,6 +112,13 @@ def load_all(data: Path | None = None, registry=None, *, as_of: str | None = Non
     return pd.concat([store, derived], ignore_index=True)
 
 
+def received_after(data: Path, registry, period: Period, as_of: str) -> int:
+    """How many rows of `period`'s report were received after its cut-off `as_of`: what a
+    report at that cut-off leaves out (said by `status` and by `build`)."""
+    return len(load_all(data, registry, period=period)) - len(
+        load_all(data, registry, as_of=as_of, period=period))
+
+
 def latest(df: pd.DataFrame) -> pd.DataFrame:
     """The latest revision of each indicator and period; real before sample: where an
     (indicator, period) has any non-sample row, its sample rows are never used."""

@@ -46,6 +46,7 @@ from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
 from planbook.store import figure_rows, sheets, submission
 from planbook.store.observations import _atomic_write_text, sha256_bytes, store_lock
+from planbook.store.schema import STATUS_ZH
 from planbook.store.submission import FileResult, IngestReport, department_code
 
 STATEMENT_SHEET = "工作进展"
@@ -597,7 +598,7 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
         for t in tasks:
             role = "牵头" if t.lead == dept else "配合"
             values = {"task_id": t.id, "任务名称": t.title, "责任分工": role,
-                      "period": period.code, "department": dept, "status": "provisional"}
+                      "period": period.code, "department": dept, "status": STATUS_ZH["provisional"]}
             ws.append([values.get(k) for k, _ in cols])
         sheets = [(ws, cols)]
         if projects:
@@ -607,7 +608,7 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
             for p in projects:
                 values = {"project_id": p.id, "项目名称": p.name_zh, "目标阶段": p.target_stage,
                           "目标年份": p.target_year, "period": period.code, "department": dept,
-                          "status": "provisional"}
+                          "status": STATUS_ZH["provisional"]}
                 ps.append([values.get(k) for k, _ in pcols])
             stage = DataValidation(type="list", formula1='"' + ",".join(REPORTED_STAGES) + '"',
                                    errorTitle="当前阶段",

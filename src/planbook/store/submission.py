@@ -63,7 +63,8 @@ SUPPORTED = (".csv", ".xlsx", ".xlsm")
 STATUS_WORDS = {
     **{s: s for s in STATUSES},
     **{label: code for code, label in STATUS_ZH.items()},
-    "正式": "official", "快报": "provisional", "初步": "provisional", "示例": "sample",
+    "正式": "official", "快报": "provisional", "初步": "provisional", "暂定": "provisional",
+    "示例": "sample",
 }
 DEFAULT_STATUS = "provisional"
 

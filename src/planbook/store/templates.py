@@ -28,6 +28,7 @@ from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, Period, parse_period
 from planbook.plan.registry import Indicator, Registry
 from planbook.store.figure_rows import reportable_from
 from planbook.store.observations import format_value, latest, load_observations
+from planbook.store.schema import STATUS_ZH
 from planbook.store.submission import (
     DEFAULT_STATUS,
     FIELDS,
@@ -123,7 +124,7 @@ def template_row(ind: Indicator, period: Period, last: str) -> dict[str, str]:
     due = due_period(ind, period)
     return {"indicator_id": ind.id, "name": ind.name_zh, "unit": ind.unit,
             "target": target_text(ind), "last_value": last, "period": due.code,
-            "value": "", "status": DEFAULT_STATUS, "source": "", "note": "",
+            "value": "", "status": STATUS_ZH[DEFAULT_STATUS], "source": "", "note": "",
             "period_note": f"{FREQUENCY_ZH[ind.frequency]}报送：{period_note(ind, due)}"}
 
 
@@ -238,9 +239,10 @@ def _add_validations(ws, inds: list[Indicator]) -> None:
         else:
             number.add(ref)
     status_col = get_column_letter(_COL["status"])
-    status = DataValidation(type="list", formula1='"provisional,official"',
-                            errorTitle="数据状态",
-                            error="填 provisional（部门报送）或 official（已公布的统计数）。")
+    # the words the reports print (schema.STATUS_ZH); intake reads them and the old codes
+    status = DataValidation(type="list", formula1=f'"{STATUS_ZH["provisional"]},'
+                            f'{STATUS_ZH["official"]}"', errorTitle="数据状态",
+                            error="填 部门报送 或 正式统计（已公布的统计数）。")
     ws.add_data_validation(status)
     for dv in ws.data_validations.dataValidation:
         dv.showErrorMessage = dv.showInputMessage = True
@@ -258,8 +260,8 @@ def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator], *,
         ("一、填什么", "h"),
         (f"1. 在“{ws.parent.worksheets[0].title}”工作表中，每行是本单位牵头的一项指标。"
          "灰色单元格（指标编号、指标名称、单位、目标值、上期值、期间、期间说明）已锁定，请勿改动。", None),
-        ("2. 只填写黄色单元格：数值（必填）、数据来源、备注；数据状态已预填 provisional（部门报送），"
-         "如为统计部门已正式公布的数据，改为 official。", None),
+        ("2. 只填写黄色单元格：数值（必填）、数据来源、备注；数据状态已预填“部门报送”，"
+         "如为统计部门已正式公布的数据，改为“正式统计”。", None),
         (f"3. 本表为 {period.code}（{period.label_zh}）报送，自 {reportable_from(period.code)} 起可报送"
          "（期间结束的次日；此前报送会被退回）。每行的期间按指标的报送频率填好：月度指标为本月，"
          "季度指标为最近结束的季度，年度指标为最近结束的年度；“期间说明”列写明数值的口径"
@@ -297,7 +299,7 @@ def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator], *,
         ("· 数值不是数字；单位与登记不一致且无法换算；比率超出 0—100；计数为负；"
          "节点任务不是 1、0.5、0；", None),
         ("· 同一指标同一期间在文件中出现两次；公式没有计算结果；"
-         "数据状态不是 official、provisional、sample 之一。", None),
+         "数据状态不是“部门报送”或“正式统计”。", None),
     ]
     ws.column_dimensions["A"].width = 110
     for r, (text, style) in enumerate(lines, 1):
