@@ -45,7 +45,8 @@ from planbook.errors import Problem
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
 from planbook.store import figure_rows, sheets, submission
-from planbook.store.observations import _atomic_write_text, sha256_bytes, store_lock
+from planbook.store.commit import Commit, transaction
+from planbook.store.observations import sha256_bytes, store_lock
 from planbook.store.submission import FileResult, IngestReport, department_code
 
 STATEMENT_SHEET = "工作进展"
@@ -158,11 +159,13 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
         return result
     result.sha256 = sha256_bytes(content)
     rows = _validate(path, content, registry, today, result)
-    if not dry_run:
-        result.archived = submission.archive_bytes(data, path, content, result.sha256, result.mode)
-        if result.accepted and rows is not None:
-            result.stored_in = _store(data, registry, rows, result)
-        result.record = submission.write_record(data, result)
+    if not dry_run:  # archive, store rows and record: one commit, all or nothing
+        with transaction(data) as tx:
+            result.archived = submission.archive_bytes(data, path, content, result.sha256,
+                                                       result.mode, tx)
+            if result.accepted and rows is not None:
+                result.stored_in = _store(data, registry, rows, result, tx)
+            result.record = submission.write_record(data, result, tx)
     return result
 
 
@@ -439,15 +442,15 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
-def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    """Write a statements or project-stages file atomically, sorted: same rows, same bytes."""
+def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...], tx: Commit) -> None:
+    """Write a statements or project-stages file in `tx`, sorted: same rows, same bytes."""
     key = [columns[0], "period", "department", "revision"]
     df = df[list(columns)].sort_values(key, kind="stable")
-    _atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
+    tx.write(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
 def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
-           result: FileResult, *, source_file: str = "") -> list[Path]:
+           result: FileResult, tx: Commit, *, source_file: str = "") -> list[Path]:
     """Append accepted rows as next revisions. `source_file`: the data-relative path of a file
     kept in the data package itself (the sample's), else "" (the archived submission)."""
     written = []
@@ -471,7 +474,8 @@ def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
                 current[k] = max(current.get(k, 0), int(r))
             part["revision"] = [current.get(k, 0) + 1 for k in zip(
                 part[key], part["period"], part["department"], strict=True)]
-            write_table(path, pd.concat([old, part[list(columns)]], ignore_index=True), columns)
+            write_table(path, pd.concat([old, part[list(columns)]], ignore_index=True), columns,
+                        tx)
             written.append(path)
     return written
 
