@@ -33,6 +33,7 @@ department writing), each row naming the submission (sha256, original name, shee
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -41,7 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from planbook import paths
-from planbook.errors import Problem
+from planbook.errors import EnvironmentFault, Problem, StoreDamaged
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
 from planbook.store import figure_rows, sheets, submission
@@ -430,14 +431,32 @@ def project_stage_file(data: Path, code: str) -> Path:
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A statements or project-stages store file; a damaged one (not UTF-8, a short row, text
+    in a number column) is a StoreDamaged naming file, row and column (exit 2)."""
     if not path.is_file():
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+    where = f"{path.parent.name}/{path.name}"
+    fix = "从备份恢复该文件，或删除后重新报送该部门的进展表"
+    try:
+        raw = path.read_bytes()
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise StoreDamaged(f"存储文件 {where} 第 {line} 行不是 "
+                           "UTF-8 文本（可能被另存为 GBK）", hint=fix) from None
+    except OSError as exc:
+        raise EnvironmentFault.from_os(exc, path, doing="读取") from None
+    df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_filter=False,
                      encoding="utf-8")
     for c in columns:  # a file written before a column was added reads it as empty
         if c not in df.columns:
             df[c] = ""
     for c in ("revision", "row"):
+        bad = ~df[c].str.fullmatch(r"\d+")
+        if bad.any():
+            n = int(bad.to_numpy().argmax())
+            raise StoreDamaged(f"存储文件 {where} 第 {n + 2} 行 {c} 列应为整数，实为 "
+                               f"{df[c].iat[n]!r}（该行被截短或错位）", hint=fix)
         df[c] = df[c].astype("int64")
     return df
 
