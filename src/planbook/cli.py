@@ -249,9 +249,8 @@ def cmd_sample(args) -> int:
         from planbook.assess.grades import write_sample_evaluation
         from planbook.plan.registry import load_registry
 
-        lines = write_sample(data)
-        # graded from the lights of the rows just written; the last line is the notice
-        lines.insert(len(lines) - 1, write_sample_evaluation(data, load_registry(data)))
+        # graded from the lights of the rows just written, in the same commit
+        lines = write_sample(data, then=lambda d: write_sample_evaluation(d, load_registry(d)))
     for line in lines:
         print(line)
     return 0
@@ -463,12 +462,30 @@ def _cap_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
+def _recover_store(args) -> None:
+    """Before any command reads the data folder: finish or roll back an ingest a kill
+    interrupted (store.commit), and say so. A writer does it itself under its lock."""
+    given = getattr(args, "data", None)
+    data = Path(given) if given else paths.data_dir()
+    if data.is_dir():
+        from planbook.store import commit
+
+        commit.say(commit.recover_if_idle(data))
+
+
 def main(argv: list[str] | None = None) -> int:
     _cap_malloc_arenas()
     args = parser().parse_args(argv)
     try:
+        _recover_store(args)
         return args.func(args)
     except PlanbookError as err:
+        print(f"planbook {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
+    except OSError as exc:  # the last resort: a fault of the machine no edge translated
+        from planbook.errors import EnvironmentFault
+
+        err = EnvironmentFault.from_os(exc, doing="读写", unchanged=False)
         print(f"planbook {args.command}: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -44,21 +44,45 @@ def _mode_for(path: Path) -> int:
         return new_file_mode()
 
 
-def atomic_write_bytes(path: Path, content: bytes, *, mode: int | None = None) -> None:
-    """Replace `path` with `content` atomically; the file keeps its mode (or gets `mode`)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    final_mode = _mode_for(path) if mode is None else mode
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or unlink in `folder` durable (a file's fsync does not cover its name)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durable(path: Path, content: bytes, mode: int) -> None:
+    """Write a new file and fsync it: its bytes are on disk before anyone renames it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
-            os.fchmod(fh.fileno(), final_mode)
+            fh.flush()
+            os.fchmod(fh.fileno(), mode)
+            os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
+def atomic_write_bytes(path: Path, content: bytes, *, mode: int | None = None) -> None:
+    """Replace `path` with `content` atomically and durably (temporary file fsynced, renamed,
+    folder fsynced); the file keeps its mode (or gets `mode`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    final_mode = _mode_for(path) if mode is None else mode
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    write_durable(tmp, content, final_mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:

@@ -64,6 +64,7 @@ import pandas as pd
 from planbook.errors import Problem
 from planbook.plan.registry import Registry, load_registry
 from planbook.store import plausibility
+from planbook.store.commit import Commit, transaction
 from planbook.store.figure_rows import validate_file
 from planbook.store.observations import (
     COLUMNS,
@@ -139,11 +140,12 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
             _check_plausible(registry, accepted, store, result, confirm)
             if result.accepted:
                 planned = _plan(store, accepted, result)
-    if not dry_run:
-        result.archived = archive_bytes(data, path, content, result.sha256, result.mode)
-        if planned is not None and len(planned):
-            result.stored_in = _store(data, registry, planned)
-        result.record = write_record(data, result)
+    if not dry_run:  # archive, store rows and record: one commit, all or nothing
+        with transaction(data) as tx:
+            result.archived = archive_bytes(data, path, content, result.sha256, result.mode, tx)
+            if planned is not None and len(planned):
+                result.stored_in = _store(data, registry, planned, tx)
+            result.record = write_record(data, result, tx)
     return result
 
 
@@ -216,13 +218,13 @@ def _plan(store: pd.DataFrame, rows: pd.DataFrame, result: FileResult) -> pd.Dat
 # ---------------------------------------------------------------- storing and archiving
 
 
-def _store(data: Path, registry: Registry, rows: pd.DataFrame) -> list[Path]:
+def _store(data: Path, registry: Registry, rows: pd.DataFrame, tx: Commit) -> list[Path]:
     """Append the planned rows (revision set) to the store file of each row's lead department."""
     written = []
     for lead in sorted(rows["submitted_by"].unique(), key=registry.department_order):
         part = rows[rows["submitted_by"] == lead]
         code = department_code(registry, str(lead))
-        written.append(append_rows(data, code, part[list(COLUMNS)]))
+        written.append(append_rows(data, code, part[list(COLUMNS)], tx))
     return written
 
 

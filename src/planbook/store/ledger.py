@@ -26,7 +26,8 @@ from planbook.errors import Problem
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, Period
 from planbook.plan.registry import Registry, load_registry
 from planbook.store import figure_rows, sheets, submission, villages
-from planbook.store.observations import _atomic_write_text, format_value, sha256_bytes
+from planbook.store.commit import Commit, transaction
+from planbook.store.observations import format_value, sha256_bytes
 from planbook.store.schema import STATUS_ZH
 from planbook.store.submission import DEFAULT_STATUS, STATUS_WORDS, FileResult, IngestReport
 
@@ -185,13 +186,14 @@ def _one(path: Path, data: Path, today: date, dry_run: bool, stamp: str) -> File
         rows = _validate(path, content, data, today, result)
         if rows is not None and result.accepted:
             planned = _plan(data, rows, result)
-    if not dry_run:
-        result.archived = submission.archive_bytes(data, path, content, result.sha256,
-                                                result.mode)
-        if planned is not None and len(planned):
-            _store(data, planned)
-            result.stored_in = [villages.village_file(data)]
-        result.record = submission.write_record(data, result)
+    if not dry_run:  # archive, store records and outcome: one commit, all or nothing
+        with transaction(data) as tx:
+            result.archived = submission.archive_bytes(data, path, content, result.sha256,
+                                                       result.mode, tx)
+            if planned is not None and len(planned):
+                _store(data, planned, tx)
+                result.stored_in = [villages.village_file(data)]
+            result.record = submission.write_record(data, result, tx)
     return result
 
 
@@ -378,11 +380,11 @@ def _norm(v: object) -> str:
         return text
 
 
-def _store(data: Path, rows: pd.DataFrame) -> None:
+def _store(data: Path, rows: pd.DataFrame, tx: Commit) -> None:
     """Append the records (the file keeps every revision; reports read the latest)."""
     old = _records_text(data)
     both = pd.concat([old, rows], ignore_index=True).fillna("")
     cols = [c for c in STORED] + [c for c in both.columns if c not in STORED]
     buf = io.StringIO()
     both[cols].to_csv(buf, index=False, lineterminator="\n")
-    _atomic_write_text(villages.village_file(data), buf.getvalue())
+    tx.write(villages.village_file(data), buf.getvalue().encode("utf-8"))

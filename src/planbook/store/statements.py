@@ -33,6 +33,7 @@ department writing), each row naming the submission (sha256, original name, shee
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -41,11 +42,12 @@ from pathlib import Path
 import pandas as pd
 
 from planbook import paths
-from planbook.errors import Problem
+from planbook.errors import EnvironmentFault, Problem, StoreDamaged
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
 from planbook.store import figure_rows, sheets, submission
-from planbook.store.observations import _atomic_write_text, sha256_bytes, store_lock
+from planbook.store.commit import Commit, transaction
+from planbook.store.observations import sha256_bytes, store_lock
 from planbook.store.schema import STATUS_ZH
 from planbook.store.submission import FileResult, IngestReport, department_code
 
@@ -160,11 +162,13 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
         return result
     result.sha256 = sha256_bytes(content)
     rows = _validate(path, content, registry, today, result)
-    if not dry_run:
-        result.archived = submission.archive_bytes(data, path, content, result.sha256, result.mode)
-        if result.accepted and rows is not None:
-            result.stored_in = _store(data, registry, rows, result)
-        result.record = submission.write_record(data, result)
+    if not dry_run:  # archive, store rows and record: one commit, all or nothing
+        with transaction(data) as tx:
+            result.archived = submission.archive_bytes(data, path, content, result.sha256,
+                                                       result.mode, tx)
+            if result.accepted and rows is not None:
+                result.stored_in = _store(data, registry, rows, result, tx)
+            result.record = submission.write_record(data, result, tx)
     return result
 
 
@@ -436,27 +440,45 @@ def project_stage_file(data: Path, code: str) -> Path:
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A statements or project-stages store file; a damaged one (not UTF-8, a short row, text
+    in a number column) is a StoreDamaged naming file, row and column (exit 2)."""
     if not path.is_file():
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+    where = f"{path.parent.name}/{path.name}"
+    fix = "从备份恢复该文件，或删除后重新报送该部门的进展表"
+    try:
+        raw = path.read_bytes()
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise StoreDamaged(f"存储文件 {where} 第 {line} 行不是 "
+                           "UTF-8 文本（可能被另存为 GBK）", hint=fix) from None
+    except OSError as exc:
+        raise EnvironmentFault.from_os(exc, path, doing="读取") from None
+    df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_filter=False,
                      encoding="utf-8")
     for c in columns:  # a file written before a column was added reads it as empty
         if c not in df.columns:
             df[c] = ""
     for c in ("revision", "row"):
+        bad = ~df[c].str.fullmatch(r"\d+")
+        if bad.any():
+            n = int(bad.to_numpy().argmax())
+            raise StoreDamaged(f"存储文件 {where} 第 {n + 2} 行 {c} 列应为整数，实为 "
+                               f"{df[c].iat[n]!r}（该行被截短或错位）", hint=fix)
         df[c] = df[c].astype("int64")
     return df
 
 
-def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    """Write a statements or project-stages file atomically, sorted: same rows, same bytes."""
+def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...], tx: Commit) -> None:
+    """Write a statements or project-stages file in `tx`, sorted: same rows, same bytes."""
     key = [columns[0], "period", "department", "revision"]
     df = df[list(columns)].sort_values(key, kind="stable")
-    _atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
+    tx.write(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
 def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
-           result: FileResult, *, source_file: str = "") -> list[Path]:
+           result: FileResult, tx: Commit, *, source_file: str = "") -> list[Path]:
     """Append accepted rows as next revisions. `source_file`: the data-relative path of a file
     kept in the data package itself (the sample's), else "" (the archived submission)."""
     written = []
@@ -480,7 +502,8 @@ def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
                 current[k] = max(current.get(k, 0), int(r))
             part["revision"] = [current.get(k, 0) + 1 for k in zip(
                 part[key], part["period"], part["department"], strict=True)]
-            write_table(path, pd.concat([old, part[list(columns)]], ignore_index=True), columns)
+            write_table(path, pd.concat([old, part[list(columns)]], ignore_index=True), columns,
+                        tx)
             written.append(path)
     return written
 

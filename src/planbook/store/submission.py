@@ -17,8 +17,8 @@ from pathlib import Path
 
 from planbook import clock, paths
 from planbook.errors import IntakeError, Problem, UsageError
-from planbook.files import atomic_write_bytes
 from planbook.plan.registry import Registry
+from planbook.store.commit import Commit
 from planbook.store.observations import (
     STATUS_ZH,
     STATUSES,
@@ -330,16 +330,18 @@ def _archive_mode(source_mode: int) -> int:
     return source_mode & new_file_mode() & 0o666
 
 
-def archive_bytes(data: Path, path: Path, content: bytes, sha: str, mode: int) -> Path:
+def archive_bytes(data: Path, path: Path, content: bytes, sha: str, mode: int,
+                  tx: Commit) -> Path:
+    """data/submissions/<sha>.<ext>, staged in `tx` (the submission's commit)."""
     ext = path.suffix.lower().lstrip(".")
     target = paths.archive_dir(data) / f"{sha}.{ext}"
     if not target.is_file():  # same sha, same bytes: keep the first copy
-        atomic_write_bytes(target, content, mode=_archive_mode(mode))
+        tx.write(target, content, mode=_archive_mode(mode))
     return target
 
 
-def write_record(data: Path, result: FileResult) -> Path:
-    """<sha>.json: every time this file was received, and what became of it."""
+def write_record(data: Path, result: FileResult, tx: Commit) -> Path:
+    """<sha>.json: every time this file was received, and what became of it (in `tx`)."""
     path = paths.archive_dir(data) / f"{result.sha256}.json"
     record = {"sha256": result.sha256, "archived_as": result.archived.name, "receptions": []}
     if path.is_file():
@@ -372,6 +374,5 @@ def write_record(data: Path, result: FileResult) -> Path:
     })
     # The record quotes the file's cells: it is no more readable than the file.
     mode = None if path.is_file() else _archive_mode(result.mode)
-    atomic_write_bytes(path, (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode(),
-                       mode=mode)
+    tx.write(path, (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode(), mode=mode)
     return path
