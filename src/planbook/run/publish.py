@@ -42,7 +42,7 @@ import dataclasses
 import errno
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from planbook import paths
@@ -166,19 +166,24 @@ def recover_if_idle(period: str, root: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def edition(rp: ReportPeriod) -> Iterator[ReportPeriod]:
+def edition(rp: ReportPeriod, *, locked: bool = False,
+            before_swap: Callable[[], None] | None = None) -> Iterator[ReportPeriod]:
     """Lock the period, stage a copy of its edition, yield the staged period, swap it in.
 
     Nested use (a build calling run and render) yields the caller's staged period as it is:
-    the outermost command holds the lock and publishes once.
+    the outermost command holds the lock and publishes once. `locked`: the caller already
+    holds the period lock and has recovered (a build decides what to publish under it).
+    `before_swap` runs once the staged edition is complete, just before it goes in (a
+    re-issue puts its kept copy of the replaced edition in place there).
     """
     if rp.staged:
         yield rp
         return
     root, period = rp.root, rp.code
-    with period_lock(period, root):
-        recover(period, root)
-        clean_staging(period, root)
+    with contextlib.nullcontext() if locked else period_lock(period, root):
+        if not locked:
+            recover(period, root)
+            clean_staging(period, root)
         staged = staging_dir(period, root)
         staged.parent.mkdir(parents=True, exist_ok=True)
         if rp.report_dir.is_dir():
@@ -190,4 +195,6 @@ def edition(rp: ReportPeriod) -> Iterator[ReportPeriod]:
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise
+        if before_swap is not None:
+            before_swap()
         swap(staged, period, root)

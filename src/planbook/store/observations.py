@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planbook import paths
-from planbook.files import atomic_write_text, exclusive_lock
+from planbook.files import atomic_write_text, exclusive_lock, shared_lock
 from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
 from planbook.plan.periods import Period, parse_period
 from planbook.store import validator, villages
@@ -213,6 +213,21 @@ def store_lock(data: Path) -> Iterator[None]:
         print(f"planbook: waiting for another writer of {data} to finish …", file=sys.stderr)
 
     with exclusive_lock(data, on_wait=waiting):
+        yield
+
+
+@contextlib.contextmanager
+def read_lock(data: Path) -> Iterator[None]:
+    """Shared hold on the data package while a build or verify reads it: any number of
+    readers at once, no writer (store_lock) meanwhile, so everything one build reads and
+    hashes is one state of the store; an ingest waits for it, or lands before it starts."""
+    def waiting() -> None:
+        print(f"planbook: {data} 正在被写入（ingest/sample），等它完成后再读取 …", file=sys.stderr)
+
+    if not Path(data).is_dir():  # a missing data folder is reported by whoever reads it
+        yield
+        return
+    with shared_lock(data, on_wait=waiting):
         yield
 
 
