@@ -117,3 +117,56 @@ def test_damaged_manifests_are_named_and_their_period_refused(project, capsys):
     assert "manifest.json" in err and "为空" in err and "Traceback" not in err
     assert "恢复" in err  # what to do
     assert tree(published) == before
+
+
+def test_an_ingest_during_a_build_waits_and_the_edition_verifies(project, capsys):
+    data = project / "data"
+    later = project / "fagai-after-cutoff.csv"
+    later.write_text(HEADER + f"{KEY},2026-10,183.0,亿元,official,发改局月报,\n",
+                     encoding="utf-8")
+    building = planbook_cli(project, "build", "--period", PERIOD, "--engine", "builtin")
+    deadline = time.monotonic() + 120
+    while not held(data) and building.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert building.poll() is None, "the build ended before the test saw it read the data"
+    ingest = planbook_cli(project, "ingest", str(later), "--received", "2026-11-20")
+    _, ingest_err = ingest.communicate(timeout=300)
+    _, build_err = building.communicate(timeout=300)
+    assert building.returncode == 0, build_err
+    assert ingest.returncode == 0, ingest_err
+    assert "waiting for another writer" in ingest_err  # it did not land inside the build
+    assert cli.main(["verify", "--period", PERIOD]) == 0
+    assert capsys.readouterr().out.startswith(f"OK {PERIOD}")
+
+
+def test_verify_compares_pages_and_archives_and_trace_warns(project, capsys):
+    import hashlib
+    import json
+
+    backfill(project, capsys)  # archived under data/submissions/<sha256>.csv
+    build_at(project, PERIOD)
+    edition = project / "reports" / PERIOD
+    manifest = json.loads((edition / "manifest.json").read_text(encoding="utf-8"))
+    page = edition / "html" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    [forged] = [e for e in manifest["register"] if e["kind"] == "number"
+                and e["text"][:1].isdigit() and html.count(e["text"]) == 1][:1]
+    other = ("2" if forged["text"][0] == "1" else "1") + forged["text"][1:]
+    page.write_text(html.replace(forged["text"], other), encoding="utf-8")
+    manifest["outputs"]["html/index.html"] = hashlib.sha256(page.read_bytes()).hexdigest()
+    (edition / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1)
+                                           + "\n", encoding="utf-8")
+    [archive] = [p for p in (project / "data" / "submissions").iterdir()
+                 if p.suffix == ".csv"]
+    archive.write_bytes(archive.read_bytes().replace(b"181.0", b"191.0"))
+
+    assert cli.main(["verify", "--period", PERIOD]) == 1
+    err = capsys.readouterr().err
+    assert f"reports/{PERIOD}/html/index.html" in err and forged["label"] in err
+    assert archive.name in err and "归档的报送文件已被改动" in err
+    assert "--reissue" not in err.split("fix:")[1] or "输入已变" in err  # advice that works
+    assert "从备份恢复" in err and "planbook build --period 2026-10\n" not in err
+
+    assert cli.main(["trace", KEY, "--period", PERIOD]) == 0
+    out, err = capsys.readouterr()
+    assert "归档后被改动" in out and "警告" in err and archive.name in err

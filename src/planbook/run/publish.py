@@ -47,7 +47,7 @@ from pathlib import Path
 
 from planbook import paths
 from planbook.errors import PlanbookError
-from planbook.files import exclusive_lock
+from planbook.files import exclusive_lock, shared_lock
 from planbook.run.period import ReportPeriod
 
 # The parts of an edition that describe the book made from its notebooks.
@@ -151,6 +151,20 @@ def period_lock(period: str, root: Path) -> Iterator[Path]:
 
     with exclusive_lock(path, wait=False, busy=busy):
         yield path
+
+
+@contextlib.contextmanager
+def reading(period: str, root: Path) -> Iterator[None]:
+    """A shared hold on the period's lock, for a reader that copies the published edition
+    (verify): it waits for a command publishing the period, and a publishing command is
+    refused while the copy is made (seconds), so the copy is one edition, never a swap's mix."""
+    def waiting() -> None:
+        import sys
+
+        print(f"planbook: 另一个命令正在发布 {period}，等它完成 …", file=sys.stderr)
+
+    with shared_lock(lock_path(period, root), on_wait=waiting):
+        yield
 
 
 def recover_if_idle(period: str, root: Path) -> str | None:
