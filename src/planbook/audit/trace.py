@@ -93,7 +93,8 @@ class _Files:
     def describe(self, row: dict) -> dict:
         """`data_file`: the root-relative file the row lives in; `submission`: the file its
         sha256 names ("" when none is found); `sha256_of`: submission | data_file | records
-        (village rows) | changed (the named source file no longer has that sha256) | missing
+        (village rows) | changed (the named source file no longer has that sha256) |
+        tampered (the archived submission's bytes no longer hash to its name) | missing
         (no file here has it: not archived, or changed since)."""
         data, rel = self.rp.data, self.rp.rel
         stored = row.get("store") or row.get("file") or ""
@@ -103,7 +104,9 @@ class _Files:
             return {**out, "sha256_of": "records"}
         archived = archived_submission(data, sha)
         if archived:
-            return {**out, "submission": rel(archived), "sha256_of": "submission"}
+            # an archive is named by its bytes' sha256 at intake: other bytes now = changed
+            kind = "submission" if self.sha(archived) == sha else "tampered"
+            return {**out, "submission": rel(archived), "sha256_of": kind}
         if stored and self.sha(data / stored) == sha:
             return {**out, "sha256_of": "data_file"}
         # The file the row says it was read from, then the sample's source files.
@@ -138,11 +141,23 @@ def _file_part(r: dict) -> str:
         tail = f"  报送文件 {r['submission']}{where}  sha256 {sha}"
     elif kind == "data_file":
         tail = f"{where}  文件 sha256 {sha}"
+    elif kind == "tampered":
+        tail = (f"  报送文件 {r['submission']}{where}（归档后被改动，内容与 sha256 不符，"
+                f"不是报送原件）  sha256 {sha}")
     elif kind == "changed":
         tail = f"  报送文件 {r['submission']}{where}（已更改，与 sha256 不符）  sha256 {sha}"
     else:
         tail = f"{where}  报送文件未找到（未存档或已更改）  sha256 {sha}"
     return head + tail
+
+
+def _warn_tampered(rows) -> None:
+    """One warning per archived submission cited whose bytes no longer match its name."""
+    import sys
+
+    for name in sorted({r["submission"] for r in rows if r.get("sha256_of") == "tampered"}):
+        print(f"planbook trace: 警告：归档的报送文件 {name} 已被改动（内容的 sha256 与文件名不符），"
+              "上面引用的不是部门报送的原件；请从备份恢复该文件", file=sys.stderr)
 
 
 def _row_line(r: dict) -> str:
@@ -188,6 +203,7 @@ def lookup_indicator(ind_id: str, rp: ReportPeriod) -> dict:
 
 def trace_indicator(ind_id: str, rp: ReportPeriod, *, as_json: bool = False) -> int:
     found = lookup_indicator(ind_id, rp)
+    _warn_tampered(found["rows"])
     if as_json:
         print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0
@@ -215,6 +231,7 @@ def trace(label: str, rp: ReportPeriod, *, as_json: bool = False) -> int:
         return trace_indicator(label, rp, as_json=as_json)
     found = lookup(label, rp)
     found = [{**e, "inputs": _with_paths(rp, e["inputs"])} for e in found]
+    _warn_tampered([r for e in found for r in e["inputs"]])
     if as_json:
         print(json.dumps(found if len(found) > 1 else found[0], ensure_ascii=False, indent=2))
         return 0

@@ -19,7 +19,7 @@ import pandas as pd
 
 from planbook import paths
 from planbook.errors import EnvironmentFault
-from planbook.files import atomic_write_text, exclusive_lock
+from planbook.files import atomic_write_text, exclusive_lock, shared_lock
 from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
 from planbook.plan.periods import Period, parse_period
 from planbook.store import commit, validator, villages
@@ -217,11 +217,12 @@ def store_lock(data: Path) -> Iterator[None]:
 
     Every writer (ingest, sample) takes it from reading the store through the commit of its
     change (store.commit), so concurrent ingests queue instead of losing each other's rows;
-    on taking it, a commit a kill interrupted is finished or rolled back (commit.recover). An flock on the data folder itself (no lock file):
-    the kernel releases it if the process dies.
+    on taking it, a commit a kill interrupted is finished or rolled back (commit.recover).
+    An flock on the data folder itself (no lock file): the kernel releases it if the process
+    dies.
     """
     def waiting() -> None:
-        print(f"planbook: waiting for another writer of {data} to finish …", file=sys.stderr)
+        print(f"planbook：{data} 正被另一个命令写入或读取，等它完成 …", file=sys.stderr)
 
     try:
         held = exclusive_lock(data, on_wait=waiting)
@@ -233,6 +234,21 @@ def store_lock(data: Path) -> Iterator[None]:
         yield
     finally:
         held.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def read_lock(data: Path) -> Iterator[None]:
+    """Shared hold on the data package while a build or verify reads it: any number of
+    readers at once, no writer (store_lock) meanwhile, so everything one build reads and
+    hashes is one state of the store; an ingest waits for it, or lands before it starts."""
+    def waiting() -> None:
+        print(f"planbook: {data} 正在被写入（ingest/sample），等它完成后再读取 …", file=sys.stderr)
+
+    if not Path(data).is_dir():  # a missing data folder is reported by whoever reads it
+        yield
+        return
+    with shared_lock(data, on_wait=waiting):
+        yield
 
 
 def _to_csv(df: pd.DataFrame) -> str:
