@@ -64,7 +64,7 @@ def _openpyxl_or_error(rows, title, stamp, notice=""):
 
 # --- the sample notice -----------------------------------------------------------------------
 
-TABLE = [["指标", "2025年", "灯号"], ["地区生产总值", "1,020", "绿灯"], ["=1", "-3", "@x"]]
+TABLE = [["指标", "2025年", "灯号"], ["地区生产总值", "1,020", "绿灯"], ["=1", "-3+1", "@x"]]
 
 
 def test_workbook_of_a_sample_report_says_so_above_the_header():
@@ -78,7 +78,7 @@ def test_workbook_of_a_sample_report_says_so_above_the_header():
     assert sheet["A1"].value == SAMPLE_NOTICE and sheet["A1"].font.b
     assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:C1"]  # over the table's width
     assert [[c.value for c in r] for r in sheet.iter_rows(min_row=2)] == [
-        ["指标", "2025年", "灯号"], ["地区生产总值", "1,020", "绿灯"], ["'=1", "'-3", "'@x"]]
+        ["指标", "2025年", "灯号"], ["地区生产总值", "1,020", "绿灯"], ["'=1", "'-3+1", "'@x"]]
     assert sheet["A2"].font.b and not sheet["A3"].font.b  # the header is still the bold row
     # A reader skipping the notice row gets the table, header and all.
     frame = pd.read_excel(io.BytesIO(raw), header=1, dtype=str)
@@ -100,7 +100,7 @@ def test_csv_of_a_sample_report_has_the_notice_column_on_every_row():
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == ["指标", "2025年", "灯号", "数据说明"]
     assert all(r[-1] == SAMPLE_NOTICE for r in rows[1:]) and {len(r) for r in rows} == {4}
-    assert rows[2][:3] == ["'=1", "'-3", "'@x"] and rows[3] == ["短行", "", "", SAMPLE_NOTICE]
+    assert rows[2][:3] == ["'=1", "'-3+1", "'@x"] and rows[3] == ["短行", "", "", SAMPLE_NOTICE]
     frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     assert list(frame.columns) == rows[0] and set(frame["数据说明"]) == {SAMPLE_NOTICE}
     plain = downloads.csv_bytes(TABLE).decode("utf-8-sig")

@@ -1,8 +1,8 @@
 """The library's layout: stage packages in pipeline order, no import cycles.
 
 A stage imports only the stages before it; the top-level recipe (build) and the command
-line (cli) import the stages, never the reverse. The shared modules (paths, errors, hashing, files)
-import no stage.
+line (cli) import the stages, never the reverse. The shared modules (paths, errors, hashing,
+files, escape) import no stage.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import planbook
 PACKAGE = Path(planbook.__file__).resolve().parent
 STAGES = ("plan", "store", "assess", "chapters", "run", "book", "audit")
 TOP = ("build", "cli")
-SHARED = ("paths", "errors", "hashing", "files")
+SHARED = ("paths", "errors", "hashing", "files", "escape")
 
 
 def _modules() -> dict[str, Path]:

@@ -18,7 +18,8 @@ from planbook.audit.register import register
 from planbook.audit.trace import lookup
 from planbook.book.quarto import write_quarto_profile
 from planbook.book.spec import book_spec
-from planbook.chapters.tasks import quote_markdown, task_key
+from planbook.chapters.tasks import task_key
+from planbook.escape import md_text
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import Project, load_registry
 from planbook.run.period import resolve
@@ -236,8 +237,8 @@ def test_a_node_tracking_a_project_short_of_finish_is_counted_as_reached():
 
 def test_quoted_text_is_shown_exactly_not_interpreted_as_markdown():
     assert task_key("三(二)1") == "3-2-1" and task_key("六(四)") == "6-4"
-    md = quote_markdown("**不是粗体** <b>x</b> | 1. 第一\n第二行")
-    assert md == "\\*\\*不是粗体\\*\\* \\<b\\>x\\</b\\> \\| 1. 第一\\\n第二行"
+    md = md_text("**不是粗体** <b>x</b> | 1. 第一\n第二行")
+    assert md == "\\*\\*不是粗体\\*\\* \\<b\\>x\\<\\/b\\> \\| 1\\. 第一\\\n第二行"
 
 
 def test_sample_statements_stages_and_judgements_are_marked_and_generic():
@@ -270,4 +271,4 @@ def test_briefing_quotes_the_month_s_short_progress():
     blocks = rep.department_blocks()
     row = month.iloc[0]
     assert f"本月进展（{row['department']}报送，原文引用）" in blocks
-    assert f"{row['task_id']} " in blocks and row["monthly"] in blocks
+    assert f"{row['task_id']} " in blocks and md_text(row["monthly"]) in blocks

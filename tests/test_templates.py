@@ -199,7 +199,8 @@ def test_no_template_cell_is_a_formula(tmp_path):
     and their CSV twins, is text or a number, never something Excel would run."""
     import csv as csvlib
 
-    from planbook.store.templates import FORMULA_START, write_templates
+    from planbook.escape import FORMULA_START
+    from planbook.store.templates import write_templates
 
     data = Path(__file__).resolve().parents[1] / "data"
     written = write_templates(load_registry(data), parse_period("2025"), tmp_path, data)

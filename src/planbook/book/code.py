@@ -18,17 +18,17 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from html import escape
 from pathlib import Path
 
 from planbook.book.assets import ASSETS, WEB_FONT, font_dir
 from planbook.book.html import HTML_HEAD, sample_banner, scrollable
-from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, md_escape, read_notebook
+from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, read_notebook
 from planbook.book.pandoc import CODE, READER, largest_first, pandoc_path, run_pandoc
 from planbook.book.spec import BookPage
 from planbook.chapters.display import breakable_id
 from planbook.chapters.provenance import IMAGE_TYPES
 from planbook.errors import RenderError
+from planbook.escape import html_text, md_cell, md_text
 
 CODE_DIR = "code"
 REGISTER_TITLE = "图表与数字登记"
@@ -42,8 +42,8 @@ def code_href(key: str, anchor: str | None, up: str = "") -> str:
 # --- captions --------------------------------------------------------------------------------
 
 def _trace_link(key: str, cell_id: str, label: str, up: str = "") -> str:
-    title = escape(f"planbook trace {label}" if label else "生成此输出的代码单元", quote=True)
-    return (f' <a class="pb-trace" href="{escape(code_href(key, cell_id, up), quote=True)}" '
+    title = html_text(f"planbook trace {label}" if label else "生成此输出的代码单元")
+    return (f' <a class="pb-trace" href="{html_text(code_href(key, cell_id, up))}" '
             f'title="{title}">溯源</a>')
 
 
@@ -55,7 +55,7 @@ def audit_captions(item: Captioned, target: str) -> str:
         return _trace_link(item.page.key, item.cell_id, item.label)
     if target == "quarto":
         return quarto_caption(item.page.key, item.cell_id, item.label, "")
-    return f"\u3000〔{md_escape(item.label)}〕" if item.label else ""
+    return f"\u3000〔{md_text(item.label)}〕" if item.label else ""
 
 
 def _raw_inline(fmt: str, text: str) -> str:
@@ -124,12 +124,6 @@ def register_section(entries: list[dict], titles: dict[str, str], period: str
     rows = register_rows(entries, titles)
     head = f"## {REGISTER_TITLE}\n\n{INTRO.format(period=period)}"
 
-    def cell(text: str) -> str:
-        # A pipe-table row is one line: a quoted statement's line break (主要进展 … 下步打算 …)
-        # would end the table there and print every later row as a paragraph of pipes.
-        # md_escape escapes "|" already (escaping it twice made "\\|", a cell break).
-        return " ".join(md_escape(text).splitlines())
-
     # Dash counts are pandoc's relative column widths: the value (a quoted sentence) gets the
     # most, the 16-digit hash only its two 8-digit lines.
     md = ["| " + " | ".join(HEADER) + " |",
@@ -141,13 +135,13 @@ def register_section(entries: list[dict], titles: dict[str, str], period: str
         href = code_href(r["key"], r["anchor"])
         # On paper a label may wrap after its underscores (`planbook trace` ignores the
         # zero-width spaces when one is copied from the PDF).
-        md.append("| " + " | ".join([cell(breakable_id(r["label"])), r["kind"],
-                                      cell(r["value"]), cell(r["chapter"]), cell(r["cell"]),
-                                      cell(r["inputs"]), paper_hash(r["hash"])]) + " |")
-        html.append(f'<tr><td><a href="{escape(href, quote=True)}"><code>{escape(r["label"])}'
-                    f'</code></a></td><td>{r["kind"]}</td><td>{escape(r["value"])}</td>'
-                    f'<td>{escape(r["chapter"])}</td>'
-                    f'<td>{escape(r["cell"])}</td><td>{escape(r["inputs"])}</td>'
+        md.append("| " + " | ".join([md_cell(breakable_id(r["label"])), r["kind"],
+                                      md_cell(r["value"]), md_cell(r["chapter"]), md_cell(r["cell"]),
+                                      md_cell(r["inputs"]), paper_hash(r["hash"])]) + " |")
+        html.append(f'<tr><td><a href="{html_text(href)}"><code>{html_text(r["label"])}'
+                    f'</code></a></td><td>{r["kind"]}</td><td>{html_text(r["value"])}</td>'
+                    f'<td>{html_text(r["chapter"])}</td>'
+                    f'<td>{html_text(r["cell"])}</td><td>{html_text(r["inputs"])}</td>'
                     f'<td><code class="pb-hash">{r["hash"]}</code></td></tr>')
     html.append("</tbody></table>")
     return head, "\n".join(md), "\n".join(html)
@@ -199,11 +193,11 @@ def _inputs_table(rows: list[dict]) -> str:
     if not rows:
         return "<p>未使用观测数据行（只用方案登记表或其他统计结果）。</p>"
     body = "".join(
-        f"<tr><td><code>{escape(str(r.get('indicator_id')))}</code></td>"
-        f"<td>{escape(str(r.get('period')))}</td><td>{r.get('revision')}</td>"
-        f"<td>{escape(str(r.get('file')))}"
-        + (f"<br><small>{escape(str(r['rows']))}</small>" if r.get("rows") else "")
-        + f"</td><td><code>{escape(str(r.get('file_sha256')))}"
+        f"<tr><td><code>{html_text(str(r.get('indicator_id')))}</code></td>"
+        f"<td>{html_text(str(r.get('period')))}</td><td>{r.get('revision')}</td>"
+        f"<td>{html_text(str(r.get('file')))}"
+        + (f"<br><small>{html_text(str(r['rows']))}</small>" if r.get("rows") else "")
+        + f"</td><td><code>{html_text(str(r.get('file_sha256')))}"
         "</code></td></tr>" for r in rows)
     return (f"<details><summary>输入数据行（{len(rows)}）</summary><table>"
             "<thead><tr><th>指标编号</th><th>期间</th><th>修订</th><th>数据文件</th>"
@@ -211,10 +205,10 @@ def _inputs_table(rows: list[dict]) -> str:
 
 
 def _entry_html(e: dict) -> str:
-    value = f"：{escape(e['text'])}" if e.get("text") else ""
-    ident = escape(e["label"], quote=True)
+    value = f"：{html_text(e['text'])}" if e.get("text") else ""
+    ident = html_text(e["label"])
     return (f'<div class="pb-entry" id="{ident}"><strong>{KIND_ZH.get(e["kind"], "")} '
-            f"<code>{escape(e['label'])}</code></strong>{value} · 输出SHA256 "
+            f"<code>{html_text(e['label'])}</code></strong>{value} · 输出SHA256 "
             f"<code>{e['sha256']}</code>{_inputs_table(e['inputs'])}</div>")
 
 
@@ -234,19 +228,19 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
     by_cell: dict[int, list[dict]] = {}
     for e in entries:
         by_cell.setdefault(e["cell_index"], []).append(e)
-    params = "".join(f"<tr><th>{escape(str(k))}</th><td><code>{escape(str(v))}</code></td></tr>"
+    params = "".join(f"<tr><th>{html_text(str(k))}</th><td><code>{html_text(str(v))}</code></td></tr>"
                      for k, v in parameters.items())
     source = nb.metadata.get("papermill", {}).get("input_path", "")
     parts = [_raw(
-        f'<p><a href="{escape(chapter_href, quote=True)}">← 返回《{escape(title)}》</a></p>'
-        f"<h1>代码与溯源：{escape(title)}</h1>"
-        f"<p>下面是执行后的笔记本 <a href=\"{escape(notebook_href, quote=True)}\">"
-        f"{escape(Path(notebook_href).name)}</a>（源笔记本 <code>{escape(source)}</code>）的全部"
+        f'<p><a href="{html_text(chapter_href)}">← 返回《{html_text(title)}》</a></p>'
+        f"<h1>代码与溯源：{html_text(title)}</h1>"
+        f"<p>下面是执行后的笔记本 <a href=\"{html_text(notebook_href)}\">"
+        f"{html_text(Path(notebook_href).name)}</a>（源笔记本 <code>{html_text(source)}</code>）的全部"
         "单元：代码、输出，以及每个图、表和数字的输出校验值与所用数据行。"
         "同一结果可用 <code>planbook trace 标签</code> 在命令行查询。</p>"
         f"<h2>运行参数</h2><table>{params}</table><h2>单元</h2>")]
     for index, cell in enumerate(nb.cells):
-        cid = escape(str(cell.get("id") or f"cell-{index}"), quote=True)
+        cid = html_text(str(cell.get("id") or f"cell-{index}"))
         tags = set(cell.get("metadata", {}).get("tags", []))
         src = _text(cell.get("source", ""))
         if cell.cell_type == "markdown":
@@ -257,7 +251,7 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
             continue
         label = str(cell_options(src).get("label") or "")
         head = f"单元 {index} · <code>{cid}</code>" + (
-            f" · 标签 <code>{escape(label)}</code>" if label else "")
+            f" · 标签 <code>{html_text(label)}</code>" if label else "")
         if tags & SKIP_TAGS:
             head += " · 参数（不在报告中显示）"
         html = [f'<section class="pb-cell{" pb-hidden-cell" if tags & SKIP_TAGS else ""}" '
@@ -266,10 +260,10 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
         for output in cell.get("outputs", []):
             otype = output.get("output_type")
             if otype == "stream" and output.get("name") == "stdout":
-                html.append(f'<pre class="pb-stdout">{escape(_text(output.get("text", "")))}</pre>')
+                html.append(f'<pre class="pb-stdout">{html_text(_text(output.get("text", "")))}</pre>')
             elif otype == "error":
-                html.append(f"<pre>{escape(str(output.get('ename')))}: "
-                            f"{escape(str(output.get('evalue')))}</pre>")
+                html.append(f"<pre>{html_text(str(output.get('ename')))}: "
+                            f"{html_text(str(output.get('evalue')))}</pre>")
             elif otype in ("display_data", "execute_result"):
                 data = output.get("data", {})
                 mime = next((m for m in IMAGE_TYPES if m in data), None)
@@ -284,7 +278,7 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
                 elif "text/html" in data:
                     html.append(f'<div class="pb-output">{_text(data["text/html"])}</div>')
                 elif "text/plain" in data:
-                    html.append(f"<pre>{escape(_text(data['text/plain']))}</pre>")
+                    html.append(f"<pre>{html_text(_text(data['text/plain']))}</pre>")
         html += [_entry_html(e) for e in by_cell.get(index, [])]
         html.append("</section>")
         parts.append(_raw("\n".join(html)))
@@ -296,9 +290,9 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
                           f"{proc.stderr.decode('utf-8', 'replace')[:300]}")
     body = proc.stdout.decode("utf-8")
     # Scrollable blocks keyboard-reachable, pandoc tables in their own scrolling box.
-    return PAGE.format(title=escape(title), body=scrollable(body),
+    return PAGE.format(title=html_text(title), body=scrollable(body),
                        banner=sample_banner(sample_notice),
-                       stamp=escape(stamp)), assets
+                       stamp=html_text(stamp)), assets
 
 
 PAGE = HTML_HEAD + """<title>代码与溯源：{title}</title>

@@ -9,6 +9,8 @@
   input rows), with its provenance columns (store file, submission sha256 and archived path,
   village records, the labels that used it); other_inputs.csv lists the register's other
   input rows (village records, statements, projects, evaluations) with the same columns.
+  Its cells are neutralised like the tables' (planbook.escape.csv_cell: one rule for every
+  CSV and workbook planbook writes).
 
 A report that used sample data (the sample notice of its pages) says so in every download:
 the workbook's first row, merged over the table's width, reads 示例数据，非官方统计 (the
@@ -30,7 +32,6 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING
 from planbook import paths
 from planbook.book.pages import Captioned, CaptionHook, PageContent
 from planbook.book.spec import SAMPLE_NOTICE
+from planbook.escape import csv_cell, html_text
 from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
 from planbook.store import observations
@@ -48,13 +50,7 @@ if TYPE_CHECKING:
 
 DOWNLOADS = "downloads"
 NOTICE_HEADER = "数据说明"  # the CSV column (and data package field title) of the notice
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def safe_cell(text: str) -> str:
-    """A cell a spreadsheet shows as text: formula-like starts get a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -107,7 +103,7 @@ def csv_bytes(rows: Iterable[Iterable[str]], notice: str = "") -> bytes:
     """The table as CSV (UTF-8 with BOM). With `notice`, a last column 数据说明 holding it on
     every row (the header's cell names the column): the file stays a table any reader parses,
     and a row copied out of it still says what it is."""
-    rows = [[safe_cell(str(c)) for c in row] for row in rows]
+    rows = [[csv_cell(str(c)) for c in row] for row in rows]
     if notice:
         width = max((len(r) for r in rows), default=0)  # a short row is padded, not shifted
         rows = [r + [""] * (width - len(r)) + [NOTICE_HEADER if n == 0 else notice]
@@ -155,12 +151,12 @@ def _xlsx_openpyxl(rows: list[list[str]], title: str, stamp: datetime, notice: s
     first = 2 if notice else 1
     for r, row in enumerate(rows, start=first):
         for c, value in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=c, value=safe_cell(str(value)))
+            cell = ws.cell(row=r, column=c, value=csv_cell(str(value)))
             cell.data_type = "s"  # never a formula, whatever the text
             if r == first:
                 cell.font = Font(bold=True)
     if notice:
-        cell = ws.cell(row=1, column=1, value=safe_cell(notice))
+        cell = ws.cell(row=1, column=1, value=csv_cell(notice))
         cell.data_type = "s"
         cell.font = Font(bold=True, color=NOTICE_COLOUR)
         width = max((len(r) for r in rows), default=1)
@@ -241,17 +237,17 @@ class _XlsxParts:
         first = self._first()
         out = []
         if self.notice:
-            if not _writable(safe_cell(self.notice)) or max(len(r) for r in rows) < 2:
+            if not _writable(csv_cell(self.notice)) or max(len(r) for r in rows) < 2:
                 return None  # (one column: openpyxl merges nothing)
             # openpyxl numbers cell styles as it writes the cells: the notice's first.
             out.append(f'<row r="1"><c r="A1" s="1" t="inlineStr"><is><t>'
-                       f"{_xml(safe_cell(self.notice))}</t></is></c></row>")
+                       f"{_xml(csv_cell(self.notice))}</t></is></c></row>")
         header = f' s="{first}"'
         for r, row in enumerate(rows, start=first):
             style = header if r == first else ""
             cells = []
             for c, value in enumerate(row, start=1):
-                text = safe_cell(str(value))
+                text = csv_cell(str(value))
                 if not _writable(text):
                     return None
                 ref = f"{_column(c)}{r}"
@@ -347,8 +343,8 @@ def write_table_downloads(contents: list[PageContent], out: Path, stamp: datetim
 
 def download_links(item: Captioned, up: str = "") -> str:
     """The caption's links to the table's CSV and XLSX (HTML)."""
-    what = escape(f"{item.display_number}（{item.caption}）", quote=True)
-    href = f"{up}{DOWNLOADS}/{escape(item.label, quote=True)}"
+    what = html_text(f"{item.display_number}（{item.caption}）")
+    href = f"{up}{DOWNLOADS}/{html_text(item.label)}"
     return (f' <span class="pb-downloads">下载：'
             f'<a href="{href}.csv" download aria-label="下载{what}的CSV文件">CSV</a> '
             f'<a href="{href}.xlsx" download aria-label="下载{what}的XLSX文件">XLSX</a></span>')
@@ -514,6 +510,12 @@ def package_descriptor(rp: ReportPeriod, sample: bool = False) -> dict:
     }
 
 
+def _csv_row(row: dict) -> dict:
+    """A data package row (every value a string) neutralised like the tables' CSVs: a
+    department's 数据来源 or 备注 "=HYPERLINK(…)" is text in any spreadsheet; numbers stay."""
+    return {k: csv_cell(v) for k, v in row.items()}
+
+
 def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
                        frame: Callable[[], pd.DataFrame] | None = None, *,
                        sample: bool = False) -> Path:
@@ -526,12 +528,12 @@ def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
     writer = csv.DictWriter(buf, fieldnames=[f["name"] for f in _fields(sample)],
                             lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(_csv_row(r) for r in rows)
     other = io.StringIO()
     writer = csv.DictWriter(other, fieldnames=[f["name"] for f in OTHER_FIELDS]
                             + list(extra), lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({**r, **extra} for r in other_rows(rp, register))
+    writer.writerows(_csv_row({**r, **extra}) for r in other_rows(rp, register))
     descriptor = json.dumps(package_descriptor(rp, sample), ensure_ascii=False, indent=2) + "\n"
     folder = out / DOWNLOADS
     folder.mkdir(parents=True, exist_ok=True)

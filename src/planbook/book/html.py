@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from planbook.book.spec import (
     book_subtitle,
     book_title,
 )
+from planbook.escape import html_text
 from planbook.plan.params import Params
 
 STATIC = ("book.css", "book.js", "favicon.svg")
@@ -102,11 +102,11 @@ def _nav(book: BookChapters, titles: dict[str, str], current: str) -> str:
         cls = ' class="active" aria-current="page"' if page.key == current else ""
         num = f'<span class="pb-nav-num">{page.heading_prefix}</span>' if page.number else ""
         return (f'<li><a href="{page.html_name}"{cls}>{num}'
-                f'<span>{escape(titles[page.key])}</span></a></li>')
+                f'<span>{html_text(titles[page.key])}</span></a></li>')
 
     out = ['<ul class="pb-nav" id="pb-nav">', item(book.index)]
     for part in book.parts:
-        out.append(f'<li class="pb-nav-part">{escape(part.title)}</li>')
+        out.append(f'<li class="pb-nav-part">{html_text(part.title)}</li>')
         out += [item(p) for p in part.pages]
     if book.appendices:
         out.append('<li class="pb-nav-part">附录</li>')
@@ -120,7 +120,7 @@ def _pager(prev, nxt, titles) -> str:
         if page is None:
             return "<span></span>"
         return (f'<a class="pb-{rel}" rel="{rel}" href="{page.html_name}">'
-                f'<small>{label}</small><span>{escape(titles[page.key])}</span></a>')
+                f'<small>{label}</small><span>{html_text(titles[page.key])}</span></a>')
 
     return (f'<nav class="pb-pager" aria-label="翻页">{link(prev, "prev", "上一章")}'
             f'{link(nxt, "next", "下一章")}</nav>')
@@ -129,17 +129,27 @@ def _pager(prev, nxt, titles) -> str:
 def _toc(entries: list[tuple[int, str, str]], label: str = "本章目录") -> str:
     if not entries:
         return ""
-    items = "".join(f'<li class="pb-toc-{lvl}"><a href="#{escape(a, quote=True)}">'
-                    f"{escape(t)}</a></li>" for lvl, a, t in entries)
+    items = "".join(f'<li class="pb-toc-{lvl}"><a href="#{html_text(a)}">'
+                    f"{html_text(t)}</a></li>" for lvl, a, t in entries)
     return (f'<aside class="pb-toc" aria-label="{label}"><h2>{label}</h2>'
             f"<ul>{items}</ul></aside>")
 
 
+# What a page may load and run: its own files only. Scripts only from files next to it
+# (search-index.js, book.js; no inline script, no event-handler attribute, no javascript:
+# URL runs), nothing remote, no plugins, no <base> moving relative links. Inline styles stay
+# allowed: the status dots and the portal carry them, and a style runs no code. Department
+# text is escaped where it lands (planbook.escape); this is the second line of defence.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self'; font-src 'self'; connect-src 'none'; object-src 'none'; "
+       "frame-src 'none'; base-uri 'self'; form-action 'none'")
+
 # The start every planbook page shares (book pages, one-page book, code pages, portal).
-HTML_HEAD = """<!DOCTYPE html>
+HTML_HEAD = f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="planbook">
 """
@@ -214,10 +224,10 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
         prev = contents[i - 1].page if i > 0 else None
         nxt = contents[i + 1].page if i + 1 < len(contents) else None
         html = PAGE.format(
-            page_title=escape(c.title), short_title=escape(SHORT_TITLE),
-            title=escape(book_title(params)), subtitle=escape(book_subtitle(params)), banner=banner,
+            page_title=html_text(c.title), short_title=html_text(SHORT_TITLE),
+            title=html_text(book_title(params)), subtitle=html_text(book_subtitle(params)), banner=banner,
             nav=_nav(book, titles, c.page.key), body=body, pager=_pager(prev, nxt, titles),
-            compiler=escape(COMPILER), stamp=escape(book.stamp), pdf_href=PDF_HREF,
+            compiler=html_text(COMPILER), stamp=html_text(book.stamp), pdf_href=PDF_HREF,
             portal_href=PORTAL_HREF, toc=_toc(parser.toc))
         path = out / c.page.html_name
         path.write_text(html, encoding="utf-8")
@@ -261,8 +271,8 @@ def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(data)
     body = scrollable(pandoc(page_markdown(content, "html", refs, hook), "html5"))
-    meta = (f'<p class="pb-doc-subtitle">{escape(params.label_zh)}</p>\n'
-            f'<p class="pb-doc-meta">数据截至{escape(params.as_of_zh)}　{escape(COMPILER)}</p>\n'
+    meta = (f'<p class="pb-doc-subtitle">{html_text(params.label_zh)}</p>\n'
+            f'<p class="pb-doc-meta">数据截至{html_text(params.as_of_zh)}　{html_text(COMPILER)}</p>\n'
             f'<p class="pb-links"><a href="{PDF_HREF}">PDF版（report.pdf）</a> · '
             f'<a href="{PORTAL_HREF}">全部报告</a></p>\n'
             "</header>")
@@ -276,9 +286,9 @@ def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params
     parser.feed(body)
     banner = sample_banner(sample_notice)
     html = SINGLE_PAGE.format(
-        page_title=escape(content.title), subtitle=escape(params.label_zh), banner=banner,
-        kicker=escape(PLAN_NAME), body=body, compiler=escape(COMPILER),
-        stamp=escape(stamp or params.as_of_zh), toc=_toc(parser.toc, "目录"))
+        page_title=html_text(content.title), subtitle=html_text(params.label_zh), banner=banner,
+        kicker=html_text(PLAN_NAME), body=body, compiler=html_text(COMPILER),
+        stamp=html_text(stamp or params.as_of_zh), toc=_toc(parser.toc, "目录"))
     path = out / "index.html"
     path.write_text(html, encoding="utf-8")
     return path

@@ -31,7 +31,6 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 
 import yaml
@@ -39,6 +38,7 @@ import yaml
 from planbook.book.spec import BookPage
 from planbook.chapters.display import figure_data
 from planbook.errors import RenderError
+from planbook.escape import html_text, md_text
 
 SKIP_TAGS = {"injected-parameters", "parameters", "remove-cell"}
 IMAGE_TYPES = (("image/svg+xml", "svg"), ("image/png", "png"), ("image/jpeg", "jpg"))
@@ -377,10 +377,6 @@ def resolve_refs(text: str, refs: dict[str, Ref], target: str, here: str) -> str
     return _REF.sub(sub, text)
 
 
-def md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>#+!|@$~^])", r"\\\1", text)
-
-
 def _fence(text: str) -> str:
     ticks = "```"
     while ticks in text:
@@ -404,13 +400,13 @@ def html_to_markdown(html: str) -> str:
 
 def _caption_html(item: Captioned, hook: CaptionHook) -> str:
     num = f'<span class="pb-num">{item.display_number}</span>' if item.number else ""
-    return (f"<figcaption>{num}<span class=\"pb-cap\">{escape(item.caption)}</span>"
+    return (f"<figcaption>{num}<span class=\"pb-cap\">{html_text(item.caption)}</span>"
             f"{hook(item, 'html')}</figcaption>")
 
 
 def _caption_md(item: Captioned, hook: CaptionHook, target: str) -> str:
     num = f"{item.display_number}\u3000" if item.number else ""
-    return num + md_escape(item.caption) + hook(item, target)
+    return num + md_text(item.caption) + hook(item, target)
 
 
 def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
@@ -418,7 +414,7 @@ def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
     """The page as pandoc markdown for `target` ("html" | "typst" | "quarto")."""
     page = content.page
     cls = "" if page.number else " .unnumbered"
-    parts = [f"# {md_escape(content.title)} {{#{content.anchor}{cls}}}"]
+    parts = [f"# {md_text(content.title)} {{#{content.anchor}{cls}}}"]
     for b in content.blocks:
         if b.kind == "md":
             parts.append(resolve_refs(b.text, refs, target, page.html_name))
@@ -442,7 +438,7 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
     item = b.item
     if target == "html":
         ident = f' id="{item.label}"' if item and item.label else ""
-        alt = escape(item.alt if item else b.text, quote=True)
+        alt = html_text(item.alt if item else b.text)
         cap = _caption_html(item, hook) if item else ""
         data = ""
         if b.html:  # the chart's numbers, for readers who cannot see it
@@ -458,7 +454,7 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
         if not item:
             return f"![]({b.asset})"
         attrs = f"#{item.label} " if item.label else ""
-        return (f"![{md_escape(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
+        return (f"![{md_text(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
                 f"fig-alt=\"{item.alt.replace(chr(34), '')}\"}}")
     if not item:
         return f"![]({b.asset}){{width=100%}}\n"
@@ -474,11 +470,11 @@ def _table(b: Block, target: str, hook: CaptionHook) -> str:
             return _raw("html", f'<figure class="pb-tbl" id="{item.label}" '
                                 f'data-cell="{b.cell_index}">{cap}\n'
                                 f'<div class="pb-table-wrap" tabindex="0" role="region" '
-                                f'aria-label="{escape(item.caption, quote=True)}">\n{b.html}\n'
+                                f'aria-label="{html_text(item.caption)}">\n{b.html}\n'
                                 "</div></figure>")
         return (_raw("html", f'<figure class="pb-tbl" id="{item.label}">{cap}') + "\n\n"
                 + b.text + "\n\n" + _raw("html", "</figure>"))
     table = b.text or html_to_markdown(b.html or "")
     if target == "quarto":
-        return f"{table}\n\n: {md_escape(item.caption)}{hook(item, target)} {{#{item.label}}}"
+        return f"{table}\n\n: {md_text(item.caption)}{hook(item, target)} {{#{item.label}}}"
     return f"{table}\n\n: {_caption_md(item, hook, target)} {{#{item.label}}}"

@@ -15,8 +15,10 @@ from typing import TypeVar
 from planbook.book.assets import ASSETS
 from planbook.errors import RenderError
 
-# citations off: `@fig-x` is resolved by planbook, not citeproc; CJK line breaks add no space.
-READER = "markdown-citations+east_asian_line_breaks"
+# citations off: `@fig-x` is resolved by planbook, not citeproc; smart off: quotes, -- and ...
+# stay the characters written (a department's quoted words are exact; planbook.escape);
+# CJK line breaks add no space.
+READER = "markdown-citations-smart+east_asian_line_breaks"
 
 
 def pandoc_path() -> str:
@@ -99,6 +101,7 @@ def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",
            "--lua-filter", str(ASSETS / "number_headings.lua"),
            "--lua-filter", str(ASSETS / "light_dots.lua"),
            "--lua-filter", str(ASSETS / "task_blocks.lua"),
+           "--lua-filter", str(ASSETS / "exact_text.lua"),
            *(arg for name in filters for arg in ("--lua-filter", str(ASSETS / name))),
            "-M", f"pb-prefix={prefix}", "-M", f"pb-number={number}"]
     proc = run_pandoc(cmd, markdown.encode("utf-8"), urgency=urgency)

@@ -6,7 +6,6 @@ briefing) its `pb-brief` (title block on the first page, compact A4, no TOC or n
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -25,12 +24,8 @@ from planbook.book.spec import (
     book_title,
 )
 from planbook.errors import RenderError
+from planbook.escape import typst_str
 from planbook.plan.params import Params
-
-
-def _typst_str(text: str) -> str:
-    # A JSON string is a valid typst string literal for text without control characters.
-    return json.dumps(text, ensure_ascii=False)
 
 
 def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
@@ -56,13 +51,13 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
         head = [
             '#import "book.typ": pb-brief',
             "#show: pb-brief.with(",
-            f"  kicker: {_typst_str(PLAN_NAME)},",
-            f"  running: {_typst_str(f'{title} · {params.label_zh}')},",
-            f"  subtitle: {_typst_str(params.label_zh)},",
-            f"  as-of: {_typst_str(params.as_of_zh)},",
-            f"  compiler: {_typst_str(COMPILER)},",
-            f"  sample: {_typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
-            f"  stamp: {_typst_str(book.stamp)},",
+            f"  kicker: {typst_str(PLAN_NAME)},",
+            f"  running: {typst_str(f'{title} · {params.label_zh}')},",
+            f"  subtitle: {typst_str(params.label_zh)},",
+            f"  as-of: {typst_str(params.as_of_zh)},",
+            f"  compiler: {typst_str(COMPILER)},",
+            f"  sample: {typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
+            f"  stamp: {typst_str(book.stamp)},",
             ")",
             "",
         ]
@@ -70,13 +65,13 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
     head = [
         '#import "book.typ": pb-book',
         "#show: pb-book.with(",
-        f"  title: {_typst_str(book_title(params))},",
-        f"  short-title: {_typst_str(SHORT_TITLE)},",
-        f"  subtitle: {_typst_str(params.label_zh + ('工作进展通报' if params.kind == 'briefing' else '年度评估'))},",
-        f"  as-of: {_typst_str(params.as_of_zh)},",
-        f"  compiler: {_typst_str(COMPILER)},",
-        f"  sample: {_typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
-        f"  stamp: {_typst_str(book.stamp)},",
+        f"  title: {typst_str(book_title(params))},",
+        f"  short-title: {typst_str(SHORT_TITLE)},",
+        f"  subtitle: {typst_str(params.label_zh + ('工作进展通报' if params.kind == 'briefing' else '年度评估'))},",
+        f"  as-of: {typst_str(params.as_of_zh)},",
+        f"  compiler: {typst_str(COMPILER)},",
+        f"  sample: {typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
+        f"  stamp: {typst_str(book.stamp)},",
         ")",
         "",
     ]

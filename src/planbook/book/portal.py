@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from html import escape
 from pathlib import Path
 
 from planbook import paths
@@ -25,6 +24,7 @@ from planbook.assess.rules import LIGHT_ZH, LIGHTS
 from planbook.book.assets import WEB_FONT, font_dir
 from planbook.book.html import HTML_HEAD, sample_banner
 from planbook.book.spec import COMPILER, PLAN_NAME, SAMPLE_NOTICE, date_zh, edition_label
+from planbook.escape import html_text
 from planbook.plan.periods import parse_period
 
 PERIOD_FILE = "period.json"
@@ -144,13 +144,13 @@ def _lights(counts: dict | None) -> str:
 
 
 def _row(e: dict) -> str:
-    name = escape(f"{e.get('label') or e['period']}{'工作进展通报' if e['kind'] == 'briefing' else '年度评估报告'}")
-    links = [f'<a href="{escape(e["html"], quote=True)}">HTML<span class="pb-sr">：{name}</span></a>']
+    name = html_text(f"{e.get('label') or e['period']}{'工作进展通报' if e['kind'] == 'briefing' else '年度评估报告'}")
+    links = [f'<a href="{html_text(e["html"])}">HTML<span class="pb-sr">：{name}</span></a>']
     if e["pdf"]:
-        links.append(f'<a href="{escape(e["pdf"], quote=True)}">PDF<span class="pb-sr">：'
+        links.append(f'<a href="{html_text(e["pdf"])}">PDF<span class="pb-sr">：'
                      f"{name}</span></a>")
     if e["data"]:
-        links.append(f'<a href="{escape(e["data"], quote=True)}">数据包（ZIP）'
+        links.append(f'<a href="{html_text(e["data"])}">数据包（ZIP）'
                      f'<span class="pb-sr">：{name}</span></a>')
     edition = edition_label(int(e["edition"]))
     if not e["current"]:
@@ -158,11 +158,11 @@ def _row(e: dict) -> str:
     issued = date_zh(e["edition_date"]) if e.get("edition_date") else "—"
     as_of = date_zh(e["as_of"]) if e.get("as_of") else "—"
     mark = f'<div class="pb-sample">{SAMPLE_NOTICE}</div>' if e.get("sample") else ""
-    return (f'<tr id="p-{escape(e["period"], quote=True)}'
+    return (f'<tr id="p-{html_text(e["period"])}'
             f'{"" if e["current"] else "-e" + str(e["edition"])}">'
-            f'<th scope="row"><a href="{escape(e["html"], quote=True)}">{name}</a>'
-            f'<div class="pb-title">{escape(e.get("title") or "")}</div>{mark}</th>'
-            f'<td class="n">{as_of}</td><td class="n">{escape(edition)}</td>'
+            f'<th scope="row"><a href="{html_text(e["html"])}">{name}</a>'
+            f'<div class="pb-title">{html_text(e.get("title") or "")}</div>{mark}</th>'
+            f'<td class="n">{as_of}</td><td class="n">{html_text(edition)}</td>'
             f'<td class="n">{issued}</td>'
             f"<td>{_lights(e.get('lights'))}</td><td>{' · '.join(links)}</td></tr>")
 
@@ -238,8 +238,8 @@ def portal_html(entries: list[dict]) -> str:
                         "</div></section>")
     if not sections:
         sections.append("<p>尚无已发布的报告。运行 <code>planbook build --period 2025</code> 生成。</p>")
-    return PAGE.format(plan=escape(PLAN_NAME), style=STYLE, sections="\n".join(sections),
-                       compiler=escape(COMPILER), banner=_sample_banner(entries))
+    return PAGE.format(plan=html_text(PLAN_NAME), style=STYLE, sections="\n".join(sections),
+                       compiler=html_text(COMPILER), banner=_sample_banner(entries))
 
 
 def _sample_banner(entries: list[dict]) -> str:

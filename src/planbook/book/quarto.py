@@ -33,6 +33,7 @@ from planbook.book.spec import (
 )
 from planbook.chapters.catalogue import REGISTER_PAGE
 from planbook.errors import RenderError
+from planbook.escape import typst_str
 
 # --- Quarto ---------------------------------------------------------------------------------
 
@@ -145,10 +146,6 @@ def quarto_document_dir(period: str, root: Path) -> Path:
     return paths.build_dir(root) / "quarto" / period / "document"
 
 
-def _typst_str(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # a valid typst string literal
-
-
 def quarto_document(book: BookChapters, *, sample_notice: bool = False,
                     font_paths: list[str] = ()) -> dict:
     """The briefing's Quarto config: a default (single-document) project rendering html and
@@ -165,7 +162,7 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         "#show figure.where(kind: table): set block(breakable: true)",
         # The default typst template sets paper, margins and numbering, not the header.
         "#set page(header: context { if here().page() > 1 { align(right, text(size: 8pt, "
-        f'fill: luma(90), font: ("Noto Sans CJK SC",), {_typst_str(running)})) }} }})',
+        f'fill: luma(90), font: ("Noto Sans CJK SC",), {typst_str(running)})) }} }})',
     ]
     html_header = f"<style>{_DOT_CSS}{_BANNER_CSS}</style>"
     config: dict = {

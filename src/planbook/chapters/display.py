@@ -14,7 +14,6 @@ Captions, labels and alt text come from the cell options (`#| label: tbl-…`,
 
 from __future__ import annotations
 
-import html
 import io
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ import pandas as pd
 
 from planbook.assess.rules import LIGHT_ZH, LIGHTS  # the status vocabulary lives in assess
 from planbook.chapters.provenance import KEY  # planbook's key in output metadata
+from planbook.escape import html_text, md_cell
 
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
 # Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
@@ -90,7 +90,7 @@ def table_html(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] |
     light_cols = set(light_columns(frame) if lights is None else lights)
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
     num_cls = ' class="num"'
-    head = "".join(f"<th{num_cls if c in numeric else ''}>{html.escape(str(c))}</th>"
+    head = "".join(f"<th{num_cls if c in numeric else ''}>{html_text(c)}</th>"
                    for c in frame.columns)
     rows = []
     for n, rec in enumerate(frame.itertuples(index=False, name=None)):
@@ -100,10 +100,10 @@ def table_html(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] |
                 cells.append(f'<td class="light">{_light_html(value)}</td>')
             else:
                 cls = num_cls if col in numeric else ""
-                text = html.escape(_cell_text(value))
+                text = html_text(_cell_text(value))
                 link = links[col][n] if col in links else None
                 if link:
-                    text = f'<a href="{html.escape(link[0], quote=True)}">{text}</a>'
+                    text = f'<a href="{html_text(link[0])}">{text}</a>'
                 cells.append(f"<td{cls}>{text}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (f'<table class="pb-table">\n<thead><tr>{head}</tr></thead>\n'
@@ -121,10 +121,6 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
 def table_markdown(df: pd.DataFrame, *, index: bool = False,
                    lights: Iterable[str] | None = None, links: Links | None = None) -> str:
     """A pandoc pipe table; light codes become their Chinese label (绿灯 …)."""
@@ -132,13 +128,13 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
     links = links or {}
     light_cols = set(light_columns(frame) if lights is None else lights)
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
-    header = [_md_cell(str(c)) for c in frame.columns]
-    body = []
+    header = [" ".join(str(c).split()) for c in frame.columns]
+    body = []  # the cells as shown; escaped (md_cell) once their widths are measured
     for rec in frame.itertuples(index=False, name=None):
         row = []
         for col, value in zip(frame.columns, rec, strict=True):
             text = LIGHT_ZH[value] if col in light_cols and value in LIGHTS else _cell_text(value)
-            row.append(_md_cell(text))
+            row.append(" ".join(text.split()))
         body.append(row)
     widths = []
     for i, name in enumerate(header):
@@ -149,6 +145,8 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
     rule = []
     for col, w in zip(frame.columns, widths, strict=True):
         rule.append("-" * (w - 1) + ":" if col in numeric else ":" + "-" * (w - 1))
+    header = [md_cell(c) for c in header]
+    body = [[md_cell(c) for c in r] for r in body]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
     for col, targets in links.items():  # after the widths: a link's target takes no room
         i = list(frame.columns).index(col)

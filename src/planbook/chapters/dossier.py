@@ -20,6 +20,7 @@ from planbook.assess import narrative
 from planbook.assess.narrative import fmt_number, fmt_plan_value
 from planbook.chapters import display, figures, history, provenance
 from planbook.chapters.catalogue import DOSSIER_PAGE, USES_CLASS
+from planbook.escape import md_cell, md_text
 from planbook.plan.params import Params
 from planbook.plan.registry import KIND_ZH, RULE_ZH, Indicator
 from planbook.store import observations, villages
@@ -36,11 +37,6 @@ class PastReport:
     basis: str  # 本期 | 已发布第N版（date） | 未发布，按本期数据重算 | 发布记录无法读取（…），…
     as_of_zh: str  # the cut-off the statuses were computed at, as printed
     statuses: dict[str, tuple[str, str]]  # indicator id -> (status words, light)
-
-
-def _cell(text: str) -> str:
-    # a published record is read, not trusted: its words must not break the table
-    return " ".join(str(text).replace("|", "｜").split())
 
 
 def dossier_href(indicator_id: str) -> str:
@@ -110,7 +106,8 @@ class Dossier:
             status, light = past.statuses.get(ind_id, ("该期报告未评估本指标", ""))
             cells = (f"{params.label_zh}{kind}", past.basis, past.as_of_zh, status,
                      display.LIGHT_ZH.get(light, light) or "—")
-            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            # a published record is read, not trusted: its words are text, not markup
+            lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
         return lines
 
     # ------------------------------------------------------------------ rows
@@ -176,7 +173,7 @@ class Dossier:
             sub = paths.archived_submission(rep.data, str(sha or ""))
             where = (f"报送文件 `{sub.relative_to(rep.data.parent).as_posix()}`" if sub
                      else f"SHA256 `{str(sha)[:16]}…`")
-            lines.append(f"- {source}（`{file}`，{where}）")
+            lines.append(f"- {md_text(source)}（`{file}`，{where}）")
         lines += ["", f"::: {{.{USES_CLASS} data-indicator=\"{ind_id}\"}}",
                   "使用本指标的图、表和数字见附录“数据来源与追溯”的登记表，"
                   f"或运行 `planbook trace {ind_id} --period {pid}`。", ":::"]

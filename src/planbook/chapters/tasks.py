@@ -18,6 +18,7 @@ from planbook.assess import grades
 from planbook.assess.projects import ProjectAssessment, assess_projects, period_project_reports
 from planbook.chapters import display, provenance
 from planbook.chapters.provenance import num
+from planbook.escape import md_text
 from planbook.hashing import sha256_file
 from planbook.plan.registry import Task
 from planbook.store import statements as stmt
@@ -36,7 +37,6 @@ STATEMENT_PARTS = (("progress", "主要进展"), ("problems", "存在问题"),
 NO_STATEMENT = "暂无部门报送"
 NO_JUDGEMENT = "暂无评估意见"
 MISMATCH = "评估等级与计算灯号不一致"
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$@~^])")
 
 
 def task_key(task_id: str) -> str:
@@ -50,13 +50,6 @@ def task_key(task_id: str) -> str:
     if m[3]:
         parts.append(m[3])
     return "-".join(parts)
-
-
-def quote_markdown(text: str) -> str:
-    """Department or evaluator text as markdown that shows exactly the characters written:
-    markdown syntax escaped, line breaks kept as hard breaks."""
-    lines = [_MD_SPECIAL.sub(r"\\\1", line) for line in text.split("\n")]
-    return "\\\n".join(lines)
 
 
 class TaskEvaluation:
@@ -122,17 +115,18 @@ class TaskEvaluation:
         lines = []
         for f, zh in STATEMENT_PARTS:
             if row[f].strip():
-                lines.append(f"> **{zh}：**{quote_markdown(row[f])}")
+                lines.append(f"> **{zh}：**{md_text(row[f])}")
         if row.get("monthly", "").strip():
-            lines.append(f"> **本月进展：**{quote_markdown(row['monthly'])}")
+            lines.append(f"> **本月进展：**{md_text(row['monthly'])}")
         return "\n>\n".join(lines)
 
     def _statement_source(self, row: dict) -> str:
         role = "牵头" if self.registry.tasks[row["task_id"]].lead == row["department"] else "配合"
         sample = "，示例数据" if row["status"] == "sample" else ""
-        where = f"{row['sheet']}第{row['row']}行" if row["sheet"] else f"第{row['row']}行"
+        where = f"{md_text(row['sheet'])}第{row['row']}行" if row["sheet"] else f"第{row['row']}行"
+        # the file name is the department's own: text, not markup
         return (f"{row['department']}（{role}）报送，{self.period.label_zh}，"
-                f"第{row['revision']}版；报送文件 {row['original_name']} {where}"
+                f"第{row['revision']}版；报送文件 {md_text(row['original_name'])} {where}"
                 f"（SHA256 {row['file_sha256'][:12]}…）{sample}；"
                 f"溯源标签 `{self._statement_label(row)}`")
 
@@ -167,7 +161,7 @@ class TaskEvaluation:
             for pa in projects:
                 now = (f"{pa.current_stage}（{pa.stage_date}）{'，示例数据' if pa.sample else ''}"
                        if pa.current_stage else "暂无阶段报送")
-                out.append(f"- {pa.name}：要求{pa.target_year}年{pa.target_stage} → {now}　"
+                out.append(f"- {md_text(pa.name)}：要求{pa.target_year}年{pa.target_stage} → {now}　"
                            f"{self._light(pa.light)} {pa.status_zh}")
             out.append("")
         basis = self.task_bases[task.id]
@@ -194,11 +188,11 @@ class TaskEvaluation:
             state = EVALUATION_STATUSES[ev.status]
             departs = basis.departs(judgement.grade)
             out += ["::: {.pb-evaluator}",
-                    f"**评估组意见**（{ev.evaluator}撰写，{ev.date}，{state}；评估人的判断，"
+                    f"**评估组意见**（{md_text(ev.evaluator)}撰写，{md_text(ev.date)}，{state}；评估人的判断，"
                     f"非计算结果、非部门报送；溯源标签 `{label}`）：评估等级 **{judgement.grade}**。"
-                    f"{quote_markdown(judgement.opinion)}"]
+                    f"{md_text(judgement.opinion)}"]
             if judgement.reason and not departs:  # a reason the grade no longer needs: kept
-                out += ["", f"**等级说明：**{quote_markdown(judgement.reason)}"]
+                out += ["", f"**等级说明：**{md_text(judgement.reason)}"]
             out += [":::", ""]
             if departs:
                 out += [self._departure_line(judgement.grade, judgement.reason, basis), ""]
@@ -224,7 +218,7 @@ class TaskEvaluation:
     def _departure_line(self, grade: str, reason: str, basis: Basis) -> str:
         """Where the evaluator's grade departs from what the lights imply: said, with the
         implied grade and the evaluator's reason (check_grades made sure there is one)."""
-        why = f"评估组说明的理由：“{quote_markdown(reason)}”" if reason else "评估组未说明理由。"
+        why = f"评估组说明的理由：“{md_text(reason)}”" if reason else "评估组未说明理由。"
         if basis.grade is None:  # no light and no statement: nothing to judge by
             return (f"**评估等级无计算依据：**本任务既无有数据的指标或点名项目，也无部门报送，"
                     f"评估等级“{grade}”仅为评估组判断；无任何依据的任务不得评为“好”。{why}")
@@ -245,7 +239,7 @@ class TaskEvaluation:
             text = r["monthly"] if r["monthly"].strip() else r["progress"]
             provenance.quote(self._statement_label(r), text, inputs=[stmt.input_row(r)])
             title = self.registry.tasks[r["task_id"]].title
-            lines.append(f"- {r['task_id']} {title}：{quote_markdown(text)}"
+            lines.append(f"- {r['task_id']} {title}：{md_text(text)}"
                          + ("（示例数据）" if r["status"] == "sample" else ""))
         return "\n".join(lines) + "\n"
 
@@ -290,7 +284,7 @@ class TaskEvaluation:
             sample = "（示例评估意见，仅演示格式）" if ev.is_sample else ""
             departing = [t for t in tasks if t.id in ev.judgements
                          and self.task_bases[t.id].departs(ev.judgements[t.id].grade)]
-            text += (f"{ev.evaluator}（{ev.date}）评定{sample}："
+            text += (f"{md_text(ev.evaluator)}（{md_text(ev.date)}）评定{sample}："
                      + "、".join(parts) + f"；{NO_JUDGEMENT}"
                      + num(f"num-grade-none-{pid}", len(ungraded), "项") + "。"
                      + f"各等级均与按灯号计算的等级对照，{MISMATCH}的"

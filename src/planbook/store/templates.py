@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from planbook.escape import csv_cell, formula_like
 from planbook.plan.frequency import FREQUENCY_ZH, due_period, period_note
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, Period, parse_period
 from planbook.plan.registry import Indicator, Registry
@@ -57,8 +58,6 @@ HEADERS = [c[1] for c in COLUMNS]
 _COL = {key: n for n, (key, *_) in enumerate(COLUMNS, 1)}
 # "＝" (full width): a target text must not start with "=", which Excel reads as a formula
 _OPS = {">=": "≥", "<=": "≤", "=": "＝", ">": "＞", "<": "＜"}
-# Spreadsheet programs run a cell starting with one of these as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF7D6")
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
@@ -86,28 +85,9 @@ def write_templates(registry: Registry, period: Period, out: Path, data: Path) -
         with open(twin, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\r\n")
             writer.writerow(HEADERS)
-            writer.writerows([[csv_safe(r[key]) for key, *_ in COLUMNS] for r in rows])
+            writer.writerows([[csv_cell(r[key]) for key, *_ in COLUMNS] for r in rows])
         written += [xlsx, twin]
     return written
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def formula_like(text) -> bool:
-    """Text a spreadsheet would run as a formula (a plain number such as -3 is not)."""
-    return (isinstance(text, str) and text.startswith(FORMULA_START)
-            and not _is_number(text))
-
-
-def csv_safe(text: str) -> str:
-    """A CSV field as text: a leading apostrophe keeps Excel from running it as a formula."""
-    return "'" + text if formula_like(text) else text
 
 
 def _text_cell(cell) -> None:
