@@ -102,3 +102,42 @@ def test_a_damaged_store_file_is_named_and_changes_nothing(project, tmp_path, ca
         for name in names:
             assert name in err, (argv, name, err)
         assert snapshot(data, project / "reports") == before, argv
+
+
+def _denied(monkeypatch, name: str) -> None:
+    """EACCES reading one file, injected: as root a chmod does not deny anything, and running
+    the command as another user would need the whole project readable by it."""
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == name:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+@pytest.mark.parametrize("name", ["fagai.csv", "villages.csv", "2025.yaml"])
+def test_a_store_file_without_read_permission_is_a_message(project, capsys, monkeypatch, name):
+    data = project / "data"
+    _denied(monkeypatch, name)
+    assert cli.main(["--data", str(data), "status", "--period", "2025"]) == 2
+    err = capsys.readouterr().err
+    assert "没有写入或读取权限" in err and name in err and "Traceback" not in err, err
+
+
+def test_a_submitted_file_without_read_permission_is_a_message(project, tmp_path, capsys,
+                                                               monkeypatch):
+    from planbook.store import submission
+
+    data = project / "data"
+    sub = tmp_path / "fagai.csv"
+    sub.write_text("指标编号,期间,数值\nind_gdp,2024,500\n", encoding="utf-8")
+
+    def denied(path, *args, **kw):
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(submission, "open", denied, raising=False)
+    before = snapshot(data)
+    assert cli.main(["--data", str(data), "ingest", "--received", "2026-01-15", str(sub)]) == 2
+    err = capsys.readouterr().err
+    assert "没有写入或读取权限" in err and str(sub) in err and "Traceback" not in err, err
+    assert snapshot(data) == before
