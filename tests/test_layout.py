@@ -2,7 +2,7 @@
 
 A stage imports only the stages before it; the top-level recipe (build) and the command
 line (cli) import the stages, never the reverse. The shared modules (paths, errors, hashing,
-files, escape) import no stage.
+files, escape, clock) import no stage.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import planbook
 PACKAGE = Path(planbook.__file__).resolve().parent
 STAGES = ("plan", "store", "assess", "chapters", "run", "book", "audit")
 TOP = ("build", "cli")
-SHARED = ("paths", "errors", "hashing", "files", "escape")
+SHARED = ("paths", "errors", "hashing", "files", "escape", "clock")
 
 
 def _modules() -> dict[str, Path]:

@@ -1,5 +1,6 @@
 """One validator for every reader of the store: a damaged store file is refused by status,
-build, templates and ingest alike, naming file, row and column, exit 1, never a traceback."""
+build, templates and ingest alike, naming file, row and column in Chinese, exit 2 (a
+StoreDamaged, issue 24), never a traceback."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from planbook import cli
-from planbook.errors import IntakeError
+from planbook.errors import StoreDamaged
 from planbook.store.observations import load_observations
 
 STORE = "observations/fagai.csv"
@@ -36,25 +37,25 @@ def text(lines) -> bytes:
 
 # case id, change, row, column, message fragment
 CASES = [
-    ("inf", set_field(5, 2, "inf"), 5, "value", "not a finite number"),
-    ("nan", set_field(5, 2, "nan"), 5, "value", "not a finite number"),
-    ("text", set_field(5, 2, "约546"), 5, "value", "not a finite number"),
-    ("empty value", set_field(5, 2, ""), 5, "value", "not a finite number"),
-    ("period", set_field(3, 1, "2025-13"), 3, "period", "not a period"),
-    ("status", set_field(3, 4, "final"), 3, "status", "unknown status"),
-    ("revision", set_field(3, 8, "x"), 3, "revision", "not a whole number"),
+    ("inf", set_field(5, 2, "inf"), 5, "value", "数值不是有限的数"),
+    ("nan", set_field(5, 2, "nan"), 5, "value", "数值不是有限的数"),
+    ("text", set_field(5, 2, "约546"), 5, "value", "数值不是有限的数"),
+    ("empty value", set_field(5, 2, ""), 5, "value", "数值不是有限的数"),
+    ("period", set_field(3, 1, "2025-13"), 3, "period", "不是期间"),
+    ("status", set_field(3, 4, "final"), 3, "status", "未知的数据状态"),
+    ("revision", set_field(3, 8, "x"), 3, "revision", "不是 ≥ 1 的整数"),
     ("duplicate", lambda lines: text([*lines[:-1], lines[4], ""]), None, "revision",
-     "repeated"),
+     "重复"),
     ("truncated row", lambda lines: text([lines[0], lines[1][:40], *lines[2:]]), 2, None,
-     "fewer fields"),
+     "字段数少于"),
     ("extra field", lambda lines: text([lines[0], lines[1] + ",x", *lines[2:]]), 2, None,
-     "more fields"),
+     "字段数多于"),
     ("dropped column", lambda lines: text([",".join(r.split(",")[:-1]) for r in lines]), 1,
-     "file_sha256", "column missing"),
-    ("gbk", lambda lines: "\n".join(lines).encode("gb18030"), 2, None, "not UTF-8"),
-    ("empty file", lambda lines: b"", 1, None, "empty file"),
-    ("unknown indicator", set_field(3, 0, "ind_nothing"), 3, "indicator_id",
-     "unknown indicator"),
+     "file_sha256", "缺少此列"),
+    ("gbk", lambda lines: "\n".join(lines).encode("gb18030"), 2, None, "不是 UTF-8"),
+    ("空文件", lambda lines: b"", 1, None, "空文件"),
+    ("未知指标", set_field(3, 0, "ind_nothing"), 3, "indicator_id",
+     "未知指标"),
 ]
 
 
@@ -69,17 +70,17 @@ def copy(project, tmp_path) -> Path:
 def test_status_refuses_a_damaged_store_naming_where(copy, capsys, case, change, row, column,
                                                      message):
     damage(copy, change)
-    assert cli.main(["--data", str(copy), "status", "--period", "2025"]) == 1
+    assert cli.main(["--data", str(copy), "status", "--period", "2025"]) == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err and "the observation store has" in err
+    assert "Traceback" not in err and "数据存储（observations）已损坏" in err
     found = [x for x in err.splitlines() if message in x]
     assert len(found) == (2 if case == "duplicate" else 1), err  # both rows of a duplicate
     line = found[0]
     assert "data/observations/fagai.csv" in line
     if row is not None:
-        assert f"row {row}" in line
+        assert f"第 {row} 行" in line
     if column is not None:
-        assert f"column {column}" in line
+        assert f"{column} 列" in line
 
 
 @pytest.mark.parametrize("argv", [
@@ -93,14 +94,14 @@ def test_every_command_reading_the_store_runs_the_validator(copy, tmp_path, caps
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     code = cli.main(["--data", str(copy), *argv])
     err = capsys.readouterr().err
-    assert code == 1, err
-    assert "not a finite number" in err and "row 5" in err and "Traceback" not in err
+    assert code == 2, err
+    assert "数值不是有限的数" in err and "第 5 行" in err and "Traceback" not in err
     assert (copy / STORE).read_bytes() == before
 
 
 def test_library_readers_refuse_too(copy):
     damage(copy, set_field(5, 2, "inf"))
-    with pytest.raises(IntakeError, match="1 problem"):
+    with pytest.raises(StoreDamaged, match="1 处问题"):
         load_observations(copy)
 
 
@@ -112,6 +113,6 @@ def test_library_readers_refuse_too(copy):
 def test_a_damaged_village_ledger_is_refused_without_a_traceback(copy, capsys, change):
     path = copy / "villages" / "villages.csv"
     path.write_bytes(change(path.read_text(encoding="utf-8")))
-    assert cli.main(["--data", str(copy), "status", "--period", "2025"]) == 1
+    assert cli.main(["--data", str(copy), "status", "--period", "2025"]) == 2
     err = capsys.readouterr().err
     assert "villages.csv" in err and "Traceback" not in err

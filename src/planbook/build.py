@@ -28,7 +28,7 @@ from planbook.book.pages import reading
 from planbook.book.portal import write_portal
 from planbook.book.render import pick_engine, render
 from planbook.chapters import history
-from planbook.errors import PlanbookError, Problem, UsageError
+from planbook.errors import EnvironmentFault, PlanbookError, Problem, UsageError
 from planbook.plan.params import resolve_period
 from planbook.plan.periods import months_between, parse_period
 from planbook.plan.registry import load_registry
@@ -36,6 +36,7 @@ from planbook.run import edition as editions
 from planbook.run import execute, publish
 from planbook.run.period import ReportPeriod, resolve
 from planbook.store import observations
+from planbook.store.check import check_package
 from planbook.store.evaluation import check_grades, load_evaluation
 
 
@@ -159,6 +160,24 @@ def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
     on the period is refused before it has made or removed anything."""
     tag = tag or rp.code
     issued = issued or clock.today()  # the day in Jiande, as every stamp
+    yield from _as_faults(_locked_build(rp, engine=engine, force=force, tag=tag,
+                                        reissue=reissue, issued=issued), rp.root)
+
+
+def _as_faults(lines: Iterator[str], root: Path) -> Iterator[str]:
+    """The build's one edge for faults of the machine: an OSError anywhere below (disk full,
+    a read-only reports/, no permission) becomes an EnvironmentFault naming the file, or the
+    folders a build writes when the OS named none. The staged edition was discarded on the
+    way out (run.publish), so what is published is as it was."""
+    try:
+        yield from lines
+    except OSError as exc:
+        where = exc.filename or f"{paths.build_dir(root)} 或 {paths.reports_dir(root)}"
+        raise EnvironmentFault.from_os(exc, where, doing="写入报告") from None
+
+
+def _locked_build(rp: ReportPeriod, *, engine: str, force: bool, tag: str, reissue: bool,
+                  issued: date) -> Iterator[str]:
     with publish.period_lock(rp.code, rp.root):
         done = publish.recover(rp.code, rp.root)
         publish.clean_staging(rp.code, rp.root)
@@ -243,7 +262,7 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str,
     # waits, so the edition's figures and its recorded inputs are the same rows (issue 24).
     with observations.read_lock(rp.data):
         registry = load_registry(rp.data)
-        observations.check_store(rp.data, registry)
+        check_package(rp.data, registry)  # every store file, before anything runs
         # a malformed judgement file stops here, and so does a grade its lights do not support
         # without a reason (the lights are the period's, so this is where both are known)
         evaluation = load_evaluation(rp.data, rp.code, registry)

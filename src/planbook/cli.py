@@ -213,12 +213,13 @@ def cmd_status(args) -> int:
     from planbook.assess import tables
     from planbook.plan.periods import parse_period
     from planbook.plan.registry import load_registry
-    from planbook.store.observations import check_store, load_all, received_after
+    from planbook.store.check import check_package
+    from planbook.store.observations import load_all, received_after
 
     data = _data(args)
     reg = load_registry(data)
-    check_store(data, reg)  # the same validator as build: a damaged store is refused
     period = parse_period(_period(args, params=False))
+    check_package(data, reg, period.code)  # the same check as build: a damaged store is refused
     as_of = None
     if not args.latest:
         from planbook.plan.params import params_file
@@ -264,9 +265,14 @@ def _resolved(args):
 
 
 def cmd_run(args) -> int:
+    from planbook.plan.registry import load_registry
     from planbook.run.execute import run
+    from planbook.store.check import check_package
 
-    result = run(_resolved(args), force=args.force)
+    rp = _resolved(args)
+    # a damaged store file is named here (exit 2), not met by every chapter on its own
+    check_package(rp.data, load_registry(rp.data), rp.code)
+    result = run(rp, force=args.force)
     print(f"已执行 {len(result.executed)} 个、沿用缓存 {len(result.cached)} 个章节 → {result.output}")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 
@@ -19,21 +20,15 @@ class Problem:
     value: object = None
     expected: str | None = None
 
-    def location(self) -> str:
-        parts = []
-        if self.file:
-            parts.append(self.file)
-        if self.sheet:
-            parts.append(f"sheet {self.sheet}")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column {self.column}")
-        if self.entry:
-            parts.append(f"entry {self.entry}")
-        if self.field:
-            parts.append(f"field {self.field}")
-        return ", ".join(parts)
+    # (field, English form, Chinese form) of each part of a location, in order
+    _PARTS = (("file", "{}", "文件 {}"), ("sheet", "sheet {}", "工作表 {}"),
+              ("row", "row {}", "第 {} 行"), ("column", "column {}", "{} 列"),
+              ("entry", "entry {}", "条目 {}"), ("field", "field {}", "字段 {}"))
+
+    def location(self, chinese: bool = False) -> str:
+        parts = [(zh if chinese else en).format(getattr(self, name))
+                 for name, en, zh in self._PARTS if getattr(self, name) not in (None, "")]
+        return (" " if chinese else ", ").join(parts)
 
     def __str__(self) -> str:
         text = self.message
@@ -120,9 +115,45 @@ class TraceError(PlanbookError):
 
 class StoreDamaged(PlanbookError):
     """A file of the data package (observations, statements, project stages, village records,
-    an evaluation) cannot be read as written: exit 2, naming file, row and column."""
+    an evaluation, the plan registry) cannot be read as written: exit 2, in Chinese, naming
+    file, row and column."""
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        lines = [self.message]
+        lines += [f"  - {zh(p)}" for p in self.problems]
+        if self.hint:
+            lines.append(f"  修复：{self.hint}")
+        return "\n".join(lines)
+
+    @classmethod
+    def not_utf8(cls, where: object, raw: bytes, exc: UnicodeDecodeError, *,
+                 hint: str) -> StoreDamaged:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return cls(f"文件 {where} 已损坏：第 {line} 行不是 UTF-8 文本（可能被另存为 GBK）",
+                   hint=hint)
+
+    @classmethod
+    def yaml(cls, where: object, exc: Exception, *, hint: str) -> StoreDamaged:
+        """Invalid YAML, at the line and column the parser stopped (PyYAML's marks count
+        from 0)."""
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        at = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return cls(f"文件 {where} 已损坏：{at}不是有效的 YAML（{what}）", hint=hint)
+
+
+def zh(p: Problem) -> str:
+    """One problem in Chinese: 文件 F 第 R 行 C 列：message（实为 …；应为 …）."""
+    where = p.location(chinese=True)
+    text = f"{where}：{p.message}" if where else p.message
+    extra = []
+    if p.value is not None:
+        extra.append(f"实为 {p.value!r}")
+    if p.expected:
+        extra.append(f"应为 {p.expected}")
+    return text + (f"（{'；'.join(extra)}）" if extra else "")
 
 
 class EnvironmentFault(PlanbookError):
@@ -155,3 +186,19 @@ class EnvironmentFault(PlanbookError):
         err = cls(f"{text}（{name or exc.errno}）{kept}", hint=fix)
         err.errno = exc.errno
         return err
+
+    @classmethod
+    def from_tool(cls, text: str, path: object, doing: str = "写入") -> EnvironmentFault | None:
+        """The fault a child tool (typst, pandoc, a kernel) reported in its own words —
+        "(os error 28)", "[Errno 30]" or the strerror text — or None when it names none."""
+        import errno as _errno
+        import re
+
+        found = re.search(r"os error (\d+)|\[Errno (\d+)\]", text)
+        number = int(found[1] or found[2]) if found else next(
+            (n for n in (_errno.ENOSPC, _errno.EROFS, _errno.EACCES, _errno.EDQUOT)
+             if os.strerror(n) in text), None)
+        if number not in (_errno.ENOSPC, _errno.EROFS, _errno.EACCES, _errno.EDQUOT,
+                          _errno.EPERM, _errno.EIO):
+            return None
+        return cls.from_os(OSError(number, os.strerror(number)), path, doing)

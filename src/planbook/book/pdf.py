@@ -23,7 +23,7 @@ from planbook.book.spec import (
     BookChapters,
     book_title,
 )
-from planbook.errors import RenderError
+from planbook.errors import EnvironmentFault, RenderError
 from planbook.escape import typst_str
 from planbook.plan.params import Params
 
@@ -99,6 +99,9 @@ def compile_typst(main: Path, pdf: Path, root: Path) -> None:
                            str(font_dir())], capture_output=True, check=False)
     if proc.returncode:
         detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+        fault = EnvironmentFault.from_tool(detail, pdf.parent)
+        if fault is not None:
+            raise fault
         raise RenderError(f"typst could not compile {main}: {detail}",
                           hint="the generated typst source is kept next to it")
 

@@ -35,9 +35,14 @@ def save(rep, path: Path) -> None:
     state = {"version": VERSION, "params": rep.params, "state": dict(vars(rep))}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        # Only a shortcut for the chapters (disk full, read-only folder): without it each
+        # chapter opens the period itself, and any fault of the machine surfaces there.
+        tmp.unlink(missing_ok=True)
 
 
 def load(params: Params) -> dict | None:

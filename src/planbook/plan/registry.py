@@ -76,7 +76,7 @@ from pathlib import Path
 
 import yaml
 
-from planbook.errors import Problem, RegistryError
+from planbook.errors import EnvironmentFault, Problem, RegistryError, StoreDamaged
 from planbook.plan.periods import FIRST_YEAR, LAST_YEAR
 
 KINDS = ("level", "cumulative", "annual", "share", "ceiling", "milestone")
@@ -389,18 +389,27 @@ class Registry:
 
 # ---------------------------------------------------------------- loading and validation
 
+_YAML_FIX = "改正该行的 YAML 写法（缩进、引号、冒号），或从 git 恢复该文件"
+
 
 def _read_yaml(path: Path, problems: list[Problem]) -> list:
     if not path.is_file():
         problems.append(Problem("file is missing", file=str(path)))
         return []
+    # A file that is not YAML at all is damaged, not mistaken: exit 2 at once, naming the
+    # line (a wrong entry is a RegistryError listing every one).
     try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
         # The C loader (when libyaml is present) is several times faster and just as safe.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+        data = yaml.load(text, Loader=loader)  # noqa: S506
+    except UnicodeDecodeError as exc:
+        raise StoreDamaged.not_utf8(path, raw, exc, hint=_YAML_FIX) from None
     except yaml.YAMLError as exc:
-        problems.append(Problem(f"not valid YAML: {exc}", file=str(path)))
-        return []
+        raise StoreDamaged.yaml(path, exc, hint=_YAML_FIX) from None
+    except OSError as exc:
+        raise EnvironmentFault.from_os(exc, path, doing="读取") from None
     if data is None:
         return []
     if not isinstance(data, list):

@@ -37,7 +37,7 @@ from planbook import clock, paths
 from planbook.chapters import catalogue as chapter_list
 from planbook.chapters import history, prepared, provenance
 from planbook.chapters.catalogue import Chapter
-from planbook.errors import ExecutionError, ParamsError, Problem
+from planbook.errors import EnvironmentFault, ExecutionError, ParamsError, Problem
 from planbook.hashing import sha256_bytes, sha256_file
 from planbook.plan.params import REQUIRED, Params, params_file
 from planbook.plan.registry import Registry, load_registry
@@ -639,6 +639,10 @@ def _raise_failures(rp: ReportPeriod, chapters: list[Chapter], failures: list[Fa
     if not failures:
         return
     period, root = rp.code, rp.root
+    for f in failures:  # a chapter that met a full disk or a read-only folder: exit 2
+        fault = EnvironmentFault.from_tool(f"{f.ename}: {f.evalue}", paths.build_dir(root))
+        if fault is not None and f.ename in ("OSError", "PermissionError", "IOError"):
+            raise fault
     order = {c.key: i for i, c in enumerate(chapters)}
     failures.sort(key=lambda f: order[f.chapter.key])
     err = ExecutionError(

@@ -209,6 +209,15 @@ def edition(rp: ReportPeriod, *, locked: bool = False,
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise
-        if before_swap is not None:
-            before_swap()
-        swap(staged, period, root)
+        try:
+            if before_swap is not None:
+                before_swap()
+            swap(staged, period, root)
+        except BaseException:
+            # a swap refused by the machine (read-only reports/, disk full on a copy): the
+            # staged edition goes, and what reached reports/ is put back now if the machine
+            # lets us (else by the next command's `recover`)
+            shutil.rmtree(staged, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                recover(period, root)
+            raise

@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from planbook import paths
-from planbook.errors import PlanbookError, Problem
+from planbook.errors import EnvironmentFault, PlanbookError, Problem, StoreDamaged
 from planbook.plan.registry import Registry
 
 #: The fixed grade scale, best first, with what each grade means (book/methodology.qmd).
@@ -113,15 +113,26 @@ def parse_evaluation(path: Path, period: str, registry: Registry) -> Evaluation:
         problems.append(Problem(message, file=file, entry=entry, field=fld, value=value,
                                 expected=expected))
 
+    # Not YAML, not UTF-8, or not the file's shape at all: damaged (exit 2, the line named);
+    # a wrong judgement in a well-formed file is an EvaluationError listing every one.
+    fix = "改正该行的 YAML 写法（缩进、引号、冒号），或从 git 恢复该文件"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise StoreDamaged.not_utf8(path, data, exc, hint=fix) from None
     except yaml.YAMLError as exc:
-        raise EvaluationError(f"{file}: not valid YAML: {exc}",
-                              hint="fix the YAML syntax (indentation, quotes)") from None
+        raise StoreDamaged.yaml(path, exc, hint=fix) from None
+    except OSError as exc:
+        raise EnvironmentFault.from_os(exc, path, doing="读取") from None
     if not isinstance(raw, dict):
-        raise EvaluationError(f"{file}: expected a mapping with period, evaluator, date, "
-                              "status and tasks", hint="see data/evaluation/README or "
-                              "planbook.store.evaluation for the layout")
+        raise StoreDamaged(f"文件 {file} 已损坏：顶层应为含 period、evaluator、date、status、"
+                           f"tasks 的映射，实为 {type(raw).__name__}",
+                           hint="版式见 planbook.store.evaluation；或从 git 恢复该文件")
+    if raw.get("tasks") is not None and not isinstance(raw.get("tasks"), list):
+        raise StoreDamaged(f"文件 {file} 已损坏：字段 tasks 应为评估条目的列表，实为 "
+                           f"{type(raw['tasks']).__name__}",
+                           hint="版式见 planbook.store.evaluation；或从 git 恢复该文件")
     for key in raw:
         if key not in _KEYS:
             problem("unknown field", fld=str(key), expected=", ".join(_KEYS))

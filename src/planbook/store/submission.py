@@ -8,6 +8,7 @@ data/submissions/<sha256>.<ext> with its outcome record <sha256>.json.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -16,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from planbook import clock, paths
-from planbook.errors import IntakeError, Problem, UsageError
+from planbook.errors import EnvironmentFault, IntakeError, Problem, UsageError
 from planbook.plan.registry import Registry
 from planbook.store.commit import Commit
 from planbook.store.observations import (
@@ -257,6 +258,13 @@ def mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
 
 
+def _machine_fault(exc: OSError, path: Path) -> None:
+    """No permission or a disk error reading a submitted file is the machine's fault (exit 2,
+    nothing stored); a missing file stays a refused submission naming it."""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EIO):
+        raise EnvironmentFault.from_os(exc, path, doing="读取") from None
+
+
 def read_submission(path: Path, result: FileResult) -> bytes | None:
     """The file's bytes, or None (with the problem) when it is not a submission to read:
     an unsupported type, not a regular file (a device, a pipe, a folder), or too large.
@@ -271,6 +279,7 @@ def read_submission(path: Path, result: FileResult) -> bytes | None:
     try:
         info = os.stat(path)
     except OSError as exc:
+        _machine_fault(exc, path)
         result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
                                        file=name))
         return None
@@ -288,6 +297,7 @@ def read_submission(path: Path, result: FileResult) -> bytes | None:
         with open(path, "rb") as fh:
             content = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
+        _machine_fault(exc, path)
         result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
                                        file=name))
         return None

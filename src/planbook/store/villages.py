@@ -16,12 +16,15 @@ no sample record.
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from planbook import paths
+from planbook.errors import EnvironmentFault, StoreDamaged
 from planbook.store.schema import COLUMNS
 
 FILE = "villages.csv"
@@ -57,26 +60,50 @@ RECORD_COLUMNS = ("village_id", "name", "town", "year", "total_income", "operati
 
 
 def read_records(data: Path) -> pd.DataFrame:
-    """Every record of the file, all revisions."""
+    """Every record of the file, all revisions. A damaged file (not UTF-8, a column missing, a
+    row cut short or shifted, text where a number belongs) is a StoreDamaged naming file, row
+    and column (exit 2)."""
     path = village_file(data)
     if not path.is_file():
         return pd.DataFrame(columns=list(RECORD_COLUMNS))
+    where = f"{path.parent.name}/{path.name}"
     try:
-        df = pd.read_csv(path, encoding="utf-8", dtype={"village_id": str},
+        raw = path.read_bytes()
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreDamaged.not_utf8(where, raw, exc, hint=_FIX) from None
+    except OSError as exc:
+        raise EnvironmentFault.from_os(exc, path, doing="读取") from None
+    try:
+        df = pd.read_csv(io.BytesIO(raw), encoding="utf-8", dtype={"village_id": str},
                          keep_default_na=False)
-        missing = [c for c in ("village_id", "town", "year", "status", *FLAGS)
-                   if c not in df.columns]
-        if missing:
-            raise ValueError(f"column(s) missing: {', '.join(missing)}")
-        df["year"] = df["year"].astype(int)
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
-        # A damaged ledger is refused, naming the file, never a traceback.
-        from planbook.errors import IntakeError
-
-        raise IntakeError(f"{path}: the village records cannot be read ({exc})".strip(),
-                          hint="villages.csv is UTF-8 CSV with the header of "
-                               "data/villages/villages.csv in git; restore it from git") from None
+    except (ValueError, pd.errors.ParserError) as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        at = (f"第 {found[2]} 行有 {found[3]} 个字段，表头只有 {found[1]} 个（错位或多出逗号）"
+              if found else f"不是有效的 CSV（{exc}）")
+        raise StoreDamaged(f"村级记录文件 {where} 已损坏：{at}", hint=_FIX) from None
+    missing = [c for c in ("village_id", "town", "year", "status", *FLAGS)
+               if c not in df.columns]
+    if missing:
+        raise StoreDamaged(f"村级记录文件 {where} 已损坏：第 1 行（表头）缺少 "
+                           f"{'、'.join(missing)} 列", hint=_FIX)
+    for col, whole in (("year", True), ("total_income", False), ("operating_income", False),
+                       *((f, True) for f in FLAGS)):
+        if col not in df.columns:
+            continue
+        num = pd.to_numeric(df[col], errors="coerce")
+        bad = num.isna() | (num % 1 != 0 if whole else False)
+        if bad.any():
+            n = int(bad.to_numpy().argmax())
+            raise StoreDamaged(
+                f"村级记录文件 {where} 已损坏：第 {n + 2} 行 {col} 列应为"
+                f"{'整数' if whole else '数'}，实为 {df[col].iat[n]!r}（该行被截短或错位）",
+                hint=_FIX)
+        df[col] = num.astype(int) if whole else num.astype(float)
     return df
+
+
+_FIX = "村级记录只由 planbook ingest 写入：从 git 或备份恢复 data/villages/villages.csv"
 
 
 def load_villages(data: Path | None = None, *, as_of: str | None = None,
