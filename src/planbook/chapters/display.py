@@ -22,10 +22,11 @@ import pandas as pd
 
 from planbook.assess.rules import LIGHT_ZH, LIGHTS  # the status vocabulary lives in assess
 from planbook.chapters.provenance import KEY  # planbook's key in output metadata
-from planbook.escape import html_text, md_cell
+from planbook.escape import html_text, md_cell, md_text
 
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
 # Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
+EMPTY_TABLE = "本期没有符合本表条件的记录，本表无数据行。"
 SVG_METADATA = {"Date": None, "Creator": None}
 SVG_HASHSALT = "planbook"
 # A figure's numbers as an HTML table, shown under the chart in a <details> 数据表 (chart text
@@ -160,13 +161,19 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
 
 
 def show_table(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None,
-               pdf: pd.DataFrame | None = None, links: Links | None = None) -> None:
+               pdf: pd.DataFrame | None = None, links: Links | None = None,
+               empty: str = EMPTY_TABLE) -> None:
     """Display a table for both engines: styled text/html and a text/markdown pipe table.
+    A table without rows is the sentence `empty` instead of a bare header row.
 
     `lights` names the columns holding light codes; by default every column whose values
     are all green/yellow/red/grey is one. `pdf`: a narrower version for the page (shortened
     hashes, breakable ids), used for the markdown only; HTML keeps the full table.
     """
+    if df.empty:
+        _display({"text/html": f'<p class="pb-empty-table">{html_text(empty)}</p>',
+                  "text/markdown": md_text(empty), "text/plain": empty})
+        return
     _display({
         "text/html": table_html(df, index=index, lights=lights, links=links),
         "text/markdown": table_markdown(df if pdf is None else pdf, index=index, lights=lights,

@@ -639,7 +639,8 @@ class Report(TaskEvaluation):
         listed = set(revised.index)  # every revision of every revised figure, counted ones too
         provenance.record("table", inputs=_frame_rows(obs[[k in listed for k in zip(
             obs["indicator_id"], obs["period"], strict=True)]]))
-        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "修订次数", "历次数值"]))
+        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "修订次数", "历次数值"]),
+                           empty="本期没有经过修订的观测值：每个观测值都只报送过一次。")
 
     def plausibility_table(self) -> None:
         """Real values the plausibility checks flag (×10 jumps, fractions on %, falling totals,
@@ -655,7 +656,8 @@ class Report(TaskEvaluation):
                    for p in (f.period, f.reference_period) if p}
         provenance.record("table", inputs=_frame_rows(used[[k in flagged for k in zip(
             used["indicator_id"], used["period"], strict=True)]]))
-        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "提示", "备注"]))
+        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "提示", "备注"]),
+                           empty="本期没有数值合理性提示：合理性检查只看正式统计和部门报送的数值，均未触发。")
 
     def files_table(self) -> None:
         """Every input with its sha256: registry files whole; for the store and the village
