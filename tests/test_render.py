@@ -202,10 +202,11 @@ def test_code_and_parameters_never_show(html_dir):
 def test_figures_tables_numbered_and_cross_referenced(html_dir):
     ch1 = (html_dir / "01_overall.html").read_text(encoding="utf-8")
     assert '<figure class="pb-figure" id="fig-overall-trend"' in ch1
-    assert '<span class="pb-num">图 1.1</span>' in ch1 and '<span class="pb-num">表 1.1</span>' in ch1
-    assert '<a href="#fig-overall-trend">图 1.1</a>' in ch1
+    # one crosswalk: 01_overall reports on the plan's 二、, so it is 第二章, its figures 图 2.1
+    assert '<span class="pb-num">图 2.1</span>' in ch1 and '<span class="pb-num">表 2.1</span>' in ch1
+    assert '<a href="#fig-overall-trend">图 2.1</a>' in ch1
     assert 'alt="折线图：总体目标主要指标2022—2025年走势"' in ch1
-    assert "第1章" in ch1 and "1.1</span>" in ch1
+    assert "第二章" in ch1 and "2.1</span>" in ch1 and "第1章" not in ch1
     assert "截至2026-03-31" in ch1  # asis output rendered as markdown with the parameter
     assert '<pre tabindex="0"><code>普通输出' in ch1
     # status lights become coloured dots with their Chinese label
@@ -232,8 +233,9 @@ def test_pdf_has_every_title_and_the_sample_notice(project, pdf_text):
     squashed = _squash(pdf_text)
     for title in TITLES:
         assert _squash(title) in squashed, title
-    assert "目录" in squashed and "第1章" in squashed and "附录A" in squashed
-    assert "图1.1" in squashed and "表1.1" in squashed
+    assert "目录" in squashed and "第二章" in squashed and "附录A" in squashed
+    assert "第1章" not in squashed and "第六章" in squashed
+    assert "图2.1" in squashed and "表2.1" in squashed
     assert SECRET not in squashed
     # the sample line is on every page, the cover included
     for page in reader.pages:

@@ -86,7 +86,8 @@ def cmd_plan(args) -> int:
         return 0
     print(f"方案指标 {summary['indicators']} 项（量化指标 {summary['quantified']} 项、"
           f"目标值 {summary['targets']} 个、节点任务 {summary['milestones']} 项），"
-          f"任务条目 {summary['tasks']} 条，责任单位 {summary['departments']} 个，"
+          f"任务条目 {summary['tasks']} 条（第二部分总体目标 1 条、第三至第六部分任务 "
+          f"{summary['tasks'] - 1} 项，报告按后者计任务数），责任单位 {summary['departments']} 个，"
           f"方案点名项目 {summary['projects']} 个")
     print("\n按章节:")
     for ch, info in summary["by_chapter"].items():

@@ -7,6 +7,7 @@ and records their id and input rows for the audit register.
 from __future__ import annotations
 
 import math
+import re
 
 from planbook.plan.registry import COUNT_UNITS, OP_SIGN, Indicator
 
@@ -112,3 +113,27 @@ def targets_text(ind: Indicator) -> str:
         return f"{ind.final_target.year}年底前完成"
     return "；".join(fmt_target(t.op, t.value, ind.unit, t.year, every_year=t.every_year)
                     for t in ind.targets)
+
+
+_CJK = r"\u3400-\u9fff\uf900-\ufaff“”‘’、。"
+_PAIR = re.compile(r"\(([^()]*)\)")
+_MARKS = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_MARK = re.compile(rf"(?<=[{_CJK}）])([,;:?!])|([,;:?!])(?=[{_CJK}（])")
+
+
+def zh_punct(text: str) -> str:
+    """Headings and prose in full-width Chinese punctuation: the plan's ASCII marks next to
+    Chinese text become Chinese ones ("发展优势产业,实施…" → "发展优势产业，实施…",
+    "(未来乡村)" → "（未来乡村）", "第6版(IPv6)" → "第6版（IPv6）"). Marks between digits or
+    Latin letters stay (2026-03-31, 09:00, 1,376, a:b). The one function for it, applied
+    where names, titles and headings are made; quotations of the plan are never passed
+    through it, so they stay verbatim."""
+    def pair(m: re.Match) -> str:
+        before = text[m.start() - 1] if m.start() else ""
+        chinese = re.search(f"[{_CJK}]", m.group(1) + before)
+        return f"（{m.group(1)}）" if chinese else m.group(0)
+
+    previous = None
+    while previous != text:  # nested pairs, innermost first
+        previous, text = text, _PAIR.sub(pair, text)
+    return _MARK.sub(lambda m: _MARKS[m.group(1) or m.group(2)], text)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from planbook.assess.narrative import zh_punct
 from planbook.assess.rules import DONE, STATUS, _year_end, milestone_light
 from planbook.plan.periods import Period, parse_period
 from planbook.plan.registry import STAGES, Project, Registry
@@ -73,7 +74,7 @@ def assess_project(project: Project, report: dict | None, period: Period,
                    inputs: tuple = ()) -> ProjectAssessment:
     due = project.target_year
     asked = f"{due}年{project.target_stage}"
-    base = dict(project_id=project.id, name=project.name_zh, task=project.task,
+    base = dict(project_id=project.id, name=zh_punct(project.name_zh), task=project.task,
                 lead=project.lead, target_stage=project.target_stage, target_year=due)
     if report is None:
         return ProjectAssessment(**base, current_stage=None, stage_date=None,

@@ -422,7 +422,7 @@ class _Builder:
         self.ind = ind
         self.period = period
         self.f: dict = {
-            "indicator_id": ind.id, "name": ind.name_zh, "kind": ind.kind, "unit": ind.unit,
+            "indicator_id": ind.id, "name": narrative.zh_punct(ind.name_zh), "kind": ind.kind, "unit": ind.unit,
             "lead": ind.lead, "period": period.code, "baseline_value": None,
             "baseline_year": None, "baseline_source": None, "latest_value": None,
             "latest_period": None, "target_value": None, "target_year": None,

@@ -49,10 +49,10 @@ def aggregate(registry: Registry, assessments: Sequence[Assessment], by: str) ->
             keys = [ind.section]
             for task in registry.tasks_of(ind.id):
                 if task.section == ind.section and task.section_title:
-                    titles.setdefault(ind.section, task.section_title)
+                    titles.setdefault(ind.section, narrative.zh_punct(task.section_title))
         elif by == "task":
             keys = [task.id for task in registry.tasks_of(ind.id)]
-            titles.update({task.id: task.title for task in registry.tasks_of(ind.id)})
+            titles.update({task.id: narrative.zh_punct(task.title) for task in registry.tasks_of(ind.id)})
         else:
             keys = [ind.lead]
         for k in keys:

@@ -338,7 +338,7 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
 
 @dataclass(frozen=True)
 class Ref:
-    text: str  # 图 1.2 / 第1章
+    text: str  # 图 2.2 / 第二章
     page: str  # html file name of the page holding the target
     anchor: str
 

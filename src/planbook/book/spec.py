@@ -19,6 +19,7 @@ SHORT_TITLE = "县城承载能力提升和深化“千万工程”年度评估�
 COMPILER = "编制：planbook 自动生成"
 SAMPLE_NOTICE = "示例数据，非官方统计"
 PART_TITLE = "分章评估"
+ZH_NUMERALS = "一二三四五六七八九十"
 METHODOLOGY = "book/methodology.qmd"
 QUARTO_INDEX = "index.qmd"
 
@@ -31,7 +32,9 @@ class BookPage:
     source: str  # path relative to the project root
     title: str  # expected title; the page's own H1 wins
     kind: str  # "index" | "chapter" | "appendix"
-    number: str = ""  # "1".."5" for chapters, "A".. for appendices, "" unnumbered
+    # chapters: the plan's own chapter number in digits ("2" for 二、总体目标; see
+    # chapter_numbers), "A".. for appendices, "" unnumbered
+    number: str = ""
 
     @property
     def html_name(self) -> str:
@@ -39,10 +42,12 @@ class BookPage:
 
     @property
     def heading_prefix(self) -> str:
-        """What precedes the chapter title: 第1章 / 附录A / nothing."""
+        """What precedes the chapter title: 第二章 (the plan's 二、) / 附录A / nothing."""
         if not self.number:
             return ""
-        return f"附录{self.number}" if self.kind == "appendix" else f"第{self.number}章"
+        if self.kind == "appendix":
+            return f"附录{self.number}"
+        return f"第{ZH_NUMERALS[int(self.number) - 1]}章"
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,16 @@ class BookChapters:
         return out + list(self.appendices)
 
 
+def chapter_numbers(plan_chapters: list[str | None]) -> list[str]:
+    """One crosswalk for the whole book: a chapter reporting on the plan's 三、 is 第三章 (number
+    "3", its sections 3.1 …, figures 图3.1), in the sidebar, the PDF and the tables alike. A
+    chapter of no plan chapter (the front part) takes the lowest number no plan chapter uses
+    (the plan's 一、指导思想 sets no tasks, so the front part is 第一章)."""
+    taken = {ZH_NUMERALS.index(c) + 1 for c in plan_chapters if c}
+    free = (n for n in range(1, len(ZH_NUMERALS) + 1) if n not in taken)
+    return [str(ZH_NUMERALS.index(c) + 1) if c else str(next(free)) for c in plan_chapters]
+
+
 def book_title(params: Params) -> str:
     return BRIEFING_TITLE if params.kind == "briefing" else TITLE
 
@@ -136,9 +151,13 @@ def book_spec(rp: ReportPeriod) -> BookChapters:
         elif ch.appendix:
             appendices.append(BookPage(ch.key, source, ch.title, "appendix"))
         else:
-            body.append(BookPage(ch.key, source, ch.title, "chapter", str(len(body) + 1)))
+            body.append(BookPage(ch.key, source, ch.title, "chapter"))
     if index is None:
         raise RenderError(f"period {period}: the chapter list has no summary page")
+    numbers = chapter_numbers([ch.plan_chapter for ch in chapters
+                               if not ch.appendix and ch.key != index.key])
+    body = [BookPage(p.key, p.source, p.title, p.kind, n) for p, n in zip(body, numbers,
+                                                                           strict=True)]
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     appendices = [BookPage(p.key, p.source, p.title, p.kind, letters[i])
                   for i, p in enumerate(appendices)]

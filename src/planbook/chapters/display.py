@@ -22,10 +22,12 @@ import pandas as pd
 
 from planbook.assess.rules import LIGHT_ZH, LIGHTS  # the status vocabulary lives in assess
 from planbook.chapters.provenance import KEY  # planbook's key in output metadata
-from planbook.escape import html_text, md_cell
+from planbook.escape import html_text, md_cell, md_text
 
 LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
 # Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
+SHORT_CELL = 6  # characters: a column whose every cell is this short is set without wrapping
+EMPTY_TABLE = "本期没有符合本表条件的记录，本表无数据行。"
 SVG_METADATA = {"Date": None, "Creator": None}
 SVG_HASHSALT = "planbook"
 # A figure's numbers as an HTML table, shown under the chart in a <details> 数据表 (chart text
@@ -90,6 +92,10 @@ def table_html(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] |
     light_cols = set(light_columns(frame) if lights is None else lights)
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
     num_cls = ' class="num"'
+    # A column of short words (状态 需加快推进, 灯号) never wraps: one character a line is
+    # what a narrow column otherwise does at 1280 px and on a phone.
+    short = {c for c in frame.columns if c not in numeric and c not in light_cols
+             and max((len(_cell_text(v)) for v in frame[c]), default=0) <= SHORT_CELL}
     head = "".join(f"<th{num_cls if c in numeric else ''}>{html_text(c)}</th>"
                    for c in frame.columns)
     rows = []
@@ -99,7 +105,7 @@ def table_html(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] |
             if col in light_cols and value in LIGHTS:
                 cells.append(f'<td class="light">{_light_html(value)}</td>')
             else:
-                cls = num_cls if col in numeric else ""
+                cls = num_cls if col in numeric else ' class="pb-nowrap"' if col in short else ""
                 text = html_text(_cell_text(value))
                 link = links[col][n] if col in links else None
                 if link:
@@ -160,13 +166,19 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
 
 
 def show_table(df: pd.DataFrame, *, index: bool = False, lights: Iterable[str] | None = None,
-               pdf: pd.DataFrame | None = None, links: Links | None = None) -> None:
+               pdf: pd.DataFrame | None = None, links: Links | None = None,
+               empty: str = EMPTY_TABLE) -> None:
     """Display a table for both engines: styled text/html and a text/markdown pipe table.
+    A table without rows is the sentence `empty` instead of a bare header row.
 
     `lights` names the columns holding light codes; by default every column whose values
     are all green/yellow/red/grey is one. `pdf`: a narrower version for the page (shortened
     hashes, breakable ids), used for the markdown only; HTML keeps the full table.
     """
+    if df.empty:
+        _display({"text/html": f'<p class="pb-empty-table">{html_text(empty)}</p>',
+                  "text/markdown": md_text(empty), "text/plain": empty})
+        return
     _display({
         "text/html": table_html(df, index=index, lights=lights, links=links),
         "text/markdown": table_markdown(df if pdf is None else pdf, index=index, lights=lights,

@@ -136,7 +136,7 @@ class Dossier:
         pid = rep.period.code
         stem = label_stem(ind_id)
         tasks = [t for t in rep.registry.tasks.values() if ind_id in t.indicators]
-        items = "；".join(f"{t.id} {t.title}" for t in tasks) or ind.path
+        items = "；".join(f"{t.id} {narrative.zh_punct(t.title)}" for t in tasks) or ind.path
         paths_text = "、".join((ind.path, *ind.also_paths))
         definition = (f"{KIND_ZH[ind.kind]}指标，单位{ind.unit or '—'}，"
                       f"{DIRECTION_ZH.get(ind.direction, ind.direction)}，{FREQ_ZH[ind.frequency]}报送")
@@ -152,7 +152,7 @@ class Dossier:
                      if a.baseline_value is not None else "方案未给出"))
         status = provenance.quote(f"num-dossier-{stem}-{pid}", a.reason, inputs=a.inputs)
         lines = [
-            f"## {ind.name_zh} {{#{ind_id}}}", "",
+            f"## {narrative.zh_punct(ind.name_zh)} {{#{ind_id}}}", "",
             f"*{ind.name_en}* · 编号 `{ind_id}`", "",
             f"- **定义**：{definition}。",
             f"- **方案条目**：{paths_text}（{items}）。",

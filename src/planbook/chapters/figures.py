@@ -30,6 +30,9 @@ STATUS_COLOURS = {
     "done": "#1a7f37", "reached": "#1a7f37", "in_progress": "#4caf50", "not_started": "#e0a800",
     "overdue": "#b00020",
 }
+# The smallest text a figure prints (points at A4 width; about 10 px on a 1280 px page): the
+# dashboard's and heatmap's labels stay readable (tests/test_polish.py checks every text).
+MIN_FONT = 7.5
 PATH_COLOUR, OBS_COLOUR, PROJ_COLOUR = "#5c6bc0", "#263238", "#8e24aa"
 
 
@@ -77,9 +80,14 @@ def _num(value) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def wrap_zh(text: str, width: int, lines: int = 2) -> str:
+BREAK_AFTER = "、，,；）)和与及的"  # a line may end after these (breaks=True)
+
+
+def wrap_zh(text: str, width: int, lines: int = 2, *, breaks: bool = False) -> str:
     """Wrap Chinese text at `width` characters, never inside a number or a Latin word
-    (50万元 stays whole: no 5|0万元); the last line ends with … when text is left over."""
+    (50万元 stays whole: no 5|0万元); the last line ends with … when text is left over.
+    `breaks`: end a line after a mark or particle (BREAK_AFTER) in its last third, or before
+    a parenthesis, rather than inside a word."""
     out, rest = [], text
     while rest and len(out) < lines:
         if len(rest) <= width:
@@ -90,6 +98,12 @@ def wrap_zh(text: str, width: int, lines: int = 2) -> str:
         while cut > 1 and rest[cut - 1].isascii() and rest[cut].isascii() \
                 and (rest[cut - 1].isalnum() or rest[cut - 1] in ".,%") and rest[cut].isalnum():
             cut -= 1
+        if breaks:
+            soft = [k for k in range(cut, max(1, cut * 2 // 3) - 1, -1)
+                    if rest[k - 1] in BREAK_AFTER or rest[k] in "（("]
+            cut = soft[0] if soft else cut
+            while cut > width // 2 and (rest[cut - 1].isdigit() or rest[cut] in "万亿元个%"):
+                cut -= 1  # keep a number with its unit: 50万元, not 50万|元
         out.append(rest[:cut])
         rest = rest[cut:]
     if rest:
@@ -224,10 +238,58 @@ def _heatmap(table: pd.DataFrame, *, row_height: float, inputs, **style) -> None
     _show(fig, inputs, table.rename_axis(table.index.name or "分组").reset_index())
 
 
+def _mix(colour: str, share: float) -> tuple[float, float, float]:
+    """`colour` laid over white at `share` (0 → white, 1 → the colour)."""
+    rgb = matplotlib.colors.to_rgb(colour)
+    return tuple(1 - share * (1 - c) for c in rgb)
+
+
+def _luminance(rgb) -> float:
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def text_colour(background) -> str:
+    """Black or white, whichever contrasts more with `background` (WCAG ratio)."""
+    lum = _luminance(matplotlib.colors.to_rgb(background))
+    return "#111111" if (lum + 0.05) / 0.0557 >= 1.05 / (lum + 0.05) else "#ffffff"
+
+
 def status_heatmap(counts: pd.DataFrame, *, inputs=()) -> None:
-    """Rows: plan sections; columns: statuses (Chinese labels); cells: indicator counts."""
-    _heatmap(counts, row_height=0.32, inputs=inputs, fmt="d", cmap="Blues",
-             annot_kws={"fontsize": 7.5})
+    """Rows: plan sections; columns: statuses (Chinese labels); cells: indicator counts.
+
+    Each status column is shaded in its own status colour (green for 已达标, red for 出现倒退,
+    …: STATUS_COLOURS), darker for more indicators, so good and bad counts never share one
+    scale; a zero cell stays white, and every number is set in black or white, whichever
+    contrasts more with its cell."""
+    from planbook.assess.rules import STATUS
+
+    setup()
+    by_label = {label: STATUS_COLOURS.get(code, "#9e9e9e") for code, (label, _) in
+                STATUS.items()}
+    values = counts.to_numpy(dtype=float)
+    top = max(float(values.max()) if values.size else 0.0, 1.0)
+    fig, ax = plt.subplots(figsize=(A4_WIDTH, 0.32 * len(counts) + 1.25))
+    cells = np.ones((*values.shape, 3))
+    for j, column in enumerate(counts.columns):
+        for i in range(values.shape[0]):
+            v = values[i, j]
+            if v > 0:
+                cells[i, j] = _mix(by_label.get(str(column), "#9e9e9e"), 0.25 + 0.75 * v / top)
+            ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=MIN_FONT,
+                    color=text_colour(cells[i, j]) if v > 0 else "#616161")
+    ax.imshow(cells, aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(len(counts.columns)), [str(c) for c in counts.columns])
+    ax.set_yticks(range(len(counts.index)), [str(r) for r in counts.index])
+    ax.set_xticks(np.arange(-0.5, len(counts.columns)), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(counts.index)), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1)
+    ax.tick_params(which="both", length=0, labelsize=MIN_FONT)
+    ax.xaxis.tick_top()
+    for side in ax.spines.values():
+        side.set_visible(False)
+    fig.tight_layout()
+    _show(fig, inputs, counts.rename_axis(counts.index.name or "分组").reset_index())
 
 
 def scorecard(lights: pd.DataFrame, *, inputs=()) -> None:
@@ -309,9 +371,9 @@ def annual_met(grid: pd.DataFrame, *, inputs=()) -> None:
 def dashboard(tiles: list[dict]) -> None:
     """Headline tiles: name, latest value text, target text, status label, light."""
     setup()
-    columns = 4
+    columns = 3  # three tiles a row: names at MIN_FONT and up, wrapped at word breaks
     rows = int(np.ceil(len(tiles) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.55 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.75 * rows), squeeze=False)
     inputs = []
     for ax, t in zip(axes.flat, tiles, strict=False):
         inputs += t.get("inputs", [])
@@ -324,14 +386,14 @@ def dashboard(tiles: list[dict]) -> None:
             side.set_linewidth(2)
         ax.add_patch(plt.Rectangle((0, 0.8), 1, 0.2, color=colour, alpha=0.18,
                                    transform=ax.transAxes, lw=0))
-        ax.text(0.06, 0.9, f"{LIGHT_ZH[t['light']]} {t.get('status', '')}".strip(), fontsize=6.5,
-                transform=ax.transAxes, va="center", color="#212121")
-        name = wrap_zh(t["name"], 10, 3)
-        ax.text(0.06, 0.7, name, fontsize=6.8, transform=ax.transAxes, va="top",
+        ax.text(0.06, 0.9, f"{LIGHT_ZH[t['light']]} {t.get('status', '')}".strip(),
+                fontsize=MIN_FONT, transform=ax.transAxes, va="center", color="#212121")
+        name = wrap_zh(t["name"], 14, 2, breaks=True)
+        ax.text(0.06, 0.72, name, fontsize=8, transform=ax.transAxes, va="top",
                 linespacing=1.25)
-        ax.text(0.06, 0.3, t["value"], fontsize=10.5, transform=ax.transAxes, va="center")
-        ax.text(0.06, 0.1, f"目标 {t['target']}", fontsize=6.2, transform=ax.transAxes,
-                color="#555555", va="center")
+        ax.text(0.06, 0.3, t["value"], fontsize=11, transform=ax.transAxes, va="center")
+        ax.text(0.06, 0.1, f"目标 {t['target']}", fontsize=MIN_FONT, transform=ax.transAxes,
+                color="#424242", va="center")
     for ax in list(axes.flat)[len(tiles):]:
         ax.axis("off")
     fig.tight_layout()

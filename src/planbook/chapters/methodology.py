@@ -37,7 +37,7 @@ def worked_examples(registry: Registry, frame: pd.DataFrame) -> dict[str, str]:
     base = ind.baseline
     mid, final = sorted(ind.targets, key=lambda t: t.year)[:2]
     unit = ind.unit
-    target = (f"- **目标。** 中期目标按其自身年份评估：如{ind.name_zh}“{mid.year}年达到"
+    target = (f"- **目标。** 中期目标按其自身年份评估：如{narrative.zh_punct(ind.name_zh)}“{mid.year}年达到"
               f"{_num(mid.value)}{unit}、{final.year}年达到{_num(final.value)}{unit}”"
               f"（指标登记表 `{ind.id}`），{mid.year}年及以前的报告期以{mid.year}年目标为准，"
               f"{mid.year + 1}年起以{final.year}年目标为准。")
@@ -54,7 +54,7 @@ def worked_examples(registry: Registry, frame: pd.DataFrame) -> dict[str, str]:
         "period == @EXAMPLE_YEAR")["status"])
     source = "（示例数据）" if sample else ""
     growth = (
-        f"**示例。** {ind.name_zh}{base.year}年基期{_num(base.value)}{unit}，"
+        f"**示例。** {narrative.zh_punct(ind.name_zh)}{base.year}年基期{_num(base.value)}{unit}，"
         f"{mid.year}年目标{_num(mid.value)}{unit}、{final.year}年目标{_num(final.value)}{unit}"
         f"（指标登记表 `{ind.id}`）；{EXAMPLE_YEAR}年值{_num(x)}{unit}{source}。"
         f"{EXAMPLE_YEAR}年的报告以{t.year}年目标为准：\n"
@@ -96,11 +96,11 @@ def rules_text(registry: Registry) -> str:
     lines = []
     for rule in ("bottom_line", "info"):
         members = [i for i in inds if i.judged_by == rule]
-        names = "；".join(f"{i.name_zh}（“{i.quotes[0]}”，`{i.id}`）" for i in members)
+        names = "；".join(f"{narrative.zh_punct(i.name_zh)}（“{i.quotes[0]}”，`{i.id}`）" for i in members)
         lines.append(f"- **{RULE_ZH[rule]}（{len(members)}项）：** {names or '无'}。")
     strict = [i for i in inds for t in i.targets if t.op in (">", "<")]
     lines.append("- **严格比较（" + str(len(strict)) + "项）：** " + "；".join(
-        f"{i.name_zh}（“{i.quotes[0]}”，目标{narrative.targets_text(i)}）" for i in strict)
+        f"{narrative.zh_punct(i.name_zh)}（“{i.quotes[0]}”，目标{narrative.targets_text(i)}）" for i in strict)
         + "。")
     counts = {r: sum(1 for i in inds if i.judged_by == r) for r in RULES}
     lines.append("- **各规则指标数：** " + "，".join(
@@ -111,7 +111,7 @@ def rules_text(registry: Registry) -> str:
         lines.append("")
         v = float(t.value or 0)
         low = round(v - 0.5, 1)
-        lines.append(f"**示例（{line.name_zh}，底线{narrative.targets_text(line)}）。**")
+        lines.append(f"**示例（{narrative.zh_punct(line.name_zh)}，底线{narrative.targets_text(line)}）。**")
         lines.append("")
         for values, why in (([("2024", v), ("2025", low)], "曾守住后跌破"),
                             ([("2024", round(low - 1, 1)), ("2025", low)], "逐年上升但仍低于底线"),

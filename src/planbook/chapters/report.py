@@ -44,6 +44,10 @@ REVISION_ROWS = 30  # the 数据质量 revision table lists this many, then coun
 SAMPLE_MARK = "†"  # marks a sample-derived value in a report that also has real ones
 COUNT_RULE = ("计数口径：每项指标只计一次，计入其方案条目所在的章节，各章合计等于指标总数，"
               "与摘要“各章指标状态统计”表一致；同时见于其他章节的指标在该章注明“另见”，不重复计数。")
+WORST_LISTED = 5  # a chapter's 需要重点关注的指标 list shows this many, and says so
+SECTION_WORST = 3  # a section's quoted reasons: this many, and says so
+TASK_COUNT_RULE = ("任务行按任务计指标：一项指标可属于几项任务，另见于本节的指标也列在其任务下，"
+                   "故各行指标数之和可多于本节监测的指标数。")
 LIST_LIMIT = 10  # change lists longer than this show their first items and say so
 
 
@@ -206,10 +210,11 @@ class Report(TaskEvaluation):
         also = self.registry.cross_listed(chapter)
         if also:
             text += ("\n\n另见（本章也提及、计入其他章节的指标，不计入上述统计）："
-                     + "；".join(f"{i.name_zh}（{i.path}）" for i in also) + "。")
-        behind = self._worst(items, 5)
+                     + "；".join(f"{narrative.zh_punct(i.name_zh)}（{i.path}）" for i in also) + "。")
+        behind = self._worst(items, WORST_LISTED)
         if behind:
-            text += "\n\n需要重点关注的指标：\n\n" + "\n".join(
+            listed = self._listed(items, behind, f"ch{CHAPTER_NUMBER[chapter]}")
+            text += f"\n\n需要重点关注的指标{listed}：\n\n" + "\n".join(
                 f"- **{a.name}**{self.mark(a)}（{self._ind(a).lead}牵头）：{self.quote(a, chapter)}"
                 for a in behind)
         return text
@@ -263,6 +268,16 @@ class Report(TaskEvaluation):
             ident += f"-ch{CHAPTER_NUMBER[chapter]}"
         return provenance.quote(ident, a.reason, inputs=a.inputs)
 
+    def _listed(self, items: list[Assessment], shown: list[Assessment], key: str) -> str:
+        """（共8项，按严重程度列出前5项）: a shortened list says how many it leaves out. Counted:
+        the statuses SEVERITY orders (出现倒退, 逾期, 进展缓慢, 需加快推进)."""
+        bad = [a for a in items if a.status in SEVERITY]
+        n = num(f"num-{key}-attention-{self.period.code}", len(bad), "项",
+                inputs=self._counted_rows(bad))
+        if len(bad) > len(shown):
+            return f"（共{n}，按严重程度列出前{len(shown)}项）"
+        return f"（共{n}）"
+
     def _worst(self, items: list[Assessment], n: int) -> list[Assessment]:
         bad = [a for a in items if a.status in SEVERITY]
         return sorted(bad, key=lambda a: (SEVERITY[a.status], a.ratio if a.ratio is not None
@@ -272,7 +287,7 @@ class Report(TaskEvaluation):
         tasks = [t for t in self.registry.tasks.values() if t.section and
                  f"{t.chapter}{t.section}" == section]
         title = tasks[0].section_title if tasks else section
-        return f"## {title}"
+        return f"## {narrative.zh_punct(title)}"
 
     def section_narrative(self, section: str) -> str:
         """Heading, status sentence, and one line per task item with its lead department."""
@@ -284,7 +299,7 @@ class Report(TaskEvaluation):
         tasks = [t for t in self.registry.tasks.values() if t.section and
                  f"{t.chapter}{t.section}" == section]
         if tasks:
-            lines += ["", "本节任务及责任单位：", ""]  # a list needs a blank line before it
+            lines += ["", f"本节任务及责任单位（{TASK_COUNT_RULE}）：", ""]  # blank line before a list
             for t in tasks:
                 own = [self.by_id[i] for i in t.indicators if i in self.by_id]
                 # The task's count and lights, registered as one quoted phrase with its rows.
@@ -293,9 +308,12 @@ class Report(TaskEvaluation):
                                            inputs=self._counted_rows(own))
                           if own else "无量化指标")
                 depts = "、".join(t.departments) if t.departments else "—"
-                lines.append(f"- {t.id} {t.title}（牵头：{t.lead or '—'}；责任单位：{depts}）"
+                lines.append(f"- {t.id} {narrative.zh_punct(t.title)}（牵头：{t.lead or '—'}；责任单位：{depts}）"
                              f"：{counts}")
-        for a in self._worst(items, 3):
+        worst = self._worst(items, SECTION_WORST)
+        if worst:
+            lines.append(f"\n本节需要关注的指标{self._listed(items, worst, key)}：")
+        for a in worst:
             lines.append(f"\n> **{a.name}**{self.mark(a)} {a.status_zh}：{self.quote(a, section[0])}")
         return "\n".join(lines)
 
@@ -565,7 +583,7 @@ class Report(TaskEvaluation):
                 i.id for i in led if i.id not in set(got["indicator_id"]))
             reported = got["indicator_id"].nunique()
             late = got[got["received_at"].map(lambda t: bool(t) and t[:10] > as_of.isoformat())]
-            missing = [i.name_zh for i in led if i.id not in set(got["indicator_id"])]
+            missing = [narrative.zh_punct(i.name_zh) for i in led if i.id not in set(got["indicator_id"])]
             rows.append({"牵头单位": dept, "牵头指标": len(led), "已报送": reported,
                          "报送率": narrative.fmt_percent(reported / len(led)),
                          "逾期报送": len(late), "未报送指标": "、".join(missing[:4])
@@ -609,7 +627,7 @@ class Report(TaskEvaluation):
                                                     values=("value", list))
         revised = history[history["rev"] > 1].sort_values("rev", ascending=False, kind="stable")
         shown, rest = revised.iloc[:top], revised.iloc[top:]
-        rows = [{"指标": self.registry.indicators[ind_id].name_zh, "期间": period,
+        rows = [{"指标": narrative.zh_punct(self.registry.indicators[ind_id].name_zh), "期间": period,
                  "修订次数": int(rev) - 1,
                  "历次数值": " → ".join(observations.format_value(v) for v in values)}
                 for (ind_id, period), rev, values in zip(shown.index, shown["rev"],
@@ -621,7 +639,8 @@ class Report(TaskEvaluation):
         listed = set(revised.index)  # every revision of every revised figure, counted ones too
         provenance.record("table", inputs=_frame_rows(obs[[k in listed for k in zip(
             obs["indicator_id"], obs["period"], strict=True)]]))
-        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "修订次数", "历次数值"]))
+        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "修订次数", "历次数值"]),
+                           empty="本期没有经过修订的观测值：每个观测值都只报送过一次。")
 
     def plausibility_table(self) -> None:
         """Real values the plausibility checks flag (×10 jumps, fractions on %, falling totals,
@@ -630,14 +649,15 @@ class Report(TaskEvaluation):
 
         used = observations.upto(observations.latest(self.observations), self.period)
         flags = plausibility.series_flags(self.registry, used)
-        rows = [{"指标": self.registry.indicators[f.indicator_id].name_zh, "期间": f.period,
+        rows = [{"指标": narrative.zh_punct(self.registry.indicators[f.indicator_id].name_zh), "期间": f.period,
                  "提示": f.text, "备注": note or "以 --confirm 确认"} for f, note in flags]
         # A flag rests on its row and on the earlier one it was compared with.
         flagged = {(f.indicator_id, str(p)) for f, _ in flags
                    for p in (f.period, f.reference_period) if p}
         provenance.record("table", inputs=_frame_rows(used[[k in flagged for k in zip(
             used["indicator_id"], used["period"], strict=True)]]))
-        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "提示", "备注"]))
+        display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "提示", "备注"]),
+                           empty="本期没有数值合理性提示：合理性检查只看正式统计和部门报送的数值，均未触发。")
 
     def files_table(self) -> None:
         """Every input with its sha256: registry files whole; for the store and the village
@@ -666,7 +686,7 @@ class Report(TaskEvaluation):
             if ind.chapter != chapter:
                 continue
             rows.append({"编号": ind.id.removeprefix("ind_"), "条目": ind.path,
-                         "指标": ind.name_zh,
+                         "指标": narrative.zh_punct(ind.name_zh),
                          "类型": f"{KIND_ZH[ind.kind]}（{RULE_ZH[ind.judged_by]}）",
                          "目标": narrative.targets_text(ind),
                          "牵头单位": f"{ind.lead}（{self.registry.lead_status(ind)}）",
@@ -818,7 +838,7 @@ class Briefing(Report):
                 if not any((ind.id, q) in have for q in periods)]
 
     def missing_table(self) -> None:
-        rows = [{"指标": ind.name_zh, "牵头单位": ind.lead, "报送频率": FREQ_ZH[ind.frequency],
+        rows = [{"指标": narrative.zh_punct(ind.name_zh), "牵头单位": ind.lead, "报送频率": FREQ_ZH[ind.frequency],
                  "应报期间": " 或 ".join(periods)} for ind, periods in self.missing()]
         # No data row stands for a missing figure: the registry entries name the indicators.
         provenance.record("table", inputs=self._registry_rows(

@@ -15,6 +15,7 @@ from functools import cached_property
 import pandas as pd
 
 from planbook.assess import grades
+from planbook.assess.narrative import zh_punct
 from planbook.assess.projects import ProjectAssessment, assess_projects, period_project_reports
 from planbook.chapters import display, provenance
 from planbook.chapters.provenance import num
@@ -144,7 +145,7 @@ class TaskEvaluation:
     def task_block(self, task: Task) -> str:
         key = task_key(task.id)
         depts = "、".join(task.departments) if task.departments else "方案未列明"
-        out = [f"### {task.id} {task.title}：任务评估", "",
+        out = [f"### {task.id} {zh_punct(task.title)}：任务评估", "",
                f"牵头单位：{task.lead or '方案未列明'}；责任单位：{depts}。", ""]
         # 1. computed: indicators and projects
         own = [self.by_id[i] for i in task.indicators if i in self.by_id]
@@ -258,7 +259,7 @@ class TaskEvaluation:
             # The lead is named in the task block; a year the plan does not write is 2027
             # (the methodology says so), so the table stays narrow enough for A4.
             rows.append({
-                "项目": p.name_zh, "任务": p.task,
+                "项目": zh_punct(p.name_zh), "任务": p.task,
                 "要求阶段": f"{p.target_year}年{p.target_stage}",
                 "当前阶段": (f"{pa.current_stage}（{pa.stage_date}）" if pa.current_stage
                             else "暂无报送"),
@@ -279,7 +280,8 @@ class TaskEvaluation:
         parts = [f"{g}{num(f'num-grade-{n}-{pid}', len(v), '项')}"
                  for n, (g, v) in enumerate(graded.items(), start=1)]
         total = num(f"num-tasks-total-{pid}", len(tasks), "项")
-        text = (f"方案第三至第六部分共有任务{total}（含第六部分的四项保障措施）。")
+        text = (f"方案第三至第六部分共有任务{total}（含第六部分的四项保障措施；第二部分总体目标"
+                "不是任务，由其指标评估，故比方案条目数少一条）。")
         if ev:
             sample = "（示例评估意见，仅演示格式）" if ev.is_sample else ""
             departing = [t for t in tasks if t.id in ev.judgements
@@ -300,7 +302,7 @@ class TaskEvaluation:
                  f"，{NO_STATEMENT}的任务{num(f'num-stmt-missing-{pid}', len(missing), '项')}")
         if missing:
             text += "：\n\n" + "\n".join(
-                f"- {t.id} {t.title}（牵头：{t.lead or '方案未列明'}）" for t in missing)
+                f"- {t.id} {zh_punct(t.title)}（牵头：{t.lead or '方案未列明'}）" for t in missing)
         else:
             text += "。"
         return text

@@ -3,8 +3,10 @@
 The judgements follow the grade scale: each task graded as its 2025 lights imply, two of them
 departing one step with a reason (see `sample_judgements`).
 
-Generic and marked 示例 in every text: they illustrate the layout, never the facts. No
-statement names a real event or date; project stages carry the period's last day as the date
+Marked 示例 in every text: they illustrate the layout, never the facts. Each statement is
+written from its task's own words in the plan (plan.passages: the measures of its paragraph,
+the projects it names) through a few varied patterns, so no sentence serves more than three
+tasks (tests/test_sample_marks.py counts them). No statement names a real event or date; project stages carry the period's last day as the date
 they are stated for, with a note that they are not the project's real stage. Most tasks get
 a statement, some none, so the book shows both. Deterministic (seeded by task and project
 id). The statements go through the real validation (store.statements) from sample
@@ -24,6 +26,7 @@ import pandas as pd
 import yaml
 
 from planbook import paths
+from planbook.plan import passages
 from planbook.plan.registry import STAGES, Registry
 from planbook.store import statements
 from planbook.store.commit import transaction
@@ -41,16 +44,54 @@ MONTHS = tuple(f"2026-{m:02d}" for m in range(1, 11))
 SAMPLE_FILE = "sample/sample-progress.csv"
 EVALUATION_PERIOD = "2025"
 EVALUATION_DATE = "2026-03-31"  # the 2025 report's as_of date
-PROBLEMS = ("示例：部分事项的用地、资金等要素保障仍需加强。", "示例：涉及多个部门的事项协调推进偏慢。",
-            "示例：个别子项目前期手续办理周期较长。", "")
-NEXT_STEPS = ("示例：对照年度计划倒排进度，按月调度、及时预警。",
-              "示例：加强与配合单位的会商，推动重点事项按期完成。",
-              "示例：梳理滞后事项清单，逐项明确责任人和完成时限。")
+# Sentence patterns; each is filled with the task's own measures and projects (plan.passages),
+# so a sentence names its task and no two tasks share it. {m}: a measure clause of the plan,
+# quoted verbatim; {p}: a project the plan names in the task.
+PROGRESS = ("{year}年，本单位{role}推进“{title}”，围绕“{m1}”分解落实年度任务，完成年度计划的{share}%。",
+            "{year}年按照方案要求推进“{title}”，重点抓“{m1}”和“{m2}”，年度计划完成{share}%。",
+            "本单位将“{m1}”列入{year}年度重点工作清单，{role}事项按月调度，完成年度计划的{share}%。",
+            "{year}年围绕“{m2}”按月调度、逐项建立工作台账，“{title}”年度计划完成{share}%。")
+PROJECT_NOTE = ("{p}等{n}个项目纳入本年度调度清单，阶段进展见项目推进表。",
+                "{p}的推进情况按项目单列报送。")
+PROBLEMS = ("“{m1}”涉及的用地、资金等要素保障仍需加强。",
+            "“{m2}”涉及多个部门，协调推进偏慢。",
+            "{p}前期手续办理周期较长。",
+            "“{m1}”的推进进度不均衡，部分事项落后于年度计划。",
+            "")
+NEXT_STEPS = ("对照年度计划倒排“{m1}”的进度，按月调度、及时预警。",
+              "加强与配合单位的会商，推动“{m2}”按期完成。",
+              "梳理“{title}”滞后事项清单，逐项明确责任人和完成时限。",
+              "把“{m2}”列入下年度重点工作，细化季度节点。")
+MONTHLY = ("本月围绕“{m}”按计划推进，完成月度计划的{share}%。",
+           "本月“{m}”相关工作完成月度计划的{share}%。",
+           "本月重点推进“{m}”，月度计划完成{share}%。")
 
 
 def _rng(key: str) -> np.random.Generator:
     digest = hashlib.sha256(f"{SEED}:progress:{key}".encode()).digest()
     return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+
+
+def _words(registry: Registry, task, rng: np.random.Generator) -> dict[str, str]:
+    """The task's own words for the patterns: two measure clauses (its title when the plan
+    states none) and a named project (else the task's title)."""
+    found = passages.measures(registry.plan_text, task) or [task.title]
+    order = rng.permutation(len(found))
+    m1, m2 = (_nested(found[i]) for i in (order[0], order[min(1, len(found) - 1)]))
+    projects = registry.projects_of(task.id)
+    p = projects[int(rng.integers(len(projects)))].name_zh if projects else ""
+    return {"title": task.title, "m1": m1, "m2": m2, "p": p or f"“{task.title}”的重点事项",
+            "n": str(len(projects))}
+
+
+def _nested(clause: str) -> str:
+    """A quotation inside the patterns' “…”: its own double quotes become single ones."""
+    return clause.replace("“", "‘").replace("”", "’")
+
+
+def _pick(rng: np.random.Generator, patterns: tuple[str, ...], **words: str) -> str:
+    text = patterns[int(rng.integers(len(patterns)))].format(**words)
+    return f"示例：{text}" if text else ""
 
 
 def _statement_rows(registry: Registry) -> list[dict]:
@@ -66,20 +107,26 @@ def _statement_rows(registry: Registry) -> list[dict]:
         for year in YEARS:
             for dept in writers:
                 share = int(rng.integers(12, 22)) * 5  # 60 … 105
-                role = "牵头" if dept == task.lead else "配合"
+                words = _words(registry, task, rng) | {
+                    "year": year, "role": "牵头" if dept == task.lead else "配合",
+                    "share": str(min(share, 100))}
+                progress = _pick(rng, PROGRESS, **words)
+                if words["n"] != "0" and rng.random() < 0.6:
+                    progress += PROJECT_NOTE[int(rng.integers(len(PROJECT_NOTE)))].format(
+                        **words)
                 rows.append({
                     "任务编号": task.id, "期间": year, "报送单位": dept,
-                    "主要进展": f"示例：本单位{role}的“{task.title}”{year}年度工作已完成年度计划的"
-                                f"{min(share, 100)}%，按方案分解任务、按月调度。",
-                    "存在问题": PROBLEMS[int(rng.integers(len(PROBLEMS)))],
-                    "下步打算": NEXT_STEPS[int(rng.integers(len(NEXT_STEPS)))],
-                    "佐证材料": f"示例：{dept}{year}年度工作台账（{year}-12-31）",
+                    "主要进展": progress,
+                    "存在问题": _pick(rng, PROBLEMS, **words),
+                    "下步打算": _pick(rng, NEXT_STEPS, **words),
+                    "佐证材料": f"示例：《{dept}“{task.title}”{year}年度工作台账》（{year}-12-31）",
                     "数据状态": "sample"})
         for month in MONTHS:  # the briefings' optional short 本月进展, for some months
             if rng.random() < 0.3:
                 share = int(rng.integers(14, 21)) * 5  # 70 … 100
+                words = _words(registry, task, rng)
                 rows.append({"任务编号": task.id, "期间": month, "报送单位": task.lead,
-                             "本月进展": f"示例：本月按计划推进，完成月度计划的{share}%。",
+                             "本月进展": _pick(rng, MONTHLY, m=words["m1"], share=str(share)),
                              "数据状态": "sample"})
     return rows
 
@@ -102,7 +149,8 @@ def _project_rows(registry: Registry, milestones: dict[str, float]) -> list[dict
             stage = ("未启动", *STAGES)[max(0, target + 1 - int(rng.integers(0, 3)))]
         rows.append({"项目编号": p.id, "期间": "2025", "报送单位": p.lead, "当前阶段": stage,
                      "阶段日期": "2025-12-31",
-                     "进展说明": "示例：演示用阶段，非该项目实际进展", "数据状态": "sample"})
+                     "进展说明": f"示例：{p.name_zh}的演示用阶段（{stage}），非该项目实际进展",
+                     "数据状态": "sample"})
     return rows
 
 

@@ -22,6 +22,34 @@
   nav.parentNode.insertBefore(button, nav);
 })();
 
+// A table or chart wider than its box scrolls sideways inside it (a phone): the box gets
+// .pb-more (a shaded right edge) and the line after it says so, while content lies hidden.
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll(".pb-table-wrap, .pb-figure-scroll, .pb-output");
+  var cues = [];
+  for (var i = 0; i < boxes.length; i++) {
+    var cue = document.createElement("p");
+    cue.className = "pb-scroll-cue";
+    cue.setAttribute("aria-hidden", "true");
+    cue.textContent = "← 可左右滑动查看全部 →";
+    boxes[i].parentNode.insertBefore(cue, boxes[i].nextSibling);
+    cues.push(cue);
+  }
+  function update() {
+    for (var k = 0; k < boxes.length; k++) {
+      var box = boxes[k];
+      var more = box.scrollWidth > box.clientWidth + 1 &&
+        box.scrollLeft + box.clientWidth < box.scrollWidth - 1;
+      box.classList.toggle("pb-more", box.scrollWidth > box.clientWidth + 1);
+      box.classList.toggle("pb-end", !more);
+    }
+  }
+  for (var j = 0; j < boxes.length; j++) { boxes[j].addEventListener("scroll", update); }
+  window.addEventListener("resize", update);
+  update();
+})();
+
 (function () {
   "use strict";
   var input = document.getElementById("pb-search-input");

@@ -1,6 +1,6 @@
 -- Numbers headings the way the book does, for both HTML and typst output:
--- level 1 gets the chapter prefix (第1章 / 附录A), lower levels 1.1, 1.1.1 …
--- Metadata: pb-prefix (e.g. "第1章"), pb-number (e.g. "1"); empty means unnumbered page.
+-- level 1 gets the chapter prefix (第二章 / 附录A), lower levels 2.1, 2.1.1 …
+-- Metadata: pb-prefix (e.g. "第二章"), pb-number (e.g. "2"); empty means unnumbered page.
 local prefix, number = "", ""
 local counters = {0, 0, 0, 0, 0, 0}
 
