@@ -76,7 +76,7 @@ REFUSALS = [
     ("village_derived_indicator.csv", 2, "指标编号", "村级台账", "waste_sorting_villages",
      "data/villages"),
     ("percent_on_non_percent.csv", 2, "数值", "百分号只能用于单位为 % 的指标", "5%", "亿元"),
-    ("missing_value_column.csv", 1, "数值 / value", "缺少必填列", None, "数值"),
+    ("missing_value_column.csv", 1, "数值", "缺少必填列", None, "数值"),
 ]
 
 
@@ -92,7 +92,7 @@ def test_refused_case(data, name, row, column, message, seen, expected):
     assert (p.file, p.row, p.column) == (name, row, column)
     assert p.value == seen
     assert expected in p.expected
-    assert str(p).startswith(f"{name}, row {row}, column {column}")
+    assert str(p).startswith(f"文件 {name}，第 {row} 行“{column}”列")
     # all or nothing: the valid rows of the file are not stored either
     assert not (data / "observations").exists()
     assert result.rows_accepted == 0 and result.rows_refused == result.rows_read
@@ -126,7 +126,7 @@ def test_formula_without_cached_value_is_refused(data, tmp_path):
     report = run([path], data)
     [p] = report.problems
     assert (p.sheet, p.row, p.column, p.value) == ("填报", 3, "数值", "=10+2")
-    assert "formula with no cached value" in p.message
+    assert "公式没有计算结果" in p.message
 
 
 @pytest.mark.parametrize("name,message,row", [
@@ -156,7 +156,7 @@ def test_unknown_columns_are_ignored_with_a_warning(data, tmp_path):
     messages = []
     report = run([f], data, progress=messages.append)
     assert report.ok and messages == ["[1/1] extra.csv"]
-    assert report.files[0].warnings == ["extra.csv：忽略无法识别的列“填报人” / ignored unknown column"]
+    assert report.files[0].warnings == ["extra.csv：忽略无法识别的列“填报人”"]
     assert any("填报人" in line for line in report.summary_lines())
 
 
@@ -169,7 +169,7 @@ def test_every_problem_listed_at_once(data):
     assert (result.rows_read, result.rows_with_problems, result.rows_refused) == (5, 4, 5)
     lines = report.summary_lines()
     assert lines[0].startswith("[拒绝] many_problems.csv：读取 5 行 = 接受 0 行 + 拒绝 5 行")
-    assert sum(line.startswith("  - many_problems.csv, row") for line in lines) == 6
+    assert sum(line.startswith("  - 文件 many_problems.csv，第") for line in lines) == 6
 
 
 # ---------------------------------------------------------------- accepted
@@ -309,7 +309,7 @@ def test_several_files_store_the_good_ones_and_fail_overall(data):
     assert (report.rows_read, report.rows_accepted, report.rows_refused) == (5, 4, 1)
     text = str(err)
     assert "合计 3 个文件（接受 2，拒绝 1）：读取 5 行 = 接受 4 行 + 拒绝 1 行" in text
-    assert "share_out_of_range.csv, row 2, column 数值" in text
+    assert "share_out_of_range.csv，第 2 行“数值”列" in text
 
 
 def test_every_submission_is_archived_with_its_outcome(data):
@@ -339,7 +339,7 @@ def test_cli_exit_codes_and_no_traceback(data, capsys):
     captured = capsys.readouterr()
     assert code == 1
     assert "Traceback" not in captured.err + captured.out
-    assert "negative_count.csv, row 2, column 数值" in captured.err + captured.out
+    assert "negative_count.csv，第 2 行“数值”列" in captured.err + captured.out
 
 
 def test_large_refused_file_lists_every_problem_in_the_record(data, tmp_path):

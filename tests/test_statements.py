@@ -193,5 +193,5 @@ def test_cli_routes_progress_files_and_exits_1_on_refusal(tmp_path, data, capsys
     assert "[接受] good.csv" in capsys.readouterr().out
     assert cli.main(["--data", str(data), "ingest", str(bad)]) == 1
     out = capsys.readouterr().out
-    assert "[拒绝] bad.csv" in out and "row 3, column 任务编号" in out
+    assert "[拒绝] bad.csv" in out and "第 3 行“任务编号”列" in out
     assert snapshot(data) == {}

@@ -77,9 +77,9 @@ def test_status_refuses_a_damaged_store_naming_where(copy, capsys, case, change,
     line = found[0]
     assert "data/observations/fagai.csv" in line
     if row is not None:
-        assert f"row {row}" in line
+        assert f"第 {row} 行" in line
     if column is not None:
-        assert f"column {column}" in line
+        assert f"“{column}”列" in line
 
 
 @pytest.mark.parametrize("argv", [
@@ -94,7 +94,7 @@ def test_every_command_reading_the_store_runs_the_validator(copy, tmp_path, caps
     code = cli.main(["--data", str(copy), *argv])
     err = capsys.readouterr().err
     assert code == 1, err
-    assert "not a finite number" in err and "row 5" in err and "Traceback" not in err
+    assert "not a finite number" in err and "第 5 行" in err and "Traceback" not in err
     assert (copy / STORE).read_bytes() == before
 
 

@@ -13,37 +13,43 @@ class Problem:
     file: str | None = None
     sheet: str | None = None
     row: int | None = None  # as the spreadsheet shows it: header = row 1
-    column: str | None = None
+    column: str | None = None  # the header as written
     entry: str | None = None  # registry entry id or indicator id
     field: str | None = None
     value: object = None
     expected: str | None = None
+    cell: str | None = None  # as Excel names it (G4); set for a workbook, None for a CSV
 
     def location(self) -> str:
+        """Where, in the clerk's words: 文件 x.xlsx，工作表“数据”，单元格 G4（数值）; a CSV has
+        no cell names, so its row as the file shows it: 文件 x.csv，第 4 行“数值”列."""
         parts = []
         if self.file:
-            parts.append(self.file)
+            parts.append(f"文件 {self.file}")
         if self.sheet:
-            parts.append(f"sheet {self.sheet}")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column {self.column}")
+            parts.append(f"工作表“{self.sheet}”")
+        if self.cell:
+            parts.append(f"单元格 {self.cell}" + (f"（{self.column}）" if self.column else ""))
+        elif self.row is not None:
+            parts.append(f"第 {self.row} 行" + (f"“{self.column}”列" if self.column else ""))
+        elif self.column:
+            parts.append(f"“{self.column}”列")
         if self.entry:
-            parts.append(f"entry {self.entry}")
+            parts.append(f"条目 {self.entry}")
         if self.field:
-            parts.append(f"field {self.field}")
-        return ", ".join(parts)
+            parts.append(f"字段 {self.field}")
+        return "，".join(parts)
 
     def __str__(self) -> str:
         text = self.message
         loc = self.location()
         if loc:
-            text = f"{loc}: {text}"
+            text = f"{loc}：{text}"
         if self.value is not None:
-            text += f" (seen: {self.value!r})"
+            seen = f"“{self.value}”" if isinstance(self.value, str) else str(self.value)
+            text += f"；所见：{seen}"
         if self.expected:
-            text += f"; expected: {self.expected}"
+            text += f"；应为：{self.expected}"
         return text
 
 
@@ -62,7 +68,7 @@ class PlanbookError(Exception):
         lines = [self.message]
         lines += [f"  - {p}" for p in self.problems]
         if self.hint:
-            lines.append(f"  fix: {self.hint}")
+            lines.append(f"  改正方法：{self.hint}")
         return "\n".join(lines)
 
 

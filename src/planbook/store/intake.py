@@ -166,8 +166,9 @@ def _check_plausible(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame
                 continue
             unconfirmed += 1
             result.problems.append(Problem(
-                f"数值需核实 / implausible value: {f.message}", file=result.path.name,
+                f"数值需核实：{f.message}", file=result.path.name,
                 sheet=row["_sheet"] or None, row=int(row["_row"]), column=row["_value_col"],
+                cell=row["_value_cell"] or None,
                 entry=f.indicator_id, value=row["_value_raw"],
                 expected="核实无误后在备注中说明原因，或以 --confirm 重新提交"))
     if unconfirmed:

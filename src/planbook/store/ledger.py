@@ -202,7 +202,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
     problems = result.problems
     tables = _tables(path, content, problems)
     if not tables and not problems:
-        problems.append(Problem("找不到村级台账表头 / no ledger header", file=name,
+        problems.append(Problem("找不到村级台账表头", file=name,
                                 expected="列名行包含 村编号、年份"))
     if problems:
         return None
@@ -215,7 +215,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
                 cols[fld] = pos
         missing = [f for f in ("village_id", "year", *MEASURES) if f not in cols]
         for f in missing:
-            problems.append(Problem("缺少必填列 / required column missing", file=name,
+            problems.append(Problem("缺少必填列", file=name,
                                     sheet=table.sheet, row=table.header_row, column=HEADERS[f]))
         if missing:
             continue
@@ -224,6 +224,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
             frame[fld] = (table.cells[cols[fld]].astype(str).map(figure_rows.normalise)
                           if fld in cols else "")
         frame["_headers"] = [dict((f, table.headers[p]) for f, p in cols.items())] * len(frame)
+        frame["_pos"] = [dict(cols)] * len(frame)
         frames.append(frame)
     if problems:
         return None
@@ -244,6 +245,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
         r = frame.iloc[i]
         problems.append(Problem(message, file=name, sheet=r["_sheet"], row=int(r["_row"]),
                                 column=r["_headers"].get(fld, HEADERS[fld]),
+                                cell=_cell(r, fld),
                                 entry=r["village_id"] or None, value=r[fld], expected=expected))
 
     known = villages_list(data).set_index("village_id")
@@ -253,48 +255,49 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
         vid = r["village_id"].upper()
         frame.at[i, "village_id"] = vid
         if vid not in known.index:
-            add(i, "village_id", "未知村编号 / unknown village", "模板中的村编号")
+            add(i, "village_id", "未知村编号", "模板中的村编号")
         elif r["town"] and r["town"] != known.at[vid, "town"]:
-            add(i, "town", "所属乡镇与台账不一致 / town differs", known.at[vid, "town"])
+            add(i, "town", "所属乡镇与台账不一致", known.at[vid, "town"])
         y = years.iloc[i]
         if pd.isna(y) or y != int(y):
-            add(i, "year", "年份格式不对 / not a year", "如 2025")
+            add(i, "year", "年份格式不对", "如 2025")
         elif not BASELINE_YEAR <= int(y) <= LAST_YEAR:
-            add(i, "year", "年份不在方案期内 / outside the plan", f"{BASELINE_YEAR}—{LAST_YEAR}")
+            add(i, "year", "年份不在方案期内", f"{BASELINE_YEAR}—{LAST_YEAR}")
         elif date(int(y), 12, 31) >= today:
             future_rows.append(i)
         for fld in ("total_income", "operating_income"):
             v = pd.to_numeric(r[fld].replace(",", ""), errors="coerce")
             if r[fld] == "":
-                add(i, fld, "必填项为空 / required field is empty", "万元数")
+                add(i, fld, "必填项为空", "万元数")
             elif pd.isna(v):
-                add(i, fld, "数值不是数字 / value is not a number", "万元数，如 62.5")
+                add(i, fld, "数值不是数字", "万元数，如 62.5")
             elif v < 0:
-                add(i, fld, "收入不能为负 / negative income", "≥ 0")
+                add(i, fld, "收入不能为负", "≥ 0")
         t = pd.to_numeric(r["total_income"], errors="coerce")
         o = pd.to_numeric(r["operating_income"], errors="coerce")
         if pd.notna(t) and pd.notna(o) and o > t:
-            add(i, "operating_income", "经营性收入大于年收入 / operating income above the total",
+            add(i, "operating_income", "经营性收入大于年收入",
                 f"≤ {format_value(t)}")
         for fld in villages.FLAGS:
             if r[fld] not in _FLAG_WORDS:
-                add(i, fld, "只能填 1 或 0 / must be 1 or 0", "1（是）或 0（否）")
+                add(i, fld, "只能填 1 或 0", "1（是）或 0（否）")
         if STATUS_WORDS.get(r["status"].lower(), DEFAULT_STATUS if not r["status"] else None) \
                 is None:
-            add(i, "status", "数据状态无效 / unknown status", "official / provisional")
+            add(i, "status", "数据状态无效", "official / provisional")
     if future_rows:  # the period rule, once per file
         for i in future_rows:
             bad[i] = True
         r = frame.iloc[future_rows[0]]
         ys = sorted({str(int(years.iloc[i])) for i in future_rows})
         problems.append(Problem(
-            f"年份尚未结束 / year not ended：共 {len(future_rows)} 行", file=name,
+            f"年份尚未结束：共 {len(future_rows)} 行", file=name,
             sheet=r["_sheet"], row=int(r["_row"]), column=r["_headers"].get("year", "年份"),
+            cell=_cell(r, "year"),
             value="、".join(ys), expected="；".join(f"{y} 年自 {figure_rows.reportable_from(y)} 起可报送"
                                                  for y in ys)))
     dup = frame.duplicated(["village_id", "year"], keep=False)
     for i in np.flatnonzero(dup.to_numpy()):
-        add(int(i), "village_id", "同一村同一年份重复 / same village and year twice",
+        add(int(i), "village_id", "同一村同一年份重复",
             "每村每年一行")
     for y, group in frame[years.notna()].groupby(years[years.notna()].astype(int)):
         absent = sorted(set(known.index) - set(group["village_id"]))
@@ -302,8 +305,9 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
             r = group.iloc[0]
             shown = "、".join(absent[:20]) + ("等" if len(absent) > 20 else "")
             problems.append(Problem(
-                f"台账不完整 / incomplete ledger：{y} 年缺 {len(absent)} 个行政村", file=name,
+                f"台账不完整：{y} 年缺 {len(absent)} 个行政村", file=name,
                 sheet=r["_sheet"], row=int(r["_row"]), column=r["_headers"].get("village_id"),
+                cell=_cell(r, "village_id"),
                 value=shown, expected=f"全部 {len(known)} 个行政村各一行"))
     result.rows_with_problems = int(bad.sum())
     if problems:
@@ -324,6 +328,11 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
         "source": frame["source"],
     })
     return out
+
+
+def _cell(r: pd.Series, fld: str) -> str | None:
+    """The Excel name of a row's cell in column `fld` (None in a CSV)."""
+    return sheets.cell_name(r["_sheet"], r["_pos"].get(fld), int(r["_row"]))
 
 
 def _records_text(data: Path) -> pd.DataFrame:

@@ -175,7 +175,7 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
     elif ext in (".xlsx", ".xlsm"):
         tables = sheets.read_xlsx(content, name, problems, header=_is_header)
     else:
-        problems.append(Problem(f"不支持的文件类型 / unsupported file type {ext or '(none)'}",
+        problems.append(Problem(f"不支持的文件类型：{ext or '（无扩展名）'}",
                                 file=name, expected="Excel 工作簿 .xlsx 或 CSV 文件"))
         return None
     for p in problems:  # the figures reader's hint names the figures' columns
@@ -195,13 +195,14 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
             if fld is None:
                 if key and key not in EXTRA_KEYS and (table.cells[pos] != "").any():
                     result.warnings.append(f"{name}（工作表 {table.sheet}）：忽略无法识别的列"
-                                           f"“{header}” / ignored unknown column"
+                                           f"“{header}”"
                                            if table.sheet else
                                            f"{name}：忽略无法识别的列“{header}”")
                 continue
             if fld in cols:
-                problems.append(Problem("重复的列 / the same column twice", file=name,
-                                        sheet=table.sheet, row=table.header_row, column=header))
+                problems.append(Problem("重复的列", file=name,
+                                        sheet=table.sheet, row=table.header_row, column=header,
+                                        cell=table.cell(pos, table.header_row)))
                 continue
             cols[fld] = pos
         required = (("task_id", "period", "department", "progress") if kind == "statement"
@@ -210,9 +211,9 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
                                                                  and "monthly" in cols)]
         for f in missing:
             zh, en = fields[f]
-            problems.append(Problem("缺少必填列 / required column missing", file=name,
+            problems.append(Problem("缺少必填列", file=name,
                                     sheet=table.sheet, row=table.header_row,
-                                    column=f"{zh} / {en}", expected=f"表头含“{zh}”或“{en}”"))
+                                    column=zh, expected=f"表头含“{zh}”或“{en}”"))
         if missing:
             continue
         check = _RowCheck(name, table, cols, fields, problems)
@@ -239,7 +240,7 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
                 where = f"{table.sheet}!{row_no}" if table.sheet else str(row_no)
                 if key in seen:
                     check.add("task_id" if kind == "statement" else "project_id",
-                              "同一任务（项目）、期间、报送单位重复 / the same row twice",
+                              "同一任务（项目）、期间、报送单位重复",
                               key[1], f"每个任务（项目）每个期间每个单位一行（另见第 {seen[key]} 行）")
                 seen[key] = where
             if len(problems) > before:
@@ -247,7 +248,7 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
             row.update(sheet=table.sheet or "", row=int(row_no))
             out[kind].append(row)
     if not problems and result.rows_read == 0:
-        problems.append(Problem("文件中没有填写任何进展 / no filled rows", file=name,
+        problems.append(Problem("文件中没有填写任何进展", file=name,
                                 expected="至少一行填写了主要进展、本月进展或当前阶段"))
     if problems:
         result.rows_refused = result.rows_read
@@ -268,7 +269,8 @@ class _RowCheck:
         pos = self.cols.get(fld)
         column = self.table.headers[pos] if pos is not None else self.fields[fld][0]
         self.problems.append(Problem(message, file=self.file, sheet=self.table.sheet,
-                                     row=self.row, column=column, value=value,
+                                     row=self.row, column=column,
+                                     cell=self.table.cell(pos, self.row), value=value,
                                      expected=expected))
 
 
@@ -282,17 +284,17 @@ def _norm_id(text: str) -> str:
 def _period(raw: str, check: _RowCheck, today: date) -> str | None:
     text = raw.strip()
     if not text:
-        check.add("period", "必填项为空 / required field is empty", raw, "年度 2025 或月份 2026-10")
+        check.add("period", "必填项为空", raw, "年度 2025 或月份 2026-10")
         return None
     code, verdict = figure_rows.period_verdict(figure_rows.normalise(text), today)
     if verdict == "format" or (verdict != "format" and "Q" in code):
-        check.add("period", "期间格式不对 / not a year or month", raw, "年度 2025 或月份 2026-10")
+        check.add("period", "期间格式不对", raw, "年度 2025 或月份 2026-10")
         return None
     if verdict == "outside":
-        check.add("period", "期间不在方案期内 / outside the plan", raw, "2023 至 2027 年")
+        check.add("period", "期间不在方案期内", raw, "2023 至 2027 年")
         return None
     if verdict == "future":
-        check.add("period", "期间尚未结束 / period later than today", raw,
+        check.add("period", "期间尚未结束", raw,
                   f"截至 {today.isoformat()} 已结束的期间")
         return None
     return code
@@ -302,15 +304,15 @@ def _department(raw: str, allowed: tuple[str, ...], check: _RowCheck, registry: 
                 what: str) -> str | None:
     text = raw.strip()
     if not text:
-        check.add("department", "必填项为空 / required field is empty", raw, "本单位名称")
+        check.add("department", "必填项为空", raw, "本单位名称")
         return None
     name = registry.resolve_department(text)
     if name is None:
-        check.add("department", "未知单位 / unknown department", raw,
+        check.add("department", "未知单位", raw,
                   "departments.yaml 中的单位名称，如 " + "、".join(allowed[:2]))
         return None
     if name not in allowed:
-        check.add("department", f"不是该{what}的责任单位 / not responsible for it", raw,
+        check.add("department", f"不是该{what}的责任单位", raw,
                   "、".join(allowed))
         return None
     return name
@@ -319,7 +321,7 @@ def _department(raw: str, allowed: tuple[str, ...], check: _RowCheck, registry: 
 def _status(raw: str, check: _RowCheck) -> str | None:
     status = _STATUS_WORDS.get(raw.strip().lower())
     if status is None:
-        check.add("status", "数据状态无效 / unknown status", raw,
+        check.add("status", "数据状态无效", raw,
                   "provisional 部门报送 / sample 示例（留空即 provisional）")
     return status
 
@@ -327,7 +329,7 @@ def _status(raw: str, check: _RowCheck) -> str | None:
 def _limit(raw: dict, fld: str, check: _RowCheck) -> None:
     text = raw.get(fld, "")
     if len(text) > TEXT_LIMITS[fld]:
-        check.add(fld, f"文字超过 {TEXT_LIMITS[fld]} 字 / text too long", f"{len(text)} 字",
+        check.add(fld, f"文字超过 {TEXT_LIMITS[fld]} 字", f"{len(text)} 字",
                   f"不超过 {TEXT_LIMITS[fld]} 字，详细材料列入佐证材料")
 
 
@@ -346,9 +348,9 @@ def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: dat
     task_id = _norm_id(raw["task_id"])
     task = registry.tasks.get(task_id) if task_id != "二" else None
     if not task_id:
-        check.add("task_id", "必填项为空 / required field is empty", raw["task_id"], "任务编号")
+        check.add("task_id", "必填项为空", raw["task_id"], "任务编号")
     elif task is None:
-        check.add("task_id", "未知任务编号 / unknown task id", raw["task_id"],
+        check.add("task_id", "未知任务编号", raw["task_id"],
                   "tasks.yaml 或模板中的任务编号，如 三(二)1")
     period = _period(raw["period"], check, today)
     dept = None
@@ -359,10 +361,10 @@ def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: dat
     if period is not None:
         monthly = len(period) == 7
         if not monthly and not raw["progress"].strip():
-            check.add("progress", "主要进展为空 / progress is empty", raw["progress"],
+            check.add("progress", "主要进展为空", raw["progress"],
                       "年度报送须填写主要进展")
         if monthly and not (raw["monthly"].strip() or raw["progress"].strip()):
-            check.add("monthly", "本月进展为空 / monthly progress is empty", raw["monthly"],
+            check.add("monthly", "本月进展为空", raw["monthly"],
                       "月度报送填写本月进展（200 字以内）")
     for fld in ("progress", "problems", "next_steps", "evidence", "monthly"):
         _limit(raw, fld, check)
@@ -371,10 +373,10 @@ def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: dat
             continue
         when = _date(item)
         if when is None:
-            check.add("evidence", "佐证材料缺少日期 / document without a date", item,
+            check.add("evidence", "佐证材料缺少日期", item,
                       "文件名加日期，如《……工作方案》（2025-06-30）")
         elif when > today:
-            check.add("evidence", "佐证材料日期晚于今天 / document dated in the future", item,
+            check.add("evidence", "佐证材料日期晚于今天", item,
                       f"{today.isoformat()} 或更早")
     row.update(task_id=task_id if task else None, period=period, department=dept,
                status=_status(raw["status"], check))
@@ -385,10 +387,10 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
     pid = _norm_id(raw["project_id"]).lower()
     project = registry.projects.get(pid)
     if not pid:
-        check.add("project_id", "必填项为空 / required field is empty", raw["project_id"],
+        check.add("project_id", "必填项为空", raw["project_id"],
                   "项目编号")
     elif project is None:
-        check.add("project_id", "未知项目编号 / unknown project id", raw["project_id"],
+        check.add("project_id", "未知项目编号", raw["project_id"],
                   "projects.yaml 或模板中的项目编号，如 prj_jianjin_railway")
     period = _period(raw["period"], check, today)
     dept = None
@@ -396,18 +398,18 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
         dept = _department(raw["department"], project.departments, check, registry, "项目")
     stage = figure_rows.normalise(raw["stage"])
     if stage not in REPORTED_STAGES:
-        check.add("stage", "阶段不在阶段表中 / unknown stage", raw["stage"],
+        check.add("stage", "阶段不在阶段表中", raw["stage"],
                   " / ".join(REPORTED_STAGES))
     when = _date(raw["stage_date"])
     stage_date = when.isoformat() if when else None
     if not raw["stage_date"].strip():
-        check.add("stage_date", "必填项为空 / required field is empty", raw["stage_date"],
+        check.add("stage_date", "必填项为空", raw["stage_date"],
                   "进入或确认处于当前阶段的日期，如 2025-06-30")
     elif when is None or not _DATE.fullmatch(raw["stage_date"].strip()):
-        check.add("stage_date", "日期格式不对 / not a date", raw["stage_date"], "如 2025-06-30")
+        check.add("stage_date", "日期格式不对", raw["stage_date"], "如 2025-06-30")
         stage_date = None
     elif period is not None and when > parse_period(period).end:
-        check.add("stage_date", "阶段日期晚于期间末 / dated after the period", raw["stage_date"],
+        check.add("stage_date", "阶段日期晚于期间末", raw["stage_date"],
                   f"{parse_period(period).end.isoformat()} 或更早")
     _limit(raw, "note", check)
     return {"project_id": pid if project else None, "period": period, "department": dept,

@@ -187,7 +187,6 @@ class IngestReport:
             lines.append(f"合计 {len(self.files)} 个文件（接受 {len(self.files) - refused}，"
                          f"拒绝 {refused}）：读取 {self.rows_read} 行 = 接受 {self.rows_accepted} 行"
                          f" + 拒绝 {self.rows_refused} 行")
-        lines.append("(rows read = rows accepted + rows refused)")
         if self.dry_run:
             lines.append("试运行（--dry-run）：只做校验，未存储、未归档任何文件。")
         return lines
@@ -202,14 +201,12 @@ class SubmissionRefused(IntakeError):
 
     def __init__(self, report: IngestReport):
         refused = sum(not f.accepted for f in report.files)
-        super().__init__(f"{refused} 个文件被拒绝 / {refused} file(s) refused",
-                         problems=report.problems,
-                         hint="按所列位置改正后重新提交整份文件 (correct the cells listed and "
-                              "submit the whole file again)")
+        super().__init__(f"{refused} 个文件被拒绝", problems=report.problems,
+                         hint="按所列单元格改正后重新提交整份文件")
         self.report = report
 
     def __str__(self) -> str:
-        return "\n".join([self.message, *self.report.summary_lines(), f"  fix: {self.hint}"])
+        return "\n".join([self.message, *self.report.summary_lines(), f"  改正方法：{self.hint}"])
 
 
 def show_path(path: Path | None, data: Path | None) -> str:
@@ -235,8 +232,8 @@ def received_stamp(received: date | None) -> str:
 
 def check_received(received: date | None) -> None:
     if received is not None and received > date.today():
-        raise UsageError(f"--received {received.isoformat()} is in the future",
-                         hint="state the day the file was actually received (today or earlier)")
+        raise UsageError(f"--received {received.isoformat()} 晚于今天",
+                         hint="填写实际收到文件的日期（今天或更早）")
 
 
 # ---------------------------------------------------------------- reading
@@ -254,20 +251,20 @@ def read_submission(path: Path, result: FileResult) -> bytes | None:
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
         result.problems.append(Problem(
-            f"不支持的文件类型 / unsupported file type {ext or '(none)'}", file=name,
+            f"不支持的文件类型：{ext or '（无扩展名）'}", file=name,
             expected="Excel 工作簿 .xlsx 或 CSV 文件"))
         return None
     try:
         info = os.stat(path)
-    except OSError as exc:
-        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
+    except OSError:
+        result.problems.append(Problem("无法读取文件（权限不足或已被移走）",
                                        file=name))
         return None
     if not stat.S_ISREG(info.st_mode):
-        result.problems.append(Problem("不是普通文件 / not a regular file", file=name,
+        result.problems.append(Problem("不是普通文件", file=name,
                                        expected="一个 .xlsx 或 .csv 文件（不是目录、设备或管道）"))
         return None
-    too_big = Problem(f"文件过大 / file too large (limit {mib(MAX_FILE_BYTES)})", file=name,
+    too_big = Problem(f"文件过大：超过 {mib(MAX_FILE_BYTES)}", file=name,
                       value=mib(info.st_size), expected=f"不超过 {mib(MAX_FILE_BYTES)}；"
                       "按部门或期间拆分为多个文件")
     if info.st_size > MAX_FILE_BYTES:
@@ -276,8 +273,8 @@ def read_submission(path: Path, result: FileResult) -> bytes | None:
     try:
         with open(path, "rb") as fh:
             content = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
+    except OSError:
+        result.problems.append(Problem("无法读取文件（权限不足或已被移走）",
                                        file=name))
         return None
     if len(content) > MAX_FILE_BYTES:  # grew after the stat
