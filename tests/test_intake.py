@@ -9,6 +9,7 @@ waste_sorting_villages % from village records (市农业农村局, nongye).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -367,3 +368,35 @@ def test_store_value_formatting_is_unchanged_by_the_vectorised_writer():
     values = pd.Series([1376.0, 0.2376, -0.0, 1e15, 1e16, 55.00000000000001, float("nan"),
                         float("inf"), 12345678901234.0, 0.1 + 0.2, -3.0])
     assert list(format_values(values)) == [format_value(v) for v in values]
+
+
+def test_xlsx_problems_name_the_sheet_and_the_cell_as_excel_does(data, tmp_path):
+    # the header in row 2 from column B: the cell is named from the header's place in the sheet
+    path = tmp_path / "shifted.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws.append(["市发改局 2025年 填报表"])
+    ws.append([None, "指标编号", "期间", "数值", "单位", "数据状态", "数据来源", "备注"])
+    ws.append([None, "gdp", "2024", "980", "亿元"])
+    ws.append([None, "gdp", "2023", "约九百", "亿元"])
+    ws.append([None, "gdp_total", "2024", "5", "亿元"])
+    wb.save(path)
+    report = run([path], data)
+    found = {p.cell: p for p in report.problems}
+    assert set(found) == {"D4", "B5"}, [str(p) for p in report.problems]
+    assert str(found["D4"]).startswith("文件 shifted.xlsx，工作表“数据”，单元格 D4（数值），条目 gdp："
+                                       "数值不是数字；所见：“约九百”；应为：")
+    assert "单元格 B5（指标编号）" in str(found["B5"])
+    # one message per problem, in Chinese only: no English words in the messages or the report
+    text = "\n".join(report.summary_lines())
+    assert not re.search(r"\b(row|column|sheet|seen|expected|fix|rows read)\b", text), text
+    for p in report.problems:
+        assert not re.search(r"[A-Za-z]{3,}", p.message), p.message
+
+
+def test_csv_problems_name_the_row_as_the_file_shows_it(data, tmp_path):
+    f = write_csv(tmp_path / "plain.csv", "gdp,2024,980,亿元,,,\n\ngdp,2023,约九百,亿元,,,\n")
+    p, = run([f], data).problems
+    assert p.cell is None and p.row == 4  # the blank line 3 counts, as in a text editor
+    assert str(p).startswith("文件 plain.csv，第 4 行“数值”列，条目 gdp：数值不是数字")

@@ -83,6 +83,7 @@ from planbook.store.submission import (
     accepted_before,
     archive_bytes,
     check_received,
+    classify_rows,
     department_code,
     read_submission,
     received_stamp,
@@ -176,12 +177,7 @@ def _check_plausible(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame
         result.rows_refused, result.rows_accepted = result.rows_read, 0
 
 
-def _same(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
-    """Row-wise: is the new row what the stored latest revision already says?"""
-    eq = format_values(old["value"]).to_numpy() == format_values(new["value"]).to_numpy()
-    for c in ("unit", "status", "source", "note"):
-        eq &= old[c].fillna("").astype(str).to_numpy() == new[c].fillna("").astype(str).to_numpy()
-    return pd.Series(eq, index=new.index)
+CONTENT = ["value", "unit", "status", "source", "note"]  # a revision changes one of these
 
 
 def _plan(store: pd.DataFrame, rows: pd.DataFrame, result: FileResult) -> pd.DataFrame:
@@ -190,26 +186,21 @@ def _plan(store: pd.DataFrame, rows: pd.DataFrame, result: FileResult) -> pd.Dat
     rows["received_at"] = result.received_at
     rows["file_sha256"] = result.sha256
     current = latest(store)
-    keyed = rows.reset_index().merge(
-        current[["indicator_id", "period", "value", "unit", "status", "source", "note"]],
-        on=["indicator_id", "period"], how="left", suffixes=("", "_old"), indicator=True)
-    keyed = keyed.set_index("index")
-    stored = keyed["_merge"] == "both"
-    old = keyed[[f"{c}_old" for c in ("value", "unit", "status", "source", "note")]]
-    old.columns = ["value", "unit", "status", "source", "note"]
-    same = stored & _same(old, keyed)
-    revised = stored & ~same
-    result.rows_new = int((~stored).sum())
-    result.rows_revised = int(revised.sum())
-    result.rows_unchanged = int(same.sum())
-    for rec in keyed[revised].to_dict("records"):
-        status = (f"（{STATUS_ZH.get(rec['status_old'], rec['status_old'])} → "
+    if current.empty:
+        current = pd.DataFrame(columns=["indicator_id", "period", *CONTENT])
+    classes = classify_rows(current, rows, ["indicator_id", "period"], CONTENT,
+                            norm={"value": format_values})
+    classes.count(result)
+    revised = classes.kind == "revised"
+    old = classes.old[revised]
+    for (_, rec), (_, was) in zip(rows[revised].iterrows(), old.iterrows(), strict=True):
+        status = (f"（{STATUS_ZH.get(was['status'], was['status'])} → "
                   f"{STATUS_ZH.get(rec['status'], rec['status'])}）"
-                  if rec["status_old"] != rec["status"] else "")
+                  if was["status"] != rec["status"] else "")
         result.changes.append(f"{rec['indicator_id']} {rec['period']}："
-                              f"{format_value(rec['value_old'])} → {format_value(rec['value'])}"
+                              f"{format_value(was['value'])} → {format_value(rec['value'])}"
                               f"{status}")
-    out = rows[~same.to_numpy()].copy()
+    out = rows[classes.stored.to_numpy()].copy()
     keys = zip(out["indicator_id"].tolist(), out["period"].tolist(), strict=True)
     out["revision"] = next_revisions(store, keys)
     return out

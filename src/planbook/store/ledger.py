@@ -346,35 +346,29 @@ def _records_text(data: Path) -> pd.DataFrame:
     return df
 
 
+CONTENT = ["total_income", "operating_income", *villages.FLAGS, "status", "source"]
+
+
 def _plan(data: Path, rows: pd.DataFrame, result: FileResult) -> pd.DataFrame:
-    """New or changed records, each with its revision; unchanged ones add nothing."""
+    """New or changed records, each with its revision; unchanged ones add nothing (the rule
+    of store.submission.classify_rows)."""
     old = _records_text(data)
     old = old.assign(_rev=pd.to_numeric(old["revision"], errors="coerce").fillna(1))
     current = old.assign(_real=(old["status"] != "sample").astype(int)).sort_values(
         ["year", "village_id", "_real", "_rev"]).drop_duplicates(["year", "village_id"],
                                                                  keep="last")
     top = old.groupby(["year", "village_id"])["_rev"].max()
-    compare = ["total_income", "operating_income", *villages.FLAGS, "status", "source"]
-    cur = current.set_index(["year", "village_id"])
-    keep, revs = [], []
-    for i, r in rows.iterrows():
-        k = (r["year"], r["village_id"])
-        if k in cur.index:
-            was = cur.loc[k]
-            same = all(_norm(was[c]) == _norm(r[c]) for c in compare)
-            if same:
-                result.rows_unchanged += 1
-                continue
-            result.rows_revised += 1
-            changed = [f"{HEADERS[c]} {was[c]} → {r[c]}" for c in compare
-                       if _norm(was[c]) != _norm(r[c])]
-            result.changes.append(f"{r['village_id']} {r['name']} {r['year']}：" + "，".join(changed))
-        else:
-            result.rows_new += 1
-        keep.append(i)
-        revs.append(int(top.get(k, 0)) + 1)
-    out = rows.loc[keep].copy()
-    out["revision"] = [str(v) for v in revs]
+    norm = {c: (lambda s: s.map(_norm)) for c in CONTENT}
+    classes = submission.classify_rows(current, rows, ["year", "village_id"], CONTENT, norm)
+    classes.count(result)
+    for i in np.flatnonzero((classes.kind == "revised").to_numpy()):
+        r, was = rows.iloc[i], classes.old.iloc[i]
+        changed = [f"{HEADERS[c]} {was[c]} → {r[c]}" for c in CONTENT
+                   if _norm(was[c]) != _norm(r[c])]
+        result.changes.append(f"{r['village_id']} {r['name']} {r['year']}：" + "，".join(changed))
+    out = rows[classes.stored.to_numpy()].copy()
+    out["revision"] = [str(int(top.get((y, v), 0)) + 1)
+                       for y, v in zip(out["year"], out["village_id"], strict=True)]
     out["received_at"] = result.received_at
     out["file_sha256"] = result.sha256
     return out

@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from planbook import paths
@@ -157,11 +158,17 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
     if content is None:
         return result
     result.sha256 = sha256_bytes(content)
-    rows = _validate(path, content, registry, today, result)
+    # The rule of every workbook kind (store.submission): a file accepted before adds nothing.
+    result.duplicate_of = submission.accepted_before(data, result.sha256)
+    planned = None
+    if not result.duplicate_of:
+        rows = _validate(path, content, registry, today, result)
+        if result.accepted and rows is not None:
+            planned = _plan(data, registry, rows, result)
     if not dry_run:
         result.archived = submission.archive_bytes(data, path, content, result.sha256, result.mode)
-        if result.accepted and rows is not None:
-            result.stored_in = _store(data, registry, rows, result)
+        if planned is not None:
+            result.stored_in = _write(data, registry, planned, result)
         result.record = submission.write_record(data, result)
     return result
 
@@ -448,34 +455,72 @@ def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...]) -> None:
     _atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
 
 
-def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
-           result: FileResult, *, source_file: str = "") -> list[Path]:
-    """Append accepted rows as next revisions. `source_file`: the data-relative path of a file
-    kept in the data package itself (the sample's), else "" (the archived submission)."""
-    written = []
-    for kind, columns, file_of, key in (
-            ("statement", STATEMENT_COLUMNS, statement_file, "task_id"),
-            ("project", PROJECT_COLUMNS, project_stage_file, "project_id")):
+_KINDS = (("statement", STATEMENT_COLUMNS, statement_file, "task_id"),
+          ("project", PROJECT_COLUMNS, project_stage_file, "project_id"))
+# What a statement or a stage report says: a resent row equal in these adds no revision.
+CONTENT = {"statement": ["progress", "problems", "next_steps", "evidence", "monthly", "status"],
+           "project": ["stage", "stage_date", "note", "status"]}
+
+
+def _plan(data: Path, registry: Registry, rows: dict[str, list[dict]],
+          result: FileResult) -> dict[str, pd.DataFrame]:
+    """Per kind, the rows to store with their revisions: new keys and changed rows only (the
+    rule of store.submission.classify_rows); the receipt counts new, revised, unchanged."""
+    planned: dict[str, pd.DataFrame] = {}
+    for kind, columns, file_of, key in _KINDS:
         if not rows[kind]:
             continue
         new = pd.DataFrame(rows[kind])
-        new["received_at"] = result.received_at
-        new["file_sha256"] = result.sha256
-        new["original_name"] = result.path.name
-        new["source_file"] = source_file
+        keys = [key, "period", "department"]
+        old = pd.concat([_read(file_of(data, department_code(registry, d)), columns)
+                         for d in new["department"].unique()], ignore_index=True)
+        current = latest_revisions(old, key) if len(old) else old
+        classes = submission.classify_rows(current, new, keys, CONTENT[kind])
+        for name in ("new", "revised", "unchanged"):
+            n = int((classes.kind == name).sum())
+            setattr(result, f"rows_{name}", getattr(result, f"rows_{name}") + n)
+        for i in np.flatnonzero((classes.kind == "revised").to_numpy()):
+            r, was = new.iloc[i], classes.old.iloc[i]
+            if kind == "project" and was["stage"] != r["stage"]:
+                what = f"{was['stage']} → {r['stage']}"
+            else:
+                what = "、".join((STATEMENT_FIELDS if kind == "statement" else PROJECT_FIELDS)[c][0]
+                                for c in CONTENT[kind] if str(was[c]) != str(r[c])) + " 有改动"
+            result.changes.append(f"{r[key]} {r['period']} {r['department']}：{what}")
+        top = old.groupby(keys)["revision"].max().to_dict() if len(old) else {}
+        out = new[classes.stored.to_numpy()].copy()
+        out["revision"] = [int(top.get(k, 0)) + 1 for k in zip(
+            out[key], out["period"], out["department"], strict=True)]
+        planned[kind] = out
+    return planned
+
+
+def _write(data: Path, registry: Registry, planned: dict[str, pd.DataFrame],
+           result: FileResult, *, source_file: str = "") -> list[Path]:
+    """Append the planned rows to the store file of each row's department."""
+    written = []
+    for kind, columns, file_of, _key in _KINDS:
+        new = planned.get(kind)
+        if new is None or new.empty:
+            continue
+        new = new.assign(received_at=result.received_at, file_sha256=result.sha256,
+                         original_name=result.path.name, source_file=source_file)
         for dept in sorted(new["department"].unique(), key=registry.department_order):
-            part = new[new["department"] == dept].copy()
             path = file_of(data, department_code(registry, dept))
-            old = _read(path, columns)
-            current: dict[tuple, int] = {}
-            for k, r in zip(zip(old[key], old["period"], old["department"], strict=True),
-                            old["revision"], strict=True):
-                current[k] = max(current.get(k, 0), int(r))
-            part["revision"] = [current.get(k, 0) + 1 for k in zip(
-                part[key], part["period"], part["department"], strict=True)]
-            write_table(path, pd.concat([old, part[list(columns)]], ignore_index=True), columns)
+            part = new[new["department"] == dept]
+            write_table(path, pd.concat([_read(path, columns), part[list(columns)]],
+                                        ignore_index=True), columns)
             written.append(path)
     return written
+
+
+def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
+           result: FileResult, *, source_file: str = "") -> list[Path]:
+    """Store accepted rows as next revisions, unchanged rows adding nothing. `source_file`:
+    the data-relative path of a file kept in the data package itself (the sample's), else ""
+    (the archived submission)."""
+    return _write(data, registry, _plan(data, registry, rows, result), result,
+                  source_file=source_file)
 
 
 def _load(folder: Path, columns: tuple[str, ...], data: Path) -> pd.DataFrame:

@@ -11,9 +11,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from planbook import paths
 from planbook.errors import IntakeError, Problem, UsageError
@@ -234,6 +238,58 @@ def check_received(received: date | None) -> None:
     if received is not None and received > date.today():
         raise UsageError(f"--received {received.isoformat()} 晚于今天",
                          hint="填写实际收到文件的日期（今天或更早）")
+
+
+# ---------------------------------------------------------------- resending (one rule)
+#
+# Every kind of workbook (figures, statements, project stages, village ledgers) follows one
+# rule, so a department may resend a file without fear: a file accepted before (same sha256,
+# accepted_before) adds nothing and is reported [已接收过]; a row equal in its content to the
+# stored latest revision of its key adds no revision; only new keys and changed rows are
+# stored, and the receipt counts the three.
+
+
+@dataclass
+class RowClasses:
+    """What resending each row of a file would do (classify_rows)."""
+
+    kind: pd.Series  # per new row: "new", "revised" or "unchanged"
+    old: pd.DataFrame  # per new row: the stored latest content of its key (NaN where new)
+
+    @property
+    def stored(self) -> pd.Series:
+        """The rows to store: new keys and changed rows."""
+        return self.kind != "unchanged"
+
+    def count(self, result: FileResult) -> None:
+        result.rows_new = int((self.kind == "new").sum())
+        result.rows_revised = int((self.kind == "revised").sum())
+        result.rows_unchanged = int((self.kind == "unchanged").sum())
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def classify_rows(latest: pd.DataFrame, new: pd.DataFrame, key_cols: list[str],
+                  content_cols: list[str],
+                  norm: dict[str, Callable[[pd.Series], pd.Series]] | None = None) -> RowClasses:
+    """Each row of `new` against `latest` (one stored row per key, its latest revision):
+    new (key not stored), revised (a content field differs) or unchanged. Fields compare
+    as text, through `norm[field]` where given (980 and 980.0 are one value)."""
+    norm = norm or {}
+    old = latest[[*key_cols, *content_cols]].drop_duplicates(key_cols, keep="last")
+    merged = new[key_cols].astype(object).merge(
+        old.astype({k: object for k in key_cols}), on=key_cols, how="left", indicator=True)
+    merged.index = new.index
+    stored = (merged["_merge"] == "both").to_numpy()
+    same = stored.copy()
+    for c in content_cols:
+        f = norm.get(c, _as_text)
+        same &= f(merged[c]).to_numpy() == f(new[c]).to_numpy()
+    kind = pd.Series(np.where(~stored, "new", np.where(same, "unchanged", "revised")),
+                     index=new.index, dtype=object)
+    return RowClasses(kind=kind, old=merged[content_cols])
 
 
 # ---------------------------------------------------------------- reading
