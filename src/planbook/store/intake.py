@@ -7,8 +7,9 @@ columns of a department template, 指标名称/目标值/上期值, are ignored)
 Rules, in the words the template's 说明 sheet repeats to departments:
 
 - Each file is all or nothing. A file with any problem is not stored; every problem in it is
-  listed at once with file, sheet, row (as the spreadsheet shows it, header = row 1),
-  column (the header as written), the value seen and what was expected.
+  listed at once with file, sheet and cell as Excel names it (C5, with the header as
+  written; a CSV: its row as the file shows it, header = row 1), the value seen and what
+  was expected, in Chinese only.
 - Required: indicator_id, period, value. An empty status means `provisional` (a department
   figure until the statistics bureau publishes it); the template prefills it anyway.
 - A period can be reported from the day after it ends: 2025-09 from 2025-10-01, 2025-Q3
@@ -39,7 +40,8 @@ MAX_ROWS_LISTED rows and says how many more; at most MAX_PROBLEMS problems are k
 (the count says how many there were). Concurrent ingests queue on the store lock
 (observations.store_lock) held from reading the store through the last rename.
 
-Resending is harmless (idempotent intake):
+Resending is harmless (idempotent intake, the rule every workbook kind shares:
+store.submission.classify_rows):
 - a file already accepted (same sha256) is recognised and adds nothing;
 - a row equal to the stored latest revision (value, unit, status, source, note) adds no
   revision; only changed values become revisions, and the report lists them (old → new);

@@ -4,7 +4,7 @@ Several plan targets are shares of the 229 administrative villages, computed fro
 records (store.villages). The ledger is how those records arrive: one sheet, a row per village
 in its 乡镇（街道）, with the measures the registry derives shares from (集体经济年收入, 经营性
 收入, 垃圾分类, 污水处理设施, 无害化户厕, 共富驿站). It goes through the same rules as a
-department file (store.intake): every problem located at once (file, sheet, row, column),
+department file (store.intake): every problem located at once (file, sheet, cell),
 all or nothing, the file archived under its sha256 with its outcome, a resent file or an
 unchanged record adding nothing, a changed record becoming the next revision, an untouched
 template skipped. A ledger covers every village of the year it reports: a share of 229
@@ -137,7 +137,7 @@ def write_template(registry: Registry, period: Period, out: Path, data: Path) ->
         "4. 系统据此计算的指标：" + "；".join(
             f"{villages.MEASURES[m][0]} → {'、'.join(names)}" for m, names in derived.items()),
         "5. 提交：评估组运行 `planbook ingest 文件名` 校验入库，规则与部门报表相同（整份文件有任何"
-        "问题即整份退回，逐条列出行号和列名；与已存相同的记录不新增版次，改动的记录作为新修订版次保存）。",
+        "问题即整份退回，逐条列出单元格（如 H3）；与已存相同的记录不新增版次，改动的记录作为新修订版次保存）。",
     ]
     for r, text in enumerate(lines, 1):
         cell = notes.cell(row=r, column=1, value=text)

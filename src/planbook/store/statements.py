@@ -22,8 +22,9 @@ A progress workbook (`planbook templates` writes one per responsible department,
     进展说明 note (≤ 200), 数据状态 status.
 
 Intake follows store.intake: all or nothing per file with every problem located (file,
-sheet, row, column, value seen, expected), blank template rows skipped, a new statement for
-the same task, period and department stored as the next revision, every file archived under
+sheet and cell, value seen, expected), blank template rows skipped, a changed statement for
+the same task, period and department stored as the next revision while a resent file or an
+unchanged row adds nothing (store.submission.classify_rows), every file archived under
 its sha256 with its outcome record. Text is stored exactly as written: no normalisation, no
 trimming, full-width punctuation kept; only ids, periods and names are normalised to be
 matched. Stored in data/statements/<code>.csv and data/projects/<code>.csv (<code> of the
@@ -680,8 +681,9 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
                 f"4. “{PROJECT_SHEET}”每行是本单位牵头的一个方案点名项目：当前阶段填 "
                 + "、".join(REPORTED_STAGES) + " 之一，阶段日期填进入该阶段或确认处于该阶段的日期"
                 "（如 2025-06-30，不晚于期间末）。",
-                "5. 未填写的行不计入报送。整份文件有任何问题即整份退回，问题逐条列出行号和列名；"
-                "同一任务同一期间再次报送作为新的修订版次保存。",
+                "5. 未填写的行不计入报送。整份文件有任何问题即整份退回，问题逐条列出工作表和单元格"
+                "（如 F3）；同一任务同一期间内容有改动的作为新的修订版次保存，与已存相同的行不新增"
+                "版次，同一文件重复提交不新增任何数据。",
                 "6. 提交：评估组运行 `planbook ingest 文件名` 校验入库（可先加 --dry-run 只校验）。"),
                 1):
             cell = notes.cell(row=r, column=1, value=text)
