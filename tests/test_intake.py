@@ -400,3 +400,18 @@ def test_csv_problems_name_the_row_as_the_file_shows_it(data, tmp_path):
     p, = run([f], data).problems
     assert p.cell is None and p.row == 4  # the blank line 3 counts, as in a text editor
     assert str(p).startswith("文件 plain.csv，第 4 行“数值”列，条目 gdp：数值不是数字")
+
+
+def test_a_plausibility_flag_names_its_cell(data, tmp_path):
+    assert run([write_csv(tmp_path / "before.csv", "gdp,2023,980,亿元,official,公报,\n")],
+               data).ok
+    path = tmp_path / "slip.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws.append([None, "指标编号", "期间", "数值", "单位"])
+    ws.append([None, "gdp", "2024", 9870, "亿元"])  # ten times last year's
+    wb.save(path)
+    p, = run([path], data).problems
+    assert (p.sheet, p.cell, p.column) == ("数据", "D2", "数值")
+    assert str(p).startswith("文件 slip.xlsx，工作表“数据”，单元格 D2（数值），条目 gdp：数值需核实：")

@@ -120,7 +120,7 @@ def parse_evaluation(path: Path, period: str, registry: Registry) -> Evaluation:
                               hint="改正 YAML 语法（缩进、引号）") from None
     if not isinstance(raw, dict):
         raise EvaluationError(f"{file}：应为含 period、evaluator、date、status、tasks 的映射",
-                              hint="格式见 planbook.store.evaluation 的说明")
+                              hint="格式见 data/evaluation/ 中的示例文件（如 2025.yaml）")
     for key in raw:
         if key not in _KEYS:
             problem("未知字段", fld=str(key), expected="、".join(_KEYS))

@@ -224,8 +224,7 @@ def validate_file(path: Path, content: bytes, registry: Registry, today: date,
     accepted["_value_raw"] = frame["value_raw"].to_numpy()
     accepted["_note_typed"] = np.where(frame["note_empty"], "", frame["note"])
     accepted["_value_col"] = [columns["value"][t] for t in frame["_table"]]
-    accepted["_value_cell"] = [check.cell(t, "value", r) or ""
-                               for t, r in zip(frame["_table"], frame["_row"], strict=True)]
+    accepted["_value_pos"] = frame["_table"].map(dict(enumerate(positions["value"]))).to_numpy()
     return accepted
 
 

@@ -79,6 +79,7 @@ from planbook.store.observations import (
     sha256_bytes,
     store_lock,
 )
+from planbook.store.sheets import cell_name
 from planbook.store.submission import (
     FileResult,
     IngestReport,
@@ -171,7 +172,7 @@ def _check_plausible(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame
             result.problems.append(Problem(
                 f"数值需核实：{f.message}", file=result.path.name,
                 sheet=row["_sheet"] or None, row=int(row["_row"]), column=row["_value_col"],
-                cell=row["_value_cell"] or None,
+                cell=cell_name(row["_sheet"] or None, int(row["_value_pos"]), int(row["_row"])),
                 entry=f.indicator_id, value=row["_value_raw"],
                 expected="核实无误后在备注中说明原因，或以 --confirm 重新提交"))
     if unconfirmed:
