@@ -72,7 +72,7 @@ REFUSALS = [
     ("duplicate_indicator_period.csv", 2, "指标编号", "同一指标同一期间重复", "gdp", "2、4"),
     ("empty_required_value.csv", 2, "数值", "必填项为空", "", "数值"),
     ("empty_required_indicator.csv", 2, "指标编号", "必填项为空", "", "指标编号"),
-    ("status_unknown.csv", 2, "数据状态", "数据状态无效", "final", "provisional"),
+    ("status_unknown.csv", 2, "数据状态", "数据状态无效", "final", "部门报送"),
     ("milestone_value.csv", 2, "数值", "节点任务只能填 1、0.5 或 0", "0.3", "0.5"),
     ("village_derived_indicator.csv", 2, "指标编号", "村级台账", "waste_sorting_villages",
      "data/villages"),

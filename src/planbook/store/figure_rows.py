@@ -374,7 +374,7 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
     status = _clean(frame["status"], lambda s: s.lower())
     status = status.map({**STATUS_WORDS, "": DEFAULT_STATUS})  # NaN: unknown
     check.add(status.isna() & live("status"), "status", "数据状态无效",
-              "official 正式统计 / provisional 部门报送 / sample 示例数据（留空即 provisional）")
+              "正式统计、部门报送或示例数据（留空即部门报送）")
 
     # the same indicator and period twice in this file
     key_ok = known & (verdict.isin(["ok", "future", "outside"]))

@@ -283,7 +283,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
                 add(i, fld, "只能填 1 或 0", "1（是）或 0（否）")
         if STATUS_WORDS.get(r["status"].lower(), DEFAULT_STATUS if not r["status"] else None) \
                 is None:
-            add(i, "status", "数据状态无效", "official / provisional")
+            add(i, "status", "数据状态无效", "正式统计或部门报送（留空即部门报送）")
     if future_rows:  # the period rule, once per file
         for i in future_rows:
             bad[i] = True

@@ -330,7 +330,7 @@ def _status(raw: str, check: _RowCheck) -> str | None:
     status = _STATUS_WORDS.get(raw.strip().lower())
     if status is None:
         check.add("status", "数据状态无效", raw,
-                  "provisional 部门报送 / sample 示例（留空即 provisional）")
+                  "部门报送或示例数据（留空即部门报送）")
     return status
 
 
