@@ -42,7 +42,7 @@ def test_a_missing_data_folder_is_a_usage_error(project, tmp_path, capsys, comma
     before = sorted(p.relative_to(project) for p in project.rglob("*"))
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
-    assert "nowhere" in err and "no such folder" in err and "Traceback" not in err
+    assert "nowhere" in err and "目录不存在" in err and "Traceback" not in err
     assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
 
 

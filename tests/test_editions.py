@@ -43,7 +43,7 @@ def test_year_after_year(project, capsys):
 
     # 3. verify 2025 re-executes against exactly its rows and passes
     assert cli.main(["verify", "--period", "2025"]) == 0
-    assert capsys.readouterr().out.startswith("OK 2025")
+    assert capsys.readouterr().out.startswith("核验通过 2025")
 
     # 4. rebuilding 2025 leaves the published report byte for byte as it was
     lines = list(build("2025", engine="builtin", root=project))

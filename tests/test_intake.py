@@ -344,7 +344,7 @@ def test_cli_exit_codes_and_no_traceback(data, capsys):
 
 
 def test_large_refused_file_lists_every_problem_in_the_record(data, tmp_path):
-    body = "".join(f"gdp,2024-{m:02d},x{m},亿元,,,\n" for m in range(1, 13)) * 10
+    body = "".join(f"new_industrial_firms,2024-{m:02d},x{m},家,,,\n" for m in range(1, 13)) * 10
     f = write_csv(tmp_path / "big.csv", body)
     report = run([f], data)
     result = report.files[0]

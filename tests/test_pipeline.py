@@ -222,14 +222,14 @@ def test_library_version_and_force_re_execute(tiny: Path, monkeypatch, capsys):
         fh.write("\n# a library change\n")
     result = pipeline.run(resolve(PERIOD, tiny), chapters=chapters)
     assert result.executed == ["03_villages"]
-    assert "[changed: src/planbook/assess/rules.py]" in capsys.readouterr().err
+    assert "[已变：src/planbook/assess/rules.py]" in capsys.readouterr().err
     monkeypatch.setattr(planbook, "__version__", "99.0.0")
     assert pipeline.run(resolve(PERIOD, tiny), chapters=chapters,
                         progress=False).executed == ["03_villages"]
     result = pipeline.run(resolve(PERIOD, tiny), chapters=chapters, force=True, jobs=1)
     assert result.executed == ["03_villages"]
     err = capsys.readouterr().err
-    assert "03_villages" in err and "ran" in err  # the progress line
+    assert "03_villages" in err and "执行" in err  # the progress line
     assert "TCP without encryption" not in err
 
 

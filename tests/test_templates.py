@@ -63,14 +63,14 @@ def test_data_sheet_contents_and_protection(data):
     gdp = rows["gdp"]
     assert gdp["目标值"] == "≥1000（2025年）；≥1376（2027年）"
     assert (gdp["单位"], gdp["期间"], gdp["数据状态"], gdp["上期值"]) == ("亿元", "2025",
-                                                                     "provisional", "暂无")
+                                                                     "部门报送", "暂无")
     assert gdp["数值"] is None
     assert ws.protection.sheet
     locked = {h: ws.cell(row=gdp["_row"], column=n).protection.locked
               for n, h in enumerate(HEADERS, 1)}
     assert locked == {"指标编号": True, "指标名称": True, "单位": True, "目标值": True,
                       "上期值": True, "期间": True, "数值": False, "数据状态": False,
-                      "数据来源": False, "备注": False}
+                      "数据来源": False, "备注": False, "期间说明": True}
     assert ws.cell(row=gdp["_row"], column=HEADERS.index("期间") + 1).number_format == "@"
 
 
@@ -115,14 +115,14 @@ def test_target_text_kinds(data):
 def test_last_value_is_the_latest_revision_before_the_period(data, tmp_path):
     f = tmp_path / "history.csv"
     f.write_text("指标编号,期间,数值,单位\n"
-                 "gdp,2023,900,亿元\ngdp,2024-12,95,亿元\ngdp,2024,980,亿元\n"
+                 "gdp,2023,900,亿元\ngdp,2024-Q4,95,亿元\ngdp,2024,980,亿元\n"
                  "gdp,2025-Q1,240,亿元\ndetailed_plan,2024,0.5,\n", encoding="utf-8")
     ingest([f], data, today=TODAY)
     f2 = tmp_path / "revised.csv"
     f2.write_text("指标编号,期间,数值,单位\ngdp,2024,987,亿元\n", encoding="utf-8")
     ingest([f2], data, today=TODAY)
     rows = rows_of(openpyxl.load_workbook(templates(data)["fagai-2025.xlsx"]).worksheets[0])
-    assert rows["gdp"]["上期值"] == "987（2024年）"  # revision 2; the year, not its December
+    assert rows["gdp"]["上期值"] == "987（2024年）"  # revision 2; the year, not its Q4
     assert rows["detailed_plan"]["上期值"] == "推进中（2024年）"
     later = rows_of(openpyxl.load_workbook(
         templates(data, "2025-Q2")["fagai-2025-Q2.xlsx"]).worksheets[0])

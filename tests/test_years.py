@@ -164,13 +164,16 @@ def test_a_note_explaining_the_value_confirms_it(data, tmp_path):
     assert "统计口径调整" in report.files[0].confirmed[0]
 
 
-def test_sample_values_are_not_references_for_plausibility(data, tmp_path):
-    assert run([csv(tmp_path / "a.csv", "gdp,2024,98,亿元,sample,,\n")], data).ok
-    assert run([csv(tmp_path / "b.csv", "gdp,2025,980,亿元,,,\n")], data).ok
+def test_sample_values_are_references_for_plausibility(data, tmp_path):
+    """A first real figure is checked too: against the sample history (issue 25)."""
+    assert run([csv(tmp_path / "a.csv", "gdp,2024,980,亿元,sample,,\n")], data).ok
+    report = run([csv(tmp_path / "b.csv", "gdp,2025,9800,亿元,,,\n")], data)
+    assert not report.ok and "是上期值980的10倍" in report.problems[0].message
 
 
 def test_physical_range_on_a_bounded_rate():
     from planbook.store import plausibility
+    from planbook.store.limits import out_of_range
 
     reg = load_registry(Path(__file__).resolve().parents[1] / "data")
     share = reg.indicators["ind_in_county_visit_rate"]  # shares over 100 are refused outright
@@ -179,8 +182,9 @@ def test_physical_range_on_a_bounded_rate():
     ref = plausibility.Reference(None)
     [flag] = plausibility.check_value(bounded, "2025", 120.0, ref)
     assert flag.code == "range"
-    pct = next(i for i in reg.indicators.values() if i.unit == "%")
-    assert [f.code for f in plausibility.check_value(pct, "2025", -150.0, ref)] == ["range"]
+    pct = dataclasses.replace(share, kind="level")  # a % change, not a share
+    # a fall of more than 100% is no figure at all: refused by the limits, not flagged
+    assert out_of_range(pct, -150.0) and not out_of_range(pct, -100.0)
 
 
 def test_archive_record_lists_changes_and_confirmations(data, tmp_path):
@@ -211,10 +215,10 @@ def test_assessment_never_compares_real_with_sample(project):
     ind = reg.indicators[KEY]
     before = assess_indicator(ind, load_all(data, reg), parse_period("2026-10"))
     assert before.sample and before.latest_value == 188.7
-    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    _real(project, "real.csv", f"{KEY},2026-10,185.2,亿元,provisional,发改局月报,\n")
     obs = load_all(data, reg)
     a = assess_indicator(ind, obs, parse_period("2026-10"))
-    assert (a.latest_value, a.latest_period, a.sample) == (182.4, "2026-10", False)
+    assert (a.latest_value, a.latest_period, a.sample) == (185.2, "2026-10", False)
     assert a.status != "deterioration"
     sample_sha = {r.file_sha256 for r in obs[obs.status == "sample"].itertuples()}
     assert not any(r.file_sha256 in sample_sha for r in a.inputs)
@@ -223,16 +227,16 @@ def test_assessment_never_compares_real_with_sample(project):
 
 
 def test_real_row_wins_over_sample_row_of_the_same_period(project):
-    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    _real(project, "real.csv", f"{KEY},2026-10,185.2,亿元,provisional,发改局月报,\n")
     rows = latest(load_observations(project / "data"))
     [row] = rows[(rows.indicator_id == KEY) & (rows.period == "2026-10")].itertuples()
-    assert (row.value, row.status) == (182.4, "provisional")
+    assert (row.value, row.status) == (185.2, "provisional")
 
 
 def test_a_mixed_report_marks_sample_values_and_counts_them(project):
     from planbook.chapters.report import SAMPLE_MARK, Briefing
 
-    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    _real(project, "real.csv", f"{KEY},2026-10,185.2,亿元,provisional,发改局月报,\n")
     rep = Briefing.load(period="2026-10", as_of="2026-11-10", data_dir="data",
                         kind="briefing", plan_id="jiande-2023-2027")
     assert rep.mixed
@@ -247,7 +251,7 @@ def test_a_mixed_report_marks_sample_values_and_counts_them(project):
 
 def test_sample_remove_touches_nothing_real(project, capsys):
     data = project / "data"
-    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    _real(project, "real.csv", f"{KEY},2026-10,185.2,亿元,provisional,发改局月报,\n")
     obs = load_observations(data)
     real_before = obs[obs.status != "sample"].drop(columns="file").sort_values(
         ["indicator_id", "period", "revision"]).reset_index(drop=True)
@@ -266,7 +270,7 @@ def test_sample_remove_touches_nothing_real(project, capsys):
 
 def test_sample_never_deletes_or_overwrites_real_rows(project, capsys):
     data = project / "data"
-    _real(project, "real.csv", f"{KEY},2026-10,182.4,亿元,provisional,发改局月报,\n")
+    _real(project, "real.csv", f"{KEY},2026-10,185.2,亿元,provisional,发改局月报,\n")
     vfile = data / "villages" / "villages.csv"
     lines = vfile.read_text("utf-8").splitlines()
     real = [ln.replace(",sample,", ",provisional,") for ln in lines[1:] if ",2025," in ln]
@@ -277,7 +281,7 @@ def test_sample_never_deletes_or_overwrites_real_rows(project, capsys):
     assert "保留真实观测值 1 行" in out and "保留真实村级台账 229 行" in out
     rows = latest(load_observations(data))
     [row] = rows[(rows.indicator_id == KEY) & (rows.period == "2026-10")].itertuples()
-    assert (row.value, row.status) == (182.4, "provisional")
+    assert (row.value, row.status) == (185.2, "provisional")
     after = vfile.read_text("utf-8").splitlines()
     assert all(ln in after for ln in real)
     assert not any(",2025," in ln and ",sample," in ln for ln in after)

@@ -16,10 +16,10 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-from planbook import paths
+from planbook import clock, paths
 from planbook.assess.grades import period_bases
 from planbook.audit.manifest import input_files, write_manifest
 from planbook.audit.register import register
@@ -151,83 +151,134 @@ def _changed_inputs(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
 def build_period(rp: ReportPeriod, *, engine: str = "auto", force: bool = False,
                  tag: str = "", reissue: bool = False,
                  issued: date | None = None) -> Iterator[str]:
-    """Build one resolved period; yields progress lines."""
+    """Build one resolved period; yields progress lines.
+
+    The period lock is taken first, and what is published is read under it: an interrupted
+    publish is finished or undone before the period's state is judged (a crash between a
+    swap's renames must not make a frozen period look never published), and a second command
+    on the period is refused before it has made or removed anything."""
     tag = tag or rp.code
-    issued = issued or date.today()
-    manifest = editions.published(rp)
-    kept = None
+    issued = issued or clock.today()  # the day in Jiande, as every stamp
+    with publish.period_lock(rp.code, rp.root):
+        done = publish.recover(rp.code, rp.root)
+        publish.clean_staging(rp.code, rp.root)
+        if done:
+            yield f"{tag} 上次发布曾中断，已处理：{done}"
+        # an unreadable published edition stops here (UnreadableEdition, exit 2)
+        yield from _decide(rp, engine=engine, force=force, tag=tag, reissue=reissue,
+                           issued=issued)
+
+
+def _decide(rp: ReportPeriod, *, engine: str, force: bool, tag: str, reissue: bool,
+            issued: date) -> Iterator[str]:
+    """First edition, unchanged, refused, or re-issue: decided under the period lock."""
+    manifest = editions.published_state(rp)
     if manifest is None:
         rp = editions.first(rp, issued)
-    elif not reissue:
+        yield from _build(rp, engine=engine, force=force, tag=tag)
+        yield from _left_out_lines(rp, tag)
+        return
+    if not reissue:
         rp = editions.as_published(rp, manifest)
         shown = editions.label(rp.edition, rp.edition_date)
         recorded = manifest.get("inputs", {})
-        changed = _changed_inputs(recorded, history.as_published(recorded, input_files(rp),
-                                                                 rp.root))
+        with observations.read_lock(rp.data):
+            changed = _changed_inputs(recorded, history.as_published(
+                recorded, input_files(rp), rp.root))
         if not changed:
-            yield (f"{tag} 已发布{shown}，输入未变：报告保持原样，未重写"
-                   f"（纳入新数据须 planbook build --period {rp.code} --reissue）")
+            left_out = _left_out(rp, tag)
+            yield (f"{tag} 已发布{shown}，输入未变：报告保持原样，未重写" + (
+                "" if left_out else
+                f"（纳入新数据须 planbook build --period {rp.code} --reissue）"))
+            if left_out:
+                yield left_out
             return
         raise PublishedError(
-            f"{rp.code} 已发布{shown}，其输入已变，重建会改写已发布的报告 / period {rp.code} "
-            f"is published and {len(changed)} of its inputs changed",
-            problems=[Problem("input changed since the edition was published", file=name)
-                      for name in changed],
-            hint=f"to issue a revised edition (第{rp.edition + 1}版·修订版) with these changes: "
-                 f"planbook build --period {rp.code} --reissue (edition {rp.edition} is kept "
-                 f"under reports/editions/{rp.code}/{rp.edition}/); otherwise restore the inputs")
-    else:
-        previous = editions.as_published(rp, manifest)
-        rp = editions.next_edition(rp, manifest, issued)
-        kept = editions.keep(previous, previous.edition)
-        yield (f"{tag} 发布修订版：第{rp.edition}版（{rp.edition_date}，数据截至"
-               f"{rp.params.as_of}）；第{previous.edition}版保留在 {rp.rel(kept)}")
+            f"{rp.code} 已发布{shown}，其 {len(changed)} 项输入已变，重建会改写已发布的报告",
+            problems=[Problem("发布后此输入已变", file=name) for name in changed],
+            hint=f"发布含这些改动的修订版（第{rp.edition + 1}版·修订版）："
+                 f"planbook build --period {rp.code} --reissue（第{rp.edition}版保留在 "
+                 f"reports/editions/{rp.code}/{rp.edition}/）；否则恢复这些输入")
+    previous = editions.as_published(rp, manifest)
+    rp = editions.next_edition(rp, manifest, issued)
+    # The replaced edition is copied beside its kept place now and renamed in only when the
+    # new edition is complete (before the swap): a failed re-issue leaves only that copy,
+    # which is removed; an edition already kept is never touched.
+    copy = editions.stage_keep(previous, previous.edition)
+    kept = copy.parent / str(previous.edition)
+    yield (f"{tag} 发布修订版：第{rp.edition}版（{rp.edition_date}，数据截至"
+           f"{rp.params.as_of}）；第{previous.edition}版保留在 {rp.rel(kept)}")
     try:
-        yield from _build(rp, engine=engine, force=force, tag=tag)
-    except BaseException:
-        if kept is not None:  # the published edition is still in place: drop the copy
-            shutil.rmtree(kept, ignore_errors=True)
-        raise
+        yield from _build(rp, engine=engine, force=force, tag=tag,
+                          before_swap=lambda: editions.place_kept(copy, previous.edition))
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)  # gone once placed; a failure's leftover
+    yield from _left_out_lines(rp, tag)
 
 
-def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[str]:
-    started = datetime.now(UTC)
+def _left_out_lines(rp: ReportPeriod, tag: str) -> Iterator[str]:
+    left_out = _left_out(rp, tag)
+    if left_out:
+        yield left_out
+
+
+def _left_out(rp: ReportPeriod, tag: str) -> str | None:
+    """The rows the edition's cut-off leaves out, said with the command that takes them in
+    (the same count `planbook status` gives)."""
+    late = observations.received_after(rp.data, load_registry(rp.data),
+                                       rp.params.parsed_period, rp.params.as_of)
+    if not late:
+        return None
+    return (f"{tag} {late} 行晚于截止日期，未计入；如需纳入："
+            f"planbook build --period {rp.code} --reissue")
+
+
+def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str,
+           before_swap=None) -> Iterator[str]:
+    started = clock.now()
     t0 = time.perf_counter()
     execute.warm_up(rp, force=force)  # the kernels' imports overlap the data checks below
-    registry = load_registry(rp.data)
-    observations.check_store(rp.data, registry)
-    # a malformed judgement file stops here, and so does a grade its lights do not support
-    # without a reason (the lights are the period's, so this is where both are known)
-    evaluation = load_evaluation(rp.data, rp.code, registry)
-    if evaluation is not None:
-        check_grades(evaluation, period_bases(rp.data, registry, rp.params.parsed_period,
-                                              rp.params.as_of))
-    yield f"{tag} 1/3 数据校验通过：{len(registry.indicators)} 项指标，" \
-          f"{len(observations.store_files(rp.data))} 个数据文件"
-    used = pick_engine(engine)
-    stamp = rp.build_path("cache") / "render.json"
-    previous_key = _stamp_key(stamp)
-    stamp.unlink(missing_ok=True)  # rewritten once the new edition is in place
-    # One lock and one staged edition for the whole build: notebooks, book and manifest are
-    # published together when all are made, or not at all (run.publish).
-    with publish.edition(rp) as edition:
-        result = execute.run(edition, force=force)
-        yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
-               f"沿用缓存 {len(result.cached)} 个")
-        # Each executed notebook parsed once (register, pages, code pages); one period of a
-        # range renders at a time, so this process holds one period's pages at most.
-        with _rendering, reading():
-            entries = register(edition)
-            key = _render_key(edition, used)
-            reuse = not force and _published(edition) and key == previous_key
-            if not reuse:
-                render(edition, entries, engine=used)
-        yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告" if reuse else f"{tag} 3/3 渲染完成（{used}）"
-        write_manifest(edition, entries, engine=used, started=started,
-                       finished=datetime.now(UTC))
+    # Everything the build reads from the data package, from these checks to the manifest's
+    # input hashes, is read under one shared lock: an ingest or `sample --remove` meanwhile
+    # waits, so the edition's figures and its recorded inputs are the same rows (issue 24).
+    with observations.read_lock(rp.data):
+        registry = load_registry(rp.data)
+        observations.check_store(rp.data, registry)
+        # a malformed judgement file stops here, and so does a grade its lights do not support
+        # without a reason (the lights are the period's, so this is where both are known)
+        evaluation = load_evaluation(rp.data, rp.code, registry)
+        if evaluation is not None:
+            check_grades(evaluation, period_bases(rp.data, registry, rp.params.parsed_period,
+                                                  rp.params.as_of))
+        yield f"{tag} 1/3 数据校验通过：{len(registry.indicators)} 项指标，" \
+              f"{len(observations.store_files(rp.data))} 个数据文件"
+        used = pick_engine(engine)
+        stamp = rp.build_path("cache") / "render.json"
+        previous_key = _stamp_key(stamp)
+        stamp.unlink(missing_ok=True)  # rewritten once the new edition is in place
+        # One lock and one staged edition for the whole build: notebooks, book and manifest are
+        # published together when all are made, or not at all (run.publish).
+        with publish.edition(rp, locked=True, before_swap=before_swap) as edition:
+            result = execute.run(edition, force=force)
+            yield (f"{tag} 2/3 执行笔记本：执行 {len(result.executed)} 个，"
+                   f"沿用缓存 {len(result.cached)} 个")
+            # Each executed notebook parsed once (register, pages, code pages); one period of a
+            # range renders at a time, so this process holds one period's pages at most.
+            with _rendering, reading():
+                entries = register(edition)
+                key = _render_key(edition, used)
+                reuse = not force and _published(edition) and key == previous_key
+                if not reuse:
+                    render(edition, entries, engine=used)
+            yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告" if reuse else f"{tag} 3/3 渲染完成（{used}）"
+            write_manifest(edition, entries, engine=used, started=started,
+                           finished=clock.now())
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps({"key": key}), encoding="utf-8")
-    portal = write_portal(rp.root)  # every build lists every published period
+    skipped: list[str] = []
+    portal = write_portal(rp.root, skipped)  # every build lists every published period
+    for warning in skipped:
+        yield f"{tag} 警告：{warning}"
     yield f"{tag} 完成，用时 {time.perf_counter() - t0:.1f} 秒"
     yield f"  HTML: {rp.report_dir / 'html' / 'index.html'}"
     yield f"  PDF:  {rp.report_dir / 'report.pdf'}"
@@ -238,13 +289,13 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str) -> Iterator[
 def render_book(rp: ReportPeriod, *, engine: str = "auto"):
     """`planbook render`: the book and a new manifest, published with the edition's notebooks
     as one edition (run.publish)."""
-    started = datetime.now(UTC)
+    started = clock.now()
     used = pick_engine(engine)
-    with publish.edition(rp) as edition, reading():
+    with observations.read_lock(rp.data), publish.edition(rp) as edition, reading():
         entries = register(edition)
         result = render(edition, entries, engine=used)
         write_manifest(edition, entries, engine=used, started=started,
-                       finished=datetime.now(UTC))
+                       finished=clock.now())
     write_portal(rp.root)
     return dataclasses.replace(result, html_dir=rp.report_dir / "html",
                                pdf=rp.report_dir / "report.pdf")

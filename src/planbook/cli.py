@@ -18,9 +18,9 @@ def _data(args) -> Path:
     if given is None:
         return paths.data_dir()
     if not given or not Path(given).is_dir():
-        raise UsageError(f"--data {given!r}: no such folder",
-                         hint="point --data at a data package (a folder with plan/ and "
-                              "observations/), or leave it out to use ./data")
+        raise UsageError(f"--data {given!r}：目录不存在",
+                         hint="--data 指向数据包（含 plan/ 和 observations/ 的目录），"
+                              "或不写，用 ./data")
     return Path(given).resolve()
 
 
@@ -33,7 +33,7 @@ def _period(args, *, params: bool) -> str:
     """--period checked before anything runs: a malformed period, or (for the commands that
     report on it) one without params/<P>.yml, is a usage error (exit 2) naming what was given."""
     from planbook.errors import PeriodError
-    from planbook.plan.params import params_file
+    from planbook.plan.params import check_period, params_file
     from planbook.plan.periods import months_between, parse_period
 
     text = args.period
@@ -47,16 +47,22 @@ def _period(args, *, params: bool) -> str:
             periods = [parse_period(text).code]
     except PeriodError as err:
         if ".." in text:  # a path like ../../x, or a range with a bad end
-            raise UsageError(f"--period {text!r}: not a period, nor a range of two months",
-                             hint="write 2025, 2026-10 or (build) 2026-01..2026-10") from None
+            raise UsageError(f"--period {text!r}：不是期间，也不是两个月份的范围",
+                             hint="写 2025、2026-10 或（build）2026-01..2026-10") from None
         raise UsageError(f"--period {text!r}: {err.message}", hint=err.hint) from None
+
+    # Beyond the plan: one refusal for every command (plan.params); a period with params is
+    # checked where they are read, with their kind and cut-off.
+    for p in periods:
+        if not (params and params_file(p).is_file()):
+            check_period(p)
     if params:
         missing = [p for p in periods if not params_file(p).is_file()]
         if missing:
             have = sorted(f.stem for f in paths.params_dir().glob("[0-9]*.yml"))
-            raise UsageError(f"--period {text!r}: no params/{missing[0]}.yml",
-                             hint="periods with params: " + ", ".join(have) if have else
-                             "add params/<P>.yml (README, 'Adding a year')")
+            raise UsageError(f"--period {text!r}：没有 params/{missing[0]}.yml",
+                             hint=f"新建这个期间：planbook period new {missing[0]}" + (
+                                 f"（已有参数的期间：{'、'.join(have)}）" if have else ""))
     return text
 
 
@@ -87,8 +93,10 @@ def cmd_plan(args) -> int:
         secs = "，".join(f"{s} {n}" for s, n in info["sections"].items())
         print(f"  {ch} {info['title']}: {info['indicators']} 项" + (f"（{secs}）" if secs else ""))
     print("\n按类型:")
+    from planbook.plan.registry import KIND_ZH
+
     for kind, n in summary["by_kind"].items():
-        print(f"  {kind}: {n}")
+        print(f"  {KIND_ZH.get(kind, kind)}: {n}")
     print("\n按牵头单位:")
     for dept, n in summary["by_lead_department"].items():
         print(f"  {dept}: {n}")
@@ -97,6 +105,36 @@ def cmd_plan(args) -> int:
         print("  " + "，".join(f"{st} {n}" for st, n in summary["projects_by_stage"].items()))
         print("  按章节: " + "，".join(f"{ch} {n}" for ch, n in
                                       summary["projects_by_chapter"].items()))
+    return 0
+
+
+def _today():
+    """Today, for `period new`'s cut-off rule (a test replaces it)."""
+    import datetime as dt
+
+    return dt.date.today()
+
+
+def cmd_period(args) -> int:
+    from planbook.plan.params import new_params
+    from planbook.plan.periods import parse_period
+
+    try:
+        code = parse_period(args.new_period).code
+    except PlanbookError as err:
+        raise UsageError(f"{args.new_period!r}：{err.message}", hint=err.hint) from None
+    path, notes = new_params(code, today=_today(), as_of=_date(args.as_of, "--as-of"),
+                             replace=args.force)
+    params = path.read_text(encoding="utf-8")
+    print(f"已写入 {path}")
+    print("\n".join(f"  {line}" for line in params.splitlines() if not line.startswith("#")))
+    for note in notes:
+        print(note)
+    print("接下来：")
+    print(f"  planbook templates --period {code} --out out/{code}   # 生成各部门填报的工作簿")
+    print(f"  planbook ingest out/{code}/*.xlsx --dry-run           # 收回后先校验，"
+          "无误再去掉 --dry-run 入库")
+    print(f"  planbook build --period {code}                        # 生成报告")
     return 0
 
 
@@ -131,7 +169,7 @@ def _date(text: str | None, option: str):
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{option} {text!r} is not a date", hint=f"{option} YYYY-MM-DD") from None
+        raise UsageError(f"{option} {text!r} 不是日期", hint=f"{option} YYYY-MM-DD") from None
 
 
 def cmd_ingest(args) -> int:
@@ -163,7 +201,7 @@ def cmd_ingest(args) -> int:
         ok = ok and report.ok
     if progress:
         report = statements.ingest(progress, _data(args), dry_run=args.dry_run,
-                                   today=received, check=False)
+                                   received=received, check=False)
         for line in report.summary_lines():
             print(line)
         ok = ok and report.ok
@@ -175,7 +213,7 @@ def cmd_status(args) -> int:
     from planbook.assess import tables
     from planbook.plan.periods import parse_period
     from planbook.plan.registry import load_registry
-    from planbook.store.observations import check_store, load_all
+    from planbook.store.observations import check_store, load_all, received_after
 
     data = _data(args)
     reg = load_registry(data)
@@ -190,14 +228,14 @@ def cmd_status(args) -> int:
     obs = load_all(data, reg, as_of=as_of, period=period)
     results = assess.assess_all(reg, obs, period)
     if as_of:
-        later = len(load_all(data, reg, period=period)) - len(obs)
+        later = received_after(data, reg, period, as_of)
         print(f"数据截至 {as_of}（{period.code} 的截止日）" + (
             f"；其后接收的 {later} 行未计入（--latest 计入全部）" if later else ""),
               file=sys.stderr)
     if args.json:
         print(json.dumps(tables.to_records(results), ensure_ascii=False, indent=2))
     else:
-        print(tables.status_table(results).to_string(index=False))
+        print(tables.status_table_zh(results).to_string(index=False))
     return 0
 
 
@@ -211,9 +249,8 @@ def cmd_sample(args) -> int:
         from planbook.assess.grades import write_sample_evaluation
         from planbook.plan.registry import load_registry
 
-        lines = write_sample(data)
-        # graded from the lights of the rows just written; the last line is the notice
-        lines.insert(len(lines) - 1, write_sample_evaluation(data, load_registry(data)))
+        # graded from the lights of the rows just written, in the same commit
+        lines = write_sample(data, then=lambda d: write_sample_evaluation(d, load_registry(d)))
     for line in lines:
         print(line)
     return 0
@@ -237,7 +274,11 @@ def cmd_run(args) -> int:
 def cmd_render(args) -> int:
     from planbook.build import render_book
 
-    print(render_book(_resolved(args), engine=args.engine))
+    r = render_book(_resolved(args), engine=args.engine)
+    print(f"{r.period} 渲染完成（{r.engine}，{r.pages} 页，用时 {r.seconds:.1f} 秒）"
+          + ("；含示例数据，每页注明" if r.sample_notice else ""))
+    print(f"  HTML: {r.index_html}")
+    print(f"  PDF:  {r.pdf}")
     return 0
 
 
@@ -274,63 +315,134 @@ def cmd_verify(args) -> int:
     return verify(_published_period(args))
 
 
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog, max_help_position=30, **kw):
+        super().__init__(prog, max_help_position=max_help_position, **kw)
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+# argparse's own messages (Python's gettext catalogue has no Chinese): each English pattern
+# and its Chinese, applied to what it reports before the usage error is printed.
+_MESSAGES = [
+    (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
+    (r"unrecognized arguments: (.*)", r"无法识别的参数：\1"),
+    (r"invalid choice: (.*) \(choose from (.*)\)",
+     lambda m: f"无效的选择 {m[1]}（可选：{m[2].replace(chr(39), '').replace(', ', '、')}）"),
+    (r"expected one argument", "需要一个值"),
+    (r"expected at least one argument", "至少需要一个值"),
+    (r"expected at most one argument", "至多一个值"),
+    (r"ignored explicit argument (.*)", r"不接受值 \1"),
+    (r"ambiguous option: (.*) could match (.*)", r"选项 \1 有歧义，可能是：\2"),
+    (r"not allowed with argument (.*)", r"不能与 \1 同时使用"),
+    (r"one of the arguments (.*) is required", r"须给出其中之一：\1"),
+    (r"invalid (.*) value: (.*)", r"值无效：\2"),
+    (r"argument (.*?): ", r"参数 \1："),
+]
+
+
+def _zh(message: str) -> str:
+    import re
+
+    for pattern, chinese in _MESSAGES:
+        message = re.sub(pattern, chinese, message)
+    return message
+
+
+class ChineseParser(argparse.ArgumentParser):
+    """argparse with its help titles, usage and errors in Chinese; names stay ASCII."""
+
+    def __init__(self, *args, add_help: bool = True, **kw):
+        kw.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kw)
+        self._positionals.title, self._optionals.title = "位置参数", "选项"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                              help="显示本帮助并退出")
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{_zh(message)}\n")
+
+
+DATA_HELP = "数据包目录（默认：./data）"
+PERIOD_HELP = "报告期间：年份 2025 或月份 2026-10"
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="planbook", description=(
+    p = ChineseParser(prog="planbook", description=(
         "建德市县城承载能力提升和深化“千万工程”实施方案（2023—2027年）评估报告工具"))
-    p.add_argument("--data", help="data package folder (default: ./data)")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--data", metavar="目录", help=DATA_HELP)
+    sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令",
+                           help="各命令的帮助：planbook 命令 -h")
 
     def add(name, func, help_text):
-        sp = sub.add_parser(name, help=help_text)
+        sp = sub.add_parser(name, help=help_text, description=help_text)
         sp.set_defaults(func=func)
-        sp.add_argument("--data", default=argparse.SUPPRESS,
-                        help="data package folder (default: ./data)")
+        sp.add_argument("--data", default=argparse.SUPPRESS, metavar="目录", help=DATA_HELP)
         return sp
 
-    sp = add("plan", cmd_plan, "registry summary; --leads: every lead with its basis")
-    sp.add_argument("--json", action="store_true")
+    def period(sp, help_text=PERIOD_HELP):
+        sp.add_argument("--period", required=True, metavar="期间", help=help_text)
+
+    sp = add("plan", cmd_plan, "方案登记汇总；--leads：每项指标和项目的牵头单位及依据")
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出")
     sp.add_argument("--leads", action="store_true",
-                    help="list every indicator and project with its lead, co, basis, and whether "
-                         "the plan states it or it awaits the 工作专班's confirmation")
+                    help="列出每项指标和项目的牵头单位、配合单位、依据，以及原文明确或推定、"
+                         "工作专班已确认或待确认")
     sp.add_argument("--by", choices=("lead", "item", "status"), default="lead",
-                    help="--leads grouped by lead department (default), plan item or status")
-    sp = add("templates", cmd_templates, "department workbooks to fill in")
-    sp.add_argument("--period", required=True)
-    sp.add_argument("--out", required=True)
-    sp = add("ingest", cmd_ingest, "validate and store department figures")
-    sp.add_argument("files", nargs="+")
-    sp.add_argument("--dry-run", action="store_true")
-    sp.add_argument("--received", metavar="YYYY-MM-DD",
-                    help="the day the files were received (back-filling; default: today)")
+                    help="--leads 的分组：lead 按牵头单位（默认）、item 按方案条目、"
+                         "status 按确认状态")
+    sp = add("period", cmd_period, "报告期间的参数文件 params/<期间>.yml")
+    verbs = sp.add_subparsers(dest="verb", required=True, title="操作", metavar="操作")
+    new = verbs.add_parser("new", help="新建一个期间：按惯例的截止日写 params/<期间>.yml，"
+                                      "并列出接下来的命令",
+                           description="新建一个期间的参数文件：年度评估截止日为次年3月31日，"
+                                       "月度进度简报为次月10日；截止日未到时取今天")
+    new.add_argument("new_period", metavar="期间", help="年份 2026 或月份 2026-11")
+    new.add_argument("--as-of", metavar="日期",
+                     help="数据截止日 YYYY-MM-DD（默认按惯例；不能早于期间结束，不能晚于今天）")
+    new.add_argument("--force", action="store_true", help="改写已有的参数文件")
+    sp = add("templates", cmd_templates, "生成各部门填报的工作簿")
+    period(sp)
+    sp.add_argument("--out", required=True, metavar="目录", help="工作簿写入的目录")
+    sp = add("ingest", cmd_ingest, "校验并入库部门报送的数据和工作进展")
+    sp.add_argument("files", nargs="+", metavar="文件", help="报送的 .xlsx 或 .csv 文件")
+    sp.add_argument("--dry-run", action="store_true", help="只校验，不入库")
+    sp.add_argument("--received", metavar="日期",
+                    help="收到文件的日期 YYYY-MM-DD（补录时用；默认今天）")
     sp.add_argument("--confirm", action="store_true",
-                    help="store rows the plausibility checks flag (checked and correct)")
-    sp = add("status", cmd_status, "per-indicator status table")
-    sp.add_argument("--period", required=True)
+                    help="入库合理性检查标记的行（已核实无误）")
+    sp = add("status", cmd_status, "逐项指标的进度表（按期间的数据截止日）")
+    period(sp)
     sp.add_argument("--latest", action="store_true",
-                    help="use every stored row, ignoring the period's data cut-off (as_of)")
-    sp.add_argument("--json", action="store_true")
-    sp = add("run", cmd_run, "execute the chapter notebooks")
-    sp.add_argument("--period", required=True)
-    sp.add_argument("--force", action="store_true", help="ignore the cache")
-    sp = add("render", cmd_render, "render the book (HTML and PDF)")
-    sp.add_argument("--period", required=True)
-    sp.add_argument("--engine", choices=("auto", "quarto", "builtin"), default="auto")
-    sp = add("build", cmd_build, "validate, run and render: the one command analysts use")
-    sp.add_argument("--period", required=True, help="2025, 2026-10, 2026-01..2026-10, default")
-    sp.add_argument("--engine", choices=("auto", "quarto", "builtin"), default="auto")
-    sp.add_argument("--force", action="store_true", help="ignore the cache")
+                    help="计入全部已存数据，不管期间的截止日（as_of）")
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出")
+    sp = add("run", cmd_run, "执行各章笔记本")
+    period(sp)
+    sp.add_argument("--force", action="store_true", help="不用缓存")
+    sp = add("render", cmd_render, "渲染报告（HTML 和 PDF）")
+    period(sp)
+    sp.add_argument("--engine", choices=("auto", "quarto", "builtin"), default="auto",
+                    help="渲染引擎（默认 auto：有 quarto 用 quarto，否则内置）")
+    sp = add("build", cmd_build, "校验、执行、渲染：分析人员日常用的一条命令")
+    period(sp, "2025、2026-10、2026-01..2026-10 或 default")
+    sp.add_argument("--engine", choices=("auto", "quarto", "builtin"), default="auto",
+                    help="渲染引擎（默认 auto：有 quarto 用 quarto，否则内置）")
+    sp.add_argument("--force", action="store_true", help="不用缓存")
     sp.add_argument("--reissue", action="store_true",
-                    help="re-issue a published period with newer data: a new edition (修订版); "
-                         "the previous one is kept under reports/editions/P/N/")
-    sp = add("trace", cmd_trace, "where a figure, table or number came from")
-    sp.add_argument("label")
-    sp.add_argument("--period", required=True)
-    sp.add_argument("--json", action="store_true")
-    sp = add("verify", cmd_verify, "re-execute and compare with what was published")
-    sp.add_argument("--period", required=True)
-    sp = add("sample", cmd_sample, "regenerate the illustrative sample data (real rows are kept)")
+                    help="用新数据重新发布已发布的期间：新的一版（修订版），"
+                         "上一版保留在 reports/editions/<期间>/<版次>/")
+    sp = add("trace", cmd_trace, "溯源：图、表或数字从哪里来")
+    sp.add_argument("label", metavar="标签", help="报告中的标签，或指标编号 ind_…")
+    period(sp)
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出")
+    sp = add("verify", cmd_verify, "重新执行并与已发布的报告比对")
+    period(sp)
+    sp = add("sample", cmd_sample, "重新生成示例数据（真实数据保留）")
     sp.add_argument("--remove", action="store_true",
-                    help="remove every sample row from the store and the village records")
+                    help="从数据库和村级记录中删除全部示例数据行")
     return p
 
 
@@ -350,16 +462,34 @@ def _cap_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
+def _recover_store(args) -> None:
+    """Before any command reads the data folder: finish or roll back an ingest a kill
+    interrupted (store.commit), and say so. A writer does it itself under its lock."""
+    given = getattr(args, "data", None)
+    data = Path(given) if given else paths.data_dir()
+    if data.is_dir():
+        from planbook.store import commit
+
+        commit.say(commit.recover_if_idle(data))
+
+
 def main(argv: list[str] | None = None) -> int:
     _cap_malloc_arenas()
     args = parser().parse_args(argv)
     try:
+        _recover_store(args)
         return args.func(args)
     except PlanbookError as err:
         print(f"planbook {args.command}: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as exc:  # the last resort: a fault of the machine no edge translated
+        from planbook.errors import EnvironmentFault
+
+        err = EnvironmentFault.from_os(exc, doing="读写", unchanged=False)
+        print(f"planbook {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
-        print("planbook: interrupted", file=sys.stderr)
+        print("planbook：已中断", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `planbook trace … | head`: the reader left; nothing more to say and no traceback.

@@ -122,3 +122,42 @@ class ProblemList:
 
 class TraceError(PlanbookError):
     """`planbook trace` was given a label the period's register does not hold."""
+
+
+class StoreDamaged(PlanbookError):
+    """A file of the data package (observations, statements, project stages, village records,
+    an evaluation) cannot be read as written: exit 2, naming file, row and column."""
+
+    exit_code = 2
+
+
+class EnvironmentFault(PlanbookError):
+    """The machine, not the input: disk full, a read-only folder, no permission. Exit 2."""
+
+    exit_code = 2
+
+    # errno name -> (what happened, how to fix it)
+    WORDS = {
+        "ENOSPC": ("磁盘空间已满", "腾出磁盘空间后重新运行同一命令"),
+        "EDQUOT": ("磁盘配额已用完", "清理文件或提高配额后重新运行同一命令"),
+        "EROFS": ("文件夹为只读（只读挂载）", "将该文件夹重新挂载为可写后重新运行同一命令"),
+        "EACCES": ("没有写入或读取权限", "用有权限的账户运行，或用 chmod/chown 授予权限后重新运行"),
+        "EPERM": ("操作不被允许", "用有权限的账户运行，或用 chmod/chown 授予权限后重新运行"),
+        "EIO": ("磁盘读写错误", "检查磁盘后重新运行同一命令"),
+    }
+
+    @classmethod
+    def from_os(cls, exc: OSError, path: object = None, doing: str = "写入", *,
+                unchanged: bool = True) -> EnvironmentFault:
+        """The fault in Chinese, naming the file; `unchanged`: the caller left the store and
+        the published reports as they were (its writes are staged and were discarded)."""
+        import errno as _errno
+
+        name = _errno.errorcode.get(exc.errno or 0, "")
+        what, fix = cls.WORDS.get(name, (exc.strerror or str(exc), "排除上述系统错误后重新运行同一命令"))
+        where = path if path is not None else exc.filename
+        text = f"无法{doing} {where}：{what}" if where else f"无法{doing}：{what}"
+        kept = "；数据和已发布的报告未改动" if unchanged else ""
+        err = cls(f"{text}（{name or exc.errno}）{kept}", hint=fix)
+        err.errno = exc.errno
+        return err

@@ -103,6 +103,7 @@ from planbook.plan.registry import (
     Registry,
     Target,
 )
+from planbook.store.limits import out_of_range, outside
 from planbook.store.observations import latest
 
 # ---------------------------------------------------------------- vocabulary (DESIGN.md)
@@ -469,6 +470,17 @@ def assess_indicator(ind: Indicator, rows: pd.DataFrame, period: Period, *,
 def _assess(ind: Indicator, points: list[_Point], period: Period, *,
             short_of_finish: bool = False) -> Assessment:
     rule = ind.judged_by
+    # A value no figure of this kind can be (store.limits) is a data error, never judged:
+    # 1e308 would otherwise be 已达标 and print as a 309-digit number.
+    bad = [q for q, out in zip(points, outside(ind, [q.value for q in points]), strict=True)
+           if out]
+    if bad:
+        b = _Builder(ind, period)
+        # the period named, the value not: an absurd number is never printed as a figure
+        b.set(latest_period=bad[-1].period.code, sample=bad[-1].sample)
+        why = "；".join(f"{q.period.label_zh}数值{out_of_range(ind, q.value)}" for q in bad[-3:])
+        return b.done("not_assessed", f"数据有误，不作评价：{why}；请核实后重新报送",
+                      inputs=[q.row for q in bad])
     if rule == "milestone":
         return _assess_milestone(ind, points, period, short_of_finish=short_of_finish)
     if rule == "schedule":

@@ -11,7 +11,7 @@ from dataclasses import fields
 import pandas as pd
 
 from planbook.assess import narrative
-from planbook.assess.rules import LIGHTS, STATUS, Assessment
+from planbook.assess.rules import LIGHT_ZH, LIGHTS, STATUS, Assessment
 from planbook.plan.registry import CHAPTER_TITLES, CHAPTERS, Registry
 
 
@@ -99,6 +99,17 @@ def status_table(assessments: Sequence[Assessment]) -> pd.DataFrame:
                      "period": a.latest_period or "—", "target": target,
                      "status": a.status_zh, "light": a.light})
     return pd.DataFrame.from_records(rows, columns=list(STATUS_TABLE_COLUMNS))
+
+
+STATUS_TABLE_ZH = {"id": "编号", "name": "指标", "latest": "最新值", "period": "期间",
+                   "target": "目标", "status": "状态", "light": "灯"}
+
+
+def status_table_zh(assessments: Sequence[Assessment]) -> pd.DataFrame:
+    """The status table as the screen shows it: Chinese headers and light words (绿灯…)."""
+    table = status_table(assessments)
+    table["light"] = table["light"].map(lambda k: LIGHT_ZH.get(k, k))
+    return table.rename(columns=STATUS_TABLE_ZH)
 
 
 def _json_value(v):

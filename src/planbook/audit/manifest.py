@@ -6,7 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from planbook import __version__, paths
+from planbook import __version__, clock, paths
 from planbook.chapters import history
 from planbook.chapters.catalogue import DOSSIER_PAGE
 from planbook.errors import VerifyError
@@ -116,8 +116,8 @@ def write_manifest(rp: ReportPeriod, register: list[dict], *, engine: str, start
         "planbook_version": __version__,
         "git": {"commit": commit, "dirty": dirty if commit else None},
         "versions": tools, "engine": engine,
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": finished.isoformat(timespec="seconds"),
+        "started_at": clock.stamp(started),
+        "finished_at": clock.stamp(finished),
         "inputs": inputs,
         "outputs": outputs,
         "register": register,
@@ -128,11 +128,13 @@ def write_manifest(rp: ReportPeriod, register: list[dict], *, engine: str, start
 
 def load_manifest(rp: ReportPeriod) -> dict:
     path = rp.manifest
+    shown = rp.published_dir / "manifest.json"  # verify reads a copy: name the published one
     if not path.is_file():
-        raise VerifyError(f"{path}: no manifest for period {rp.code}",
+        raise VerifyError(f"{shown}: no manifest for period {rp.code}",
                           hint=f"build the report first: planbook build --period {rp.code}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise VerifyError(f"{path}: not readable JSON ({exc})",
-                          hint=f"rebuild: planbook build --period {rp.code}") from None
+        raise VerifyError(f"{shown}: not readable JSON ({exc})",
+                          hint=f"从备份恢复 {rp.rel(rp.published_dir)}/manifest.json；"
+                               f"重建不能修复已发布的版次") from None

@@ -16,6 +16,7 @@ from planbook.errors import TraceError
 from planbook.hashing import sha256_file
 from planbook.paths import archived_submission
 from planbook.run.period import ReportPeriod
+from planbook.store.schema import STATUS_ZH
 
 
 def _published_register(rp: ReportPeriod) -> tuple[list[dict], dict]:
@@ -46,12 +47,11 @@ def lookup(label: str, rp: ReportPeriod) -> list[dict]:
                  or label == i.removeprefix("ind_")]
         close = [x for x in close if not named or named[0].removeprefix("ind_") in x]
         raise TraceError(
-            f"period {period} has no figure, table or number labelled {label!r}"
-            + (f"; close labels: {', '.join(close)}" if close else ""),
-            hint=(f"to see every label using the indicator: planbook trace "
-                  f"{max(named, key=len)} --period {period}; " if named else "")
-            + f"the labels are listed in the appendix 数据来源与追溯 and in "
-              f"{rp.rel(rp.manifest)}")
+            f"{period} 没有标签为 {label!r} 的图、表或数字"
+            + (f"；相近的标签：{'、'.join(close)}" if close else ""),
+            hint=(f"看使用该指标的全部标签：planbook trace "
+                  f"{max(named, key=len)} --period {period}；" if named else "")
+            + f"全部标签列在附录“数据来源与追溯”和 {rp.rel(rp.manifest)} 中")
     out = []
     for e in found:
         path = root / e["notebook"]
@@ -93,7 +93,8 @@ class _Files:
     def describe(self, row: dict) -> dict:
         """`data_file`: the root-relative file the row lives in; `submission`: the file its
         sha256 names ("" when none is found); `sha256_of`: submission | data_file | records
-        (village rows) | changed (the named source file no longer has that sha256) | missing
+        (village rows) | changed (the named source file no longer has that sha256) |
+        tampered (the archived submission's bytes no longer hash to its name) | missing
         (no file here has it: not archived, or changed since)."""
         data, rel = self.rp.data, self.rp.rel
         stored = row.get("store") or row.get("file") or ""
@@ -103,7 +104,9 @@ class _Files:
             return {**out, "sha256_of": "records"}
         archived = archived_submission(data, sha)
         if archived:
-            return {**out, "submission": rel(archived), "sha256_of": "submission"}
+            # an archive is named by its bytes' sha256 at intake: other bytes now = changed
+            kind = "submission" if self.sha(archived) == sha else "tampered"
+            return {**out, "submission": rel(archived), "sha256_of": kind}
         if stored and self.sha(data / stored) == sha:
             return {**out, "sha256_of": "data_file"}
         # The file the row says it was read from, then the sample's source files.
@@ -138,11 +141,23 @@ def _file_part(r: dict) -> str:
         tail = f"  报送文件 {r['submission']}{where}  sha256 {sha}"
     elif kind == "data_file":
         tail = f"{where}  文件 sha256 {sha}"
+    elif kind == "tampered":
+        tail = (f"  报送文件 {r['submission']}{where}（归档后被改动，内容与 sha256 不符，"
+                f"不是报送原件）  sha256 {sha}")
     elif kind == "changed":
         tail = f"  报送文件 {r['submission']}{where}（已更改，与 sha256 不符）  sha256 {sha}"
     else:
         tail = f"{where}  报送文件未找到（未存档或已更改）  sha256 {sha}"
     return head + tail
+
+
+def _warn_tampered(rows) -> None:
+    """One warning per archived submission cited whose bytes no longer match its name."""
+    import sys
+
+    for name in sorted({r["submission"] for r in rows if r.get("sha256_of") == "tampered"}):
+        print(f"planbook trace: 警告：归档的报送文件 {name} 已被改动（内容的 sha256 与文件名不符），"
+              "上面引用的不是部门报送的原件；请从备份恢复该文件", file=sys.stderr)
 
 
 def _row_line(r: dict) -> str:
@@ -159,9 +174,9 @@ def lookup_indicator(ind_id: str, rp: ReportPeriod) -> dict:
     ind = registry.indicators.get(ind_id)
     if ind is None:
         close = difflib.get_close_matches(ind_id, sorted(registry.indicators), n=8, cutoff=0.6)
-        raise TraceError(f"no indicator {ind_id!r} in the registry"
-                         + (f"; close ids: {', '.join(close)}" if close else ""),
-                         hint="`planbook plan --json` lists every indicator id")
+        raise TraceError(f"方案登记中没有指标 {ind_id!r}"
+                         + (f"；相近的编号：{'、'.join(close)}" if close else ""),
+                         hint="planbook plan --leads 列出全部指标编号")
     frame = observations.load_all(rp.data, registry)
     frame = observations.upto(observations.rows_for(frame, [ind_id]), rp.period)
     frame = frame.sort_values(["period", "revision"], kind="stable")
@@ -188,17 +203,18 @@ def lookup_indicator(ind_id: str, rp: ReportPeriod) -> dict:
 
 def trace_indicator(ind_id: str, rp: ReportPeriod, *, as_json: bool = False) -> int:
     found = lookup_indicator(ind_id, rp)
+    _warn_tampered(found["rows"])
     if as_json:
         print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0
     kind_zh = {"figure": "图", "table": "表", "number": "数字"}
-    print(f"{found['indicator_id']}  {found['name_zh']}（{found['name_en']}）")
+    print(f"{found['indicator_id']}  {found['name_zh']}")
     print(f"  方案条目: {found['path']}  牵头单位: {found['lead']}  期间: {found['period']}")
     print(f"  数据行（{len(found['rows'])}，* 为本期报告采用的最新修订）:")
     for r in found["rows"]:
         value = "—" if r["value"] is None else f"{r['value']:g}{found['unit']}"
         print(f"   {'*' if r['used'] else ' '} {r['period']}  {value}  修订{r['revision']}  "
-              f"{r['status']}  {_file_part(r)}")
+              f"{STATUS_ZH.get(r['status'], r['status'])}  {_file_part(r)}")
     print(f"  使用本指标的图、表和数字（{len(found['labels'])}）:")
     for e in found["labels"]:
         text = f"  {e['text']}" if e.get("text") else ""
@@ -215,6 +231,7 @@ def trace(label: str, rp: ReportPeriod, *, as_json: bool = False) -> int:
         return trace_indicator(label, rp, as_json=as_json)
     found = lookup(label, rp)
     found = [{**e, "inputs": _with_paths(rp, e["inputs"])} for e in found]
+    _warn_tampered([r for e in found for r in e["inputs"]])
     if as_json:
         print(json.dumps(found if len(found) > 1 else found[0], ensure_ascii=False, indent=2))
         return 0

@@ -1,8 +1,16 @@
-"""`planbook verify`: compare a published period with its manifest, re-executing its notebooks."""
+"""`planbook verify`: compare a published period with its manifest, re-executing its notebooks,
+and what a reader sees (the pages' and the PDF's text) with a re-render of that re-execution.
+
+It reads one state of each thing it compares: the published edition is copied while no
+command is publishing the period (run.publish.reading), and the data package is copied and
+its inputs hashed under the store's shared lock (observations.read_lock), so a build or an
+ingest running meanwhile is never reported as tampering.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -65,10 +73,18 @@ def project_copy(rp: ReportPeriod) -> Iterator[ReportPeriod]:
     root = rp.root
     with tempfile.TemporaryDirectory(prefix=f"planbook-verify-{rp.code}-") as tmp:
         copy = rp.moved(Path(tmp))
+        from planbook.store.observations import read_lock
+
         shutil.copytree(paths.params_dir(root), paths.params_dir(copy.root))
         shutil.copytree(paths.notebooks_dir(root), paths.notebooks_dir(copy.root))
+        # the re-render reads the book's pages and config as the build did
+        if paths.book_dir(root).is_dir():
+            shutil.copytree(paths.book_dir(root), paths.book_dir(copy.root))
+        if (root / "_quarto.yml").is_file():
+            shutil.copyfile(root / "_quarto.yml", copy.root / "_quarto.yml")
         if copy.data != rp.data:
-            shutil.copytree(rp.data, copy.data)
+            with read_lock(rp.data):  # one state of the store, not an ingest's half
+                shutil.copytree(rp.data, copy.data)
         for rel, record in _records_read(rp).items():
             target = copy.root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -76,11 +92,18 @@ def project_copy(rp: ReportPeriod) -> Iterator[ReportPeriod]:
         yield copy
 
 
-def reexecute(rp: ReportPeriod) -> list[dict]:
+def reexecute(rp: ReportPeriod, published: Path | None = None, engine: str = "builtin"
+              ) -> tuple[list[dict], list[str]]:
     """Run the period's notebooks again, from the project's current inputs, in a temporary
     project copy (never touching reports/ or the cache), and return that run's register.
     The notebooks stay in memory (execute.execute_fresh): nothing is cached, staged, published
-    or read back; the register is built from them as `register` builds it from files."""
+    or read back; the register is built from them as `register` builds it from files.
+    With `published` (a copy of the published edition), the book is rendered again from them
+    in the copy and every page's text compared (audit.readers_view); those mismatches are
+    returned with the register."""
+    import nbformat
+
+    from planbook.audit.readers_view import compare_pages
     from planbook.audit.register import check_unique, notebook_entries
     from planbook.run import execute
 
@@ -90,17 +113,42 @@ def reexecute(rp: ReportPeriod) -> list[dict]:
         entries: list[dict] = []
         for key, nb in notebooks.items():
             # Notebook paths name the published folder, as in the manifest.
-            published = copy.published_dir / "notebooks" / f"{key}.ipynb"
-            entries += notebook_entries(nb, key, published.relative_to(copy.root).as_posix())
-    check_unique(entries)
-    return entries
+            published_nb = copy.published_dir / "notebooks" / f"{key}.ipynb"
+            entries += notebook_entries(nb, key, published_nb.relative_to(copy.root).as_posix())
+        check_unique(entries)
+        if published is None:
+            return entries, []
+        from planbook.book.render import render
+
+        again = dataclasses.replace(copy, edition_dir=copy.root / "reports" / ".verify")
+        again.notebooks_dir.mkdir(parents=True)
+        for key, nb in notebooks.items():
+            nbformat.write(nb, again.notebooks_dir / f"{key}.ipynb")
+        render(again, entries, engine=engine)
+        where = rp.rel(rp.published_dir) + "/"
+        return entries, compare_pages(published, again.report_dir, entries, where)
+
+
+def _published_copy(rp: ReportPeriod, into: Path) -> ReportPeriod:
+    """The published edition copied to `into` while no command publishes the period (a build
+    running now is waited for), as a ReportPeriod reading that copy."""
+    from planbook.run import publish
+
+    with publish.reading(rp.code, rp.root):
+        if rp.published_dir.is_dir():
+            shutil.copytree(rp.published_dir, into, symlinks=True)
+        else:
+            into.mkdir()
+    return dataclasses.replace(rp, edition_dir=into)
 
 
 def check(rp: ReportPeriod, *, rerun: bool = True) -> tuple[list[str], dict[str, int]]:
     """Compare a published period with its manifest; (mismatches, counts).
 
     Published files and inputs are compared by sha256; with `rerun`, the notebooks are
-    executed again and every register hash compared with the published one.
+    executed again and every register hash compared with the published one, and the book
+    rendered again and every page's text compared with the published page's. Archived
+    submissions are checked against their names.
     """
     if rerun:
         from planbook.run import KERNEL, kernels
@@ -108,33 +156,47 @@ def check(rp: ReportPeriod, *, rerun: bool = True) -> tuple[list[str], dict[str,
         kernels.prestart(KERNEL, rp.root)
     from planbook.audit.manifest import load_manifest
 
-    manifest = load_manifest(rp)
-    if rerun:
+    with tempfile.TemporaryDirectory(prefix=f"planbook-published-{rp.code}-") as tmp:
+        seen = _published_copy(rp, Path(tmp) / rp.code)
+        manifest = load_manifest(seen)
+        if not rerun:
+            problems, counts = _check_files(seen, manifest)
+            return problems + _archive_problems(rp), counts
         # Re-executing takes longest: start it, and hash the published files and inputs while
         # its fork server imports and the period is prepared (one core is free then).
         with ThreadPoolExecutor(1) as pool:
-            again = pool.submit(reexecute, rp)
-            problems, counts = _check_files(rp, manifest)
+            again = pool.submit(reexecute, rp, seen.report_dir,
+                                str(manifest.get("engine") or "builtin"))
+            problems, counts = _check_files(seen, manifest)
+            problems += _archive_problems(rp)
             try:
-                entries = again.result()
+                entries, pages = again.result()
             except PlanbookError as err:
                 return problems + [f"re-execution failed: {err}"], counts
-        return problems + _compare_register(manifest, entries), counts
-    return _check_files(rp, manifest)
+        return problems + _compare_register(manifest, entries) + pages, counts
+
+
+def _archive_problems(rp: ReportPeriod) -> list[str]:
+    from planbook.audit.readers_view import tampered_submissions
+
+    return [f"{rp.rel(f)}：归档的报送文件已被改动（内容的 sha256 与文件名不符），"
+            "不再是部门报送的原件" for f in tampered_submissions(rp.data)]
 
 
 def _check_files(rp: ReportPeriod, manifest: dict) -> tuple[list[str], dict[str, int]]:
     from planbook.audit.manifest import input_files, published_files
     from planbook.audit.register import register_key
+    from planbook.chapters import history
+    from planbook.store.observations import read_lock
 
-    out_rel = rp.rel(rp.report_dir) + "/"
+    out_rel = rp.rel(rp.published_dir) + "/"
     problems = _compare("published file", manifest.get("outputs", {}),
                         published_files(rp), out_rel)
-    from planbook.chapters import history
-
     recorded = manifest.get("inputs", {})
-    problems += _compare("input file", recorded,
-                         history.as_published(recorded, input_files(rp), rp.root), "")
+    with read_lock(rp.data):  # not half of an ingest that is writing now
+        now = input_files(rp)
+    problems += _compare("input file", recorded, history.as_published(recorded, now, rp.root),
+                         "")
     recorded = {register_key(e): e for e in manifest.get("register", [])}
     counts = {"figures": 0, "tables": 0, "numbers": 0,
               "files": len(manifest.get("outputs", {})), "inputs": len(manifest.get("inputs", {}))}
@@ -164,16 +226,32 @@ def _compare_register(manifest: dict, entries: list[dict]) -> list[str]:
     return problems
 
 
+def repair_hint(rp: ReportPeriod, problems: list[str]) -> str:
+    """What repairs a failed verify. A plain build of a published period changes nothing
+    (or is refused), so it is never the advice: restore, or issue a revised edition."""
+    where = rp.rel(rp.published_dir)
+    steps = []
+    if any(not p.startswith(("data/", "input file")) and "input file" not in p
+           and "归档的报送文件" not in p for p in problems):
+        steps.append(f"已发布的报告被改动：从备份恢复 {where}/（含 manifest.json）")
+    if any("归档的报送文件" in p for p in problems):
+        steps.append("归档的报送文件被改动：从备份恢复 data/submissions/ 中所列文件")
+    if any("input file" in p for p in problems):
+        steps.append(f"输入已变：恢复所列输入；有意更改则 planbook build --period {rp.code} "
+                     f"--reissue 发布修订版（第{rp.edition}版保留在 "
+                     f"reports/editions/{rp.code}/{rp.edition}/）")
+    return "；".join(steps) + f"；然后再 planbook verify --period {rp.code}"
+
+
 def verify(rp: ReportPeriod, *, rerun: bool = True) -> int:
     """`planbook verify`: one OK line, or a VerifyError naming every mismatch (exit 1)."""
     period = rp.code
     problems, n = check(rp, rerun=rerun)
     if problems:
-        raise VerifyError(f"period {period}: {len(problems)} mismatch(es) with the manifest",
+        raise VerifyError(f"{period}：{len(problems)} 处与清单（manifest）不符",
                           problems=[Problem(p) for p in problems],
-                          hint=f"rebuild (planbook build --period {period}) if the changes "
-                               "are intended, else restore the named files")
-    how = "re-executed and reproduced" if rerun else "recorded (not re-executed)"
-    print(f"OK {period}: {n['figures']} figures, {n['tables']} tables, {n['numbers']} numbers "
-          f"{how}; {n['files']} published files and {n['inputs']} inputs match the manifest")
+                          hint=repair_hint(rp, problems))
+    how = "重新执行，结果一致" if rerun else "按记录核对（未重新执行）"
+    print(f"核验通过 {period}：图 {n['figures']} 个、表 {n['tables']} 个、数字 {n['numbers']} 个"
+          f"{how}；已发布文件 {n['files']} 个、输入 {n['inputs']} 个与清单一致")
     return 0

@@ -52,19 +52,33 @@ def write_period_summary(html_dir: Path, summary: dict) -> Path:
     return path
 
 
+class Unlisted(Exception):
+    """An edition the portal cannot read (a damaged period.json or manifest.json)."""
+
+
+def _json_object(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise Unlisted(f"{path} 无法读取（{type(exc).__name__}）") from None
+    if not isinstance(value, dict):
+        raise Unlisted(f"{path} 不是一个 JSON 对象")
+    return value
+
+
 def _read(folder: Path, reports: Path) -> dict | None:
     """One published edition in `folder` (html/, report.pdf, manifest.json), hrefs relative
-    to reports/; None when it has no HTML book."""
+    to reports/; None when it has no HTML book; Unlisted when its records are damaged."""
     html = folder / "html"
     if not (html / "index.html").is_file():
         return None
     entry: dict = {}
     if (html / PERIOD_FILE).is_file():
-        entry.update(json.loads((html / PERIOD_FILE).read_text(encoding="utf-8")))
+        entry.update(_json_object(html / PERIOD_FILE))
     manifest = folder / "manifest.json"
     if manifest.is_file():
-        m = json.loads(manifest.read_text(encoding="utf-8"))
-        params = m.get("parameters", {})
+        m = _json_object(manifest)
+        params = m.get("parameters") or {}
         entry.setdefault("period", params.get("period"))
         entry.setdefault("kind", params.get("kind", "annual"))
         entry.setdefault("as_of", params.get("as_of", ""))
@@ -95,23 +109,29 @@ def _is_period(name: str) -> bool:
     return True
 
 
-def published(root: Path | None = None) -> list[dict]:
+def published(root: Path | None = None, skipped: list[str] | None = None) -> list[dict]:
     """Every published edition: current ones (reports/<P>/), then kept ones
-    (reports/editions/<P>/<N>/), each with `current` set."""
+    (reports/editions/<P>/<N>/), each with `current` set. An edition whose records cannot be
+    read is left out and named in `skipped` (one portal line must not hide every other)."""
     reports = paths.reports_dir(root)
-    out = []
+    out: list[dict] = []
     if not reports.is_dir():
         return out
-    for folder in sorted(p for p in reports.iterdir() if p.is_dir() and _is_period(p.name)):
-        entry = _read(folder, reports)
-        if entry:
-            out.append({**entry, "current": True})
+    current = sorted(p for p in reports.iterdir() if p.is_dir() and _is_period(p.name))
     kept = reports / "editions"
-    if kept.is_dir():
-        for folder in sorted(f for f in kept.glob("*/*") if _is_period(f.parent.name)):
-            entry = _read(folder, reports)
+    # kept editions are numbered folders; .<n>.new is a re-issue's copy on its way in
+    old = sorted(f for f in kept.glob("*/*") if _is_period(f.parent.name)
+                 and f.name.isdigit()) if kept.is_dir() else []
+    for folders, is_current in ((current, True), (old, False)):
+        for folder in folders:
+            try:
+                entry = _read(folder, reports)
+            except Unlisted as exc:
+                if skipped is not None:
+                    skipped.append(f"全部报告未列出 {folder}：{exc}；请从备份恢复该版次的文件")
+                continue
             if entry:
-                out.append({**entry, "current": False})
+                out.append({**entry, "current": is_current})
     return out
 
 
@@ -230,15 +250,16 @@ def _sample_banner(entries: list[dict]) -> str:
                          "（planbook sample 生成），其中的数字不是官方统计。")
 
 
-def write_portal(root: Path | None = None) -> Path:
-    """reports/index.html from what is published now."""
+def write_portal(root: Path | None = None, skipped: list[str] | None = None) -> Path:
+    """reports/index.html from what is published now; editions it could not read are named
+    in `skipped` (the caller warns)."""
     path = paths.reports_dir(root) / PORTAL
     fonts = path.parent / "assets" / "fonts"
     fonts.mkdir(parents=True, exist_ok=True)
     font = fonts / WEB_FONT  # the books' web font: Chinese shows offline on any machine
     if not font.is_file() or font.stat().st_size != (font_dir() / WEB_FONT).stat().st_size:
         shutil.copyfile(font_dir() / WEB_FONT, font)
-    path.write_text(portal_html(published(root)), encoding="utf-8")
+    path.write_text(portal_html(published(root, skipped)), encoding="utf-8")
     _link_kept_editions(path.parent)
     return path
 

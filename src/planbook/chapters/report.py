@@ -631,7 +631,7 @@ class Report(TaskEvaluation):
         used = observations.upto(observations.latest(self.observations), self.period)
         flags = plausibility.series_flags(self.registry, used)
         rows = [{"指标": self.registry.indicators[f.indicator_id].name_zh, "期间": f.period,
-                 "提示": f.message, "备注": note or "以 --confirm 确认"} for f, note in flags]
+                 "提示": f.text, "备注": note or "以 --confirm 确认"} for f, note in flags]
         # A flag rests on its row and on the earlier one it was compared with.
         flagged = {(f.indicator_id, str(p)) for f, _ in flags
                    for p in (f.period, f.reference_period) if p}
@@ -805,7 +805,7 @@ class Briefing(Report):
             if ind.frequency == "monthly":
                 out.append((ind, [p.code]))
             elif ind.frequency == "quarterly" and p.number % 3 == 0:
-                out.append((ind, [f"{p.year}-Q{p.number // 3}", p.code]))
+                out.append((ind, [f"{p.year}-Q{p.number // 3}"]))  # intake takes no month
             elif ind.frequency == "annual" and p.number == 3:
                 out.append((ind, [str(p.year - 1)]))
         return out

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from planbook import paths
+from planbook import clock, paths
 from planbook.errors import ParamsError
-from planbook.plan.periods import Period, parse_period
+from planbook.plan.periods import FIRST_YEAR, LAST_YEAR, Period, parse_period
 
 REQUIRED = ("period", "as_of", "data_dir", "kind", "plan_id")
 KINDS = ("annual", "briefing")
@@ -82,6 +82,36 @@ _TextDates.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 KIND_OF_PERIOD = {"year": "annual", "month": "briefing"}
 # as_of: the data are as of the period's end at the earliest, and at most this long after.
 MAX_AS_OF_DAYS = 2 * 366
+
+
+# The final evaluation (终期评估) of a 2023–2027 plan may be a report of the year after it.
+FINAL_KIND = "final"
+
+
+def period_refusal(period: str, *, kind: str | None = None, as_of: str | None = None,
+                   today: dt.date | None = None) -> str | None:
+    """Why a period cannot be reported on (templates, status, build alike), or None: a
+    period beyond the plan, or a cut-off (as_of) not yet reached, whose report would change
+    under an ordinary ingest after it is published."""
+    p = parse_period(period)
+    last = LAST_YEAR + 1 if kind == FINAL_KIND else LAST_YEAR
+    if not FIRST_YEAR <= p.year <= last:
+        return (f"期间 {p.code} 不在方案期内（{FIRST_YEAR}—{LAST_YEAR} 年）："
+                "不生成模板、状态表或报告")
+    today = today or clock.today()
+    if as_of is not None and dt.date.fromisoformat(as_of) > today:
+        return (f"期间 {p.code} 的数据截止日 {as_of} 晚于今天（{today.isoformat()}）："
+                "截止日过后才能生成报告，在此之前报告会随新报送的数据而变")
+    return None
+
+
+def check_period(period: str, *, kind: str | None = None, as_of: str | None = None,
+                 today: dt.date | None = None) -> None:
+    """Raise ParamsError with period_refusal's message."""
+    why = period_refusal(period, kind=kind, as_of=as_of, today=today)
+    if why:
+        raise ParamsError(why, hint=f"期间为 {FIRST_YEAR}—{LAST_YEAR} 年内的年份或月份；"
+                                    "params/<期间>.yml 的 as_of 不晚于今天")
 
 
 def params_file(period: str, root: Path | None = None) -> Path:
@@ -161,6 +191,7 @@ def load_params(period: str, root: Path | None = None) -> Params:
                           f"{latest}",
                           hint=f"the data of {period} are as of its last day "
                                f"({parsed.end}) or later, within two years")
+    check_period(period, kind=values["kind"], as_of=values["as_of"])
     return Params(**values)
 
 
@@ -171,3 +202,65 @@ def check_injected(values: dict) -> Params:
         raise ParamsError(f"notebook parameter(s) not set: {', '.join(missing)}",
                           hint="run the notebook through `planbook run --period P`")
     return Params(**{k: str(values[k]) for k in REQUIRED})
+
+
+def house_cutoff(period: Period) -> dt.date:
+    """The house rule for a period's data cut-off: a briefing on the 10th of the next month,
+    a year's report on 31 March of the next year (as params/2026-10.yml and 2025.yml)."""
+    if period.kind == "year":
+        return dt.date(period.year + 1, 3, 31)
+    after = period.end + dt.timedelta(days=1)
+    return after.replace(day=10)
+
+
+def check_cutoff(period: Period, as_of: dt.date, today: dt.date) -> None:
+    """A cut-off says what the report counts: never before the period ends (its figures
+    cannot exist yet) nor after today (the report would claim data not yet received)."""
+    if as_of < period.end:
+        raise ParamsError(f"截止日 {as_of} 早于 {period.code} 的最后一天 {period.end}",
+                          hint=f"截止日取 {period.end} 或更晚")
+    if as_of > today:
+        raise ParamsError(f"截止日 {as_of} 在今天（{today}）之后：报告会声称含有尚未收到的数据",
+                          hint=f"截止日取今天或更早；到 {as_of} 之后再建立")
+
+
+_PARAMS_TEXT = {"annual": "# Annual evaluation report for {p}. Keys are exactly those papermill "
+                          "injects.\n",
+                "briefing": "# Monthly progress briefing (晾晒通报) for {p}.\n"}
+
+
+def new_params(code: str, *, today: dt.date, as_of: dt.date | None = None,
+               replace: bool = False, root: Path | None = None) -> tuple[Path, list[str]]:
+    """`planbook period new P`: write params/P.yml (the kind of P, the house cut-off) and
+    say what was chosen. Without `as_of`, a house cut-off not yet reached is today: the
+    report counts what has arrived, and `build --reissue` later takes in the rest."""
+    period = parse_period(code)
+    kind = KIND_OF_PERIOD.get(period.kind)
+    if kind is None:
+        raise ParamsError(f"{period.code} 是季度：报告只按年（年度评估）和按月（进度简报）编制",
+                          hint="写年份（2026）或月份（2026-11）")
+    if not FIRST_YEAR <= period.year <= LAST_YEAR:
+        raise ParamsError(f"{period.code} 不在方案期（{FIRST_YEAR}—{LAST_YEAR}年）内",
+                          hint=f"写 {FIRST_YEAR}—{LAST_YEAR} 年内的年份或月份")
+    path = params_file(period.code, root)
+    if path.is_file() and not replace:
+        raise ParamsError(f"{path} 已存在", hint="保留它，或加 --force 改写")
+    if today <= period.end:
+        raise ParamsError(f"{period.code} 尚未结束（至 {period.end}）",
+                          hint=f"{period.end + dt.timedelta(days=1)} 起再建立")
+    rule = house_cutoff(period)
+    notes = []
+    if as_of is None:
+        as_of = min(rule, today)
+        if as_of < rule:
+            notes.append(f"按惯例截止日为 {rule}，尚未到；本期截止日取今天 {as_of}。"
+                         f"{rule} 之后如需纳入其间收到的数据：planbook build --period "
+                         f"{period.code} --reissue")
+    check_cutoff(period, as_of, today)
+    text = _PARAMS_TEXT[kind].format(p=period.code)
+    text += (f'period: "{period.code}"\nas_of: "{as_of.isoformat()}"\ndata_dir: data\n'
+             f"kind: {kind}\nplan_id: {PLAN_ID}\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    load_params(period.code, root)  # what was written reads back as valid params
+    return path, notes

@@ -94,8 +94,8 @@ def parse_period(text: object, *, where: str = "") -> Period:
     match = _PATTERN.match(raw)
     if not match:
         raise PeriodError(
-            f"{where + ': ' if where else ''}period {raw!r} is not a year, quarter or month",
-            hint="write a year (2025), a quarter (2025-Q3) or a month (2025-09)",
+            f"{where + '：' if where else ''}期间 {raw!r} 不是年份、季度或月份",
+            hint="写年份（2025）、季度（2025-Q3）或月份（2025-09）",
         )
     y = int(match["year"])
     if match["q"]:
@@ -117,11 +117,11 @@ def elapsed_share(period: Period) -> float:
 def months_between(first: Period, last: Period) -> list[Period]:
     """Every month from first to last inclusive (both months), for `build --period A..B`."""
     if first.kind != "month" or last.kind != "month":
-        raise PeriodError(f"a range needs two months, got {first}..{last}",
-                          hint="write 2026-01..2026-10")
+        raise PeriodError(f"范围须是两个月份，收到 {first}..{last}",
+                          hint="写 2026-01..2026-10")
     if last < first:
-        raise PeriodError(f"range {first}..{last} ends before it starts",
-                          hint="put the earlier month first")
+        raise PeriodError(f"范围 {first}..{last} 的终点早于起点",
+                          hint="先写较早的月份")
     out, p = [], first
     while p <= last:
         out.append(p)

@@ -13,12 +13,20 @@ unchanged, under reports/editions/<P>/<n>/.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from datetime import date
 from pathlib import Path
 
 from planbook import paths
-from planbook.run.period import ReportPeriod, as_published, published  # noqa: F401
+from planbook.run.period import (  # noqa: F401
+    ReportPeriod,
+    UnreadableEdition,
+    as_published,
+    published,
+    published_state,
+    read_manifest,
+)
 
 
 def first(rp: ReportPeriod, issued: date) -> ReportPeriod:
@@ -40,13 +48,27 @@ def editions_dir(rp: ReportPeriod) -> Path:
     return paths.reports_dir(rp.root) / "editions" / rp.code
 
 
-def keep(rp: ReportPeriod, edition: int) -> Path:
-    """Copy the published edition to reports/editions/<P>/<edition>/ (kept unchanged)."""
-    target = editions_dir(rp) / str(edition)
-    if target.exists():  # kept by an earlier, failed re-issue: the same bytes
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(rp.report_dir, target, symlinks=True)
+def stage_keep(rp: ReportPeriod, edition: int) -> Path:
+    """Copy the published edition beside its kept place, reports/editions/<P>/.<edition>.new/,
+    for `place_kept` to rename in once the new edition is complete. Called under the period
+    lock: a leftover of that name is a killed command's, and replaced."""
+    tmp = editions_dir(rp) / f".{edition}.new"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(rp.report_dir, tmp, symlinks=True)
+    return tmp
+
+
+def place_kept(tmp: Path, edition: int) -> Path:
+    """Rename the staged copy to reports/editions/<P>/<edition>/. A kept edition of that
+    number already there (a re-issue killed between this rename and its publish) is the
+    same edition and is never replaced: the copy is dropped instead."""
+    target = tmp.parent / str(edition)
+    if target.exists():
+        shutil.rmtree(tmp)
+    else:
+        os.rename(tmp, target)
     return target
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 import planbook
-from planbook import paths
+from planbook import clock, paths
 from planbook.chapters import catalogue as chapter_list
 from planbook.chapters import history, prepared, provenance
 from planbook.chapters.catalogue import Chapter
@@ -202,18 +202,18 @@ def _cached_notebook(chapter: Chapter, period: str, root: Path, inputs: dict[str
     try:
         entry = json.loads(entry_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None, "not run before"
+        return None, "首次执行"
     old = entry.get("inputs") or {}
     changed = sorted(k for k in {*old, *inputs} if old.get(k) != inputs.get(k))
     if changed:
-        more = f" (+{len(changed) - 1} more)" if len(changed) > 1 else ""
-        return None, f"changed: {changed[0]}{more}"
+        more = f"（另 {len(changed) - 1} 项）" if len(changed) > 1 else ""
+        return None, f"已变：{changed[0]}{more}"
     if entry.get("environment") != env:
         diff = sorted(k for k in env if (entry.get("environment") or {}).get(k) != env[k])
-        return None, f"changed: {', '.join(diff) or 'environment'}"
+        return None, f"已变：{', '.join(diff) or '运行环境'}"
     # The executed notebook itself must be the one recorded, not a hand-edited or torn copy.
     if not nb_file.is_file() or sha256_file(nb_file) != entry.get("output_sha256"):
-        return None, "cached notebook missing or altered"
+        return None, "缓存的笔记本缺失或已改动"
     return nb_file, ""
 
 
@@ -266,7 +266,7 @@ def _write_cache(chapter: Chapter, period: str, root: Path, inputs: dict[str, st
     entry = {"chapter": chapter.key, "title": chapter.title, "period": period,
              "environment": env, "inputs": inputs, "output_sha256": sha256_file(nb_file),
              "seconds": round(seconds, 2),
-             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+             "finished_at": clock.stamp()}
     # The json is written last and atomically: it is what marks the cached notebook valid.
     tmp = folder / f"{chapter.key}.json.tmp"
     tmp.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -711,11 +711,10 @@ def run(rp: ReportPeriod, *, jobs: int | None = None, progress: bool = True,
             if published(rp) is not None:
                 # A published edition is frozen: only `build --reissue` replaces it, keeping it.
                 raise ExecutionError(
-                    f"period {rp.code} is published (第{rp.edition}版) and these notebooks "
-                    "differ from its own; nothing was replaced",
-                    hint=f"to publish the changes as a revised edition: planbook build --period "
-                         f"{rp.code} --reissue (the published edition is kept under "
-                         f"reports/editions/{rp.code}/)")
+                    f"{rp.code} 已发布（第{rp.edition}版），这些笔记本与已发布的不同；"
+                    "未替换任何文件",
+                    hint=f"以修订版发布这些改动：planbook build --period {rp.code} --reissue"
+                         f"（已发布的一版保留在 reports/editions/{rp.code}/）")
             publish.drop_book(edition)
     return result
 
@@ -748,7 +747,7 @@ def _run(rp: ReportPeriod, *, jobs: int | None, progress: bool, force: bool,
     cached, todo = [], []
     why: dict[str, str] = {}
     for chapter in chapters:
-        hit, why[chapter.key] = (None, "forced") if force else _cached_notebook(
+        hit, why[chapter.key] = (None, "--force") if force else _cached_notebook(
             chapter, period, root, inputs[chapter.key], env)
         if hit is None:
             todo.append(chapter)
@@ -759,12 +758,12 @@ def _run(rp: ReportPeriod, *, jobs: int | None, progress: bool, force: bool,
         seconds[chapter.key] = time.perf_counter() - t
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-    report.say(f"planbook run {period}: {len(chapters)} chapter notebooks, "
-               f"{len(cached)} unchanged (cached)"
-               + (f", executing {len(todo)} with {workers} worker(s)" if todo else ""))
+    report.say(f"planbook run {period}：{len(chapters)} 个章节笔记本，"
+               f"{len(cached)} 个未变（沿用缓存）"
+               + (f"，{workers} 个进程执行 {len(todo)} 个" if todo else ""))
     for chapter in chapters:
         if chapter.key in cached:
-            report.chapter(chapter, "cached", seconds[chapter.key])
+            report.chapter(chapter, "缓存", seconds[chapter.key])
 
     failures: list[Failure] = []
     executed: list[str] = []
@@ -778,7 +777,7 @@ def _run(rp: ReportPeriod, *, jobs: int | None, progress: bool, force: bool,
             seconds[key] = outcome.seconds
             if outcome.failure:
                 failures.append(outcome.failure)
-                report.chapter(outcome.chapter, "FAILED", outcome.seconds, why[key])
+                report.chapter(outcome.chapter, "失败", outcome.seconds, why[key])
                 continue
             executed.append(key)
             # A chapter that succeeded is cached even if another failed: the next run
@@ -786,7 +785,7 @@ def _run(rp: ReportPeriod, *, jobs: int | None, progress: bool, force: bool,
             # published folder is not updated by a failed run).
             _write_cache(outcome.chapter, period, root, inputs[key], env,
                          outcome.executed, outcome.seconds)
-            report.chapter(outcome.chapter, "ran", outcome.seconds, why[key])
+            report.chapter(outcome.chapter, "执行", outcome.seconds, why[key])
 
     order = {c.key: i for i, c in enumerate(chapters)}
     executed.sort(key=order.__getitem__)
@@ -796,7 +795,7 @@ def _run(rp: ReportPeriod, *, jobs: int | None, progress: bool, force: bool,
 
     total = time.perf_counter() - t0
     output = published_dir(period, root)
-    report.say(f"planbook run {period}: {len(executed)} executed, {len(cached)} cached, "
-               f"{total:.1f} s -> {_rel(output, root)}")
+    report.say(f"planbook run {period}：执行 {len(executed)} 个，沿用缓存 {len(cached)} 个，"
+               f"{total:.1f} 秒 → {_rel(output, root)}")
     return RunResult(period=period, executed=executed, cached=cached, seconds=seconds,
                      output=output, total_seconds=total, published=published)

@@ -130,13 +130,49 @@ def _as_published(rp: ReportPeriod) -> ReportPeriod:
 
 def published(rp: ReportPeriod) -> dict | None:
     """The published edition's manifest, or None when the period has not been published."""
-    if not rp.manifest.is_file() or not (rp.report_dir / "report.pdf").is_file():
-        return None
     try:
-        manifest = json.loads(rp.manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # verify names an unreadable manifest; a build replaces it
-    return manifest if isinstance(manifest, dict) else None
+        return published_state(rp)
+    except UnreadableEdition:
+        return None  # verify and build name an unreadable manifest
+
+
+class UnreadableEdition(UsageError):
+    """A published edition's manifest cannot be read: its edition, cut-off and inputs are
+    unknown, so the period is neither rebuilt as new nor re-issued until someone looks."""
+
+
+def read_manifest(path: Path) -> dict:
+    """An edition's manifest.json as a dict; UnreadableEdition naming the file otherwise."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        why = "为空" if isinstance(exc, ValueError) and not path.read_bytes().strip() else \
+            f"无法读取（{type(exc).__name__}: {exc}）"
+        raise UnreadableEdition(f"{path}：已发布版次的清单{why}", hint=_unreadable_hint(path)) \
+            from None
+    if not isinstance(manifest, dict):
+        raise UnreadableEdition(f"{path}：已发布版次的清单不是一个 JSON 对象",
+                                hint=_unreadable_hint(path))
+    return manifest
+
+
+def _unreadable_hint(path: Path) -> str:
+    return (f"从备份恢复 {path}（或整个版次文件夹）后重试；本期不会被当作未发布而重新发布。"
+            "确认该版次作废时，手动删除该版次文件夹后再 planbook build")
+
+
+def published_state(rp: ReportPeriod) -> dict | None:
+    """Like `published`, but a manifest that is there and cannot be read is an error
+    (UnreadableEdition, exit 2) rather than "never published": a build must not republish a
+    period whose published edition it cannot read."""
+    if not rp.manifest.is_file():
+        return None
+    manifest = read_manifest(rp.manifest)
+    pdf = rp.report_dir / "report.pdf"
+    if not pdf.is_file():  # `run` alone drops the manifest with the book: this is damage
+        raise UnreadableEdition(f"{pdf}：已发布版次缺少 PDF（清单在，报告不全）",
+                                hint=_unreadable_hint(pdf))
+    return manifest
 
 
 def as_published(rp: ReportPeriod, manifest: dict) -> ReportPeriod:

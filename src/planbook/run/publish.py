@@ -42,12 +42,12 @@ import dataclasses
 import errno
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from planbook import paths
 from planbook.errors import PlanbookError
-from planbook.files import exclusive_lock
+from planbook.files import exclusive_lock, shared_lock
 from planbook.run.period import ReportPeriod
 
 # The parts of an edition that describe the book made from its notebooks.
@@ -153,6 +153,20 @@ def period_lock(period: str, root: Path) -> Iterator[Path]:
         yield path
 
 
+@contextlib.contextmanager
+def reading(period: str, root: Path) -> Iterator[None]:
+    """A shared hold on the period's lock, for a reader that copies the published edition
+    (verify): it waits for a command publishing the period, and a publishing command is
+    refused while the copy is made (seconds), so the copy is one edition, never a swap's mix."""
+    def waiting() -> None:
+        import sys
+
+        print(f"planbook: 另一个命令正在发布 {period}，等它完成 …", file=sys.stderr)
+
+    with shared_lock(lock_path(period, root), on_wait=waiting):
+        yield
+
+
 def recover_if_idle(period: str, root: Path) -> str | None:
     """For commands that only read reports/P (trace, verify): recover an interrupted swap and
     clean staging when no command holds the period; leave everything to a running one."""
@@ -166,19 +180,24 @@ def recover_if_idle(period: str, root: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def edition(rp: ReportPeriod) -> Iterator[ReportPeriod]:
+def edition(rp: ReportPeriod, *, locked: bool = False,
+            before_swap: Callable[[], None] | None = None) -> Iterator[ReportPeriod]:
     """Lock the period, stage a copy of its edition, yield the staged period, swap it in.
 
     Nested use (a build calling run and render) yields the caller's staged period as it is:
-    the outermost command holds the lock and publishes once.
+    the outermost command holds the lock and publishes once. `locked`: the caller already
+    holds the period lock and has recovered (a build decides what to publish under it).
+    `before_swap` runs once the staged edition is complete, just before it goes in (a
+    re-issue puts its kept copy of the replaced edition in place there).
     """
     if rp.staged:
         yield rp
         return
     root, period = rp.root, rp.code
-    with period_lock(period, root):
-        recover(period, root)
-        clean_staging(period, root)
+    with contextlib.nullcontext() if locked else period_lock(period, root):
+        if not locked:
+            recover(period, root)
+            clean_staging(period, root)
         staged = staging_dir(period, root)
         staged.parent.mkdir(parents=True, exist_ok=True)
         if rp.report_dir.is_dir():
@@ -190,4 +209,6 @@ def edition(rp: ReportPeriod) -> Iterator[ReportPeriod]:
         except BaseException:
             shutil.rmtree(staged, ignore_errors=True)
             raise
+        if before_swap is not None:
+            before_swap()
         swap(staged, period, root)

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from planbook.errors import PeriodError, Problem
+from planbook.plan.frequency import PERIOD_KINDS, accepted_text
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, parse_period
 from planbook.plan.registry import Indicator, Registry
+from planbook.store.limits import outside, range_text
 from planbook.store.sheets import EXTRA_KEYS, HEADER_MAP, Table, header_key, read_csv, read_xlsx
 from planbook.store.submission import (
     DEFAULT_STATUS,
@@ -325,6 +327,17 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
                        + "；".join(f"{c} 自 {reportable_from(c)} 起可报送" for c in periods)
                        + "）", value="、".join(periods))
 
+    # period against frequency: a quarterly indicator takes quarters (and years), not months
+    parsed = verdict.isin(["ok", "future"]) & known & live_p
+    if parsed.any():
+        length = codes[parsed].map({c: parse_period(c).kind for c in codes[parsed].unique()})
+        takes = ids[parsed].map({i: PERIOD_KINDS[ind.frequency] for i, ind in ind_of.items()})
+        wrong = pd.Series(False, index=frame.index)
+        wrong[parsed] = [k not in t for k, t in zip(length, takes, strict=True)]
+        if wrong.any():
+            check.add(wrong, "period", "期间与指标的报送频率不符",
+                      ids.map({i: accepted_text(ind) for i, ind in ind_of.items()}))
+
     # unit
     stated = frame["unit"]
     reg_unit = attr["unit"]
@@ -369,6 +382,9 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
     check.add(valid_number & milestone & ~converted.isin(list(MILESTONE_VALUES)), "value",
               "节点任务只能填 1、0.5 或 0",
               "1 已完成 / 0.5 推进中 / 0 未启动")
+    shown = valid_number & ~milestone & ~(attr["share"] & ((converted < 0) | (converted > 100)))
+    shown &= ~(attr["non_negative"] & (converted < 0))
+    _check_limits(check, ids, converted, shown, ind_of)
 
     # status
     status = _clean(frame["status"], lambda s: s.lower())
@@ -409,6 +425,21 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
         "status": status, "source": frame["source"], "note": note,
         "submitted_by": attr["lead"],
     })
+
+
+def _check_limits(check: _Checker, ids: pd.Series, value: pd.Series, rows: pd.Series,
+                  inds: dict[str, Indicator]) -> None:
+    """Values beyond what their kind of quantity can be (store.limits), one indicator at a
+    time so the bounds are applied to whole columns."""
+    for ind_id, ind in inds.items():
+        mine = (rows & (ids == ind_id)).to_numpy(dtype=bool)
+        if ind.kind == "milestone" or not mine.any():
+            continue
+        hit = np.zeros(len(value), dtype=bool)
+        hit[mine] = outside(ind, value.to_numpy()[mine])
+        if hit.any():
+            check.add(pd.Series(hit, index=value.index), "value", "数值超出该类指标的合理范围",
+                      range_text(ind))
 
 
 def reportable_from(code: str) -> str:

@@ -66,6 +66,7 @@ import pandas as pd
 from planbook.errors import Problem
 from planbook.plan.registry import Registry, load_registry
 from planbook.store import plausibility
+from planbook.store.commit import Commit, transaction
 from planbook.store.figure_rows import validate_file
 from planbook.store.observations import (
     COLUMNS,
@@ -85,11 +86,10 @@ from planbook.store.submission import (
     IngestReport,
     accepted_before,
     archive_bytes,
-    check_received,
     classify_rows,
     department_code,
     read_submission,
-    received_stamp,
+    receipt,
     write_record,
 )
 
@@ -111,9 +111,7 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     the plausibility checks flag.
     """
     registry = registry or load_registry(data)
-    check_received(received)
-    today = today or received or date.today()
-    stamp = received_stamp(received)
+    today, stamp = receipt(received, today)
     results = []
     # One writer at a time, from the first read of the store to the last rename: without it
     # two ingests both read revision n and one's rows are overwritten by the other's file.
@@ -146,35 +144,38 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
             _check_plausible(registry, accepted, store, result, confirm)
             if result.accepted:
                 planned = _plan(store, accepted, result)
-    if not dry_run:
-        result.archived = archive_bytes(data, path, content, result.sha256, result.mode)
-        if planned is not None and len(planned):
-            result.stored_in = _store(data, registry, planned)
-        result.record = write_record(data, result)
+    if not dry_run:  # archive, store rows and record: one commit, all or nothing
+        with transaction(data) as tx:
+            result.archived = archive_bytes(data, path, content, result.sha256, result.mode, tx)
+            if planned is not None and len(planned):
+                result.stored_in = _store(data, registry, planned, tx)
+            result.record = write_record(data, result, tx)
     return result
 
 
 def _check_plausible(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame,
                      result: FileResult, confirm: bool) -> None:
-    """Flagged rows pass only when confirmed (--confirm or a 备注); else each is a problem."""
+    """Flagged rows pass only when confirmed (--confirm or a 备注); else each is a problem
+    naming every comparison it failed: 培养高技能人才 11060：是上期值1086的10.2倍，…"""
     flags = plausibility.check_rows(registry, rows, store)
     unconfirmed = 0
     for idx, found in flags.items():
         row = rows.loc[idx]
+        ind = registry.indicators[found[0].indicator_id]
+        text = (f"{ind.name_zh} {format_value(found[0].value)}：" + "，".join(
+            f.message for f in found))
         explained = bool(row["_note_typed"])
-        for f in found:
-            text = f"{f.indicator_id} {f.period}：{f.message}"
-            if confirm or explained:
-                how = "备注：" + row["_note_typed"] if explained else "--confirm"
-                result.confirmed.append(f"{text}（{how}）")
-                continue
-            unconfirmed += 1
-            result.problems.append(Problem(
-                f"数值需核实：{f.message}", file=result.path.name,
-                sheet=row["_sheet"] or None, row=int(row["_row"]), column=row["_value_col"],
-                cell=cell_name(row["_sheet"] or None, int(row["_value_pos"]), int(row["_row"])),
-                entry=f.indicator_id, value=row["_value_raw"],
-                expected="核实无误后在备注中说明原因，或以 --confirm 重新提交"))
+        if confirm or explained:
+            how = "备注：" + row["_note_typed"] if explained else "--confirm"
+            result.confirmed.append(f"{found[0].period} {text}（{how}）")
+            continue
+        unconfirmed += 1
+        result.problems.append(Problem(
+            f"数值需核实：{text}", file=result.path.name,
+            sheet=row["_sheet"] or None, row=int(row["_row"]), column=row["_value_col"],
+            cell=cell_name(row["_sheet"] or None, int(row["_value_pos"]), int(row["_row"])),
+            entry=ind.id, value=row["_value_raw"],
+            expected="核实无误后在备注中说明原因，或以 --confirm 重新提交"))
     if unconfirmed:
         result.rows_with_problems = len({i for i in flags})
         result.rows_refused, result.rows_accepted = result.rows_read, 0
@@ -212,13 +213,13 @@ def _plan(store: pd.DataFrame, rows: pd.DataFrame, result: FileResult) -> pd.Dat
 # ---------------------------------------------------------------- storing and archiving
 
 
-def _store(data: Path, registry: Registry, rows: pd.DataFrame) -> list[Path]:
+def _store(data: Path, registry: Registry, rows: pd.DataFrame, tx: Commit) -> list[Path]:
     """Append the planned rows (revision set) to the store file of each row's lead department."""
     written = []
     for lead in sorted(rows["submitted_by"].unique(), key=registry.department_order):
         part = rows[rows["submitted_by"] == lead]
         code = department_code(registry, str(lead))
-        written.append(append_rows(data, code, part[list(COLUMNS)]))
+        written.append(append_rows(data, code, part[list(COLUMNS)], tx))
     return written
 
 

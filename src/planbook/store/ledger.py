@@ -26,7 +26,9 @@ from planbook.errors import Problem
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, Period
 from planbook.plan.registry import Registry, load_registry
 from planbook.store import figure_rows, sheets, submission, villages
-from planbook.store.observations import _atomic_write_text, format_value, sha256_bytes
+from planbook.store.commit import Commit, transaction
+from planbook.store.observations import format_value, sha256_bytes
+from planbook.store.schema import STATUS_ZH
 from planbook.store.submission import DEFAULT_STATUS, STATUS_WORDS, FileResult, IngestReport
 
 # field -> header (the template's, and what intake reads)
@@ -113,7 +115,7 @@ def write_template(registry: Registry, period: Period, out: Path, data: Path) ->
             12 if fld in villages.FLAGS else 18
     for r, v in enumerate(vlist.itertuples(index=False), 2):
         values = {"village_id": v.village_id, "name": v.name, "town": v.town,
-                  "year": period.code, "status": DEFAULT_STATUS}
+                  "year": period.code, "status": STATUS_ZH[DEFAULT_STATUS]}
         for n, fld in enumerate(HEADERS, 1):
             cell = ws.cell(row=r, column=n, value=values.get(fld))
             cell.number_format = "@" if fld in ("village_id", "year") else "General"
@@ -159,9 +161,7 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
     """Validate each ledger, store the accepted records, archive every file (unless dry_run).
     As store.intake.ingest: check=True raises SubmissionRefused after all files."""
     registry = registry or load_registry(data)
-    submission.check_received(received)
-    today = today or received or date.today()
-    stamp = submission.received_stamp(received)
+    today, stamp = submission.receipt(received, today)
     import contextlib
 
     from planbook.store.observations import store_lock
@@ -186,13 +186,14 @@ def _one(path: Path, data: Path, today: date, dry_run: bool, stamp: str) -> File
         rows = _validate(path, content, data, today, result)
         if rows is not None and result.accepted:
             planned = _plan(data, rows, result)
-    if not dry_run:
-        result.archived = submission.archive_bytes(data, path, content, result.sha256,
-                                                result.mode)
-        if planned is not None and len(planned):
-            _store(data, planned)
-            result.stored_in = [villages.village_file(data)]
-        result.record = submission.write_record(data, result)
+    if not dry_run:  # archive, store records and outcome: one commit, all or nothing
+        with transaction(data) as tx:
+            result.archived = submission.archive_bytes(data, path, content, result.sha256,
+                                                       result.mode, tx)
+            if planned is not None and len(planned):
+                _store(data, planned, tx)
+                result.stored_in = [villages.village_file(data)]
+            result.record = submission.write_record(data, result, tx)
     return result
 
 
@@ -382,11 +383,11 @@ def _norm(v: object) -> str:
         return text
 
 
-def _store(data: Path, rows: pd.DataFrame) -> None:
+def _store(data: Path, rows: pd.DataFrame, tx: Commit) -> None:
     """Append the records (the file keeps every revision; reports read the latest)."""
     old = _records_text(data)
     both = pd.concat([old, rows], ignore_index=True).fillna("")
     cols = [c for c in STORED] + [c for c in both.columns if c not in STORED]
     buf = io.StringIO()
     both[cols].to_csv(buf, index=False, lineterminator="\n")
-    _atomic_write_text(villages.village_file(data), buf.getvalue())
+    tx.write(villages.village_file(data), buf.getvalue().encode("utf-8"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from planbook import paths
-from planbook.files import atomic_write_text, exclusive_lock
+from planbook.errors import EnvironmentFault
+from planbook.files import atomic_write_text, exclusive_lock, shared_lock
 from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
 from planbook.plan.periods import Period, parse_period
-from planbook.store import validator, villages
+from planbook.store import commit, validator, villages
 from planbook.store.schema import COLUMNS, FIELDS, SCHEMA_FILE, STATUS_ZH, STATUSES  # noqa: F401
 
 
@@ -112,6 +114,13 @@ def load_all(data: Path | None = None, registry=None, *, as_of: str | None = Non
     return pd.concat([store, derived], ignore_index=True)
 
 
+def received_after(data: Path, registry, period: Period, as_of: str) -> int:
+    """How many rows of `period`'s report were received after its cut-off `as_of`: what a
+    report at that cut-off leaves out (said by `status` and by `build`)."""
+    return len(load_all(data, registry, period=period)) - len(
+        load_all(data, registry, as_of=as_of, period=period))
+
+
 def latest(df: pd.DataFrame) -> pd.DataFrame:
     """The latest revision of each indicator and period; real before sample: where an
     (indicator, period) has any non-sample row, its sample rows are never used."""
@@ -155,6 +164,8 @@ def input_hashes(data: Path, *, as_of: str | None, period: Period) -> dict[Path,
     out = {}
     for f in store_files(data):
         df = upto(received_by(read_store_file(f), as_of), period)
+        # in key order: rows appended after others hash as if the file were sorted
+        df = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
         out[f] = sha256_bytes(_to_csv(df).encode("utf-8"))
     vfile = villages.village_file(data)
     if vfile.is_file():
@@ -204,15 +215,39 @@ _atomic_write_text = atomic_write_text  # the store's writes keep the files' mod
 def store_lock(data: Path) -> Iterator[None]:
     """Exclusive hold on the data package while it is read, changed and rewritten.
 
-    Every writer (ingest, sample) takes it from reading the store through the last rename
-    (store files, datapackage.json, the submission archive), so concurrent ingests queue
-    instead of losing each other's rows. An flock on the data folder itself (no lock file):
-    the kernel releases it if the process dies.
+    Every writer (ingest, sample) takes it from reading the store through the commit of its
+    change (store.commit), so concurrent ingests queue instead of losing each other's rows;
+    on taking it, a commit a kill interrupted is finished or rolled back (commit.recover).
+    An flock on the data folder itself (no lock file): the kernel releases it if the process
+    dies.
     """
     def waiting() -> None:
-        print(f"planbook: waiting for another writer of {data} to finish …", file=sys.stderr)
+        print(f"planbook：{data} 正被另一个命令写入或读取，等它完成 …", file=sys.stderr)
 
-    with exclusive_lock(data, on_wait=waiting):
+    try:
+        held = exclusive_lock(data, on_wait=waiting)
+        held.__enter__()
+    except OSError as exc:
+        raise EnvironmentFault.from_os(exc, data, doing="锁定数据文件夹") from None
+    try:
+        commit.say(commit.recover(data))  # a commit a kill interrupted: finished or undone
+        yield
+    finally:
+        held.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def read_lock(data: Path) -> Iterator[None]:
+    """Shared hold on the data package while a build or verify reads it: any number of
+    readers at once, no writer (store_lock) meanwhile, so everything one build reads and
+    hashes is one state of the store; an ingest waits for it, or lands before it starts."""
+    def waiting() -> None:
+        print(f"planbook: {data} 正在被写入（ingest/sample），等它完成后再读取 …", file=sys.stderr)
+
+    if not Path(data).is_dir():  # a missing data folder is reported by whoever reads it
+        yield
+        return
+    with shared_lock(data, on_wait=waiting):
         yield
 
 
@@ -243,28 +278,56 @@ def format_value(v: float) -> str:
     return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
 
 
-def write_store_file(path: Path, df: pd.DataFrame) -> None:
-    """Write one store file atomically, sorted so the same rows give the same bytes."""
-    df = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
-    _atomic_write_text(path, _to_csv(df))
+def store_file_text(df: pd.DataFrame) -> str:
+    """One store file's text, sorted so the same rows give the same bytes."""
+    return _to_csv(df.sort_values(["indicator_id", "period", "revision"], kind="stable"))
 
 
-def append_rows(data: Path, code: str, rows: pd.DataFrame) -> Path:
-    """Append new rows (revision already set) to a department's store file."""
+def write_store_file(path: Path, df: pd.DataFrame, tx=None) -> None:
+    """Write one store file (in `tx`, a store.commit.Commit, or atomically on its own)."""
+    if tx is not None:
+        tx.write(path, store_file_text(df).encode("utf-8"))
+    else:
+        _atomic_write_text(path, store_file_text(df))
+
+
+def append_rows(data: Path, code: str, rows: pd.DataFrame, tx=None) -> Path:
+    """Append new rows (revision already set) to a department's store file, in `tx` (else in
+    a commit of its own): only the new lines are written (the journal keeps the old size)."""
+    if tx is None:
+        with commit.transaction(data) as own:
+            return append_rows(data, code, rows, own)
     path = department_file(data, code)
-    old = read_store_file(path) if path.is_file() else _empty()
-    both = pd.concat([old[list(COLUMNS)], rows[list(COLUMNS)]], ignore_index=True)
-    write_store_file(path, both)
-    write_datapackage(data)
+    text = _to_csv(rows[list(COLUMNS)])
+    if _ends_whole(path):
+        tx.append(path, text.split("\n", 1)[1].encode("utf-8"))  # without the header
+    else:  # a new file (or one without its final newline: rewritten whole, checked)
+        old = read_store_file(path, data) if path.is_file() else _empty()
+        both = pd.concat([old[list(COLUMNS)], rows[list(COLUMNS)]], ignore_index=True)
+        write_store_file(path, both, tx)
+    write_datapackage(data, tx, adding=[path])
     return path
 
 
-def write_datapackage(data: Path) -> Path:
-    """datapackage.json: a Frictionless Data Package with one resource per store file."""
+def _ends_whole(path: Path) -> bool:
+    """Whether `path` is a store file ending in a newline (rows can be appended to it)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.readline().rstrip(b"\r\n").lstrip(b"\xef\xbb\xbf").decode(
+                    "utf-8", "replace") != ",".join(COLUMNS):
+                return False
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) == b"\n"
+    except OSError:
+        return False
+
+
+def write_datapackage(data: Path, tx=None, *, adding: Iterable[Path] = ()) -> Path:
+    """datapackage.json: a Frictionless Data Package with one resource per store file
+    (`adding`: store files `tx` creates). Unchanged content is not rewritten."""
     folder = paths.observations_dir(data)
     schema = {"fields": FIELDS, "primaryKey": ["indicator_id", "period", "revision"]}
-    _atomic_write_text(folder / SCHEMA_FILE,
-                       json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
+    files = sorted({*store_files(data), *adding}, key=lambda p: p.name)
     resources = [{
         "name": f.stem.lower().replace("_", "-"),
         "path": f.name,
@@ -272,7 +335,7 @@ def write_datapackage(data: Path) -> Path:
         "format": "csv",
         "encoding": "utf-8",
         "schema": SCHEMA_FILE,  # one Table Schema shared by every department's file
-    } for f in store_files(data)]
+    } for f in files]
     package = {
         "profile": "tabular-data-package",
         "name": "jiande-plan-observations",
@@ -280,7 +343,12 @@ def write_datapackage(data: Path) -> Path:
         "resources": resources,
     }
     path = folder / "datapackage.json"
-    _atomic_write_text(path, json.dumps(package, ensure_ascii=False, indent=2) + "\n")
+    for target, doc in ((folder / SCHEMA_FILE, schema), (path, package)):
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+        if tx is not None:
+            tx.write(target, text.encode("utf-8"))
+        else:
+            _atomic_write_text(target, text)
     return path
 
 

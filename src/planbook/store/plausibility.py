@@ -1,15 +1,22 @@
 """Plausibility: values that pass validation but look like a slip of unit, scale or sign.
 
-Checked against the last *real* value (non-sample, latest revision) of the same indicator:
-the same period's stored value when one exists (a correction), else the latest earlier one.
-Sample figures are illustrative, so a real value is never judged against them.
+Checked from the first figure: against the indicator's whole stored history whatever its
+status (sample, official or department figures: a slip is a slip whatever it is compared
+with), against the size of its target, and against its kind's range.
 
-- jump: the value is ×10 or more, or ÷10 or less, of the last value (both of the same sign);
-  annual amounts are compared year with year only (a month's year-to-date is a fraction);
+- jump: the value is ×10 or more, or ÷10 or less, of the last value (both of the same sign):
+  the same period's stored value when one exists (a correction), else the latest earlier
+  one; amounts other than running totals are compared with a period of the same length only
+  (a quarter's or a month's year-to-date is a fraction of the year);
+- target: the value is more than TARGET_MULTIPLE[kind] times the plan's last target (or,
+  for a level without a target value, its baseline): 11060 名 against a 2027 target of 1500;
+- below baseline: a level's annual value under a third of its baseline;
+- sign: a negative value where every earlier value is positive;
 - fraction: a value below 1 on a % indicator whose last value is above 1 (0.471 for 47.1 %);
 - falling total: a cumulative total lower than an earlier period's;
-- range: a value outside what the quantity can physically be (a % change below −100, a
-  rate bounded by 100 — every target and the baseline ≤ 100 — above 100).
+- range: a rate bounded by 100 (every target and the baseline ≤ 100) above 100.
+Values no figure can be (a share over 100, a fractional count, 1e308) are refused before
+this, by store.limits.
 
 Intake stores a flagged row only when confirmed (`--confirm`, or a 备注 explaining it); the
 report's 数据质量 appendix lists the flags of the rows it used, with their 备注.
@@ -22,11 +29,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from planbook.plan.periods import parse_period
+from planbook.plan.periods import Period, parse_period
 from planbook.plan.registry import Indicator, Registry
-from planbook.store.observations import format_value
+from planbook.store.observations import format_value, latest
 
 JUMP = 10.0
+# How far past the plan's last target a value may go before it is a likely slip, per kind.
+# A level (GDP, output) grows a few percent a year: half again beyond its 2027 target before
+# 2027 is not growth but a misplaced digit or unit. A running total can overshoot more
+# (a target met early); a year's amount or a ceiling (a value to bring down) more still.
+TARGET_MULTIPLE = {"level": 1.5, "cumulative": 2.0, "annual": 3.0, "ceiling": 3.0}
+BELOW_BASELINE = 1 / 3  # a level's year below a third of its baseline
 _RANK = {"month": 0, "quarter": 1, "year": 2}
 
 
@@ -35,14 +48,26 @@ class Flag:
     indicator_id: str
     period: str
     value: float
-    code: str  # jump | fraction | falling | range
-    message: str  # Chinese, with the reference value
+    code: str  # jump | target | baseline | sign | fraction | falling | range
+    message: str  # Chinese, naming the comparison: 是上期值1086的10.2倍
     reference: float | None = None
     reference_period: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The value and the comparison: 11060：是上期值1086的10.2倍."""
+        return f"{fmt_number(self.value, '')}：{self.message}"
 
 
 def fmt_number(value: float, unit: str) -> str:
     return f"{format_value(round(float(value), 6))}{unit}"
+
+
+def times(ratio: float) -> str:
+    """10.2倍, 7.4倍, 1/10: one decimal, as the flag says it."""
+    if ratio >= 1:
+        return f"{ratio:,.1f}".removesuffix(".0") + "倍"
+    return "1/" + f"{1 / ratio:,.1f}".removesuffix(".0")
 
 
 def bounded_by_100(ind: Indicator) -> bool:
@@ -55,57 +80,59 @@ def bounded_by_100(ind: Indicator) -> bool:
     return bool(numbers) and all(0 <= n <= 100 for n in numbers)
 
 
-def _range_flag(ind: Indicator, value: float) -> str | None:
-    if ind.unit == "%" and value < -100:
-        return f"数值 {fmt_number(value, '%')} 低于 −100%，百分比降幅不可能超过 100%"
-    if bounded_by_100(ind) and value > 100:
-        return f"数值 {fmt_number(value, '%')} 超过 100%，该比率不会超过 100%"
-    return None
+def comparable(ind: Indicator, p: Period, q: Period) -> bool:
+    """Whether a value of period q is a fair reference for one of period p: running totals
+    always; a year's amount a year's, or an earlier month of the same year to date; any other
+    value one of a period of the same length (a quarter is not a year)."""
+    if ind.kind == "cumulative":
+        return True
+    if ind.kind == "annual":
+        return p.kind == q.kind and (p.kind == "year" or p.year == q.year)
+    return p.kind == q.kind
 
 
 class Reference:
-    """The real values of the store, per indicator in period-end order."""
+    """The stored values, every status (real before sample where a period has both, as the
+    report reads them), per indicator in period-end order."""
 
-    def __init__(self, rows: pd.DataFrame):
-        self.series: dict[str, list[tuple[tuple, str, float]]] = {}
+    def __init__(self, rows: pd.DataFrame | None):
+        self.series: dict[str, list[tuple[tuple, Period, float]]] = {}
         self.same: dict[tuple[str, str], float] = {}
         if rows is None or rows.empty:
             return
-        real = rows[rows["status"] != "sample"]
-        if real.empty:
-            return
-        real = real.sort_values(["indicator_id", "period", "revision"], kind="stable")
-        real = real.drop_duplicates(["indicator_id", "period"], keep="last")
-        for ind_id, period, value in zip(real["indicator_id"], real["period"], real["value"],
-                                         strict=True):
+        for ind_id, period, value in zip(*(latest(rows)[c] for c in (
+                "indicator_id", "period", "value")), strict=True):
             if pd.isna(value):
                 continue
             try:
                 p = parse_period(str(period))
             except Exception:  # noqa: BLE001 - check_store names malformed periods
                 continue
-            key = (p.end, _RANK[p.kind])
-            self.series.setdefault(str(ind_id), []).append((key, p.code, float(value)))
+            self.series.setdefault(str(ind_id), []).append(((p.end, _RANK[p.kind]), p,
+                                                            float(value)))
             self.same[(str(ind_id), p.code)] = float(value)
         for s in self.series.values():
-            s.sort()
+            s.sort(key=lambda t: t[0])
 
-    def before(self, ind: Indicator, period: str) -> tuple[str, float] | None:
-        """The latest real value of a period ending before `period` ends (annual amounts:
-        the previous year only)."""
+    def history(self, ind: Indicator, period: str) -> list[tuple[Period, float]]:
+        """Every stored value of a period ending before `period` ends, oldest first."""
         p = parse_period(period)
         s = self.series.get(ind.id, [])
-        i = bisect.bisect_left(s, ((p.end, -1),))
-        for _key, code, value in reversed(s[:i]):
-            if ind.kind == "annual" and (p.kind != "year" or len(code) != 4):
-                continue
-            return code, value
+        i = bisect.bisect_left([k for k, _, _ in s], (p.end, -1))
+        return [(q, v) for _, q, v in s[:i]]
+
+    def before(self, ind: Indicator, period: str) -> tuple[str, float] | None:
+        """The latest value of a comparable period ending before `period` ends."""
+        p = parse_period(period)
+        for q, value in reversed(self.history(ind, period)):
+            if comparable(ind, p, q):
+                return q.code, value
         return None
 
 
 def check_value(ind: Indicator, period: str, value: float, ref: Reference, *,
                 same_period: bool = True) -> list[Flag]:
-    """The flags of one value against the store's real values."""
+    """The flags of one value against the stored values and the plan's numbers."""
     if ind.kind == "milestone" or pd.isna(value):
         return []
     flags: list[Flag] = []
@@ -113,32 +140,55 @@ def check_value(ind: Indicator, period: str, value: float, ref: Reference, *,
     def flag(code: str, message: str, rp: str | None = None, rv: float | None = None) -> None:
         flags.append(Flag(ind.id, period, float(value), code, message, rv, rp))
 
-    text = _range_flag(ind, value)
-    if text:
-        flag("range", text)
+    p = parse_period(period)
+    if bounded_by_100(ind) and value > 100:
+        flag("range", "超过100%，该比率不会超过100%")
     before = ref.before(ind, period)
-    same = ref.same.get((ind.id, parse_period(period).code)) if same_period else None
+    same = ref.same.get((ind.id, p.code)) if same_period else None
     last = (period, same) if same is not None else before
     if last is not None:
         lp, lv = last
-        shown = f"{fmt_number(lv, ind.unit)}（{lp}）"
+        what = "已存值" if same is not None else "上期值"
         if ind.unit == "%" and 0 < abs(value) < 1 and abs(lv) > 1:
-            flag("fraction", f"% 指标填了小数 {fmt_number(value, '')}，上期值为 {shown}"
-                 "：是否应为百分数（如 0.471 应填 47.1）", lp, lv)
+            flag("fraction", f"% 指标填了小数，{what}为{fmt_number(lv, '')}：是否应为百分数"
+                 "（如 0.471 应填 47.1）", lp, lv)
         elif lv != 0 and value != 0 and (lv > 0) == (value > 0):
             ratio = value / lv
             if ratio >= JUMP or ratio <= 1 / JUMP:
-                times = f"{ratio:.3g} 倍" if ratio >= 1 else f"1/{1 / ratio:.3g}"
-                flag("jump", f"数值为上期值 {shown} 的 {times}：请核对单位和数量级", lp, lv)
+                flag("jump", f"是{what}{fmt_number(lv, '')}的{times(ratio)}", lp, lv)
+    history = ref.history(ind, period)
+    if value < 0 and history and all(v > 0 for _, v in history):
+        flag("sign", f"为负数，此前各期均为正数（上期值{fmt_number(history[-1][1], '')}）",
+             history[-1][0].code, history[-1][1])
+    _size_flags(ind, p, value, flag)
     if ind.kind == "cumulative" and before is not None and value < before[1]:
-        flag("falling", f"累计值由 {fmt_number(before[1], ind.unit)}（{before[0]}）"
-             f"降至 {fmt_number(value, ind.unit)}：累计数不应减少", before[0], before[1])
+        flag("falling", f"低于上期累计值{fmt_number(before[1], '')}（{before[0]}）："
+             "累计数不应减少", before[0], before[1])
     return flags
+
+
+def _size_flags(ind: Indicator, p: Period, value: float, flag) -> None:
+    """Against the size the plan gives the indicator: its last target, its baseline."""
+    multiple = TARGET_MULTIPLE.get(ind.kind)
+    targets = [t for t in ind.targets if t.value is not None and t.value > 0]
+    final = max(targets, key=lambda t: t.year) if targets else None
+    base = ind.baseline.value if ind.baseline is not None and ind.baseline.value > 0 else None
+    if multiple is not None and final is not None and value > multiple * final.value:
+        flag("target", f"是{final.year}年目标{fmt_number(final.value, '')}的"
+             f"{times(value / final.value)}", str(final.year), final.value)
+    elif multiple is not None and final is None and base is not None \
+            and value > multiple * base:
+        flag("baseline", f"是基期值{fmt_number(base, '')}的{times(value / base)}",
+             str(ind.baseline.year), base)
+    if ind.kind == "level" and p.kind == "year" and base is not None \
+            and 0 <= value < BELOW_BASELINE * base:
+        flag("baseline", f"是基期值{fmt_number(base, '')}的{times(value / base)}",
+             str(ind.baseline.year), base)
 
 
 def check_rows(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame
                ) -> dict[object, list[Flag]]:
-    """Flags of each new row (index -> flags), against the store's real values; checked once
+    """Flags of each new row (index -> flags), against the store's values; checked once
     per distinct (indicator, period, value)."""
     ref = Reference(store)
     out: dict[object, list[Flag]] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pandas as pd
 from planbook import paths
 from planbook.plan.periods import elapsed_share, parse_period, year
 from planbook.plan.registry import COUNT_UNITS, Indicator, Registry, load_registry
-from planbook.store import observations, sample_progress, villages
+from planbook.store import commit, observations, sample_progress, villages
 
 SEED = 20230406  # the date the plan was issued
 YEARS = (2022, 2023, 2024, 2025)
@@ -281,17 +282,23 @@ def _csv_text(df: pd.DataFrame) -> pd.DataFrame:
                        keep_default_na=False)
 
 
-def write_sample(data: Path | None = None) -> list[str]:
+def write_sample(data: Path | None = None,
+                 then: Callable[[Path], str] | None = None) -> list[str]:
     """Regenerate the sample: its source file, the store's sample rows, the village records.
 
     Never deletes or overwrites a real row: rows that are not sample data (real submissions,
     village records) are kept as they are, and no sample row is generated where a real one
     exists (an indicator and period with a real value; a year with real village records).
-    What was kept is listed. Holds the store lock, as ingest does.
+    What was kept is listed. `then(data)`: a step run on the new rows before they are
+    committed (the CLI's sample evaluation, graded from them); its line goes before the
+    notice. Holds the store lock, as ingest does; the whole change is one commit.
     """
     data = data or paths.data_dir()
-    with observations.store_lock(data):
-        return _write_sample(data)
+    with observations.store_lock(data), commit.staged_copy(data) as stage:
+        lines = _write_sample(stage)
+        if then is not None:
+            lines.insert(len(lines) - 1, then(stage))
+    return [line.replace(str(stage), str(data)) for line in lines]
 
 
 def _write_sample(data: Path) -> list[str]:
@@ -334,7 +341,7 @@ def _write_sample(data: Path) -> list[str]:
         text = merged.to_csv(index=False, lineterminator="\n")
     else:
         text = vil.to_csv(index=False, lineterminator="\n")
-    vfile.write_text(text, encoding="utf-8")
+    vfile.write_text(text, encoding="utf-8")  # in the staged copy (commit.staged_copy)
     progress = sample_progress.write_progress_sample(data, registry, rows)
     n_sample = int((new["status"] == "sample").sum())
     n_official = int((new["status"] == "official").sum())
@@ -359,8 +366,9 @@ def remove_sample(data: Path | None = None) -> list[str]:
     Returns what was removed and kept, file by file.
     """
     data = data or paths.data_dir()
-    with observations.store_lock(data):
-        return _remove_sample(data)
+    with observations.store_lock(data), commit.staged_copy(data) as stage:
+        lines = _remove_sample(stage)
+    return [line.replace(str(stage), str(data)) for line in lines]
 
 
 def _remove_sample(data: Path) -> list[str]:

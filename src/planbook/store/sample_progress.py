@@ -26,6 +26,7 @@ import yaml
 from planbook import paths
 from planbook.plan.registry import STAGES, Registry
 from planbook.store import statements
+from planbook.store.commit import transaction
 from planbook.store.evaluation import Basis, evaluation_file
 from planbook.store.observations import sha256_bytes
 from planbook.store.submission import FileResult
@@ -127,7 +128,8 @@ def _keep_real(data: Path) -> set[tuple]:
             if keep.empty:
                 f.unlink()
             else:
-                statements.write_table(f, keep, columns)
+                with transaction(data) as tx:
+                    statements.write_table(f, keep, columns, tx)
     return real
 
 
@@ -159,7 +161,8 @@ def write_progress_sample(data: Path, registry: Registry,
         rows = statements._validate(path, content, registry, TODAY, result)
         if rows is None:  # the generator and the rules disagree: a bug, say where
             raise AssertionError("; ".join(str(p) for p in result.problems[:5]))
-        statements._store(data, registry, rows, result, source_file=name)
+        with transaction(data) as tx:
+            statements._store(data, registry, rows, result, tx, source_file=name)
         lines.append(f"示例{'工作进展' if name == SAMPLE_FILE else '项目阶段'} {len(frame)} 行 → "
                      f"{path.relative_to(data.parent).as_posix()}")
     return lines

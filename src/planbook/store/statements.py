@@ -34,20 +34,23 @@ department writing), each row naming the submission (sha256, original name, shee
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from planbook import paths
-from planbook.errors import Problem
+from planbook.errors import EnvironmentFault, Problem, StoreDamaged
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
 from planbook.store import figure_rows, sheets, submission
-from planbook.store.observations import _atomic_write_text, sha256_bytes, store_lock
+from planbook.store.commit import Commit, transaction
+from planbook.store.observations import sha256_bytes, store_lock
+from planbook.store.schema import STATUS_ZH
 from planbook.store.submission import FileResult, IngestReport, department_code
 
 STATEMENT_SHEET = "工作进展"
@@ -137,14 +140,16 @@ def is_progress_file(path: Path) -> bool:
 
 
 def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date | None = None,
-           check: bool = True, registry: Registry | None = None) -> IngestReport:
+           received: date | None = None, check: bool = True,
+           registry: Registry | None = None) -> IngestReport:
     """Validate each progress file, store the accepted ones, archive every one (unless
-    dry_run). As store.intake.ingest: check=True raises SubmissionRefused after all files."""
+    dry_run). As store.intake.ingest: check=True raises SubmissionRefused after all files;
+    `received` (--received) stamps received_at and is the day the dates are judged on."""
     registry = registry or load_registry(data)
-    today = today or date.today()
+    today, stamp = submission.receipt(received, today)
     # The same store lock as store.intake: the statements and the archive are rewritten.
     with contextlib.nullcontext() if dry_run else store_lock(data):
-        results = [_ingest_one(Path(p), data, registry, today, dry_run) for p in files]
+        results = [_ingest_one(Path(p), data, registry, today, dry_run, stamp) for p in files]
     report = IngestReport(files=results, dry_run=dry_run, data=data)
     if check:
         report.raise_for_refused()
@@ -152,9 +157,8 @@ def ingest(files: list[Path], data: Path, *, dry_run: bool = False, today: date 
 
 
 def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
-                dry_run: bool) -> FileResult:
-    result = FileResult(path=path, received_at=datetime.now().astimezone().isoformat(
-        timespec="seconds"))
+                dry_run: bool, stamp: str) -> FileResult:
+    result = FileResult(path=path, received_at=stamp)
     content = submission.read_submission(path, result)  # the limits and checks of store.intake
     if content is None:
         return result
@@ -166,11 +170,13 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
         rows = _validate(path, content, registry, today, result)
         if result.accepted and rows is not None:
             planned = _plan(data, registry, rows, result)
-    if not dry_run:
-        result.archived = submission.archive_bytes(data, path, content, result.sha256, result.mode)
-        if planned is not None:
-            result.stored_in = _write(data, registry, planned, result)
-        result.record = submission.write_record(data, result)
+    if not dry_run:  # archive, store rows and record: one commit, all or nothing
+        with transaction(data) as tx:
+            result.archived = submission.archive_bytes(data, path, content, result.sha256,
+                                                       result.mode, tx)
+            if planned is not None:
+                result.stored_in = _write(data, registry, planned, result, tx)
+            result.record = submission.write_record(data, result, tx)
     return result
 
 
@@ -351,6 +357,15 @@ def _date(text: str) -> date | None:
         return None
 
 
+def _dated(check: _RowCheck, fld: str, raw: str, when: date, period: str | None) -> None:
+    """One rule for every date a row states (a document's, a stage's): on or before the end
+    of the period it accounts for. The period has ended by the day the file is received
+    (`_period`), so such a date is never in the future either."""
+    if period is not None and when > parse_period(period).end:
+        check.add(fld, "日期晚于期间末", raw, f"{parse_period(period).end.isoformat()} 或更早"
+                  f"（{period} 的情况写入 {period} 的报送，其后的写入下一期）")
+
+
 def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: date) -> dict:
     row = {f: raw[f] for f in ("progress", "problems", "next_steps", "evidence", "monthly")}
     task_id = _norm_id(raw["task_id"])
@@ -383,9 +398,8 @@ def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: dat
         if when is None:
             check.add("evidence", "佐证材料缺少日期", item,
                       "文件名加日期，如《……工作方案》（2025-06-30）")
-        elif when > today:
-            check.add("evidence", "佐证材料日期晚于今天", item,
-                      f"{today.isoformat()} 或更早")
+        else:
+            _dated(check, "evidence", item, when, period)
     row.update(task_id=task_id if task else None, period=period, department=dept,
                status=_status(raw["status"], check))
     return row
@@ -416,9 +430,8 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
     elif when is None or not _DATE.fullmatch(raw["stage_date"].strip()):
         check.add("stage_date", "日期格式不对", raw["stage_date"], "如 2025-06-30")
         stage_date = None
-    elif period is not None and when > parse_period(period).end:
-        check.add("stage_date", "阶段日期晚于期间末", raw["stage_date"],
-                  f"{parse_period(period).end.isoformat()} 或更早")
+    else:
+        _dated(check, "stage_date", raw["stage_date"], when, period)
     _limit(raw, "note", check)
     return {"project_id": pid if project else None, "period": period, "department": dept,
             "stage": stage, "stage_date": stage_date, "note": raw["note"],
@@ -437,23 +450,41 @@ def project_stage_file(data: Path, code: str) -> Path:
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A statements or project-stages store file; a damaged one (not UTF-8, a short row, text
+    in a number column) is a StoreDamaged naming file, row and column (exit 2)."""
     if not path.is_file():
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+    where = f"{path.parent.name}/{path.name}"
+    fix = "从备份恢复该文件，或删除后重新报送该部门的进展表"
+    try:
+        raw = path.read_bytes()
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise StoreDamaged(f"存储文件 {where} 第 {line} 行不是 "
+                           "UTF-8 文本（可能被另存为 GBK）", hint=fix) from None
+    except OSError as exc:
+        raise EnvironmentFault.from_os(exc, path, doing="读取") from None
+    df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_filter=False,
                      encoding="utf-8")
     for c in columns:  # a file written before a column was added reads it as empty
         if c not in df.columns:
             df[c] = ""
     for c in ("revision", "row"):
+        bad = ~df[c].str.fullmatch(r"\d+")
+        if bad.any():
+            n = int(bad.to_numpy().argmax())
+            raise StoreDamaged(f"存储文件 {where} 第 {n + 2} 行 {c} 列应为整数，实为 "
+                               f"{df[c].iat[n]!r}（该行被截短或错位）", hint=fix)
         df[c] = df[c].astype("int64")
     return df
 
 
-def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    """Write a statements or project-stages file atomically, sorted: same rows, same bytes."""
+def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...], tx: Commit) -> None:
+    """Write a statements or project-stages file in `tx`, sorted: same rows, same bytes."""
     key = [columns[0], "period", "department", "revision"]
     df = df[list(columns)].sort_values(key, kind="stable")
-    _atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
+    tx.write(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
 _KINDS = (("statement", STATEMENT_COLUMNS, statement_file, "task_id"),
@@ -497,7 +528,7 @@ def _plan(data: Path, registry: Registry, rows: dict[str, list[dict]],
 
 
 def _write(data: Path, registry: Registry, planned: dict[str, pd.DataFrame],
-           result: FileResult, *, source_file: str = "") -> list[Path]:
+           result: FileResult, tx: Commit, *, source_file: str = "") -> list[Path]:
     """Append the planned rows to the store file of each row's department."""
     written = []
     for kind, columns, file_of, _key in _KINDS:
@@ -510,17 +541,17 @@ def _write(data: Path, registry: Registry, planned: dict[str, pd.DataFrame],
             path = file_of(data, department_code(registry, dept))
             part = new[new["department"] == dept]
             write_table(path, pd.concat([_read(path, columns), part[list(columns)]],
-                                        ignore_index=True), columns)
+                                        ignore_index=True), columns, tx)
             written.append(path)
     return written
 
 
 def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
-           result: FileResult, *, source_file: str = "") -> list[Path]:
+           result: FileResult, tx: Commit, *, source_file: str = "") -> list[Path]:
     """Store accepted rows as next revisions, unchanged rows adding nothing. `source_file`:
     the data-relative path of a file kept in the data package itself (the sample's), else ""
     (the archived submission)."""
-    return _write(data, registry, _plan(data, registry, rows, result), result,
+    return _write(data, registry, _plan(data, registry, rows, result), result, tx,
                   source_file=source_file)
 
 
@@ -637,7 +668,7 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
         for t in tasks:
             role = "牵头" if t.lead == dept else "配合"
             values = {"task_id": t.id, "任务名称": t.title, "责任分工": role,
-                      "period": period.code, "department": dept, "status": "provisional"}
+                      "period": period.code, "department": dept, "status": STATUS_ZH["provisional"]}
             ws.append([values.get(k) for k, _ in cols])
         sheets = [(ws, cols)]
         if projects:
@@ -647,7 +678,7 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
             for p in projects:
                 values = {"project_id": p.id, "项目名称": p.name_zh, "目标阶段": p.target_stage,
                           "目标年份": p.target_year, "period": period.code, "department": dept,
-                          "status": "provisional"}
+                          "status": STATUS_ZH["provisional"]}
                 ps.append([values.get(k) for k, _ in pcols])
             stage = DataValidation(type="list", formula1='"' + ",".join(REPORTED_STAGES) + '"',
                                    errorTitle="当前阶段",

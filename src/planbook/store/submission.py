@@ -13,16 +13,16 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from planbook import paths
+from planbook import clock, paths
 from planbook.errors import IntakeError, Problem, UsageError
-from planbook.files import atomic_write_bytes
 from planbook.plan.registry import Registry
+from planbook.store.commit import Commit
 from planbook.store.observations import (
     STATUS_ZH,
     STATUSES,
@@ -48,6 +48,7 @@ TEMPLATE_EXTRAS: dict[str, tuple[str, str]] = {
     "name": ("指标名称", "name"),
     "target": ("目标值", "target"),
     "last_value": ("上期值", "last_value"),
+    "period_note": ("期间说明", "period_note"),
 }
 ALIASES = {"计量单位": "unit", "指标id": "indicator_id", "数据状态码": "status"}
 HEADER_SCAN_ROWS = 10  # a title row or two above the header is tolerated
@@ -66,7 +67,8 @@ SUPPORTED = (".csv", ".xlsx", ".xlsm")
 STATUS_WORDS = {
     **{s: s for s in STATUSES},
     **{label: code for code, label in STATUS_ZH.items()},
-    "正式": "official", "快报": "provisional", "初步": "provisional", "示例": "sample",
+    "正式": "official", "快报": "provisional", "初步": "provisional", "暂定": "provisional",
+    "示例": "sample",
 }
 DEFAULT_STATUS = "provisional"
 
@@ -228,16 +230,25 @@ def show_path(path: Path | None, data: Path | None) -> str:
 
 
 def received_stamp(received: date | None) -> str:
-    """received_at of a submission: the stated day (Jiande's time zone), else the clock."""
+    """received_at of a submission: the stated day, else the clock; both in Jiande's zone."""
     if received is not None:
         return f"{received.isoformat()}T00:00:00+08:00"
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+    return clock.stamp()
 
 
 def check_received(received: date | None) -> None:
-    if received is not None and received > date.today():
-        raise UsageError(f"--received {received.isoformat()} 晚于今天",
+    if received is not None and received > clock.today():
+        raise UsageError(f"--received {received.isoformat()} 晚于今天（{clock.today()}）",
                          hint="填写实际收到文件的日期（今天或更早）")
+
+
+def receipt(received: date | None, today: date | None = None) -> tuple[date, str]:
+    """The day a submission's dates are judged on and its received_at stamp: one rule for
+    figures, statements, project stages and village ledgers. `received` (--received,
+    back-filling; never after today) is both; else the clock. `today` overrides the day
+    only (tests)."""
+    check_received(received)
+    return today or received or clock.today(), received_stamp(received)
 
 
 # ---------------------------------------------------------------- resending (one rule)
@@ -372,16 +383,18 @@ def _archive_mode(source_mode: int) -> int:
     return source_mode & new_file_mode() & 0o666
 
 
-def archive_bytes(data: Path, path: Path, content: bytes, sha: str, mode: int) -> Path:
+def archive_bytes(data: Path, path: Path, content: bytes, sha: str, mode: int,
+                  tx: Commit) -> Path:
+    """data/submissions/<sha>.<ext>, staged in `tx` (the submission's commit)."""
     ext = path.suffix.lower().lstrip(".")
     target = paths.archive_dir(data) / f"{sha}.{ext}"
     if not target.is_file():  # same sha, same bytes: keep the first copy
-        atomic_write_bytes(target, content, mode=_archive_mode(mode))
+        tx.write(target, content, mode=_archive_mode(mode))
     return target
 
 
-def write_record(data: Path, result: FileResult) -> Path:
-    """<sha>.json: every time this file was received, and what became of it."""
+def write_record(data: Path, result: FileResult, tx: Commit) -> Path:
+    """<sha>.json: every time this file was received, and what became of it (in `tx`)."""
     path = paths.archive_dir(data) / f"{result.sha256}.json"
     record = {"sha256": result.sha256, "archived_as": result.archived.name, "receptions": []}
     if path.is_file():
@@ -414,6 +427,5 @@ def write_record(data: Path, result: FileResult) -> Path:
     })
     # The record quotes the file's cells: it is no more readable than the file.
     mode = None if path.is_file() else _archive_mode(result.mode)
-    atomic_write_bytes(path, (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode(),
-                       mode=mode)
+    tx.write(path, (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode(), mode=mode)
     return path

@@ -23,10 +23,12 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from planbook.plan.frequency import FREQUENCY_ZH, due_period, period_note
 from planbook.plan.periods import BASELINE_YEAR, LAST_YEAR, Period, parse_period
 from planbook.plan.registry import Indicator, Registry
 from planbook.store.figure_rows import reportable_from
 from planbook.store.observations import format_value, latest, load_observations
+from planbook.store.schema import STATUS_ZH
 from planbook.store.submission import (
     DEFAULT_STATUS,
     FIELDS,
@@ -48,6 +50,8 @@ COLUMNS = (
     ("status", FIELDS["status"][0], 12, True),
     ("source", FIELDS["source"][0], 24, True),
     ("note", FIELDS["note"][0], 30, True),
+    # last, so the value stays in column G where the 说明 and messages point
+    ("period_note", TEMPLATE_EXTRAS["period_note"][0], 30, False),
 )
 HEADERS = [c[1] for c in COLUMNS]
 _COL = {key: n for n, (key, *_) in enumerate(COLUMNS, 1)}
@@ -115,9 +119,13 @@ def _text_cell(cell) -> None:
 
 
 def template_row(ind: Indicator, period: Period, last: str) -> dict[str, str]:
+    """One indicator's row; its period is the one of its frequency the report asks for
+    (the 2026-10 template asks a quarterly indicator for 2026-Q3), said in words beside it."""
+    due = due_period(ind, period)
     return {"indicator_id": ind.id, "name": ind.name_zh, "unit": ind.unit,
-            "target": target_text(ind), "last_value": last, "period": period.code,
-            "value": "", "status": DEFAULT_STATUS, "source": "", "note": ""}
+            "target": target_text(ind), "last_value": last, "period": due.code,
+            "value": "", "status": STATUS_ZH[DEFAULT_STATUS], "source": "", "note": "",
+            "period_note": f"{FREQUENCY_ZH[ind.frequency]}报送：{period_note(ind, due)}"}
 
 
 def target_text(ind: Indicator) -> str:
@@ -146,7 +154,10 @@ def last_values(registry: Registry, period: Period, data: Path) -> dict[str, str
         return {}
     store = store[store["indicator_id"].isin(list(registry.indicators))].copy()
     store["_period"] = store["period"].map(parse_period)
-    store = store[store["_period"].map(lambda p: p.end < period.start)]
+    # before the period each row asks for (a quarterly row of 2026-10 asks for 2026-Q3)
+    starts = {i: due_period(ind, period).start for i, ind in registry.indicators.items()}
+    store = store[[p.end < starts[i] for i, p in zip(store["indicator_id"], store["_period"],
+                                                      strict=True)]]
     out = {}
     for ind_id, rows in store.groupby("indicator_id"):
         row = rows.loc[rows["_period"].idxmax()]  # latest end; a year beats its December
@@ -184,7 +195,8 @@ def _write_workbook(path: Path, dept: str, period: Period, inds: list[Indicator]
                 cell.number_format = "@"  # text: Excel would turn 2025-09 into a date
             cell.fill = _INPUT_FILL if fill_in else _LOCKED_FILL
             cell.protection = Protection(locked=not fill_in)
-            cell.alignment = Alignment(vertical="top", wrap_text=key in ("name", "target", "last_value"))
+            cell.alignment = Alignment(vertical="top", wrap_text=key in ("name", "target", "last_value",
+                                                                    "period_note"))
     _add_validations(ws, inds)
     ws.freeze_panes = "C2"
     ws.protection.sheet = True
@@ -227,9 +239,10 @@ def _add_validations(ws, inds: list[Indicator]) -> None:
         else:
             number.add(ref)
     status_col = get_column_letter(_COL["status"])
-    status = DataValidation(type="list", formula1='"provisional,official"',
-                            errorTitle="数据状态",
-                            error="填 provisional（部门报送）或 official（已公布的统计数）。")
+    # the words the reports print (schema.STATUS_ZH); intake reads them and the old codes
+    status = DataValidation(type="list", formula1=f'"{STATUS_ZH["provisional"]},'
+                            f'{STATUS_ZH["official"]}"', errorTitle="数据状态",
+                            error="填 部门报送 或 正式统计（已公布的统计数）。")
     ws.add_data_validation(status)
     for dv in ws.data_validations.dataValidation:
         dv.showErrorMessage = dv.showInputMessage = True
@@ -246,11 +259,13 @@ def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator], *,
         ("", None),
         ("一、填什么", "h"),
         (f"1. 在“{ws.parent.worksheets[0].title}”工作表中，每行是本单位牵头的一项指标。"
-         "灰色单元格（指标编号、指标名称、单位、目标值、上期值、期间）已锁定，请勿改动。", None),
-        ("2. 只填写黄色单元格：数值（必填）、数据来源、备注；数据状态已预填 provisional（部门报送），"
-         "如为统计部门已正式公布的数据，改为 official。", None),
-        (f"3. 期间为 {period.code}（{period.label_zh}），自 {reportable_from(period.code)} 起可报送"
-         "（期间结束的次日；此前报送会被退回）。本期暂无数据的指标，数值、数据来源、"
+         "灰色单元格（指标编号、指标名称、单位、目标值、上期值、期间、期间说明）已锁定，请勿改动。", None),
+        ("2. 只填写黄色单元格：数值（必填）、数据来源、备注；数据状态已预填“部门报送”，"
+         "如为统计部门已正式公布的数据，改为“正式统计”。", None),
+        (f"3. 本表为 {period.code}（{period.label_zh}）报送，自 {reportable_from(period.code)} 起可报送"
+         "（期间结束的次日；此前报送会被退回）。每行的期间按指标的报送频率填好：月度指标为本月，"
+         "季度指标为最近结束的季度，年度指标为最近结束的年度；“期间说明”列写明数值的口径"
+         "（如 1—3季度累计）。本期暂无数据的指标，数值、数据来源、"
          "备注都留空即可，该行不计入报送；一行都未填写的模板不计入报送。", None),
         *([(f"4. 上期值注明“{SAMPLE_MARK}”的（如 987（2024年，{SAMPLE_MARK}）），是 planbook sample "
             "生成的示例数据，非官方统计，只为演示格式：不能作为本单位数据或核对依据，"
@@ -284,7 +299,7 @@ def _write_instructions(ws, dept: str, period: Period, inds: list[Indicator], *,
         ("· 数值不是数字；单位与登记不一致且无法换算；比率超出 0—100；计数为负；"
          "节点任务不是 1、0.5、0；", None),
         ("· 同一指标同一期间在文件中出现两次；公式没有计算结果；"
-         "数据状态不是 official、provisional、sample 之一。", None),
+         "数据状态不是“部门报送”或“正式统计”。", None),
     ]
     ws.column_dimensions["A"].width = 110
     for r, (text, style) in enumerate(lines, 1):

@@ -52,6 +52,12 @@ def convertible_units(registry_unit: str) -> list[str]:
     return [registry_unit, *others] if family else [registry_unit]
 
 
+def family_size(unit: str) -> tuple[str | None, float]:
+    """A unit's quantity family and its size in the family's base unit ((None, 1) if unknown)."""
+    family, size = _UNITS.get(unit, (None, Fraction(1)))
+    return family, float(size)
+
+
 def is_non_negative(ind: Indicator) -> bool:
     """Counts and physical quantities (个, 家, 人, 亩, 公里 …) cannot be negative."""
     return _UNITS.get(ind.unit, ("",))[0] in _NON_NEGATIVE_FAMILIES
