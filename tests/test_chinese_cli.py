@@ -20,8 +20,6 @@ ALLOWED = {
     "IPv",  # in the plan's own words (IPv6部署)
     "annual", "briefing",  # kind ids, as a params file and trace's parameters show them
     "jiande",  # the plan id
-    # Written by errors.py and store/ (issue 25's intake part, another branch): drop at merge.
-    "fix", "rows", "read", "accepted", "refused",
 }
 _NOT_WORDS = re.compile(
     r"--[\w-]+"  # option names

@@ -164,7 +164,7 @@ def test_verify_compares_pages_and_archives_and_trace_warns(project, capsys):
     err = capsys.readouterr().err
     assert f"reports/{PERIOD}/html/index.html" in err and forged["label"] in err
     assert archive.name in err and "归档的报送文件已被改动" in err
-    assert "--reissue" not in err.split("fix:")[1] or "输入已变" in err  # advice that works
+    assert "--reissue" not in err.split("改正方法：")[1] or "输入已变" in err  # advice that works
     assert "从备份恢复" in err and "planbook build --period 2026-10\n" not in err
 
     assert cli.main(["trace", KEY, "--period", PERIOD]) == 0

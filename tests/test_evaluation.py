@@ -56,18 +56,18 @@ def _task(**changes):
 
 
 CASES = [
-    ("unknown task", _task(task="三(九)9"), "entry 三(九)9, field task: unknown task"),
+    ("unknown task", _task(task="三(九)9"), "条目 三(九)9，字段 task：未知任务编号"),
     ("grade off the scale", _task(grade="优秀"),
-     "entry 三(二)1, field grade: grade not on the scale (seen: '优秀'); expected: 好 / 较好 / 一般 / 差"),
-    ("empty opinion", _task(opinion=" "), "entry 三(二)1, field opinion: missing field"),
-    ("long opinion", _task(opinion="字" * 601), "field opinion: opinion over 600 characters"),
-    ("unknown field", _task(score=3), "entry 三(二)1, field score: unknown field"),
+     "条目 三(二)1，字段 grade：评估等级不在等级表中；所见：“优秀”；应为：好、较好、一般、差"),
+    ("empty opinion", _task(opinion=" "), "条目 三(二)1，字段 opinion：缺少字段"),
+    ("long opinion", _task(opinion="字" * 601), "字段 opinion：评估意见超过 600 字"),
+    ("unknown field", _task(score=3), "条目 三(二)1，字段 score：未知字段"),
     ("twice", {**GOOD, "tasks": [GOOD["tasks"][0], GOOD["tasks"][0]]},
-     "entry 三(二)1, field task: task judged twice"),
-    ("wrong period", {**GOOD, "period": "2024"}, "field period: period differs from the file"),
-    ("bad status", {**GOOD, "status": "final"}, "field status: unknown status"),
-    ("empty reason", _task(reason=" "), "entry 三(二)1, field reason: empty reason"),
-    ("long reason", _task(reason="字" * 301), "field reason: reason over 300 characters"),
+     "条目 三(二)1，字段 task：同一任务评估两次"),
+    ("wrong period", {**GOOD, "period": "2024"}, "字段 period：报告期与文件名不符"),
+    ("bad status", {**GOOD, "status": "final"}, "字段 status：评估状态无效"),
+    ("empty reason", _task(reason=" "), "条目 三(二)1，字段 reason：偏离理由为空"),
+    ("long reason", _task(reason="字" * 301), "字段 reason：偏离理由超过 300 字"),
 ]
 
 
@@ -170,11 +170,10 @@ def test_a_departing_grade_needs_a_reason_located_with_its_fix(tmp_path, registr
     with pytest.raises(EvaluationError) as err:
         check_grades(ev, bases)
     text = str(err.value)
-    assert f"2025.yaml, entry {task}, field reason: grade departs from the lights" in text
-    assert f"which imply {bases[task].grade}" in text and bases[task].lights in text
-    assert f"expected: reason: why the task is {grade} (偏离理由), or grade: {bases[task].grade}" \
-        in text
-    assert "fix: in 2025.yaml, add to each named entry a `reason:`" in text
+    assert f"2025.yaml，条目 {task}，字段 reason：等级偏离指示灯" in text
+    assert f"对应等级{bases[task].grade}" in text and bases[task].lights in text
+    assert f"应为：reason：评为{grade}的理由（偏离理由），或 grade：{bases[task].grade}" in text
+    assert "改正方法：在 2025.yaml 所列条目中加 `reason:`" in text
     # with a reason it stands; graded as the lights imply it needs none
     entry["reason"] = "实地督查发现……"
     check_grades(load_evaluation(write(tmp_path, {**GOOD, "tasks": [entry]}), "2025",
@@ -194,10 +193,10 @@ def test_a_task_with_no_evidence_at_all_cannot_be_good(tmp_path, registry, bases
 
     with pytest.raises(EvaluationError) as err:  # a reason does not stand in for evidence
         check_grades(judged(grade="好", reason="氛围浓厚。"), bases)
-    assert f"entry {bare}, field grade: graded 好 with no evidence" in str(err.value)
+    assert f"条目 {bare}，字段 grade：评为“好”但没有任何依据" in str(err.value)
     with pytest.raises(EvaluationError) as err:
         check_grades(judged(grade="一般"), bases)
-    assert f"entry {bare}, field reason: graded with no evidence" in str(err.value)
+    assert f"条目 {bare}，字段 reason：没有任何依据" in str(err.value)
     check_grades(judged(grade="一般", reason="督查组现场检查。"), bases)
     # statements alone are evidence: a task without lights but with a statement needs no reason
     stated = next(t for t, b in bases.items() if b.grade is None and b.statement)
@@ -221,7 +220,7 @@ def test_build_refuses_a_departing_grade_without_reason_before_running(sample_bu
     with pytest.raises(EvaluationError) as err:
         list(build("2025", engine="builtin", root=root))
     text = str(err.value)
-    assert f"2025.yaml, entry {departing['task']}, field reason" in text and "fix:" in text
+    assert f"2025.yaml，条目 {departing['task']}，字段 reason" in text and "改正方法：" in text
     assert not (root / "reports" / "2025").exists()
 
 

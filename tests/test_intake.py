@@ -9,6 +9,7 @@ waste_sorting_villages % from village records (市农业农村局, nongye).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -71,12 +72,12 @@ REFUSALS = [
     ("duplicate_indicator_period.csv", 2, "指标编号", "同一指标同一期间重复", "gdp", "2、4"),
     ("empty_required_value.csv", 2, "数值", "必填项为空", "", "数值"),
     ("empty_required_indicator.csv", 2, "指标编号", "必填项为空", "", "指标编号"),
-    ("status_unknown.csv", 2, "数据状态", "数据状态无效", "final", "provisional"),
+    ("status_unknown.csv", 2, "数据状态", "数据状态无效", "final", "部门报送"),
     ("milestone_value.csv", 2, "数值", "节点任务只能填 1、0.5 或 0", "0.3", "0.5"),
     ("village_derived_indicator.csv", 2, "指标编号", "村级台账", "waste_sorting_villages",
      "data/villages"),
     ("percent_on_non_percent.csv", 2, "数值", "百分号只能用于单位为 % 的指标", "5%", "亿元"),
-    ("missing_value_column.csv", 1, "数值 / value", "缺少必填列", None, "数值"),
+    ("missing_value_column.csv", 1, "数值", "缺少必填列", None, "数值"),
 ]
 
 
@@ -92,7 +93,7 @@ def test_refused_case(data, name, row, column, message, seen, expected):
     assert (p.file, p.row, p.column) == (name, row, column)
     assert p.value == seen
     assert expected in p.expected
-    assert str(p).startswith(f"{name}, row {row}, column {column}")
+    assert str(p).startswith(f"文件 {name}，第 {row} 行“{column}”列")
     # all or nothing: the valid rows of the file are not stored either
     assert not (data / "observations").exists()
     assert result.rows_accepted == 0 and result.rows_refused == result.rows_read
@@ -126,7 +127,7 @@ def test_formula_without_cached_value_is_refused(data, tmp_path):
     report = run([path], data)
     [p] = report.problems
     assert (p.sheet, p.row, p.column, p.value) == ("填报", 3, "数值", "=10+2")
-    assert "formula with no cached value" in p.message
+    assert "公式没有计算结果" in p.message
 
 
 @pytest.mark.parametrize("name,message,row", [
@@ -156,7 +157,7 @@ def test_unknown_columns_are_ignored_with_a_warning(data, tmp_path):
     messages = []
     report = run([f], data, progress=messages.append)
     assert report.ok and messages == ["[1/1] extra.csv"]
-    assert report.files[0].warnings == ["extra.csv：忽略无法识别的列“填报人” / ignored unknown column"]
+    assert report.files[0].warnings == ["extra.csv：忽略无法识别的列“填报人”"]
     assert any("填报人" in line for line in report.summary_lines())
 
 
@@ -169,7 +170,7 @@ def test_every_problem_listed_at_once(data):
     assert (result.rows_read, result.rows_with_problems, result.rows_refused) == (5, 4, 5)
     lines = report.summary_lines()
     assert lines[0].startswith("[拒绝] many_problems.csv：读取 5 行 = 接受 0 行 + 拒绝 5 行")
-    assert sum(line.startswith("  - many_problems.csv, row") for line in lines) == 6
+    assert sum(line.startswith("  - 文件 many_problems.csv，第") for line in lines) == 6
 
 
 # ---------------------------------------------------------------- accepted
@@ -309,7 +310,7 @@ def test_several_files_store_the_good_ones_and_fail_overall(data):
     assert (report.rows_read, report.rows_accepted, report.rows_refused) == (5, 4, 1)
     text = str(err)
     assert "合计 3 个文件（接受 2，拒绝 1）：读取 5 行 = 接受 4 行 + 拒绝 1 行" in text
-    assert "share_out_of_range.csv, row 2, column 数值" in text
+    assert "share_out_of_range.csv，第 2 行“数值”列" in text
 
 
 def test_every_submission_is_archived_with_its_outcome(data):
@@ -339,7 +340,7 @@ def test_cli_exit_codes_and_no_traceback(data, capsys):
     captured = capsys.readouterr()
     assert code == 1
     assert "Traceback" not in captured.err + captured.out
-    assert "negative_count.csv, row 2, column 数值" in captured.err + captured.out
+    assert "negative_count.csv，第 2 行“数值”列" in captured.err + captured.out
 
 
 def test_large_refused_file_lists_every_problem_in_the_record(data, tmp_path):
@@ -367,3 +368,50 @@ def test_store_value_formatting_is_unchanged_by_the_vectorised_writer():
     values = pd.Series([1376.0, 0.2376, -0.0, 1e15, 1e16, 55.00000000000001, float("nan"),
                         float("inf"), 12345678901234.0, 0.1 + 0.2, -3.0])
     assert list(format_values(values)) == [format_value(v) for v in values]
+
+
+def test_xlsx_problems_name_the_sheet_and_the_cell_as_excel_does(data, tmp_path):
+    # the header in row 2 from column B: the cell is named from the header's place in the sheet
+    path = tmp_path / "shifted.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws.append(["市发改局 2025年 填报表"])
+    ws.append([None, "指标编号", "期间", "数值", "单位", "数据状态", "数据来源", "备注"])
+    ws.append([None, "gdp", "2024", "980", "亿元"])
+    ws.append([None, "gdp", "2023", "约九百", "亿元"])
+    ws.append([None, "gdp_total", "2024", "5", "亿元"])
+    wb.save(path)
+    report = run([path], data)
+    found = {p.cell: p for p in report.problems}
+    assert set(found) == {"D4", "B5"}, [str(p) for p in report.problems]
+    assert str(found["D4"]).startswith("文件 shifted.xlsx，工作表“数据”，单元格 D4（数值），条目 gdp："
+                                       "数值不是数字；所见：“约九百”；应为：")
+    assert "单元格 B5（指标编号）" in str(found["B5"])
+    # one message per problem, in Chinese only: no English words in the messages or the report
+    text = "\n".join(report.summary_lines())
+    assert not re.search(r"\b(row|column|sheet|seen|expected|fix|rows read)\b", text), text
+    for p in report.problems:
+        assert not re.search(r"[A-Za-z]{3,}", p.message), p.message
+
+
+def test_csv_problems_name_the_row_as_the_file_shows_it(data, tmp_path):
+    f = write_csv(tmp_path / "plain.csv", "gdp,2024,980,亿元,,,\n\ngdp,2023,约九百,亿元,,,\n")
+    p, = run([f], data).problems
+    assert p.cell is None and p.row == 4  # the blank line 3 counts, as in a text editor
+    assert str(p).startswith("文件 plain.csv，第 4 行“数值”列，条目 gdp：数值不是数字")
+
+
+def test_a_plausibility_flag_names_its_cell(data, tmp_path):
+    assert run([write_csv(tmp_path / "before.csv", "gdp,2023,980,亿元,official,公报,\n")],
+               data).ok
+    path = tmp_path / "slip.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws.append([None, "指标编号", "期间", "数值", "单位"])
+    ws.append([None, "gdp", "2024", 9870, "亿元"])  # ten times last year's
+    wb.save(path)
+    p, = run([path], data).problems
+    assert (p.sheet, p.cell, p.column) == ("数据", "D2", "数值")
+    assert str(p).startswith("文件 slip.xlsx，工作表“数据”，单元格 D2（数值），条目 gdp：数值需核实：")

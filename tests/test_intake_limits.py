@@ -214,7 +214,7 @@ def test_more_filled_rows_than_the_limit_are_refused(data, tmp_path, monkeypatch
     x.write_bytes(template_xlsx([["gdp", f"2024-{m:02d}", 1] for m in range(1, 8)]))
     report = run([f, x], data)
     assert [p.message for p in report.problems] == [
-        "行数过多 / more than 5 filled rows"] * 2
+        "行数过多：超过 5 行数据"] * 2
     assert not (data / "observations").exists()
 
 
@@ -239,7 +239,7 @@ def test_devices_pipes_and_folders_are_refused_before_reading(data, tmp_path):
                            str(fifo), str(folder), str(zero)], capture_output=True, text=True,
                           env=_env(), timeout=60)
     assert done.returncode == 1
-    assert done.stdout.count("不是普通文件 / not a regular file") == 3
+    assert done.stdout.count("不是普通文件") == 3
     assert not (data / "submissions").exists()
 
 
@@ -251,8 +251,8 @@ def test_long_free_text_is_refused_where_it_is(data, tmp_path):
     report = run([f], data)
     found = {(p.row, p.column): p for p in report.problems}
     assert set(found) == {(3, "数据来源"), (3, "备注")}
-    assert "longer than 200 characters" in found[(3, "数据来源")].message
-    assert "longer than 1000 characters" in found[(3, "备注")].message
+    assert "超过 200 个字符" in found[(3, "数据来源")].message
+    assert "超过 1000 个字符" in found[(3, "备注")].message
     assert found[(3, "备注")].value.endswith("…（共 5,000,000 字符）")
     assert report.files[0].record.stat().st_size < 10_000
 
@@ -262,7 +262,7 @@ def test_hidden_sheets_with_data_are_refused(data, tmp_path):
     f.write_bytes(template_xlsx([["gdp", "2024", 980]], hidden=[["farmland", "2024", 0.6]]))
     report = run([f], data)
     [p] = report.problems
-    assert "hidden sheet" in p.message and p.sheet == "备用"
+    assert "隐藏的工作表" in p.message and p.sheet == "备用"
     assert not (data / "observations").exists()
 
 

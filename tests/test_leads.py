@@ -180,55 +180,55 @@ def _conf(d):
 
 CASES = [
     ("missing basis", _drop(_ind(0), "lead_basis"),
-     "indicators.yaml, entry old_estates, field lead_basis: missing field"),
+     "indicators.yaml，条目 old_estates，字段 lead_basis：missing field"),
     ("missing stated", _drop(_ind(0), "lead_stated"),
-     "indicators.yaml, entry old_estates, field lead_stated: missing field"),
+     "indicators.yaml，条目 old_estates，字段 lead_stated：missing field"),
     ("stated not a flag", _set(_ind(0), lead_stated="yes"),
-     "entry old_estates, field lead_stated: expected true or false"),
+     "条目 old_estates，字段 lead_stated：expected true or false"),
     ("lead not named", _set(_ind(0), lead="发改局", co=["住建局", "农业农村局"]),
-     "indicators.yaml, entry old_estates, field lead: the lead is not one of the departments "
-     "the plan names for 三(二)2 (seen: '发改局'); expected: one of 住建局、农业农村局"),
+     "indicators.yaml，条目 old_estates，字段 lead：the lead is not one of the departments "
+     "the plan names for 三(二)2；所见：“发改局”；应为：one of 住建局、农业农村局"),
     ("co incomplete", _set(_ind(0), co=[]),
-     "entry old_estates, field co: co is not the other departments the plan names for 三(二)2, "
-     "in plan order (seen: []); expected: [农业农村局]"),
+     "条目 old_estates，字段 co：co is not the other departments the plan names for 三(二)2, "
+     "in plan order；所见：[]；应为：[农业农村局]"),
     ("stated with two named", _set(_ind(0), lead_stated=True),
-     "entry old_estates, field lead_stated: the plan names 2 departments for 三(二)2"),
+     "条目 old_estates，字段 lead_stated：the plan names 2 departments for 三(二)2"),
     ("headline basis cites nothing", _set(_ind(2), lead_basis="国民经济综合指标属发改局职责。"),
-     "entry gdp, field lead_basis: the plan names no department for 二: the lead_basis must "
+     "条目 gdp，字段 lead_basis：the plan names no department for 二: the lead_basis must "
      "cite a plan item that names 发改局"),
     ("headline lead not in cited item", _set(_ind(2), lead="住建局"),
-     "entry gdp, field lead_basis: the plan names no department for 二: the lead_basis must "
+     "条目 gdp，字段 lead_basis：the plan names no department for 二: the lead_basis must "
      "cite a plan item that names 住建局"),
     ("headline stated", _set(_ind(2), lead_stated=True),
-     "entry gdp, field lead_stated: the plan names no department for 二, so it cannot state"),
+     "条目 gdp，字段 lead_stated：the plan names no department for 二, so it cannot state"),
     ("project missing basis", lambda d: _prj(d).pop("lead_basis"),
-     "projects.yaml, entry prj_east_district, field lead_basis: missing field"),
+     "projects.yaml，条目 prj_east_district，字段 lead_basis：missing field"),
     ("project lead not named", lambda d: _prj(d).update(lead="发改局", co=[]),
-     "projects.yaml, entry prj_east_district, field lead: the lead is not one of the "
+     "projects.yaml，条目 prj_east_district，字段 lead：the lead is not one of the "
      "departments the plan names for 三(二)2"),
     ("project lead differs from its milestone",
      lambda d: _prj(d).update(lead="农业农村局", co=["住建局"]),
-     "projects.yaml, entry prj_east_district, field lead: the milestone indicator "
-     "east_district tracking this project is led by 住建局 (seen: '农业农村局'); "
-     "expected: 住建局"),
+     "projects.yaml，条目 prj_east_district，字段 lead：the milestone indicator "
+     "east_district tracking this project is led by 住建局；所见：“农业农村局”；"
+     "应为：住建局"),
     ("confirmation of an unknown id", _set(_conf, id="ind_nowhere"),
-     "leads_confirmed.yaml, entry ind_nowhere, field id: unknown indicator or project id"),
+     "leads_confirmed.yaml，条目 ind_nowhere，字段 id：unknown indicator or project id"),
     ("confirmation of another lead", _set(_conf, lead="农业农村局"),
-     "leads_confirmed.yaml, entry old_estates, field lead: the confirmed lead differs from the "
-     "registry's lead 住建局 (seen: '农业农村局'); expected: 住建局; if the 工作专班 decided on "
+     "leads_confirmed.yaml，条目 old_estates，字段 lead：the confirmed lead differs from the "
+     "registry's lead 住建局；所见：“农业农村局”；应为：住建局; if the 工作专班 decided on "
      "农业农村局, change lead, co and lead_basis of old_estates in the registry first"),
     ("confirmation without a date", _drop(_conf, "date"),
-     "leads_confirmed.yaml, entry old_estates, field date: missing field"),
+     "leads_confirmed.yaml，条目 old_estates，字段 date：missing field"),
     ("confirmation with a bad date", _set(_conf, date="20.5.2026"),
-     "entry old_estates, field date: not a date (seen: '20.5.2026')"),
+     "条目 old_estates，字段 date：not a date；所见：“20.5.2026”"),
     ("confirmation before the plan", _set(_conf, date="2022-12-31"),
-     "entry old_estates, field date: confirmed before the plan was issued"),
+     "条目 old_estates，字段 date：confirmed before the plan was issued"),
     ("confirmation without who", _drop(_conf, "confirmed_by"),
-     "entry old_estates, field confirmed_by: missing field"),
+     "条目 old_estates，字段 confirmed_by：missing field"),
     ("confirmation twice", lambda d: d["leads_confirmed"].append(dict(_conf(d))),
-     "entry old_estates, field id: duplicate confirmation"),
+     "条目 old_estates，字段 id：duplicate confirmation"),
     ("confirmation unknown field", _set(_conf, approved=True),
-     "entry old_estates, field approved: unknown field"),
+     "条目 old_estates，字段 approved：unknown field"),
 ]
 
 

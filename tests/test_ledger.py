@@ -110,9 +110,9 @@ def test_bad_ledgers_are_refused_whole_with_every_problem(project, template):
     report = ingest([f], data, received=None, today=None, check=False)
     assert not report.ok
     text = "\n".join(str(p) for p in report.problems)
-    assert "row 3, column 污水处理设施覆盖, entry V002: 只能填 1 或 0" in text
-    assert "row 4, column 集体经济经营性收入（万元）, entry V003: 经营性收入大于年收入" in text
-    assert "row 5, column 集体经济年收入（万元）, entry V004: 数值不是数字" in text
+    assert "单元格 H3（污水处理设施覆盖），条目 V002：只能填 1 或 0" in text
+    assert "单元格 F4（集体经济经营性收入（万元）），条目 V003：经营性收入大于年收入" in text
+    assert "单元格 E5（集体经济年收入（万元）），条目 V004：数值不是数字" in text
     assert "台账不完整" in text and "缺 1 个行政村" in text
     assert (data / "villages/villages.csv").read_bytes() == before
     assert (data / "submissions").is_dir()  # archived with its outcome

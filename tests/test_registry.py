@@ -138,19 +138,19 @@ def _ind(d):
 
 CASES = [
     ("missing field", lambda d: _ind(d).pop("unit") and _ind(d).pop("name_zh"),
-     "indicators.yaml, entry old_estates, field name_zh: missing field"),
+     "indicators.yaml，条目 old_estates，字段 name_zh：missing field"),
     ("unknown kind", lambda d: _ind(d).update(kind="stock"),
-     "entry old_estates, field kind: unknown kind"),
+     "条目 old_estates，字段 kind：unknown kind"),
     ("quote not in plan", lambda d: _ind(d).update(quote="完成45个老旧小区改造"),
-     "field quote: quote is not a verbatim substring"),
+     "字段 quote：quote is not a verbatim substring"),
     ("unknown department", lambda d: _ind(d).update(lead="城建局"),
-     "field lead: unknown department (seen: '城建局')"),
+     "字段 lead：unknown department；所见：“城建局”"),
     ("duplicate id", lambda d: d["indicators"].append(dict(_ind(d))),
-     "entry old_estates, field id: duplicate id"),
+     "条目 old_estates，字段 id：duplicate id"),
     ("target year outside", lambda d: _ind(d)["targets"][0].update(year=2030),
-     "field targets.year: target year outside the plan (seen: 2030)"),
+     "字段 targets.year：target year outside the plan；所见：2030"),
     ("unclaimed indicator", lambda d: d["tasks"][0].update(indicators=[]),
-     "entry old_estates, field id: no task claims this indicator"),
+     "条目 old_estates，字段 id：no task claims this indicator"),
 ]
 
 
@@ -235,19 +235,19 @@ def _with_project(**changes):
 
 PROJECT_CASES = [
     ("quote not in plan", _with_project(quote="完成45个老旧小区改造"),
-     "projects.yaml, entry prj_old_estates, field quote: quote is not a verbatim substring"),
+     "projects.yaml，条目 prj_old_estates，字段 quote：quote is not a verbatim substring"),
     ("unknown task", _with_project(task="三(九)9"),
-     "entry prj_old_estates, field task: unknown task (seen: '三(九)9')"),
+     "条目 prj_old_estates，字段 task：unknown task；所见：“三(九)9”"),
     ("unknown department", _with_project(co=["城建局"]),
-     "field co: unknown department (seen: '城建局')"),
+     "字段 co：unknown department；所见：“城建局”"),
     ("unknown stage", _with_project(target_stage="投产"),
-     "field target_stage: unknown stage (seen: '投产'); expected: 谋划 / 前期 / 开工 / 在建 / 完工"),
+     "字段 target_stage：unknown stage；所见：“投产”；应为：谋划 / 前期 / 开工 / 在建 / 完工"),
     ("year not in quote", _with_project(target_year=2026),
-     "field target_year: the year is not in the quote"),
-    ("bad id", _with_project(id="Old-Estates"), "field id: not a project id"),
+     "字段 target_year：the year is not in the quote"),
+    ("bad id", _with_project(id="Old-Estates"), "字段 id：not a project id"),
     ("not a milestone", _with_project(indicator="old_estates"),
-     "field indicator: not a milestone indicator"),
-    ("unknown field", _with_project(stage="完工"), "field stage: unknown field"),
+     "字段 indicator：not a milestone indicator"),
+    ("unknown field", _with_project(stage="完工"), "字段 stage：unknown field"),
 ]
 
 

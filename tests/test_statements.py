@@ -193,5 +193,53 @@ def test_cli_routes_progress_files_and_exits_1_on_refusal(tmp_path, data, capsys
     assert "[接受] good.csv" in capsys.readouterr().out
     assert cli.main(["--data", str(data), "ingest", str(bad)]) == 1
     out = capsys.readouterr().out
-    assert "[拒绝] bad.csv" in out and "row 3, column 任务编号" in out
+    assert "[拒绝] bad.csv" in out and "第 3 行“任务编号”列" in out
     assert snapshot(data) == {}
+
+
+def test_three_sends_of_one_workbook_leave_one_revision(tmp_path, data, registry):
+    """The rule of every workbook kind: a resent file is [已接收过], a row equal to the stored
+    latest revision adds none, the receipt counts new, revised and unchanged."""
+    out = tmp_path / "out"
+    statements.write_templates(registry, parse_period("2025"), out)
+    book = out / "jiaotong-2025-工作进展.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws, ps = wb[statements.STATEMENT_SHEET], wb[statements.PROJECT_SHEET]
+    col = {c.value: i + 1 for i, c in enumerate(ws[1])}
+    pcol = {c.value: i + 1 for i, c in enumerate(ps[1])}
+    ws.cell(row=2, column=col["主要进展"], value="已完成年度计划的80%。")
+    ws.cell(row=3, column=col["主要进展"], value="按计划推进。")
+    ps.cell(row=2, column=pcol["当前阶段"], value="前期")
+    ps.cell(row=2, column=pcol["阶段日期"], value="2025-06-30")
+    wb.save(book)
+
+    first = run([book], data, registry).files[0]
+    assert (first.outcome, first.rows_new, first.rows_revised, first.rows_unchanged) == (
+        "accepted", 3, 0, 0)
+    stored = snapshot(data)
+    again = run([book], data, registry).files[0]
+    assert again.outcome == "duplicate"
+    assert any(line.startswith("[已接收过]") for line in run([book], data, registry)
+               .summary_lines())
+    # the same rows in other bytes (a read-only column retyped): nothing new either
+    ws.cell(row=2, column=col["任务名称"], value="（已核对）")
+    wb.save(copy := tmp_path / "copy.xlsx")
+    report = run([copy], data, registry)
+    third = report.files[0]
+    assert (third.outcome, third.rows_new, third.rows_revised, third.rows_unchanged) == (
+        "accepted", 0, 0, 3)
+    assert "新增 0 行、修订 0 行、与已存相同 3 行未新增版次" in report.summary_lines()[0]
+    assert snapshot(data) == stored
+    for rows in (statements.load_statements(data), statements.load_project_stages(data)):
+        assert set(rows["revision"]) == {1}
+    # one changed statement and one changed stage: two revisions, named in the receipt
+    ws.cell(row=3, column=col["主要进展"], value="已开工。")
+    ps.cell(row=2, column=pcol["当前阶段"], value="开工")
+    wb.save(changed := tmp_path / "changed.xlsx")
+    fourth = run([changed], data, registry).files[0]
+    assert (fourth.rows_new, fourth.rows_revised, fourth.rows_unchanged) == (0, 2, 1)
+    assert any("主要进展 有改动" in c for c in fourth.changes)
+    assert any("前期 → 开工" in c for c in fourth.changes)
+    stages = statements.load_project_stages(data)
+    assert sorted(stages["revision"]) == [1, 2]
+    assert sorted(statements.load_statements(data)["revision"]) == [1, 1, 2]

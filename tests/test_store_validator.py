@@ -80,7 +80,7 @@ def test_status_refuses_a_damaged_store_naming_where(copy, capsys, case, change,
     if row is not None:
         assert f"第 {row} 行" in line
     if column is not None:
-        assert f"{column} 列" in line
+        assert f"“{column}”列" in line
 
 
 @pytest.mark.parametrize("argv", [

@@ -14,31 +14,43 @@ class Problem:
     file: str | None = None
     sheet: str | None = None
     row: int | None = None  # as the spreadsheet shows it: header = row 1
-    column: str | None = None
+    column: str | None = None  # the header as written
     entry: str | None = None  # registry entry id or indicator id
     field: str | None = None
     value: object = None
     expected: str | None = None
+    cell: str | None = None  # as Excel names it (G4); set for a workbook, None for a CSV
 
-    # (field, English form, Chinese form) of each part of a location, in order
-    _PARTS = (("file", "{}", "文件 {}"), ("sheet", "sheet {}", "工作表 {}"),
-              ("row", "row {}", "第 {} 行"), ("column", "column {}", "{} 列"),
-              ("entry", "entry {}", "条目 {}"), ("field", "field {}", "字段 {}"))
-
-    def location(self, chinese: bool = False) -> str:
-        parts = [(zh if chinese else en).format(getattr(self, name))
-                 for name, en, zh in self._PARTS if getattr(self, name) not in (None, "")]
-        return (" " if chinese else ", ").join(parts)
+    def location(self) -> str:
+        """Where, in the clerk's words: 文件 x.xlsx，工作表“数据”，单元格 G4（数值）; a CSV has
+        no cell names, so its row as the file shows it: 文件 x.csv，第 4 行“数值”列."""
+        parts = []
+        if self.file:
+            parts.append(f"文件 {self.file}")
+        if self.sheet:
+            parts.append(f"工作表“{self.sheet}”")
+        if self.cell:
+            parts.append(f"单元格 {self.cell}" + (f"（{self.column}）" if self.column else ""))
+        elif self.row is not None:
+            parts.append(f"第 {self.row} 行" + (f"“{self.column}”列" if self.column else ""))
+        elif self.column:
+            parts.append(f"“{self.column}”列")
+        if self.entry:
+            parts.append(f"条目 {self.entry}")
+        if self.field:
+            parts.append(f"字段 {self.field}")
+        return "，".join(parts)
 
     def __str__(self) -> str:
         text = self.message
         loc = self.location()
         if loc:
-            text = f"{loc}: {text}"
+            text = f"{loc}：{text}"
         if self.value is not None:
-            text += f" (seen: {self.value!r})"
+            seen = f"“{self.value}”" if isinstance(self.value, str) else str(self.value)
+            text += f"；所见：{seen}"
         if self.expected:
-            text += f"; expected: {self.expected}"
+            text += f"；应为：{self.expected}"
         return text
 
 
@@ -57,7 +69,7 @@ class PlanbookError(Exception):
         lines = [self.message]
         lines += [f"  - {p}" for p in self.problems]
         if self.hint:
-            lines.append(f"  fix: {self.hint}")
+            lines.append(f"  改正方法：{self.hint}")
         return "\n".join(lines)
 
 
@@ -120,13 +132,6 @@ class StoreDamaged(PlanbookError):
 
     exit_code = 2
 
-    def __str__(self) -> str:
-        lines = [self.message]
-        lines += [f"  - {zh(p)}" for p in self.problems]
-        if self.hint:
-            lines.append(f"  修复：{self.hint}")
-        return "\n".join(lines)
-
     @classmethod
     def not_utf8(cls, where: object, raw: bytes, exc: UnicodeDecodeError, *,
                  hint: str) -> StoreDamaged:
@@ -142,18 +147,6 @@ class StoreDamaged(PlanbookError):
         at = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark is not None else ""
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return cls(f"文件 {where} 已损坏：{at}不是有效的 YAML（{what}）", hint=hint)
-
-
-def zh(p: Problem) -> str:
-    """One problem in Chinese: 文件 F 第 R 行 C 列：message（实为 …；应为 …）."""
-    where = p.location(chinese=True)
-    text = f"{where}：{p.message}" if where else p.message
-    extra = []
-    if p.value is not None:
-        extra.append(f"实为 {p.value!r}")
-    if p.expected:
-        extra.append(f"应为 {p.expected}")
-    return text + (f"（{'；'.join(extra)}）" if extra else "")
 
 
 class EnvironmentFault(PlanbookError):

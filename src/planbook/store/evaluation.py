@@ -135,69 +135,72 @@ def parse_evaluation(path: Path, period: str, registry: Registry) -> Evaluation:
                            hint="版式见 planbook.store.evaluation；或从 git 恢复该文件")
     for key in raw:
         if key not in _KEYS:
-            problem("unknown field", fld=str(key), expected=", ".join(_KEYS))
+            problem("未知字段", fld=str(key), expected="、".join(_KEYS))
     text = {k: "" if raw.get(k) is None else str(raw.get(k)) for k in _KEYS if k != "tasks"}
     if text["period"] != period:
-        problem("period differs from the file name", fld="period", value=raw.get("period"),
+        problem("报告期与文件名不符", fld="period", value=raw.get("period"),
                 expected=f'"{period}"')
     if not text["evaluator"].strip():
-        problem("missing field", fld="evaluator", expected="who wrote the judgements")
+        problem("缺少字段", fld="evaluator", expected="评估人")
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text["date"]):
-        problem("not a date", fld="date", value=raw.get("date"), expected='"2026-03-31"')
+        problem("日期格式不对", fld="date", value=raw.get("date"), expected='"2026-03-31"')
     if text["status"] not in EVALUATION_STATUSES:
-        problem("unknown status", fld="status", value=raw.get("status"),
-                expected=" / ".join(EVALUATION_STATUSES))
+        problem("评估状态无效", fld="status", value=raw.get("status"),
+                expected="、".join(f"{k}（{v}）" for k, v in EVALUATION_STATUSES.items()))
     tasks = raw.get("tasks") or []
     if not isinstance(tasks, list):
-        problem("expected a list of task judgements", fld="tasks")
+        problem("应为任务评估的列表", fld="tasks")
         tasks = []
     judgements: dict[str, Judgement] = {}
     for n, entry in enumerate(tasks):
         where = f"#{n + 1}"
         if not isinstance(entry, dict):
-            problem("expected a mapping with task, grade and opinion", entry=where)
+            problem("应为含 task、grade、opinion 的映射", entry=where)
             continue
         task = str(entry.get("task") or "")
         where = task or where
         for key in entry:
             if key not in _TASK_KEYS:
-                problem("unknown field", entry=where, fld=str(key),
-                        expected=", ".join(_TASK_KEYS))
+                problem("未知字段", entry=where, fld=str(key), expected="、".join(_TASK_KEYS))
         if not task:
-            problem("missing field", entry=where, fld="task")
+            problem("缺少字段", entry=where, fld="task")
         elif task not in registry.tasks or task == "二":
-            problem("unknown task", entry=where, fld="task", value=task,
-                    expected="a task id of tasks.yaml, like 三(二)1")
+            problem("未知任务编号", entry=where, fld="task", value=task,
+                    expected="tasks.yaml 中的任务编号，如 三(二)1")
         elif task in judgements:
-            problem("task judged twice", entry=where, fld="task", value=task)
+            problem("同一任务评估两次", entry=where, fld="task", value=task)
         grade = str(entry.get("grade") or "")
         if grade not in GRADES:
-            problem("grade not on the scale", entry=where, fld="grade",
-                    value=entry.get("grade"), expected=" / ".join(GRADES))
+            problem("评估等级不在等级表中", entry=where, fld="grade",
+                    value=entry.get("grade"), expected="、".join(GRADES))
         opinion = entry.get("opinion")
         if not isinstance(opinion, str) or not opinion.strip():
-            problem("missing field", entry=where, fld="opinion",
-                    expected="the evaluator's words (评估意见)")
+            problem("缺少字段", entry=where, fld="opinion", expected="评估意见")
         elif len(opinion) > OPINION_LIMIT:
-            problem(f"opinion over {OPINION_LIMIT} characters", entry=where, fld="opinion",
-                    value=f"{len(opinion)} characters")
+            problem(f"评估意见超过 {OPINION_LIMIT} 字", entry=where, fld="opinion",
+                    value=f"{len(opinion)} 字")
         reason = entry.get("reason")
         if reason is not None and (not isinstance(reason, str) or not reason.strip()):
-            problem("empty reason", entry=where, fld="reason",
-                    expected="why the grade departs from the lights, or no reason field")
+            problem("偏离理由为空", entry=where, fld="reason",
+                    expected="等级偏离指示灯的理由，或删去 reason 字段")
             reason = None
         elif reason is not None and len(reason) > REASON_LIMIT:
-            problem(f"reason over {REASON_LIMIT} characters", entry=where, fld="reason",
-                    value=f"{len(reason)} characters")
+            problem(f"偏离理由超过 {REASON_LIMIT} 字", entry=where, fld="reason",
+                    value=f"{len(reason)} 字")
         if task and grade in GRADES and isinstance(opinion, str) and task not in judgements:
             judgements[task] = Judgement(task=task, grade=grade, opinion=opinion,
                                          reason=reason or "")
     if problems:
-        raise EvaluationError(f"the evaluation file has {len(problems)} problem(s)",
-                              problems=problems,
-                              hint=f"correct the named entries of {path.name}")
+        raise EvaluationError(f"评估文件有 {len(problems)} 个问题", problems=problems,
+                              hint=f"改正 {path.name} 中所列条目")
     return Evaluation(period=period, evaluator=text["evaluator"], date=text["date"],
                       status=text["status"], judgements=judgements, file=path)
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """The line and column of a YAML syntax error, without PyYAML's English."""
+    mark = getattr(exc, "problem_mark", None)
+    return f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "语法错误"
 
 
 def check_grades(ev: Evaluation, bases: dict[str, Basis]) -> None:
@@ -212,25 +215,21 @@ def check_grades(ev: Evaluation, bases: dict[str, Basis]) -> None:
             continue
         if not basis.evidence and j.grade == "好":
             problems.append(Problem(
-                "graded 好 with no evidence: no indicator or named project with data, no "
-                "department statement", file=file, entry=task, field="grade", value=j.grade,
-                expected="较好 / 一般 / 差 with a reason, or the department's statement first"))
+                "评为“好”但没有任何依据：无有数据的指标或点名项目，也无部门报送", file=file,
+                entry=task, field="grade", value=j.grade,
+                expected="较好、一般或差并写明理由，或先取得部门报送"))
         elif basis.departs(j.grade) and not j.reason:
             if basis.grade is None:
-                message = ("graded with no evidence (no light with data, no department "
-                           "statement) and gives no reason")
+                message = "没有任何依据（无有数据的指示灯，也无部门报送）且未写偏离理由"
             else:
-                message = (f"grade departs from the lights ({basis.lights}), which imply "
-                           f"{basis.grade}, and gives no reason")
+                message = (f"等级偏离指示灯（{basis.lights}，对应等级{basis.grade}）且未写偏离理由")
             problems.append(Problem(
                 message, file=file, entry=task, field="reason", value=j.grade,
-                expected=f"reason: why the task is {j.grade} (偏离理由)"
-                         + (f", or grade: {basis.grade}" if basis.grade else "")))
+                expected=f"reason：评为{j.grade}的理由（偏离理由）"
+                         + (f"，或 grade：{basis.grade}" if basis.grade else "")))
     if problems:
         name = ev.file.name if ev.file else f"{ev.period}.yaml"
         raise EvaluationError(
-            f"the evaluation of {ev.period} has {len(problems)} grade(s) its lights do not "
-            "support", problems=problems,
-            hint=f"in {name}, add to each named entry a `reason:` saying why its grade departs "
-                 "from the lights, or change the grade to the one they imply (the rule: "
-                 "评估方法, 任务评估); a task with no evidence at all cannot be 好")
+            f"{ev.period} 的评估有 {len(problems)} 个等级得不到指示灯支持", problems=problems,
+            hint=f"在 {name} 所列条目中加 `reason:` 说明等级偏离指示灯的理由，或改为指示灯对应的"
+                 "等级（规则见 评估方法·任务评估）；没有任何依据的任务不能评为“好”")

@@ -92,9 +92,12 @@ def period_verdict(text: str, today: date) -> tuple[str, str]:
 class _Checker:
     """Turns boolean masks over the file's rows into located Problems."""
 
-    def __init__(self, frame: pd.DataFrame, columns: dict[str, list[str]], file: str):
+    def __init__(self, frame: pd.DataFrame, columns: dict[str, list[str]], file: str,
+                 tables: list[Table], positions: dict[str, list[int | None]]):
         self.frame = frame
         self.columns = columns  # field -> header as written, per table index
+        self.tables = tables  # per table index, to name a cell as Excel does (G4)
+        self.positions = positions  # field -> header position, per table index
         self.file = file
         self._found: list[tuple] = []
         self.count = 0  # every problem found, kept or not
@@ -120,7 +123,10 @@ class _Checker:
         self._found.append((table, row, FIELD_ORDER[fld], Problem(
             f"{message}：共 {int(mask.sum())} 行（第 {rows} 行）", file=self.file,
             sheet=sub["_sheet"].iloc[0], row=row, column=self.columns[fld][table],
-            value=value, expected=expected)))
+            cell=self.cell(table, fld, row), value=value, expected=expected)))
+
+    def cell(self, table: int, fld: str, row: int) -> str | None:
+        return self.tables[table].cell(self.positions[fld][table], row)
 
     def add(self, mask: pd.Series, fld: str, message: str, expected: str | pd.Series) -> None:
         mask = mask.to_numpy(dtype=bool)
@@ -138,7 +144,8 @@ class _Checker:
                 sub[f"{fld}_raw"], strict=True)):
             self._found.append((table, int(row), FIELD_ORDER[fld], Problem(
                 message, file=self.file, sheet=sheet, row=int(row),
-                column=self.columns[fld][table], entry=_clip(entry) or None, value=_clip(seen),
+                column=self.columns[fld][table], cell=self.cell(table, fld, int(row)),
+                entry=_clip(entry) or None, value=_clip(seen),
                 expected=str(exp.iloc[k]) if exp is not None else expected)))
 
 
@@ -160,10 +167,12 @@ def validate_file(path: Path, content: bytes, registry: Registry, today: date,
     elif ext in (".xlsx", ".xlsm"):
         tables = read_xlsx(content, name, problems, result.warnings)
     else:
-        problems.append(Problem(f"不支持的文件类型 / unsupported file type {ext or '(none)'}",
+        problems.append(Problem(f"不支持的文件类型：{ext or '（无扩展名）'}",
                                 file=name, expected="Excel 工作簿 .xlsx 或 CSV 文件"))
         return None
     frames, columns, is_template = [], {f: [] for f in FIELDS}, False
+    positions: dict[str, list[int | None]] = {f: [] for f in FIELDS}
+    mapped_tables: list[Table] = []
     uncached = any(t.uncached for t in tables)
     for table in tables:
         mapped = _map_headers(table, name, problems, result.warnings)
@@ -176,7 +185,9 @@ def validate_file(path: Path, content: bytes, registry: Registry, today: date,
             raw = table.cells[pos].astype(object) if pos is not None else ""
             frame[f"{fld}_raw"] = raw
             columns[fld].append(table.headers[pos] if pos is not None else zh)
+            positions[fld].append(pos)
         frames.append(frame)
+        mapped_tables.append(table)
     if problems:
         return None
     frame = pd.concat(frames, ignore_index=True)
@@ -197,10 +208,10 @@ def validate_file(path: Path, content: bytes, registry: Registry, today: date,
         if is_template:  # an untouched template: nothing to report yet, nothing wrong
             result.empty_template = True
             return None
-        problems.append(Problem("文件中没有数据行 / no data rows", file=name,
+        problems.append(Problem("文件中没有数据行", file=name,
                                 expected="至少一行填写了数值"))
         return None
-    check = _Checker(frame, columns, name)
+    check = _Checker(frame, columns, name, mapped_tables, positions)
     accepted = _check_rows(frame, check, registry, today, uncached)
     problems.extend(check.problems)
     result.problems_beyond = check.count - len(check.problems)
@@ -215,6 +226,7 @@ def validate_file(path: Path, content: bytes, registry: Registry, today: date,
     accepted["_value_raw"] = frame["value_raw"].to_numpy()
     accepted["_note_typed"] = np.where(frame["note_empty"], "", frame["note"])
     accepted["_value_col"] = [columns["value"][t] for t in frame["_table"]]
+    accepted["_value_pos"] = frame["_table"].map(dict(enumerate(positions["value"]))).to_numpy()
     return accepted
 
 
@@ -231,12 +243,12 @@ def _map_headers(table: Table, name: str, problems: list[Problem],
             if key in EXTRA_KEYS:
                 mapped["_template"] = True
             elif key and (table.cells[pos] != "").any():
-                warnings.append(f"{name}{_sheet_text(table.sheet)}：忽略无法识别的列“{header}”"
-                                f" / ignored unknown column")
+                warnings.append(f"{name}{_sheet_text(table.sheet)}：忽略无法识别的列“{header}”")
             continue
         if fld in mapped:
-            problems.append(Problem("重复的列 / the same column twice", file=name,
+            problems.append(Problem("重复的列", file=name,
                                     sheet=table.sheet, row=table.header_row, column=header,
+                                    cell=table.cell(pos, table.header_row),
                                     expected=f"只保留一列“{seen_at[fld]}”"))
             ok = False
             continue
@@ -244,9 +256,9 @@ def _map_headers(table: Table, name: str, problems: list[Problem],
     for fld in REQUIRED:
         if fld not in mapped:
             zh, en = FIELDS[fld]
-            problems.append(Problem("缺少必填列 / required column missing", file=name,
+            problems.append(Problem("缺少必填列", file=name,
                                     sheet=table.sheet, row=table.header_row,
-                                    column=f"{zh} / {en}",
+                                    column=zh,
                                     expected=f"表头含“{zh}”或“{en}”"))
             ok = False
     return mapped if ok else None
@@ -264,7 +276,7 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
     no_formula = pd.Series(False, index=frame.index)
     formula = {f: frame[f].str.startswith("=") if uncached else no_formula for f in FIELDS}
     for fld in FIELDS:
-        check.add(formula[fld], fld, "公式没有计算结果 / formula with no cached value",
+        check.add(formula[fld], fld, "公式没有计算结果",
                   "在 Excel 中打开、重新计算并保存，或直接填写数值")
 
     def live(fld: str) -> pd.Series:
@@ -275,26 +287,26 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
         limit = MAX_TEXT.get(fld, MAX_CELL)
         too_long = frame[fld].str.len() > limit
         if too_long.any():
-            check.add(too_long, fld, f"内容过长 / longer than {limit} characters",
+            check.add(too_long, fld, f"内容过长：超过 {limit} 个字符",
                       f"不超过 {limit} 个字符")
 
     # required fields
     for fld in REQUIRED:
-        zh, en = FIELDS[fld]
-        check.add(frame[f"{fld}_empty"] & live(fld), fld, "必填项为空 / required field is empty",
-                  f"填写{zh}（{en}）")
+        zh = FIELDS[fld][0]
+        check.add(frame[f"{fld}_empty"] & live(fld), fld, "必填项为空",
+                  f"填写{zh}")
 
     # indicator
     ids = _clean(frame["indicator_id"], str.lower)
     frame["indicator_id"] = ids
     known = ids.isin(list(inds))
     check.add(~known & ~frame["indicator_id_empty"] & live("indicator_id"), "indicator_id",
-              "未知指标编号 / unknown indicator id",
+              "未知指标编号",
               "模板或 `planbook plan --json` 中的指标编号")
     ind_of = {i: inds[i] for i in ids[known].unique()}
     attr = _indicator_columns(ids, ind_of)
     check.add(attr["derived"], "indicator_id",
-              "该指标由村级台账计算，不接受直接报送 / computed from village records",
+              "该指标由村级台账计算，不接受直接报送",
               "报送村级台账（data/villages/），不要单独填报此项")
 
     # period
@@ -303,14 +315,14 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
     # categorical: the masks below compare codes, not 100,000 strings
     verdict = frame["period"].map({p: v[1] for p, v in verdicts.items()}).astype("category")
     live_p = live("period")
-    check.add((verdict == "format") & live_p, "period", "期间格式不对 / not a period",
+    check.add((verdict == "format") & live_p, "period", "期间格式不对",
               "年 2025、季度 2025-Q3 或月份 2025-09")
-    check.add((verdict == "outside") & live_p, "period", "期间不在方案期内 / outside the plan",
+    check.add((verdict == "outside") & live_p, "period", "期间不在方案期内",
               f"{BASELINE_YEAR}（基期）至 {LAST_YEAR} 年")
     future = (verdict == "future") & live_p
     if future.any():  # one problem per file: the rule, the periods and the rows it hit
         periods = sorted(set(codes[future]), key=lambda c: parse_period(c).end)
-        check.add_once(future, "period", "期间尚未结束 / period later than today",
+        check.add_once(future, "period", "期间尚未结束",
                        f"报送日 {today.isoformat()} 前已结束的期间（"
                        + "；".join(f"{c} 自 {reportable_from(c)} 起可报送" for c in periods)
                        + "）", value="、".join(periods))
@@ -339,8 +351,7 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
     if bad_unit.any():
         expected = _clean(reg_unit, lambda u: "、".join(convertible_units(u)) if u else
                           "留空（节点任务无单位）")
-        check.add(bad_unit, "unit", "单位与登记不一致且无法换算 / unit differs from the "
-                  "registry's", expected)
+        check.add(bad_unit, "unit", "单位与登记不一致且无法换算", expected)
     effective_unit = stated.where(~frame["unit_empty"], reg_unit)
 
     # value: plain numbers parse in C; only the rest get the text clean-ups
@@ -357,19 +368,19 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
         value = value.where(~grouped, value.str.replace(",", "", regex=False))
         number[typed] = pd.to_numeric(value, errors="coerce").astype(float)
     not_number = ~np.isfinite(number) & ~frame["value_empty"] & live("value")
-    check.add(not_number, "value", "数值不是数字 / value is not a number",
+    check.add(not_number, "value", "数值不是数字",
               "一个数字，如 1376、1,376 或 55%（仅限单位为 % 的指标）")
     check.add(pct & ~not_number & (effective_unit != "%") & live("value"), "value",
-              "百分号只能用于单位为 % 的指标 / percent sign on a non-percent indicator",
+              "百分号只能用于单位为 % 的指标",
               _clean(reg_unit, lambda u: f"以 {u or '1/0.5/0'} 计的数字"))
     converted = number * factor.fillna(1.0)
     valid_number = np.isfinite(converted) & known
     check.add(valid_number & attr["share"] & ((converted < 0) | (converted > 100)), "value",
-              "比率超出 0–100 / share outside 0–100", "0 至 100 之间（单位 %）")
+              "比率超出 0–100", "0 至 100 之间（单位 %）")
     check.add(valid_number & attr["non_negative"] & (converted < 0), "value",
-              "计数或实物量不能为负 / negative count", "≥ 0")
+              "计数或实物量不能为负", "≥ 0")
     check.add(valid_number & milestone & ~converted.isin(list(MILESTONE_VALUES)), "value",
-              "节点任务只能填 1、0.5 或 0 / milestone value must be 1, 0.5 or 0",
+              "节点任务只能填 1、0.5 或 0",
               "1 已完成 / 0.5 推进中 / 0 未启动")
     shown = valid_number & ~milestone & ~(attr["share"] & ((converted < 0) | (converted > 100)))
     shown &= ~(attr["non_negative"] & (converted < 0))
@@ -378,8 +389,8 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
     # status
     status = _clean(frame["status"], lambda s: s.lower())
     status = status.map({**STATUS_WORDS, "": DEFAULT_STATUS})  # NaN: unknown
-    check.add(status.isna() & live("status"), "status", "数据状态无效 / unknown status",
-              "official 正式统计 / provisional 部门报送 / sample 示例数据（留空即 provisional）")
+    check.add(status.isna() & live("status"), "status", "数据状态无效",
+              "正式统计、部门报送或示例数据（留空即部门报送）")
 
     # the same indicator and period twice in this file
     key_ok = known & (verdict.isin(["ok", "future", "outside"]))
@@ -399,7 +410,7 @@ def _check_rows(frame: pd.DataFrame, check: _Checker, registry: Registry,
         text = key.map(listed) + more.map(lambda m: f" 等，共 {m + MAX_ROWS_LISTED} 行" if m
                                           else "")
         expected = text.map(lambda r: f"每个指标每个期间一行（重复在第 {r} 行）")
-        check.add(dup, "indicator_id", "同一指标同一期间重复 / same indicator and period twice",
+        check.add(dup, "indicator_id", "同一指标同一期间重复",
                   expected.reindex(frame.index))
 
     note = frame["note"]

@@ -7,8 +7,9 @@ columns of a department template, 指标名称/目标值/上期值, are ignored)
 Rules, in the words the template's 说明 sheet repeats to departments:
 
 - Each file is all or nothing. A file with any problem is not stored; every problem in it is
-  listed at once with file, sheet, row (as the spreadsheet shows it, header = row 1),
-  column (the header as written), the value seen and what was expected.
+  listed at once with file, sheet and cell as Excel names it (C5, with the header as
+  written; a CSV: its row as the file shows it, header = row 1), the value seen and what
+  was expected, in Chinese only.
 - Required: indicator_id, period, value. An empty status means `provisional` (a department
   figure until the statistics bureau publishes it); the template prefills it anyway.
 - A period can be reported from the day after it ends: 2025-09 from 2025-10-01, 2025-Q3
@@ -39,7 +40,8 @@ MAX_ROWS_LISTED rows and says how many more; at most MAX_PROBLEMS problems are k
 (the count says how many there were). Concurrent ingests queue on the store lock
 (observations.store_lock) held from reading the store through the last rename.
 
-Resending is harmless (idempotent intake):
+Resending is harmless (idempotent intake, the rule every workbook kind shares:
+store.submission.classify_rows):
 - a file already accepted (same sha256) is recognised and adds nothing;
 - a row equal to the stored latest revision (value, unit, status, source, note) adds no
   revision; only changed values become revisions, and the report lists them (old → new);
@@ -78,11 +80,13 @@ from planbook.store.observations import (
     sha256_bytes,
     store_lock,
 )
+from planbook.store.sheets import cell_name
 from planbook.store.submission import (
     FileResult,
     IngestReport,
     accepted_before,
     archive_bytes,
+    classify_rows,
     department_code,
     read_submission,
     receipt,
@@ -169,6 +173,7 @@ def _check_plausible(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame
         result.problems.append(Problem(
             f"数值需核实：{text}", file=result.path.name,
             sheet=row["_sheet"] or None, row=int(row["_row"]), column=row["_value_col"],
+            cell=cell_name(row["_sheet"] or None, int(row["_value_pos"]), int(row["_row"])),
             entry=ind.id, value=row["_value_raw"],
             expected="核实无误后在备注中说明原因，或以 --confirm 重新提交"))
     if unconfirmed:
@@ -176,12 +181,7 @@ def _check_plausible(registry: Registry, rows: pd.DataFrame, store: pd.DataFrame
         result.rows_refused, result.rows_accepted = result.rows_read, 0
 
 
-def _same(old: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
-    """Row-wise: is the new row what the stored latest revision already says?"""
-    eq = format_values(old["value"]).to_numpy() == format_values(new["value"]).to_numpy()
-    for c in ("unit", "status", "source", "note"):
-        eq &= old[c].fillna("").astype(str).to_numpy() == new[c].fillna("").astype(str).to_numpy()
-    return pd.Series(eq, index=new.index)
+CONTENT = ["value", "unit", "status", "source", "note"]  # a revision changes one of these
 
 
 def _plan(store: pd.DataFrame, rows: pd.DataFrame, result: FileResult) -> pd.DataFrame:
@@ -190,26 +190,21 @@ def _plan(store: pd.DataFrame, rows: pd.DataFrame, result: FileResult) -> pd.Dat
     rows["received_at"] = result.received_at
     rows["file_sha256"] = result.sha256
     current = latest(store)
-    keyed = rows.reset_index().merge(
-        current[["indicator_id", "period", "value", "unit", "status", "source", "note"]],
-        on=["indicator_id", "period"], how="left", suffixes=("", "_old"), indicator=True)
-    keyed = keyed.set_index("index")
-    stored = keyed["_merge"] == "both"
-    old = keyed[[f"{c}_old" for c in ("value", "unit", "status", "source", "note")]]
-    old.columns = ["value", "unit", "status", "source", "note"]
-    same = stored & _same(old, keyed)
-    revised = stored & ~same
-    result.rows_new = int((~stored).sum())
-    result.rows_revised = int(revised.sum())
-    result.rows_unchanged = int(same.sum())
-    for rec in keyed[revised].to_dict("records"):
-        status = (f"（{STATUS_ZH.get(rec['status_old'], rec['status_old'])} → "
+    if current.empty:
+        current = pd.DataFrame(columns=["indicator_id", "period", *CONTENT])
+    classes = classify_rows(current, rows, ["indicator_id", "period"], CONTENT,
+                            norm={"value": format_values})
+    classes.count(result)
+    revised = classes.kind == "revised"
+    old = classes.old[revised]
+    for (_, rec), (_, was) in zip(rows[revised].iterrows(), old.iterrows(), strict=True):
+        status = (f"（{STATUS_ZH.get(was['status'], was['status'])} → "
                   f"{STATUS_ZH.get(rec['status'], rec['status'])}）"
-                  if rec["status_old"] != rec["status"] else "")
+                  if was["status"] != rec["status"] else "")
         result.changes.append(f"{rec['indicator_id']} {rec['period']}："
-                              f"{format_value(rec['value_old'])} → {format_value(rec['value'])}"
+                              f"{format_value(was['value'])} → {format_value(rec['value'])}"
                               f"{status}")
-    out = rows[~same.to_numpy()].copy()
+    out = rows[classes.stored.to_numpy()].copy()
     keys = zip(out["indicator_id"].tolist(), out["period"].tolist(), strict=True)
     out["revision"] = next_revisions(store, keys)
     return out

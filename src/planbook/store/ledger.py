@@ -4,7 +4,7 @@ Several plan targets are shares of the 229 administrative villages, computed fro
 records (store.villages). The ledger is how those records arrive: one sheet, a row per village
 in its 乡镇（街道）, with the measures the registry derives shares from (集体经济年收入, 经营性
 收入, 垃圾分类, 污水处理设施, 无害化户厕, 共富驿站). It goes through the same rules as a
-department file (store.intake): every problem located at once (file, sheet, row, column),
+department file (store.intake): every problem located at once (file, sheet, cell),
 all or nothing, the file archived under its sha256 with its outcome, a resent file or an
 unchanged record adding nothing, a changed record becoming the next revision, an untouched
 template skipped. A ledger covers every village of the year it reports: a share of 229
@@ -139,7 +139,7 @@ def write_template(registry: Registry, period: Period, out: Path, data: Path) ->
         "4. 系统据此计算的指标：" + "；".join(
             f"{villages.MEASURES[m][0]} → {'、'.join(names)}" for m, names in derived.items()),
         "5. 提交：评估组运行 `planbook ingest 文件名` 校验入库，规则与部门报表相同（整份文件有任何"
-        "问题即整份退回，逐条列出行号和列名；与已存相同的记录不新增版次，改动的记录作为新修订版次保存）。",
+        "问题即整份退回，逐条列出单元格（如 H3）；与已存相同的记录不新增版次，改动的记录作为新修订版次保存）。",
     ]
     for r, text in enumerate(lines, 1):
         cell = notes.cell(row=r, column=1, value=text)
@@ -203,7 +203,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
     problems = result.problems
     tables = _tables(path, content, problems)
     if not tables and not problems:
-        problems.append(Problem("找不到村级台账表头 / no ledger header", file=name,
+        problems.append(Problem("找不到村级台账表头", file=name,
                                 expected="列名行包含 村编号、年份"))
     if problems:
         return None
@@ -216,7 +216,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
                 cols[fld] = pos
         missing = [f for f in ("village_id", "year", *MEASURES) if f not in cols]
         for f in missing:
-            problems.append(Problem("缺少必填列 / required column missing", file=name,
+            problems.append(Problem("缺少必填列", file=name,
                                     sheet=table.sheet, row=table.header_row, column=HEADERS[f]))
         if missing:
             continue
@@ -225,6 +225,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
             frame[fld] = (table.cells[cols[fld]].astype(str).map(figure_rows.normalise)
                           if fld in cols else "")
         frame["_headers"] = [dict((f, table.headers[p]) for f, p in cols.items())] * len(frame)
+        frame["_pos"] = [dict(cols)] * len(frame)
         frames.append(frame)
     if problems:
         return None
@@ -245,6 +246,7 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
         r = frame.iloc[i]
         problems.append(Problem(message, file=name, sheet=r["_sheet"], row=int(r["_row"]),
                                 column=r["_headers"].get(fld, HEADERS[fld]),
+                                cell=_cell(r, fld),
                                 entry=r["village_id"] or None, value=r[fld], expected=expected))
 
     known = villages_list(data).set_index("village_id")
@@ -254,48 +256,49 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
         vid = r["village_id"].upper()
         frame.at[i, "village_id"] = vid
         if vid not in known.index:
-            add(i, "village_id", "未知村编号 / unknown village", "模板中的村编号")
+            add(i, "village_id", "未知村编号", "模板中的村编号")
         elif r["town"] and r["town"] != known.at[vid, "town"]:
-            add(i, "town", "所属乡镇与台账不一致 / town differs", known.at[vid, "town"])
+            add(i, "town", "所属乡镇与台账不一致", known.at[vid, "town"])
         y = years.iloc[i]
         if pd.isna(y) or y != int(y):
-            add(i, "year", "年份格式不对 / not a year", "如 2025")
+            add(i, "year", "年份格式不对", "如 2025")
         elif not BASELINE_YEAR <= int(y) <= LAST_YEAR:
-            add(i, "year", "年份不在方案期内 / outside the plan", f"{BASELINE_YEAR}—{LAST_YEAR}")
+            add(i, "year", "年份不在方案期内", f"{BASELINE_YEAR}—{LAST_YEAR}")
         elif date(int(y), 12, 31) >= today:
             future_rows.append(i)
         for fld in ("total_income", "operating_income"):
             v = pd.to_numeric(r[fld].replace(",", ""), errors="coerce")
             if r[fld] == "":
-                add(i, fld, "必填项为空 / required field is empty", "万元数")
+                add(i, fld, "必填项为空", "万元数")
             elif pd.isna(v):
-                add(i, fld, "数值不是数字 / value is not a number", "万元数，如 62.5")
+                add(i, fld, "数值不是数字", "万元数，如 62.5")
             elif v < 0:
-                add(i, fld, "收入不能为负 / negative income", "≥ 0")
+                add(i, fld, "收入不能为负", "≥ 0")
         t = pd.to_numeric(r["total_income"], errors="coerce")
         o = pd.to_numeric(r["operating_income"], errors="coerce")
         if pd.notna(t) and pd.notna(o) and o > t:
-            add(i, "operating_income", "经营性收入大于年收入 / operating income above the total",
+            add(i, "operating_income", "经营性收入大于年收入",
                 f"≤ {format_value(t)}")
         for fld in villages.FLAGS:
             if r[fld] not in _FLAG_WORDS:
-                add(i, fld, "只能填 1 或 0 / must be 1 or 0", "1（是）或 0（否）")
+                add(i, fld, "只能填 1 或 0", "1（是）或 0（否）")
         if STATUS_WORDS.get(r["status"].lower(), DEFAULT_STATUS if not r["status"] else None) \
                 is None:
-            add(i, "status", "数据状态无效 / unknown status", "official / provisional")
+            add(i, "status", "数据状态无效", "正式统计或部门报送（留空即部门报送）")
     if future_rows:  # the period rule, once per file
         for i in future_rows:
             bad[i] = True
         r = frame.iloc[future_rows[0]]
         ys = sorted({str(int(years.iloc[i])) for i in future_rows})
         problems.append(Problem(
-            f"年份尚未结束 / year not ended：共 {len(future_rows)} 行", file=name,
+            f"年份尚未结束：共 {len(future_rows)} 行", file=name,
             sheet=r["_sheet"], row=int(r["_row"]), column=r["_headers"].get("year", "年份"),
+            cell=_cell(r, "year"),
             value="、".join(ys), expected="；".join(f"{y} 年自 {figure_rows.reportable_from(y)} 起可报送"
                                                  for y in ys)))
     dup = frame.duplicated(["village_id", "year"], keep=False)
     for i in np.flatnonzero(dup.to_numpy()):
-        add(int(i), "village_id", "同一村同一年份重复 / same village and year twice",
+        add(int(i), "village_id", "同一村同一年份重复",
             "每村每年一行")
     for y, group in frame[years.notna()].groupby(years[years.notna()].astype(int)):
         absent = sorted(set(known.index) - set(group["village_id"]))
@@ -303,8 +306,9 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
             r = group.iloc[0]
             shown = "、".join(absent[:20]) + ("等" if len(absent) > 20 else "")
             problems.append(Problem(
-                f"台账不完整 / incomplete ledger：{y} 年缺 {len(absent)} 个行政村", file=name,
+                f"台账不完整：{y} 年缺 {len(absent)} 个行政村", file=name,
                 sheet=r["_sheet"], row=int(r["_row"]), column=r["_headers"].get("village_id"),
+                cell=_cell(r, "village_id"),
                 value=shown, expected=f"全部 {len(known)} 个行政村各一行"))
     result.rows_with_problems = int(bad.sum())
     if problems:
@@ -327,6 +331,11 @@ def _validate(path: Path, content: bytes, data: Path, today: date,
     return out
 
 
+def _cell(r: pd.Series, fld: str) -> str | None:
+    """The Excel name of a row's cell in column `fld` (None in a CSV)."""
+    return sheets.cell_name(r["_sheet"], r["_pos"].get(fld), int(r["_row"]))
+
+
 def _records_text(data: Path) -> pd.DataFrame:
     path = villages.village_file(data)
     if not path.is_file():
@@ -338,35 +347,29 @@ def _records_text(data: Path) -> pd.DataFrame:
     return df
 
 
+CONTENT = ["total_income", "operating_income", *villages.FLAGS, "status", "source"]
+
+
 def _plan(data: Path, rows: pd.DataFrame, result: FileResult) -> pd.DataFrame:
-    """New or changed records, each with its revision; unchanged ones add nothing."""
+    """New or changed records, each with its revision; unchanged ones add nothing (the rule
+    of store.submission.classify_rows)."""
     old = _records_text(data)
     old = old.assign(_rev=pd.to_numeric(old["revision"], errors="coerce").fillna(1))
     current = old.assign(_real=(old["status"] != "sample").astype(int)).sort_values(
         ["year", "village_id", "_real", "_rev"]).drop_duplicates(["year", "village_id"],
                                                                  keep="last")
     top = old.groupby(["year", "village_id"])["_rev"].max()
-    compare = ["total_income", "operating_income", *villages.FLAGS, "status", "source"]
-    cur = current.set_index(["year", "village_id"])
-    keep, revs = [], []
-    for i, r in rows.iterrows():
-        k = (r["year"], r["village_id"])
-        if k in cur.index:
-            was = cur.loc[k]
-            same = all(_norm(was[c]) == _norm(r[c]) for c in compare)
-            if same:
-                result.rows_unchanged += 1
-                continue
-            result.rows_revised += 1
-            changed = [f"{HEADERS[c]} {was[c]} → {r[c]}" for c in compare
-                       if _norm(was[c]) != _norm(r[c])]
-            result.changes.append(f"{r['village_id']} {r['name']} {r['year']}：" + "，".join(changed))
-        else:
-            result.rows_new += 1
-        keep.append(i)
-        revs.append(int(top.get(k, 0)) + 1)
-    out = rows.loc[keep].copy()
-    out["revision"] = [str(v) for v in revs]
+    norm = {c: (lambda s: s.map(_norm)) for c in CONTENT}
+    classes = submission.classify_rows(current, rows, ["year", "village_id"], CONTENT, norm)
+    classes.count(result)
+    for i in np.flatnonzero((classes.kind == "revised").to_numpy()):
+        r, was = rows.iloc[i], classes.old.iloc[i]
+        changed = [f"{HEADERS[c]} {was[c]} → {r[c]}" for c in CONTENT
+                   if _norm(was[c]) != _norm(r[c])]
+        result.changes.append(f"{r['village_id']} {r['name']} {r['year']}：" + "，".join(changed))
+    out = rows[classes.stored.to_numpy()].copy()
+    out["revision"] = [str(int(top.get((y, v), 0)) + 1)
+                       for y, v in zip(out["year"], out["village_id"], strict=True)]
     out["received_at"] = result.received_at
     out["file_sha256"] = result.sha256
     return out

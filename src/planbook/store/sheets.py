@@ -41,6 +41,20 @@ class Table:
     rows: np.ndarray  # spreadsheet row number of each cells row
     uncached: bool = False  # some cells hold formula text that has no cached result
 
+    def cell(self, pos: int | None, row: int) -> str | None:
+        """The Excel name (G4) of the cell at header position `pos` in row `row`."""
+        return cell_name(self.sheet, pos, row)
+
+
+def cell_name(sheet: str | None, pos: int | None, row: int) -> str | None:
+    """G4 for header position 6 in row 4 of a sheet; None for a CSV (no cell names) or an
+    absent column. A sheet is read from column A, so position 0 is A."""
+    if not isinstance(sheet, str) or pos is None:  # a CSV's frames carry None or NaN
+        return None
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(pos + 1)}{row}"
+
 
 def header_key(text: str) -> str:
     return re.sub(r"[\s*＊]", "", unicodedata.normalize("NFKC", str(text))).lower()
@@ -64,7 +78,7 @@ def read_csv(content: bytes, name: str, problems: list[Problem], *,
     """`header` recognises the header row (store.statements passes its own)."""
     text = _decode(content)
     if text is None:
-        problems.append(Problem("文件编码无法识别 / not UTF-8 or GBK text", file=name,
+        problems.append(Problem("文件编码无法识别（不是 UTF-8 或 GBK）", file=name,
                                 expected="另存为“CSV UTF-8（逗号分隔）”或 GBK 编码的 CSV"))
         return []
     head = text[:20000].splitlines()[:HEADER_SCAN_ROWS]
@@ -80,9 +94,9 @@ def read_csv(content: bytes, name: str, problems: list[Problem], *,
         header_index, headers = i, [c.strip() for c in cells]
         break
     else:
-        problems.append(Problem("找不到表头 / no header row", file=name, row=1,
+        problems.append(Problem("找不到表头", file=name, row=1,
                                 expected="第一行为列名：" + "、".join(
-                                    f"{zh}（{en}）" for zh, en in FIELDS.values())))
+                                    zh for zh, _ in FIELDS.values())))
         return []
     width = len(headers)
     kept: list[pd.DataFrame] = []
@@ -105,11 +119,11 @@ def read_csv(content: bytes, name: str, problems: list[Problem], *,
     except (pd.errors.ParserError, ValueError) as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if m:  # the parser counts lines from the top of the file, as a spreadsheet does
-            problems.append(Problem("列数多于表头 / more fields than the header", file=name,
+            problems.append(Problem("列数多于表头", file=name,
                                     row=int(m[2]), value=f"{m[3]} 列",
                                     expected=f"{m[1]} 列，与表头相同"))
         else:
-            problems.append(Problem(f"CSV 格式错误 / malformed CSV: {exc}".strip(), file=name,
+            problems.append(Problem("CSV 格式错误，无法逐行读取（如引号不成对）", file=name,
                                     expected="每行的列数与表头相同"))
         return []
     cells = pd.concat(kept) if kept else pd.DataFrame(columns=range(width), dtype=object)
@@ -125,7 +139,7 @@ _CHUNK_ROWS = 100_000
 
 
 def _too_many_rows(name: str, sheet: str | None) -> Problem:
-    return Problem(f"行数过多 / more than {MAX_ROWS:,} filled rows", file=name, sheet=sheet,
+    return Problem(f"行数过多：超过 {MAX_ROWS:,} 行数据", file=name, sheet=sheet,
                    expected=f"每个文件不超过 {MAX_ROWS:,} 行数据；拆分为多个文件")
 
 
@@ -153,20 +167,20 @@ def read_xlsx(content: bytes, name: str, problems: list[Problem],
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
             unzipped = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        problems.append(Problem(f"无法作为 xlsx 读取 / not a readable .xlsx: {exc}", file=name,
+    except (zipfile.BadZipFile, ValueError, OSError):
+        problems.append(Problem("无法作为 xlsx 读取（文件损坏或不是 Excel 工作簿）", file=name,
                                 expected="Excel 工作簿（.xlsx）或 CSV"))
         return []
     if unzipped > MAX_UNZIPPED_BYTES:
         problems.append(Problem(
-            f"解压后过大 / unzips to more than {mib(MAX_UNZIPPED_BYTES)}", file=name,
+            f"解压后过大：超过 {mib(MAX_UNZIPPED_BYTES)}", file=name,
             value=mib(unzipped), expected=f"解压后不超过 {mib(MAX_UNZIPPED_BYTES)} 的工作簿"))
         return []
     try:
         values = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException …
-        problems.append(Problem(f"无法作为 xlsx 读取 / not a readable .xlsx: {exc}", file=name,
+    except Exception:  # openpyxl raises zipfile, KeyError, InvalidFileException …
+        problems.append(Problem("无法作为 xlsx 读取（文件损坏或不是 Excel 工作簿）", file=name,
                                 expected="Excel 工作簿（.xlsx）或 CSV"))
         return []
     try:
@@ -177,7 +191,7 @@ def read_xlsx(content: bytes, name: str, problems: list[Problem],
                 continue
             if getattr(ws, "sheet_state", "visible") != "visible":
                 # Rows nobody sees in Excel must not reach the store unseen.
-                problems.append(Problem("隐藏的工作表含数据 / hidden sheet with data", file=name,
+                problems.append(Problem("隐藏的工作表含数据", file=name,
                                         sheet=ws.title, expected="取消隐藏并核对，或删除该工作表"))
                 continue
             tables.append(table)
@@ -185,7 +199,7 @@ def read_xlsx(content: bytes, name: str, problems: list[Problem],
         values.close()
         formulas.close()
     if not tables and not problems:
-        problems.append(Problem("找不到表头 / no sheet with a header row", file=name,
+        problems.append(Problem("找不到表头：没有含列名行的工作表", file=name,
                                 expected="列名行包含 指标编号、期间、数值"))
     if len(tables) > 1 and warnings is not None:
         warnings.append(f"{name}：读取了 {len(tables)} 个工作表（"

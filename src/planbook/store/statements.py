@@ -22,8 +22,9 @@ A progress workbook (`planbook templates` writes one per responsible department,
     进展说明 note (≤ 200), 数据状态 status.
 
 Intake follows store.intake: all or nothing per file with every problem located (file,
-sheet, row, column, value seen, expected), blank template rows skipped, a new statement for
-the same task, period and department stored as the next revision, every file archived under
+sheet and cell, value seen, expected), blank template rows skipped, a changed statement for
+the same task, period and department stored as the next revision while a resent file or an
+unchanged row adds nothing (store.submission.classify_rows), every file archived under
 its sha256 with its outcome record. Text is stored exactly as written: no normalisation, no
 trimming, full-width punctuation kept; only ids, periods and names are normalised to be
 matched. Stored in data/statements/<code>.csv and data/projects/<code>.csv (<code> of the
@@ -39,6 +40,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from planbook import paths
@@ -161,13 +163,19 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
     if content is None:
         return result
     result.sha256 = sha256_bytes(content)
-    rows = _validate(path, content, registry, today, result)
+    # The rule of every workbook kind (store.submission): a file accepted before adds nothing.
+    result.duplicate_of = submission.accepted_before(data, result.sha256)
+    planned = None
+    if not result.duplicate_of:
+        rows = _validate(path, content, registry, today, result)
+        if result.accepted and rows is not None:
+            planned = _plan(data, registry, rows, result)
     if not dry_run:  # archive, store rows and record: one commit, all or nothing
         with transaction(data) as tx:
             result.archived = submission.archive_bytes(data, path, content, result.sha256,
                                                        result.mode, tx)
-            if result.accepted and rows is not None:
-                result.stored_in = _store(data, registry, rows, result, tx)
+            if planned is not None:
+                result.stored_in = _write(data, registry, planned, result, tx)
             result.record = submission.write_record(data, result, tx)
     return result
 
@@ -181,7 +189,7 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
     elif ext in (".xlsx", ".xlsm"):
         tables = sheets.read_xlsx(content, name, problems, header=_is_header)
     else:
-        problems.append(Problem(f"不支持的文件类型 / unsupported file type {ext or '(none)'}",
+        problems.append(Problem(f"不支持的文件类型：{ext or '（无扩展名）'}",
                                 file=name, expected="Excel 工作簿 .xlsx 或 CSV 文件"))
         return None
     for p in problems:  # the figures reader's hint names the figures' columns
@@ -201,13 +209,14 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
             if fld is None:
                 if key and key not in EXTRA_KEYS and (table.cells[pos] != "").any():
                     result.warnings.append(f"{name}（工作表 {table.sheet}）：忽略无法识别的列"
-                                           f"“{header}” / ignored unknown column"
+                                           f"“{header}”"
                                            if table.sheet else
                                            f"{name}：忽略无法识别的列“{header}”")
                 continue
             if fld in cols:
-                problems.append(Problem("重复的列 / the same column twice", file=name,
-                                        sheet=table.sheet, row=table.header_row, column=header))
+                problems.append(Problem("重复的列", file=name,
+                                        sheet=table.sheet, row=table.header_row, column=header,
+                                        cell=table.cell(pos, table.header_row)))
                 continue
             cols[fld] = pos
         required = (("task_id", "period", "department", "progress") if kind == "statement"
@@ -216,9 +225,9 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
                                                                  and "monthly" in cols)]
         for f in missing:
             zh, en = fields[f]
-            problems.append(Problem("缺少必填列 / required column missing", file=name,
+            problems.append(Problem("缺少必填列", file=name,
                                     sheet=table.sheet, row=table.header_row,
-                                    column=f"{zh} / {en}", expected=f"表头含“{zh}”或“{en}”"))
+                                    column=zh, expected=f"表头含“{zh}”或“{en}”"))
         if missing:
             continue
         check = _RowCheck(name, table, cols, fields, problems)
@@ -245,7 +254,7 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
                 where = f"{table.sheet}!{row_no}" if table.sheet else str(row_no)
                 if key in seen:
                     check.add("task_id" if kind == "statement" else "project_id",
-                              "同一任务（项目）、期间、报送单位重复 / the same row twice",
+                              "同一任务（项目）、期间、报送单位重复",
                               key[1], f"每个任务（项目）每个期间每个单位一行（另见第 {seen[key]} 行）")
                 seen[key] = where
             if len(problems) > before:
@@ -253,7 +262,7 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
             row.update(sheet=table.sheet or "", row=int(row_no))
             out[kind].append(row)
     if not problems and result.rows_read == 0:
-        problems.append(Problem("文件中没有填写任何进展 / no filled rows", file=name,
+        problems.append(Problem("文件中没有填写任何进展", file=name,
                                 expected="至少一行填写了主要进展、本月进展或当前阶段"))
     if problems:
         result.rows_refused = result.rows_read
@@ -274,7 +283,8 @@ class _RowCheck:
         pos = self.cols.get(fld)
         column = self.table.headers[pos] if pos is not None else self.fields[fld][0]
         self.problems.append(Problem(message, file=self.file, sheet=self.table.sheet,
-                                     row=self.row, column=column, value=value,
+                                     row=self.row, column=column,
+                                     cell=self.table.cell(pos, self.row), value=value,
                                      expected=expected))
 
 
@@ -288,17 +298,17 @@ def _norm_id(text: str) -> str:
 def _period(raw: str, check: _RowCheck, today: date) -> str | None:
     text = raw.strip()
     if not text:
-        check.add("period", "必填项为空 / required field is empty", raw, "年度 2025 或月份 2026-10")
+        check.add("period", "必填项为空", raw, "年度 2025 或月份 2026-10")
         return None
     code, verdict = figure_rows.period_verdict(figure_rows.normalise(text), today)
     if verdict == "format" or (verdict != "format" and "Q" in code):
-        check.add("period", "期间格式不对 / not a year or month", raw, "年度 2025 或月份 2026-10")
+        check.add("period", "期间格式不对", raw, "年度 2025 或月份 2026-10")
         return None
     if verdict == "outside":
-        check.add("period", "期间不在方案期内 / outside the plan", raw, "2023 至 2027 年")
+        check.add("period", "期间不在方案期内", raw, "2023 至 2027 年")
         return None
     if verdict == "future":
-        check.add("period", "期间尚未结束 / period later than today", raw,
+        check.add("period", "期间尚未结束", raw,
                   f"截至 {today.isoformat()} 已结束的期间")
         return None
     return code
@@ -308,15 +318,15 @@ def _department(raw: str, allowed: tuple[str, ...], check: _RowCheck, registry: 
                 what: str) -> str | None:
     text = raw.strip()
     if not text:
-        check.add("department", "必填项为空 / required field is empty", raw, "本单位名称")
+        check.add("department", "必填项为空", raw, "本单位名称")
         return None
     name = registry.resolve_department(text)
     if name is None:
-        check.add("department", "未知单位 / unknown department", raw,
+        check.add("department", "未知单位", raw,
                   "departments.yaml 中的单位名称，如 " + "、".join(allowed[:2]))
         return None
     if name not in allowed:
-        check.add("department", f"不是该{what}的责任单位 / not responsible for it", raw,
+        check.add("department", f"不是该{what}的责任单位", raw,
                   "、".join(allowed))
         return None
     return name
@@ -325,15 +335,15 @@ def _department(raw: str, allowed: tuple[str, ...], check: _RowCheck, registry: 
 def _status(raw: str, check: _RowCheck) -> str | None:
     status = _STATUS_WORDS.get(raw.strip().lower())
     if status is None:
-        check.add("status", "数据状态无效 / unknown status", raw,
-                  "provisional 部门报送 / sample 示例（留空即 provisional）")
+        check.add("status", "数据状态无效", raw,
+                  "部门报送或示例数据（留空即部门报送）")
     return status
 
 
 def _limit(raw: dict, fld: str, check: _RowCheck) -> None:
     text = raw.get(fld, "")
     if len(text) > TEXT_LIMITS[fld]:
-        check.add(fld, f"文字超过 {TEXT_LIMITS[fld]} 字 / text too long", f"{len(text)} 字",
+        check.add(fld, f"文字超过 {TEXT_LIMITS[fld]} 字", f"{len(text)} 字",
                   f"不超过 {TEXT_LIMITS[fld]} 字，详细材料列入佐证材料")
 
 
@@ -361,9 +371,9 @@ def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: dat
     task_id = _norm_id(raw["task_id"])
     task = registry.tasks.get(task_id) if task_id != "二" else None
     if not task_id:
-        check.add("task_id", "必填项为空 / required field is empty", raw["task_id"], "任务编号")
+        check.add("task_id", "必填项为空", raw["task_id"], "任务编号")
     elif task is None:
-        check.add("task_id", "未知任务编号 / unknown task id", raw["task_id"],
+        check.add("task_id", "未知任务编号", raw["task_id"],
                   "tasks.yaml 或模板中的任务编号，如 三(二)1")
     period = _period(raw["period"], check, today)
     dept = None
@@ -374,10 +384,10 @@ def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: dat
     if period is not None:
         monthly = len(period) == 7
         if not monthly and not raw["progress"].strip():
-            check.add("progress", "主要进展为空 / progress is empty", raw["progress"],
+            check.add("progress", "主要进展为空", raw["progress"],
                       "年度报送须填写主要进展")
         if monthly and not (raw["monthly"].strip() or raw["progress"].strip()):
-            check.add("monthly", "本月进展为空 / monthly progress is empty", raw["monthly"],
+            check.add("monthly", "本月进展为空", raw["monthly"],
                       "月度报送填写本月进展（200 字以内）")
     for fld in ("progress", "problems", "next_steps", "evidence", "monthly"):
         _limit(raw, fld, check)
@@ -386,7 +396,7 @@ def _check_statement(raw: dict, check: _RowCheck, registry: Registry, today: dat
             continue
         when = _date(item)
         if when is None:
-            check.add("evidence", "佐证材料缺少日期 / document without a date", item,
+            check.add("evidence", "佐证材料缺少日期", item,
                       "文件名加日期，如《……工作方案》（2025-06-30）")
         else:
             _dated(check, "evidence", item, when, period)
@@ -399,10 +409,10 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
     pid = _norm_id(raw["project_id"]).lower()
     project = registry.projects.get(pid)
     if not pid:
-        check.add("project_id", "必填项为空 / required field is empty", raw["project_id"],
+        check.add("project_id", "必填项为空", raw["project_id"],
                   "项目编号")
     elif project is None:
-        check.add("project_id", "未知项目编号 / unknown project id", raw["project_id"],
+        check.add("project_id", "未知项目编号", raw["project_id"],
                   "projects.yaml 或模板中的项目编号，如 prj_jianjin_railway")
     period = _period(raw["period"], check, today)
     dept = None
@@ -410,15 +420,15 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
         dept = _department(raw["department"], project.departments, check, registry, "项目")
     stage = figure_rows.normalise(raw["stage"])
     if stage not in REPORTED_STAGES:
-        check.add("stage", "阶段不在阶段表中 / unknown stage", raw["stage"],
+        check.add("stage", "阶段不在阶段表中", raw["stage"],
                   " / ".join(REPORTED_STAGES))
     when = _date(raw["stage_date"])
     stage_date = when.isoformat() if when else None
     if not raw["stage_date"].strip():
-        check.add("stage_date", "必填项为空 / required field is empty", raw["stage_date"],
+        check.add("stage_date", "必填项为空", raw["stage_date"],
                   "进入或确认处于当前阶段的日期，如 2025-06-30")
     elif when is None or not _DATE.fullmatch(raw["stage_date"].strip()):
-        check.add("stage_date", "日期格式不对 / not a date", raw["stage_date"], "如 2025-06-30")
+        check.add("stage_date", "日期格式不对", raw["stage_date"], "如 2025-06-30")
         stage_date = None
     else:
         _dated(check, "stage_date", raw["stage_date"], when, period)
@@ -477,35 +487,72 @@ def write_table(path: Path, df: pd.DataFrame, columns: tuple[str, ...], tx: Comm
     tx.write(path, df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
-def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
-           result: FileResult, tx: Commit, *, source_file: str = "") -> list[Path]:
-    """Append accepted rows as next revisions. `source_file`: the data-relative path of a file
-    kept in the data package itself (the sample's), else "" (the archived submission)."""
-    written = []
-    for kind, columns, file_of, key in (
-            ("statement", STATEMENT_COLUMNS, statement_file, "task_id"),
-            ("project", PROJECT_COLUMNS, project_stage_file, "project_id")):
+_KINDS = (("statement", STATEMENT_COLUMNS, statement_file, "task_id"),
+          ("project", PROJECT_COLUMNS, project_stage_file, "project_id"))
+# What a statement or a stage report says: a resent row equal in these adds no revision.
+CONTENT = {"statement": ["progress", "problems", "next_steps", "evidence", "monthly", "status"],
+           "project": ["stage", "stage_date", "note", "status"]}
+
+
+def _plan(data: Path, registry: Registry, rows: dict[str, list[dict]],
+          result: FileResult) -> dict[str, pd.DataFrame]:
+    """Per kind, the rows to store with their revisions: new keys and changed rows only (the
+    rule of store.submission.classify_rows); the receipt counts new, revised, unchanged."""
+    planned: dict[str, pd.DataFrame] = {}
+    for kind, columns, file_of, key in _KINDS:
         if not rows[kind]:
             continue
         new = pd.DataFrame(rows[kind])
-        new["received_at"] = result.received_at
-        new["file_sha256"] = result.sha256
-        new["original_name"] = result.path.name
-        new["source_file"] = source_file
+        keys = [key, "period", "department"]
+        old = pd.concat([_read(file_of(data, department_code(registry, d)), columns)
+                         for d in new["department"].unique()], ignore_index=True)
+        current = latest_revisions(old, key) if len(old) else old
+        classes = submission.classify_rows(current, new, keys, CONTENT[kind])
+        for name in ("new", "revised", "unchanged"):
+            n = int((classes.kind == name).sum())
+            setattr(result, f"rows_{name}", getattr(result, f"rows_{name}") + n)
+        for i in np.flatnonzero((classes.kind == "revised").to_numpy()):
+            r, was = new.iloc[i], classes.old.iloc[i]
+            if kind == "project" and was["stage"] != r["stage"]:
+                what = f"{was['stage']} → {r['stage']}"
+            else:
+                what = "、".join((STATEMENT_FIELDS if kind == "statement" else PROJECT_FIELDS)[c][0]
+                                for c in CONTENT[kind] if str(was[c]) != str(r[c])) + " 有改动"
+            result.changes.append(f"{r[key]} {r['period']} {r['department']}：{what}")
+        top = old.groupby(keys)["revision"].max().to_dict() if len(old) else {}
+        out = new[classes.stored.to_numpy()].copy()
+        out["revision"] = [int(top.get(k, 0)) + 1 for k in zip(
+            out[key], out["period"], out["department"], strict=True)]
+        planned[kind] = out
+    return planned
+
+
+def _write(data: Path, registry: Registry, planned: dict[str, pd.DataFrame],
+           result: FileResult, tx: Commit, *, source_file: str = "") -> list[Path]:
+    """Append the planned rows to the store file of each row's department."""
+    written = []
+    for kind, columns, file_of, _key in _KINDS:
+        new = planned.get(kind)
+        if new is None or new.empty:
+            continue
+        new = new.assign(received_at=result.received_at, file_sha256=result.sha256,
+                         original_name=result.path.name, source_file=source_file)
         for dept in sorted(new["department"].unique(), key=registry.department_order):
-            part = new[new["department"] == dept].copy()
             path = file_of(data, department_code(registry, dept))
-            old = _read(path, columns)
-            current: dict[tuple, int] = {}
-            for k, r in zip(zip(old[key], old["period"], old["department"], strict=True),
-                            old["revision"], strict=True):
-                current[k] = max(current.get(k, 0), int(r))
-            part["revision"] = [current.get(k, 0) + 1 for k in zip(
-                part[key], part["period"], part["department"], strict=True)]
-            write_table(path, pd.concat([old, part[list(columns)]], ignore_index=True), columns,
-                        tx)
+            part = new[new["department"] == dept]
+            write_table(path, pd.concat([_read(path, columns), part[list(columns)]],
+                                        ignore_index=True), columns, tx)
             written.append(path)
     return written
+
+
+def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
+           result: FileResult, tx: Commit, *, source_file: str = "") -> list[Path]:
+    """Store accepted rows as next revisions, unchanged rows adding nothing. `source_file`:
+    the data-relative path of a file kept in the data package itself (the sample's), else ""
+    (the archived submission)."""
+    return _write(data, registry, _plan(data, registry, rows, result), result, tx,
+                  source_file=source_file)
 
 
 def _load(folder: Path, columns: tuple[str, ...], data: Path) -> pd.DataFrame:
@@ -665,8 +712,9 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
                 f"4. “{PROJECT_SHEET}”每行是本单位牵头的一个方案点名项目：当前阶段填 "
                 + "、".join(REPORTED_STAGES) + " 之一，阶段日期填进入该阶段或确认处于该阶段的日期"
                 "（如 2025-06-30，不晚于期间末）。",
-                "5. 未填写的行不计入报送。整份文件有任何问题即整份退回，问题逐条列出行号和列名；"
-                "同一任务同一期间再次报送作为新的修订版次保存。",
+                "5. 未填写的行不计入报送。整份文件有任何问题即整份退回，问题逐条列出工作表和单元格"
+                "（如 F3）；同一任务同一期间内容有改动的作为新的修订版次保存，与已存相同的行不新增"
+                "版次，同一文件重复提交不新增任何数据。",
                 "6. 提交：评估组运行 `planbook ingest 文件名` 校验入库（可先加 --dry-run 只校验）。"),
                 1):
             cell = notes.cell(row=r, column=1, value=text)

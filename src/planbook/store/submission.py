@@ -12,9 +12,13 @@ import errno
 import json
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from planbook import clock, paths
 from planbook.errors import EnvironmentFault, IntakeError, Problem, UsageError
@@ -190,7 +194,6 @@ class IngestReport:
             lines.append(f"合计 {len(self.files)} 个文件（接受 {len(self.files) - refused}，"
                          f"拒绝 {refused}）：读取 {self.rows_read} 行 = 接受 {self.rows_accepted} 行"
                          f" + 拒绝 {self.rows_refused} 行")
-        lines.append("(rows read = rows accepted + rows refused)")
         if self.dry_run:
             lines.append("试运行（--dry-run）：只做校验，未存储、未归档任何文件。")
         return lines
@@ -205,14 +208,12 @@ class SubmissionRefused(IntakeError):
 
     def __init__(self, report: IngestReport):
         refused = sum(not f.accepted for f in report.files)
-        super().__init__(f"{refused} 个文件被拒绝 / {refused} file(s) refused",
-                         problems=report.problems,
-                         hint="按所列位置改正后重新提交整份文件 (correct the cells listed and "
-                              "submit the whole file again)")
+        super().__init__(f"{refused} 个文件被拒绝", problems=report.problems,
+                         hint="按所列单元格改正后重新提交整份文件")
         self.report = report
 
     def __str__(self) -> str:
-        return "\n".join([self.message, *self.report.summary_lines(), f"  fix: {self.hint}"])
+        return "\n".join([self.message, *self.report.summary_lines(), f"  改正方法：{self.hint}"])
 
 
 def show_path(path: Path | None, data: Path | None) -> str:
@@ -251,6 +252,58 @@ def receipt(received: date | None, today: date | None = None) -> tuple[date, str
     return today or received or clock.today(), received_stamp(received)
 
 
+# ---------------------------------------------------------------- resending (one rule)
+#
+# Every kind of workbook (figures, statements, project stages, village ledgers) follows one
+# rule, so a department may resend a file without fear: a file accepted before (same sha256,
+# accepted_before) adds nothing and is reported [已接收过]; a row equal in its content to the
+# stored latest revision of its key adds no revision; only new keys and changed rows are
+# stored, and the receipt counts the three.
+
+
+@dataclass
+class RowClasses:
+    """What resending each row of a file would do (classify_rows)."""
+
+    kind: pd.Series  # per new row: "new", "revised" or "unchanged"
+    old: pd.DataFrame  # per new row: the stored latest content of its key (NaN where new)
+
+    @property
+    def stored(self) -> pd.Series:
+        """The rows to store: new keys and changed rows."""
+        return self.kind != "unchanged"
+
+    def count(self, result: FileResult) -> None:
+        result.rows_new = int((self.kind == "new").sum())
+        result.rows_revised = int((self.kind == "revised").sum())
+        result.rows_unchanged = int((self.kind == "unchanged").sum())
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def classify_rows(latest: pd.DataFrame, new: pd.DataFrame, key_cols: list[str],
+                  content_cols: list[str],
+                  norm: dict[str, Callable[[pd.Series], pd.Series]] | None = None) -> RowClasses:
+    """Each row of `new` against `latest` (one stored row per key, its latest revision):
+    new (key not stored), revised (a content field differs) or unchanged. Fields compare
+    as text, through `norm[field]` where given (980 and 980.0 are one value)."""
+    norm = norm or {}
+    old = latest[[*key_cols, *content_cols]].drop_duplicates(key_cols, keep="last")
+    merged = new[key_cols].astype(object).merge(
+        old.astype({k: object for k in key_cols}), on=key_cols, how="left", indicator=True)
+    merged.index = new.index
+    stored = (merged["_merge"] == "both").to_numpy()
+    same = stored.copy()
+    for c in content_cols:
+        f = norm.get(c, _as_text)
+        same &= f(merged[c]).to_numpy() == f(new[c]).to_numpy()
+    kind = pd.Series(np.where(~stored, "new", np.where(same, "unchanged", "revised")),
+                     index=new.index, dtype=object)
+    return RowClasses(kind=kind, old=merged[content_cols])
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -273,21 +326,21 @@ def read_submission(path: Path, result: FileResult) -> bytes | None:
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
         result.problems.append(Problem(
-            f"不支持的文件类型 / unsupported file type {ext or '(none)'}", file=name,
+            f"不支持的文件类型：{ext or '（无扩展名）'}", file=name,
             expected="Excel 工作簿 .xlsx 或 CSV 文件"))
         return None
     try:
         info = os.stat(path)
     except OSError as exc:
         _machine_fault(exc, path)
-        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
+        result.problems.append(Problem("无法读取文件（权限不足或已被移走）",
                                        file=name))
         return None
     if not stat.S_ISREG(info.st_mode):
-        result.problems.append(Problem("不是普通文件 / not a regular file", file=name,
+        result.problems.append(Problem("不是普通文件", file=name,
                                        expected="一个 .xlsx 或 .csv 文件（不是目录、设备或管道）"))
         return None
-    too_big = Problem(f"文件过大 / file too large (limit {mib(MAX_FILE_BYTES)})", file=name,
+    too_big = Problem(f"文件过大：超过 {mib(MAX_FILE_BYTES)}", file=name,
                       value=mib(info.st_size), expected=f"不超过 {mib(MAX_FILE_BYTES)}；"
                       "按部门或期间拆分为多个文件")
     if info.st_size > MAX_FILE_BYTES:
@@ -298,7 +351,7 @@ def read_submission(path: Path, result: FileResult) -> bytes | None:
             content = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         _machine_fault(exc, path)
-        result.problems.append(Problem(f"无法读取文件 / cannot read the file: {exc.strerror}",
+        result.problems.append(Problem("无法读取文件（权限不足或已被移走）",
                                        file=name))
         return None
     if len(content) > MAX_FILE_BYTES:  # grew after the stat
