@@ -289,7 +289,7 @@ class JudgementSections:
                 lines.append(f"- **出现倒退**"
                              f"（{self._jnum(f'ch{ch}-falling', len(fp.falling), '项', inputs=self._counted_rows(list(fp.falling)))}）："
                              + "；".join(f"{a.name}{self.mark(a)}（{a.lead}牵头）："
-                                         f"{self.quote(a, fp.chapter)}" for a in fp.falling))
+                                         f"{self._why(a)}" for a in fp.falling))
             if fp.slow:
                 lines.append(f"- **进展缓慢或逾期**"
                              f"（{self._jnum(f'ch{ch}-slow', len(fp.slow), '项', inputs=self._counted_rows(list(fp.slow)))}）："
@@ -318,6 +318,12 @@ class JudgementSections:
             lines += evaluator
             lines.append("")
         return "\n".join(lines)
+
+    def _why(self, a: Assessment) -> str:
+        """An assessment's reason, quoted under this chapter's own label (the plan chapters
+        quote it as num-<indicator>-<period>; a label names one output)."""
+        return provenance.quote(f"num-judge-why-{a.indicator_id.removeprefix('ind_')}-"
+                                f"{self.period.code}", a.reason, inputs=a.inputs)
 
     def _causes(self, chapter: str) -> list[str]:
         """The departments' 存在问题 of the chapter's tasks, quoted (one line per statement)."""
