@@ -150,6 +150,10 @@ def cmd_templates(args) -> int:
     written = write_templates(registry, period, Path(args.out), data)
     written += statements.write_templates(registry, period, Path(args.out))
     written += ledger.write_template(registry, period, Path(args.out), data)  # years only
+    if period.kind == "year":  # the evaluator's file of a yearly report
+        from planbook.store.evaluation import write_template as evaluation_template
+
+        written += evaluation_template(registry, period.code, Path(args.out))
     for p in written:
         print(p)
     from planbook.store.figure_rows import reportable_from

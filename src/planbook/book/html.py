@@ -227,7 +227,7 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
             page_title=html_text(c.title), short_title=html_text(SHORT_TITLE),
             title=html_text(book_title(params)), subtitle=html_text(book_subtitle(params)), banner=banner,
             nav=_nav(book, titles, c.page.key), body=body, pager=_pager(prev, nxt, titles),
-            compiler=html_text(COMPILER), stamp=html_text(book.stamp), pdf_href=PDF_HREF,
+            compiler=html_text(book.compiler), stamp=html_text(book.stamp), pdf_href=PDF_HREF,
             portal_href=PORTAL_HREF, toc=_toc(parser.toc))
         path = out / c.page.html_name
         path.write_text(html, encoding="utf-8")

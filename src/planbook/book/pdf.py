@@ -16,7 +16,6 @@ from planbook.book.assets import ASSETS, font_dir
 from planbook.book.pages import PageContent, Ref, page_markdown
 from planbook.book.pandoc import largest_first, pandoc
 from planbook.book.spec import (
-    COMPILER,
     PLAN_NAME,
     SAMPLE_NOTICE,
     SHORT_TITLE,
@@ -55,7 +54,7 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
             f"  running: {typst_str(f'{title} · {params.label_zh}')},",
             f"  subtitle: {typst_str(params.label_zh)},",
             f"  as-of: {typst_str(params.as_of_zh)},",
-            f"  compiler: {typst_str(COMPILER)},",
+            f"  compiler: {typst_str(book.compiler)},",
             f"  sample: {typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
             f"  stamp: {typst_str(book.stamp)},",
             ")",
@@ -69,7 +68,7 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
         f"  short-title: {typst_str(SHORT_TITLE)},",
         f"  subtitle: {typst_str(params.label_zh + ('工作进展通报' if params.kind == 'briefing' else '年度评估'))},",
         f"  as-of: {typst_str(params.as_of_zh)},",
-        f"  compiler: {typst_str(COMPILER)},",
+        f"  compiler: {typst_str(book.compiler)},",
         f"  sample: {typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
         f"  stamp: {typst_str(book.stamp)},",
         ")",

@@ -25,7 +25,6 @@ from planbook.book.assets import ASSETS, stage_fonts
 from planbook.book.code import audit_captions, quarto_caption, register_section
 from planbook.book.pages import _H1, cell_options, page_markdown, read_page
 from planbook.book.spec import (
-    COMPILER,
     QUARTO_INDEX,
     SAMPLE_NOTICE,
     BookChapters,
@@ -90,6 +89,7 @@ def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
         "book": {
             "title": book.title,
             "subtitle": book.subtitle,
+            "author": book.compiler,
             "date": params.as_of,
             "chapters": chapters,
             "appendices": [quarto_source(p, period) for p in book.appendices],
@@ -169,7 +169,7 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         "project": {"type": "default", "render": [QUARTO_DOCUMENT]},
         "title": title,
         "subtitle": book.subtitle,
-        "author": COMPILER,
+        "author": book.compiler,
         "lang": "zh",
         "number-sections": False,
         # The notebook was executed by papermill: render its stored outputs, never re-execute.

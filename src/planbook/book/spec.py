@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from planbook.errors import RenderError
 from planbook.plan.params import Params
 from planbook.run.period import ReportPeriod
+from planbook.store.evaluation import issuer
 
 PLAN_NAME = "建德市县城承载能力提升和深化“千村示范、万村整治”工程实施方案（2023—2027年）"
 TITLE = PLAN_NAME + "年度评估报告"
@@ -71,6 +72,7 @@ class BookChapters:
     single: bool = False
     edition: int = 1  # 版次 (see run.period.ReportPeriod)
     edition_date: str = ""  # 版次日期, ISO; "" when not recorded
+    compiler: str = COMPILER  # 编制：<issuer> from the evaluator's file, else COMPILER
 
     @property
     def period(self) -> str:
@@ -129,6 +131,12 @@ def stamp_text(params: Params, edition: int, edition_date: str = "") -> str:
             f"{edition_label(edition, edition_date)}")
 
 
+def compiler_line(rp: ReportPeriod) -> str:
+    """编制：<the issuing body of the period's evaluator's file>; COMPILER without one."""
+    body = issuer(rp.data, rp.code)
+    return f"编制：{body}" if body else COMPILER
+
+
 def book_subtitle(params: Params) -> str:
     return f"{params.label_zh}（数据截至{params.as_of_zh}）"
 
@@ -166,4 +174,5 @@ def book_spec(rp: ReportPeriod) -> BookChapters:
     if single and (parts or appendices):
         raise RenderError(f"period {period}: a briefing is one notebook, not a book")
     return BookChapters(index=index, parts=parts, appendices=tuple(appendices), params=params,
-                        single=single, edition=rp.edition, edition_date=rp.edition_date)
+                        single=single, edition=rp.edition, edition_date=rp.edition_date,
+                        compiler=compiler_line(rp))

@@ -24,6 +24,7 @@ class Chapter:
 
 ANNUAL = (
     Chapter("00_summary", "报告摘要", None, reads_all=True),
+    Chapter("00b_judgement", "总体评估", None, reads_all=True),
     Chapter("01_overall", "总体目标", "二"),
     Chapter("02_county", "全面提升县城承载能力", "三"),
     Chapter("03_villages", "持续深化“千村示范、万村整治”工程", "四"),

@@ -7,6 +7,21 @@ registry; never computed, never mixed with department text. The file:
     evaluator: 评估组         评估人 (who wrote the judgements)
     date: "2026-03-31"       评估日期
     status: reviewed         评估状态: reviewed 已审定 / draft 草稿 / sample 示例
+    signoff: 征求意见稿       文稿状态: 征求意见稿 / 审定稿 (optional; printed in 评估组织与过程)
+    conclusion: ……           总体结论, the evaluator's overall judgement (optional, ≤ 800 characters)
+    organisation:            评估组织 (optional): printed in 评估组织与过程, the issuer on the cover
+      issuer: 建德市发展和改革局   编制单位 (the body issuing the report)
+      team: ……                评估组构成 (free text)
+      methods: [部门自评, 座谈]  评估方式, each one of METHODS
+      start: "2026-01-10"      评估起止日期
+      end: "2026-03-31"
+      sources: [……]            数据来源 (free text each: 统计公报/年鉴, 部门台账 ...)
+    fields:                  per plan field (a chapter 二…六 or a section 三(一)), optionally
+      - field: 三(一)          per lead department: the evaluator's 成效 / 问题 / 建议
+        lead: 经信局           牵头单位 (optional; a department of departments.yaml)
+        achievements: ……       主要成效 (each text ≤ 600 characters)
+        problems: ……           存在问题及原因
+        recommendations: ……    对策建议
     tasks:                   one entry per task judged (a task may be left out: 暂无评估意见)
       - task: 三(二)1         任务编号 (tasks.yaml)
         grade: 较好           评估等级, one of GRADES (the scale book/methodology.qmd defines)
@@ -43,8 +58,18 @@ GRADES: dict[str, str] = {
 EVALUATION_STATUSES = {"reviewed": "已审定", "draft": "草稿", "sample": "示例"}
 OPINION_LIMIT = 600
 REASON_LIMIT = 300
-_KEYS = ("period", "evaluator", "date", "status", "tasks")
+CONCLUSION_LIMIT = 800
+SIGNOFFS = ("征求意见稿", "审定稿")
+#: 评估方式 the organisation may name (评估组织与过程 prints them in this order)
+METHODS = ("部门自评", "座谈", "实地核查", "问卷", "第三方")
+FIELD_TEXTS = (("achievements", "主要成效"), ("problems", "存在问题及原因"),
+               ("recommendations", "对策建议"))
+_KEYS = ("period", "evaluator", "date", "status", "signoff", "conclusion", "organisation",
+         "fields", "tasks")
 _TASK_KEYS = ("task", "grade", "opinion", "reason")
+_ORG_KEYS = ("issuer", "team", "methods", "start", "end", "sources")
+_FIELD_KEYS = ("field", "lead", *(k for k, _ in FIELD_TEXTS))
+_FIELD = re.compile(r"^[二三四五六](?:[(（][一二三四五六七八九十][)）])?$")
 
 
 class EvaluationError(PlanbookError):
@@ -79,6 +104,34 @@ class Basis:
         return grade != self.grade if self.grade is not None else not self.statement
 
 
+@dataclass(frozen=True)
+class Organisation:
+    """Who evaluated, how, when and from which sources (评估组织与过程)."""
+
+    issuer: str = ""  # 编制单位, named on the cover
+    team: str = ""
+    methods: tuple[str, ...] = ()
+    start: str = ""
+    end: str = ""
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldText:
+    """The evaluator's words on one plan field (chapter 三 or section 三(一)), optionally for
+    one lead department: 主要成效, 存在问题及原因, 对策建议 (any may be "")."""
+
+    field: str  # 三 or 三(一) (half-width parentheses, like task ids)
+    lead: str = ""
+    achievements: str = ""
+    problems: str = ""
+    recommendations: str = ""
+
+    @property
+    def chapter(self) -> str:
+        return self.field[0]
+
+
 @dataclass
 class Evaluation:
     period: str
@@ -87,6 +140,14 @@ class Evaluation:
     status: str
     judgements: dict[str, Judgement] = field(default_factory=dict)
     file: Path | None = None
+    signoff: str = ""  # 征求意见稿 / 审定稿, "" not stated
+    conclusion: str = ""
+    organisation: Organisation = field(default_factory=Organisation)
+    fields: tuple[FieldText, ...] = ()
+
+    def fields_of(self, chapter: str) -> list[FieldText]:
+        """The field texts of a plan chapter (the chapter's own first, then its sections)."""
+        return [f for f in self.fields if f.chapter == chapter]
 
     @property
     def is_sample(self) -> bool:
@@ -190,11 +251,139 @@ def parse_evaluation(path: Path, period: str, registry: Registry) -> Evaluation:
         if task and grade in GRADES and isinstance(opinion, str) and task not in judgements:
             judgements[task] = Judgement(task=task, grade=grade, opinion=opinion,
                                          reason=reason or "")
+    signoff = "" if raw.get("signoff") is None else str(raw.get("signoff"))
+    if signoff and signoff not in SIGNOFFS:
+        problem("文稿状态无效", fld="signoff", value=raw.get("signoff"),
+                expected=" / ".join(SIGNOFFS))
+    conclusion = _text_field(raw.get("conclusion"), CONCLUSION_LIMIT, problem, None,
+                             "conclusion")
+    organisation = _parse_organisation(raw.get("organisation"), problem)
+    fields = _parse_fields(raw.get("fields"), registry, problem)
     if problems:
         raise EvaluationError(f"评估文件有 {len(problems)} 个问题", problems=problems,
                               hint=f"改正 {path.name} 中所列条目")
     return Evaluation(period=period, evaluator=text["evaluator"], date=text["date"],
-                      status=text["status"], judgements=judgements, file=path)
+                      status=text["status"], judgements=judgements, file=path,
+                      signoff=signoff, conclusion=conclusion, organisation=organisation,
+                      fields=fields)
+
+
+def _text_field(value, limit: int, problem, entry, fld: str) -> str:
+    """An optional free-text field: a non-empty string within `limit` characters, else ""
+    with a problem (None and a missing field are fine)."""
+    if value is None or value == "":  # left empty (a template's blank): not stated
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        problem("应为文字", entry=entry, fld=fld, value=value,
+                expected="评估组的文字，或删去该字段")
+        return ""
+    if len(value) > limit:
+        problem(f"{fld} 超过 {limit} 字", entry=entry, fld=fld,
+                value=f"{len(value)} 字")
+    return value.strip()
+
+
+def _date_field(value, problem, entry, fld: str) -> str:
+    text = "" if value is None else str(value)
+    if text and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        problem("不是日期", entry=entry, fld=fld, value=value, expected='"2026-03-31"')
+        return ""
+    return text
+
+
+def _text_list(value, problem, entry, fld: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problem("应为文字的列表", entry=entry, fld=fld, value=value)
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _parse_organisation(raw, problem) -> Organisation:
+    if raw is None:
+        return Organisation()
+    where = "organisation"
+    if not isinstance(raw, dict):
+        problem("应为含 issuer、team、methods、start、end、sources 的映射",
+                entry=where)
+        return Organisation()
+    for key in raw:
+        if key not in _ORG_KEYS:
+            problem("未知字段", entry=where, fld=str(key), expected="、".join(_ORG_KEYS))
+    methods = _text_list(raw.get("methods"), problem, where, "methods")
+    for m in methods:
+        if m not in METHODS:
+            problem("未知评估方式", entry=where, fld="methods", value=m,
+                    expected=" / ".join(METHODS))
+    start = _date_field(raw.get("start"), problem, where, "start")
+    end = _date_field(raw.get("end"), problem, where, "end")
+    if start and end and end < start:
+        problem("结束日期早于开始日期", entry=where, fld="end", value=end,
+                expected=f"{start} 或之后")
+    return Organisation(
+        issuer=_text_field(raw.get("issuer"), 100, problem, where, "issuer"),
+        team=_text_field(raw.get("team"), OPINION_LIMIT, problem, where, "team"),
+        methods=tuple(m for m in METHODS if m in methods), start=start, end=end,
+        sources=_text_list(raw.get("sources"), problem, where, "sources"))
+
+
+def _parse_fields(raw, registry: Registry, problem) -> tuple[FieldText, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problem("应为分领域条目的列表", fld="fields")
+        return ()
+    out: list[FieldText] = []
+    seen: set[tuple[str, str]] = set()
+    sections = {f"{t.chapter}{t.section}" for t in registry.tasks.values() if t.section}
+    for n, entry in enumerate(raw):
+        where = f"fields#{n + 1}"
+        if not isinstance(entry, dict):
+            problem("应为含 field 与评估组文字的映射", entry=where)
+            continue
+        name = str(entry.get("field") or "").replace("（", "(").replace("）", ")")
+        lead = "" if entry.get("lead") is None else str(entry.get("lead"))
+        where = f"fields {name}" + (f" {lead}" if lead else "") if name else where
+        for key in entry:
+            if key not in _FIELD_KEYS:
+                problem("未知字段", entry=where, fld=str(key),
+                        expected="、".join(_FIELD_KEYS))
+        if not _FIELD.match(name) or (len(name) > 1 and name not in sections):
+            problem("未知的方案领域", entry=where, fld="field", value=entry.get("field"),
+                    expected="方案的章（二…六）或节（如 三(一)）")
+            continue
+        if lead and lead not in registry.departments:
+            problem("未知部门", entry=where, fld="lead", value=lead,
+                    expected="departments.yaml 中的部门")
+            continue
+        if (name, lead) in seen:
+            problem("同一领域写了两次", entry=where, fld="field", value=name)
+            continue
+        seen.add((name, lead))
+        texts = {k: _text_field(entry.get(k), OPINION_LIMIT, problem, where, k)
+                 for k, _ in FIELD_TEXTS}
+        if not any(texts.values()):
+            continue  # a template's entry left blank
+        out.append(FieldText(field=name, lead=lead, **texts))
+    order = {c: n for n, c in enumerate("二三四五六")}
+    return tuple(sorted(out, key=lambda f: (order[f.chapter], len(f.field) > 1, f.field)))
+
+
+def issuer(data: Path, period: str) -> str:
+    """The issuing body the period's evaluation file names (organisation.issuer), read
+    without validation for the cover ("" when there is none; the build's data check and the
+    report validate the file)."""
+    path = evaluation_file(data, period)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, yaml.YAMLError):
+        return ""
+    org = raw.get("organisation") if isinstance(raw, dict) else None
+    value = org.get("issuer") if isinstance(org, dict) else None
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _yaml_where(exc: yaml.YAMLError) -> str:
@@ -233,3 +422,50 @@ def check_grades(ev: Evaluation, bases: dict[str, Basis]) -> None:
             f"{ev.period} 的评估有 {len(problems)} 个等级得不到指示灯支持", problems=problems,
             hint=f"在 {name} 所列条目中加 `reason:` 说明等级偏离指示灯的理由，或改为指示灯对应的"
                  "等级（规则见 评估方法·任务评估）；没有任何依据的任务不能评为“好”")
+
+
+def template_text(registry: Registry, period: str) -> str:
+    """The evaluator's file to fill in for `period`: every key with what it means, one
+    entry per plan field and per task (grades and texts left empty: validation names each
+    one still empty until it is written or the entry deleted)."""
+    def q(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [
+        f"# 评估组文件：data/evaluation/{period}.yaml（格式见 planbook.store.evaluation）。",
+        "# 填写后放入 data/evaluation/，`planbook build` 前校验；留空的条目请填写或删除。",
+        f"period: {q(period)}",
+        "evaluator: \"\"            # 评估人（撰写评估意见的评估组）",
+        "date: \"\"                 # 评估日期，如 \"2026-03-31\"",
+        "status: draft             # reviewed 已审定 / draft 草稿",
+        "signoff: 征求意见稿        # 文稿状态：" + " / ".join(SIGNOFFS),
+        f"conclusion: \"\"           # 总体结论（不超过{CONCLUSION_LIMIT}字）",
+        "organisation:",
+        "  issuer: \"\"             # 编制单位（印在封面）",
+        "  team: \"\"               # 评估组构成",
+        "  methods: []             # 评估方式，可选：" + "、".join(METHODS),
+        "  start: \"\"              # 评估开始日期",
+        "  end: \"\"                # 评估结束日期",
+        "  sources: []             # 数据来源，如 统计公报、统计年鉴；部门台账",
+        f"fields:                   # 分领域的主要成效、存在问题及原因、对策建议（每项不超过{OPINION_LIMIT}字）",
+    ]
+    chapters = [c for c in ("三", "四", "五", "六")
+                if any(t.chapter == c for t in registry.tasks.values())]
+    for c in chapters:
+        lines += [f"- field: {c}               # 可改为某一节（如 {c}(一)），并可加 lead: 牵头单位",
+                  "  achievements: \"\"", "  problems: \"\"", "  recommendations: \"\""]
+    lines.append("tasks:                    # 各任务评估：grade 为 " + " / ".join(GRADES))
+    for t in registry.tasks.values():
+        if t.id == "二":
+            continue
+        lines += [f"- task: {q(t.id)}          # {t.title}（牵头：{t.lead or '方案未列明'}）",
+                  "  grade: \"\"", "  opinion: \"\""]
+    return "\n".join(lines) + "\n"
+
+
+def write_template(registry: Registry, period: str, out: Path) -> list[Path]:
+    """The evaluator's file template under `out` (planbook templates)."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"评估组文件-{period}.yaml"
+    path.write_text(template_text(registry, period), encoding="utf-8")
+    return [path]

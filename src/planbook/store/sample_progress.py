@@ -28,7 +28,7 @@ import yaml
 from planbook import paths
 from planbook.plan import passages
 from planbook.plan.registry import STAGES, Registry
-from planbook.store import statements
+from planbook.store import sample_evaluation, statements
 from planbook.store.commit import transaction
 from planbook.store.evaluation import Basis, evaluation_file
 from planbook.store.observations import sha256_bytes
@@ -261,15 +261,12 @@ def sample_judgements(registry: Registry, bases: dict[str, Basis]) -> list[dict]
         reason = ""
         if basis.grade is None:  # no light with data: judged from the statement alone
             grade = "较好" if draws[t.id] >= 0.6 else "一般"
-            why = "本任务无计算灯号，评估组依据部门报送"
         else:
             grade = basis.grade
-            why = f"按灯号（{basis.lights}）计算为“{basis.grade}”，评估组"
             if t.id in depart:
                 grade, reason = _STEP[basis.grade]
         entry = {"task": t.id, "grade": grade,
-                 "opinion": f"示例：{why}示例评定为“{grade}”。"
-                            "本意见仅演示报告格式，不代表对该任务的实际评估。"}
+                 "opinion": sample_evaluation.opinion(registry, t, grade, basis)}
         if reason:
             entry["reason"] = f"示例：{reason}。本理由仅演示偏离计算等级时的写法。"
         out.append(entry)
@@ -287,10 +284,15 @@ def write_evaluation(data: Path, registry: Registry, bases: dict[str, Basis]) ->
             return f"评估意见 {path.name} 为正式文件，未改动"
     tasks = sample_judgements(registry, bases)
     content = {"period": EVALUATION_PERIOD, "evaluator": "评估组（示例）", "date": EVALUATION_DATE,
-               "status": "sample", "tasks": tasks}
+               "status": "sample", "signoff": "征求意见稿",
+               "conclusion": sample_evaluation.conclusion(registry, bases),
+               "organisation": sample_evaluation.organisation(registry, EVALUATION_PERIOD,
+                                                              EVALUATION_DATE),
+               "fields": sample_evaluation.field_texts(registry, bases), "tasks": tasks}
     head = ("# 评估组对各任务的评估意见（store/evaluation.py 说明格式）。\n"
             "# 本文件为 planbook sample 生成的示例：status: sample，意见不代表实际评估。\n"
             "# 等级按评估方法由灯号计算；偏离计算等级的写明 reason（偏离理由）。\n"
+            "# conclusion、organisation、fields 为报告“总体评估”一章引用的评估组文字（示例）。\n"
             "# 正式评估时由评估组改写全部意见、将 status 改为 reviewed，并经审定后提交。\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(head + yaml.safe_dump(content, allow_unicode=True, sort_keys=False,
