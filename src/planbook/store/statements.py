@@ -19,7 +19,9 @@ A progress workbook (`planbook templates` writes one per responsible department,
     项目编号 project_id, 期间 period, 报送单位 department, 当前阶段 stage (未启动 or a stage of
     registry.STAGES), 阶段日期 stage_date (the date the stage is stated for: the day it was
     reached, or the day the department confirms it, not after the period's end),
-    进展说明 note (≤ 200), 数据状态 status.
+    进展说明 note (≤ 200), 数据状态 status; optionally the investment (store.investment):
+    总投资, 年度计划投资, 累计完成投资 (since 2023), 投资单位 (万元/亿元), and 形象进度
+    image_progress (≤ 200), 存在问题 problems (≤ 500).
 
 Intake follows store.intake: all or nothing per file with every problem located (file,
 sheet, row, column, value seen, expected), blank template rows skipped, a new statement for
@@ -45,7 +47,7 @@ from planbook import paths
 from planbook.errors import EnvironmentFault, Problem, StoreDamaged
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
-from planbook.store import figure_rows, sheets, submission
+from planbook.store import figure_rows, investment, sheets, submission
 from planbook.store.commit import Commit, transaction
 from planbook.store.observations import sha256_bytes, store_lock
 from planbook.store.schema import STATUS_ZH
@@ -73,12 +75,18 @@ PROJECT_FIELDS: dict[str, tuple[str, str]] = {
     "stage": ("当前阶段", "stage"),
     "stage_date": ("阶段日期", "stage_date"),
     "note": ("进展说明", "note"),
+    "total_investment": ("总投资", "total_investment"),
+    "annual_plan_investment": ("年度计划投资", "annual_plan_investment"),
+    "completed_investment": ("累计完成投资", "completed_investment"),
+    "investment_unit": ("投资单位", "investment_unit"),
+    "image_progress": ("形象进度", "image_progress"),
+    "problems": ("存在问题", "problems"),
     "status": ("数据状态", "status"),
 }
 # Read-only columns of the templates; intake ignores them.
 TEMPLATE_EXTRAS = ("任务名称", "责任分工", "项目名称", "目标阶段", "目标年份")
 TEXT_LIMITS = {"progress": 1000, "problems": 500, "next_steps": 500, "evidence": 500,
-               "monthly": 200, "note": 200}
+               "monthly": 200, "note": 200, "image_progress": 200}
 REPORTED_STAGES = ("未启动", *STAGES)
 STATUSES = ("provisional", "sample")
 _STATUS_WORDS = {"provisional": "provisional", "部门报送": "provisional", "sample": "sample",
@@ -88,6 +96,7 @@ STATEMENT_COLUMNS = ("task_id", "period", "department", "progress", "problems", 
                      "evidence", "monthly", "status", "revision", "received_at", "file_sha256",
                      "original_name", "sheet", "row", "source_file")
 PROJECT_COLUMNS = ("project_id", "period", "department", "stage", "stage_date", "note",
+                   *investment.NUMBER_FIELDS, "investment_unit", "image_progress", "problems",
                    "status", "revision", "received_at", "file_sha256", "original_name",
                    "sheet", "row", "source_file")
 _DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
@@ -161,7 +170,9 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
     if content is None:
         return result
     result.sha256 = sha256_bytes(content)
-    rows = _validate(path, content, registry, today, result)
+    # As store.intake: a file accepted before (same sha256) is recognised and adds nothing.
+    result.duplicate_of = submission.accepted_before(data, result.sha256)
+    rows = None if result.duplicate_of else _validate(path, content, registry, today, result)
     if not dry_run:  # archive, store rows and record: one commit, all or nothing
         with transaction(data) as tx:
             result.archived = submission.archive_bytes(data, path, content, result.sha256,
@@ -227,7 +238,8 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
             for f in fields:
                 raw.setdefault(f, "")
             texts = [raw[f] for f in fields if f not in ("task_id", "project_id", "period",
-                                                         "department", "status")]
+                                                         "department", "status",
+                                                         "investment_unit")]
             if not any(t.strip() for t in texts):
                 if any(raw[f].strip() for f in fields):
                     result.rows_skipped += 1  # a template row left blank
@@ -422,10 +434,12 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
         stage_date = None
     else:
         _dated(check, "stage_date", raw["stage_date"], when, period)
-    _limit(raw, "note", check)
+    for fld in ("note", "image_progress", "problems"):
+        _limit(raw, fld, check)
     return {"project_id": pid if project else None, "period": period, "department": dept,
             "stage": stage, "stage_date": stage_date, "note": raw["note"],
-            "status": _status(raw["status"], check)}
+            **investment.check_investment(raw, check), "image_progress": raw["image_progress"],
+            "problems": raw["problems"], "status": _status(raw["status"], check)}
 
 
 # ---------------------------------------------------------------- the stores
@@ -500,12 +514,48 @@ def _store(data: Path, registry: Registry, rows: dict[str, list[dict]],
             for k, r in zip(zip(old[key], old["period"], old["department"], strict=True),
                             old["revision"], strict=True):
                 current[k] = max(current.get(k, 0), int(r))
+            part = _changed(part, old, key, columns, result)
+            if part.empty:
+                continue
             part["revision"] = [current.get(k, 0) + 1 for k in zip(
                 part[key], part["period"], part["department"], strict=True)]
             write_table(path, pd.concat([old, part[list(columns)]], ignore_index=True), columns,
                         tx)
             written.append(path)
     return written
+
+
+# What a row says (not where it came from): a resent row saying the same adds no revision.
+_ORIGIN = ("revision", "received_at", "file_sha256", "original_name", "sheet", "row",
+           "source_file")
+
+
+def _said(value) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _changed(part: pd.DataFrame, old: pd.DataFrame, key: str, columns: tuple[str, ...],
+             result: FileResult) -> pd.DataFrame:
+    """The rows of `part` that differ from the stored latest revision of their task (project),
+    period and department; counts new, revised and unchanged rows on `result`."""
+    said = [c for c in columns if c not in _ORIGIN]
+    stored = {}
+    for r in latest_revisions(old, key).to_dict("records") if not old.empty else []:
+        stored[(r[key], r["period"], r["department"])] = tuple(_said(r[c]) for c in said)
+    keep = []
+    for r in part.to_dict("records"):
+        k = (r[key], r["period"], r["department"])
+        now = tuple(_said(r.get(c)) for c in said)
+        if k not in stored:
+            result.rows_new += 1
+        elif stored[k] == now:
+            result.rows_unchanged += 1
+            keep.append(False)
+            continue
+        else:
+            result.rows_revised += 1
+        keep.append(True)
+    return part[keep] if keep else part.iloc[0:0]
 
 
 def _load(folder: Path, columns: tuple[str, ...], data: Path) -> pd.DataFrame:
@@ -588,7 +638,9 @@ _STATEMENT_TEMPLATE = (("task_id", 10), ("任务名称", 24), ("责任分工", 8
                        ("next_steps", 30), ("evidence", 36), ("monthly", 30), ("status", 10))
 _PROJECT_TEMPLATE = (("project_id", 30), ("项目名称", 26), ("目标阶段", 8), ("目标年份", 8),
                      ("period", 9), ("department", 14), ("stage", 10), ("stage_date", 12),
-                     ("note", 36), ("status", 10))
+                     ("note", 36), ("total_investment", 12), ("annual_plan_investment", 12),
+                     ("completed_investment", 12), ("investment_unit", 8),
+                     ("image_progress", 30), ("problems", 30), ("status", 10))
 
 
 def _header(key: str, fields: dict[str, tuple[str, str]]) -> str:
@@ -631,6 +683,7 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
             for p in projects:
                 values = {"project_id": p.id, "项目名称": p.name_zh, "目标阶段": p.target_stage,
                           "目标年份": p.target_year, "period": period.code, "department": dept,
+                          "investment_unit": investment.STORED_UNIT,
                           "status": STATUS_ZH["provisional"]}
                 ps.append([values.get(k) for k, _ in pcols])
             stage = DataValidation(type="list", formula1='"' + ",".join(REPORTED_STAGES) + '"',
@@ -664,7 +717,11 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
                 f"3. 字数上限：{limits}。文字按原样保存，不作改动。",
                 f"4. “{PROJECT_SHEET}”每行是本单位牵头的一个方案点名项目：当前阶段填 "
                 + "、".join(REPORTED_STAGES) + " 之一，阶段日期填进入该阶段或确认处于该阶段的日期"
-                "（如 2025-06-30，不晚于期间末）。",
+                "（如 2025-06-30，不晚于期间末）。投资填数字不带单位，单位写在“投资单位”列"
+                "（万元 或 亿元）：总投资为项目计划总投资，年度计划投资为本期计划数，"
+                "累计完成投资为 2023 年 1 月 1 日以来累计完成数（与“重点项目累计完成投资”指标同口径），"
+                "均不能为负，累计完成投资和年度计划投资不超过总投资；形象进度写工程实物进度"
+                "（如 主体结构完成 60%），存在问题按实际填写。",
                 "5. 未填写的行不计入报送。整份文件有任何问题即整份退回，问题逐条列出行号和列名；"
                 "同一任务同一期间再次报送作为新的修订版次保存。",
                 "6. 提交：评估组运行 `planbook ingest 文件名` 校验入库（可先加 --dry-run 只校验）。"),
