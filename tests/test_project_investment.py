@@ -3,19 +3,13 @@ cell named, a resend adding nothing."""
 
 from __future__ import annotations
 
-import shutil
-from datetime import date
-from pathlib import Path
-
 import openpyxl
 import pytest
+import test_statements as base
 
 from planbook.plan.periods import parse_period
-from planbook.plan.registry import load_registry
 from planbook.store import statements
 
-ROOT = Path(__file__).resolve().parents[1]
-TODAY = date(2026, 3, 1)
 HEAD = ("项目编号,期间,报送单位,当前阶段,阶段日期,进展说明,总投资,年度计划投资,累计完成投资,"
         "投资单位,形象进度,存在问题\n")
 GOOD = (HEAD +
@@ -24,26 +18,8 @@ GOOD = (HEAD +
         "prj_jianqu_railway,2025,交通运输局,前期,2025-12-31,,１２０,8,3.5,亿元,,\n")
 
 
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry(ROOT / "data")
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(ROOT / "data" / "plan", folder / "plan")
-    return folder
-
-
-def run(files, data, registry, **kw):
-    return statements.ingest([Path(f) for f in files], data, today=TODAY, check=False,
-                             registry=registry, **kw)
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
+# the statements tests' fixtures and helpers: a copy of the plan, the registry, intake
+registry, data, run, write = base.registry, base.data, base.run, base.write
 
 
 def test_investment_is_stored_in_wan_yuan_with_the_unit_stated(tmp_path, data, registry):

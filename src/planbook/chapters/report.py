@@ -20,6 +20,7 @@ from planbook.assess import rules as assess
 from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.assess.rules import DONE, STATUS, Assessment
 from planbook.chapters import display, figures, prepared, provenance
+from planbook.chapters.plan_tables import PlanTables
 from planbook.chapters.provenance import REGISTRY_INPUT, num
 from planbook.chapters.tasks import TaskEvaluation, task_key
 from planbook.plan.params import Params, check_injected
@@ -64,7 +65,7 @@ def _frame_rows(frame: pd.DataFrame) -> list[dict]:
 
 
 @dataclass
-class Report(TaskEvaluation):
+class Report(TaskEvaluation, PlanTables):
     params: Params
     registry: Registry
     data: Path
