@@ -124,6 +124,12 @@ def notebooks(reg) -> dict[str, list]:
         asis("rep.changes_since_previous()"),
         md("## 任务评估"),
         asis("rep.task_summary()"),
+        md("## 主要指标完成情况表"),
+        asis("rep.completion_note()"),
+        tbl("summary-completion", "主要指标完成情况表", "rep.completion_table_view()"),
+        md("## 重大项目推进情况"),
+        asis("rep.project_investment_text()"),
+        tbl("summary-projects", "方案点名项目推进和投资情况", "rep.project_investment_table()"),
     ]
     ch2 = head("总体目标", "方案第二部分确定了到2027年的八项总体目标：地区生产总值、城乡居民收入倍差、"
                "常住人口城镇化率、重点项目累计投资、和美乡村示范村、农村居民人均可支配收入以及村级集体经济"
@@ -164,6 +170,10 @@ def notebooks(reg) -> dict[str, list]:
         tbl("safeguards-items", "保障措施相关指标", 'rep.indicator_table(rep.chapter("六"))'),
         md("## 保障措施任务评估"),
         asis('rep.task_blocks("六")'),
+        md("## 要素保障\n\n方案六(二)要求加强资金统筹和乡村产业用地保障。资金投入方案未设量化指标，"
+           "按部门报送的点名项目投资反映；用地保障按方案明确的指标和部门报送反映。"),
+        asis("rep.funding_text()"),
+        asis("rep.land_text()"),
         md("## 牵头单位成绩单"),
         fig("safeguards-scorecard", "各牵头单位指标灯号",
             "各牵头单位所牵头指标的绿、黄、红、灰灯数量，红灯多的单位任务落后较多",

@@ -21,6 +21,7 @@ from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.assess.rules import DONE, STATUS, Assessment
 from planbook.chapters import display, figures, prepared, provenance
 from planbook.chapters.judgement import JudgementSections
+from planbook.chapters.plan_tables import PlanTables
 from planbook.chapters.provenance import REGISTRY_INPUT, num
 from planbook.chapters.tasks import TaskEvaluation, task_key
 from planbook.plan.params import Params, check_injected
@@ -69,7 +70,7 @@ def _frame_rows(frame: pd.DataFrame) -> list[dict]:
 
 
 @dataclass
-class Report(TaskEvaluation, JudgementSections):
+class Report(TaskEvaluation, JudgementSections, PlanTables):
     params: Params
     registry: Registry
     data: Path

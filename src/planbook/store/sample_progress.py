@@ -131,10 +131,54 @@ def _statement_rows(registry: Registry) -> list[dict]:
     return rows
 
 
-def _project_rows(registry: Registry, milestones: dict[str, float]) -> list[dict]:
+# 累计完成投资 as a share of 总投资 by stage (low, high), and the 形象进度 a stage reads as
+_DONE_SHARE = {"未启动": (0.0, 0.0), "谋划": (0.0, 0.0), "前期": (0.0, 0.03), "开工": (0.05, 0.2),
+               "在建": (0.2, 0.8), "完工": (0.9, 1.0)}
+_IMAGE = {"未启动": "示例：尚未启动", "谋划": "示例：完成项目初步谋划方案",
+          "前期": "示例：可研、用地等前期手续办理中", "开工": "示例：已开工，场地平整和基础施工中",
+          "在建": "示例：主体工程施工中，完成工程量约{share}%", "完工": "示例：主体完工，进入验收"}
+_PROJECT_PROBLEMS = ("示例：用地报批周期较长，影响施工进度。", "示例：资金到位偏慢，需加快争取专项债券。",
+                     "示例：政策处理（征迁）尚未全部完成。", "", "", "")
+# Named projects' 累计完成投资 together stay below this share of the sample's 重点项目累计完成投资
+# (the named projects are some of the key projects, never more than all of them).
+NAMED_SHARE_CAP = 0.8
+KEY_INVESTMENT = "ind_key_project_investment"
+
+
+def _investment(rng: np.random.Generator, stage: str) -> dict:
+    """Sample investment of a project at `stage` (万元): 总投资 0.5–15 亿元 (log-uniform),
+    累计完成 by stage, this year's plan a part of what remains; about one in ten left blank."""
+    if rng.random() < 0.1:
+        return {}
+    total = round(float(np.exp(rng.uniform(np.log(5000), np.log(150000)))), -2)
+    low, high = _DONE_SHARE[stage]
+    done = round(total * float(rng.uniform(low, high)), -1)
+    plan = round((total - done) * float(rng.uniform(0.15, 0.45)), -1) if stage != "完工" else \
+        round(total - done, -1)
+    share = int(round(done / total * 100)) if total else 0
+    return {"总投资": total, "年度计划投资": plan, "累计完成投资": done, "投资单位": "万元",
+            "形象进度": _IMAGE[stage].format(share=share),
+            "存在问题": _PROJECT_PROBLEMS[int(rng.integers(len(_PROJECT_PROBLEMS)))]}
+
+
+def _cap_investment(rows: list[dict], cap: float | None) -> None:
+    """Scale the rows' 累计完成投资 down (in place) when their sum exceeds `cap` (万元)."""
+    total = sum(float(r.get("累计完成投资") or 0) for r in rows)
+    if cap is None or total <= cap:
+        return
+    factor = cap / total
+    for r in rows:
+        if r.get("累计完成投资"):
+            r["累计完成投资"] = round(float(r["累计完成投资"]) * factor, -1)
+
+
+def _project_rows(registry: Registry, milestones: dict[str, float],
+                  key_investment: float | None = None) -> list[dict]:
     """One 2025 stage per project; a project a milestone indicator also tracks gets the stage
     its sample milestone value implies (1 → the asked stage, 0.5 → the one before, 0 → 未启动),
-    so the two never disagree."""
+    so the two never disagree. Investment (万元, `_investment`) is drawn with it; the named
+    projects' 累计完成投资 stays under NAMED_SHARE_CAP of `key_investment` (亿元, the sample's
+    2025 重点项目累计完成投资)."""
     rows = []
     for p in registry.projects.values():
         rng = _rng(p.id)
@@ -150,8 +194,12 @@ def _project_rows(registry: Registry, milestones: dict[str, float]) -> list[dict
         rows.append({"项目编号": p.id, "期间": "2025", "报送单位": p.lead, "当前阶段": stage,
                      "阶段日期": "2025-12-31",
                      "进展说明": f"示例：{p.name_zh}的演示用阶段（{stage}），非该项目实际进展",
-                     "数据状态": "sample"})
-    return rows
+                     **_investment(_rng("investment:" + p.id), stage), "数据状态": "sample"})
+    _cap_investment(rows, None if key_investment is None
+                    else key_investment * 10000 * NAMED_SHARE_CAP)
+    columns = ("项目编号", "期间", "报送单位", "当前阶段", "阶段日期", "进展说明", "总投资",
+               "年度计划投资", "累计完成投资", "投资单位", "形象进度", "存在问题", "数据状态")
+    return [{c: r.get(c, "") for c in columns} for r in rows]
 
 
 def _write_submission(path: Path, frame: pd.DataFrame) -> bytes:
@@ -195,7 +243,8 @@ def write_progress_sample(data: Path, registry: Registry,
                                                          strict=True)}
     stmts = pd.DataFrame([r for r in _statement_rows(registry)
                           if (r["任务编号"], r["期间"], r["报送单位"]) not in real])
-    projs = pd.DataFrame([r for r in _project_rows(registry, milestones)
+    projs = pd.DataFrame([r for r in _project_rows(registry, milestones,
+                                                   milestones.get(KEY_INVESTMENT))
                           if (r["项目编号"], r["期间"], r["报送单位"]) not in real])
     lines = []
     for frame, name in ((stmts, SAMPLE_FILE),

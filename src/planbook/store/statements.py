@@ -19,7 +19,9 @@ A progress workbook (`planbook templates` writes one per responsible department,
     项目编号 project_id, 期间 period, 报送单位 department, 当前阶段 stage (未启动 or a stage of
     registry.STAGES), 阶段日期 stage_date (the date the stage is stated for: the day it was
     reached, or the day the department confirms it, not after the period's end),
-    进展说明 note (≤ 200), 数据状态 status.
+    进展说明 note (≤ 200), 数据状态 status; optionally the investment (store.investment):
+    总投资, 年度计划投资, 累计完成投资 (since 2023), 投资单位 (万元/亿元), and 形象进度
+    image_progress (≤ 200), 存在问题 problems (≤ 500).
 
 Intake follows store.intake: all or nothing per file with every problem located (file,
 sheet and cell, value seen, expected), blank template rows skipped, a changed statement for
@@ -47,7 +49,7 @@ from planbook import paths
 from planbook.errors import EnvironmentFault, Problem, StoreDamaged
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
-from planbook.store import figure_rows, sheets, submission
+from planbook.store import figure_rows, investment, sheets, submission
 from planbook.store.commit import Commit, transaction
 from planbook.store.observations import sha256_bytes, store_lock
 from planbook.store.schema import STATUS_ZH
@@ -75,12 +77,18 @@ PROJECT_FIELDS: dict[str, tuple[str, str]] = {
     "stage": ("当前阶段", "stage"),
     "stage_date": ("阶段日期", "stage_date"),
     "note": ("进展说明", "note"),
+    "total_investment": ("总投资", "total_investment"),
+    "annual_plan_investment": ("年度计划投资", "annual_plan_investment"),
+    "completed_investment": ("累计完成投资", "completed_investment"),
+    "investment_unit": ("投资单位", "investment_unit"),
+    "image_progress": ("形象进度", "image_progress"),
+    "problems": ("存在问题", "problems"),
     "status": ("数据状态", "status"),
 }
 # Read-only columns of the templates; intake ignores them.
 TEMPLATE_EXTRAS = ("任务名称", "责任分工", "项目名称", "目标阶段", "目标年份")
 TEXT_LIMITS = {"progress": 1000, "problems": 500, "next_steps": 500, "evidence": 500,
-               "monthly": 200, "note": 200}
+               "monthly": 200, "note": 200, "image_progress": 200}
 REPORTED_STAGES = ("未启动", *STAGES)
 STATUSES = ("provisional", "sample")
 _STATUS_WORDS = {"provisional": "provisional", "部门报送": "provisional", "sample": "sample",
@@ -90,6 +98,7 @@ STATEMENT_COLUMNS = ("task_id", "period", "department", "progress", "problems", 
                      "evidence", "monthly", "status", "revision", "received_at", "file_sha256",
                      "original_name", "sheet", "row", "source_file")
 PROJECT_COLUMNS = ("project_id", "period", "department", "stage", "stage_date", "note",
+                   *investment.NUMBER_FIELDS, "investment_unit", "image_progress", "problems",
                    "status", "revision", "received_at", "file_sha256", "original_name",
                    "sheet", "row", "source_file")
 _DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
@@ -236,7 +245,8 @@ def _validate(path: Path, content: bytes, registry: Registry, today: date,
             for f in fields:
                 raw.setdefault(f, "")
             texts = [raw[f] for f in fields if f not in ("task_id", "project_id", "period",
-                                                         "department", "status")]
+                                                         "department", "status",
+                                                         "investment_unit")]
             if not any(t.strip() for t in texts):
                 if any(raw[f].strip() for f in fields):
                     result.rows_skipped += 1  # a template row left blank
@@ -432,10 +442,12 @@ def _check_project(raw: dict, check: _RowCheck, registry: Registry, today: date)
         stage_date = None
     else:
         _dated(check, "stage_date", raw["stage_date"], when, period)
-    _limit(raw, "note", check)
+    for fld in ("note", "image_progress", "problems"):
+        _limit(raw, fld, check)
     return {"project_id": pid if project else None, "period": period, "department": dept,
             "stage": stage, "stage_date": stage_date, "note": raw["note"],
-            "status": _status(raw["status"], check)}
+            **investment.check_investment(raw, check), "image_progress": raw["image_progress"],
+            "problems": raw["problems"], "status": _status(raw["status"], check)}
 
 
 # ---------------------------------------------------------------- the stores
@@ -491,7 +503,8 @@ _KINDS = (("statement", STATEMENT_COLUMNS, statement_file, "task_id"),
           ("project", PROJECT_COLUMNS, project_stage_file, "project_id"))
 # What a statement or a stage report says: a resent row equal in these adds no revision.
 CONTENT = {"statement": ["progress", "problems", "next_steps", "evidence", "monthly", "status"],
-           "project": ["stage", "stage_date", "note", "status"]}
+           "project": ["stage", "stage_date", "note", *investment.NUMBER_FIELDS, "investment_unit",
+                       "image_progress", "problems", "status"]}
 
 
 def _plan(data: Path, registry: Registry, rows: dict[str, list[dict]],
@@ -635,7 +648,9 @@ _STATEMENT_TEMPLATE = (("task_id", 10), ("任务名称", 24), ("责任分工", 8
                        ("next_steps", 30), ("evidence", 36), ("monthly", 30), ("status", 10))
 _PROJECT_TEMPLATE = (("project_id", 30), ("项目名称", 26), ("目标阶段", 8), ("目标年份", 8),
                      ("period", 9), ("department", 14), ("stage", 10), ("stage_date", 12),
-                     ("note", 36), ("status", 10))
+                     ("note", 36), ("total_investment", 12), ("annual_plan_investment", 12),
+                     ("completed_investment", 12), ("investment_unit", 8),
+                     ("image_progress", 30), ("problems", 30), ("status", 10))
 
 
 def _header(key: str, fields: dict[str, tuple[str, str]]) -> str:
@@ -678,6 +693,7 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
             for p in projects:
                 values = {"project_id": p.id, "项目名称": p.name_zh, "目标阶段": p.target_stage,
                           "目标年份": p.target_year, "period": period.code, "department": dept,
+                          "investment_unit": investment.STORED_UNIT,
                           "status": STATUS_ZH["provisional"]}
                 ps.append([values.get(k) for k, _ in pcols])
             stage = DataValidation(type="list", formula1='"' + ",".join(REPORTED_STAGES) + '"',
@@ -711,7 +727,11 @@ def write_templates(registry: Registry, period, out: Path) -> list[Path]:
                 f"3. 字数上限：{limits}。文字按原样保存，不作改动。",
                 f"4. “{PROJECT_SHEET}”每行是本单位牵头的一个方案点名项目：当前阶段填 "
                 + "、".join(REPORTED_STAGES) + " 之一，阶段日期填进入该阶段或确认处于该阶段的日期"
-                "（如 2025-06-30，不晚于期间末）。",
+                "（如 2025-06-30，不晚于期间末）。投资填数字不带单位，单位写在“投资单位”列"
+                "（万元 或 亿元）：总投资为项目计划总投资，年度计划投资为本期计划数，"
+                "累计完成投资为 2023 年 1 月 1 日以来累计完成数（与“重点项目累计完成投资”指标同口径），"
+                "均不能为负，累计完成投资和年度计划投资不超过总投资；形象进度写工程实物进度"
+                "（如 主体结构完成 60%），存在问题按实际填写。",
                 "5. 未填写的行不计入报送。整份文件有任何问题即整份退回，问题逐条列出工作表和单元格"
                 "（如 F3）；同一任务同一期间内容有改动的作为新的修订版次保存，与已存相同的行不新增"
                 "版次，同一文件重复提交不新增任何数据。",
