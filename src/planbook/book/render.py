@@ -309,8 +309,8 @@ def staging_dir(period: str, root: Path) -> Path:
 
 def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) -> None:
     missing = [] if pdf.is_file() and pdf.stat().st_size else [str(pdf)]
-    annex = pdf.with_name(ANNEX_PDF)
-    if book.annex and not (annex.is_file() and annex.stat().st_size):
+    annex = pdf.with_name(ANNEX_PDF)  # the built-in engine's 技术附件 (Quarto: one PDF)
+    if engine == "builtin" and book.annex and not (annex.is_file() and annex.stat().st_size):
         missing.append(str(annex))
     if not (html_dir / "index.html").is_file():
         missing.append(str(html_dir / "index.html"))
