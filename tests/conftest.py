@@ -45,6 +45,30 @@ def sample_build(tmp_path_factory) -> Path:
     return root
 
 
+# The day the 2027 总结评估's cut-off (2028-03-31) has passed: its build is refused before.
+AFTER_FINAL_CUTOFF = "2028-04-02"
+
+
+@pytest.fixture(scope="session")
+def kind_builds(tmp_path_factory) -> Path:
+    """One project with every other report kind built once, for real (built-in engine):
+    2024 (annual), 2026-10 (briefing) and 2027 (final, with the clock set after its cut-off;
+    no figure of 2027 exists, so its gaps show as gaps). 2025 (midterm) is `sample_build`."""
+    import datetime as dt
+
+    from planbook import clock
+
+    root = copy_project(tmp_path_factory.mktemp("kind-builds") / "project")
+    for period in ("2024", "2026-10"):
+        assert any("完成" in line for line in build_at(root, period))
+    later = dt.datetime.fromisoformat(AFTER_FINAL_CUTOFF + "T09:00:00").replace(
+        tzinfo=clock.JIANDE)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(clock, "now", lambda: later)
+        assert any("完成" in line for line in build_at(root, "2027"))
+    return root
+
+
 def build_at(root: Path, period: str, **kw) -> list[str]:
     """Build a period of the project at `root` (builtin engine), with PLANBOOK_ROOT pointing
     there for the build only; its progress lines (the build publishes once they are all read)."""

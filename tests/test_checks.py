@@ -191,7 +191,8 @@ def test_templates_write_the_due_period_and_its_note(tmp_path, reg):
 
 def test_plan_range_and_future_cut_off_refused_with_one_message():
     assert "不在方案期内" in period_refusal("2028")
-    assert period_refusal("2028", kind="final") is None
+    assert "不在方案期内" in period_refusal("2028", kind="final")  # the 总结评估 is 2027's
+    assert "晚于今天" in period_refusal("2027", kind="final", as_of="2028-03-31", today=TODAY)
     why = period_refusal("2026-12", as_of="2026-12-31", today=TODAY)
     assert "晚于今天" in why
     assert period_refusal("2026-10", as_of="2026-11-10", today=TODAY) is None

@@ -108,11 +108,11 @@ def test_published_read_with_its_own_cut_off_others_recomputed_and_marked(params
     write(params_only, "2024")
     table = rows(Dossier(fake_report(params_only)))
     # the briefings cut off by 2025's cut-off (31 March): not March's (10 April)
-    assert list(table) == ["2023年年度评估", "2024年年度评估", "2025年年度评估",
+    assert list(table) == ["2023年年度评估", "2024年年度评估", "2025年中期评估",
                            "2026年1月月度通报", "2026年2月月度通报"]
     # as 2024's second edition published it, with 2024's own cut-off
     assert table["2024年年度评估"] == "已发布第2版·修订版（2025年5月6日） | 2025年3月31日 | 进展缓慢 | 红灯"
-    assert table["2025年年度评估"] == "本期 | 2026年3月31日 | 符合进度 | 绿灯"
+    assert table["2025年中期评估"] == "本期 | 2026年3月31日 | 符合进度 | 绿灯"
     # never published: recomputed on this report's rows, with this report's cut-off named
     assert table["2023年年度评估"] == ("未发布，按本期数据重算 | 2026年3月31日（本期截止日） | "
                                    "需加快推进 | 黄灯")
@@ -194,7 +194,7 @@ def test_the_2025_dossier_shows_what_2024_published(two_years):
         assert (f"| 2024年年度评估 | 已发布第1版（{day}） | 2025年3月31日 | {was['status_zh']} | "
                 f"{light} |") in text
         assert "| 2023年年度评估 | 未发布，按本期数据重算 | 2026年3月31日（本期截止日） |" in text
-        assert "| 2025年年度评估 | 本期 | 2026年3月31日 |" in text
+        assert "| 2025年中期评估 | 本期 | 2026年3月31日 |" in text
     html = (two_years / "reports/2025/html/a4_dossiers.html").read_text("utf-8")
     assert f"已发布第1版（{day}）" in html and "未发布，按本期数据重算" in html
 

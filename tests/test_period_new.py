@@ -30,13 +30,21 @@ def test_the_house_rule_follows_the_shipped_params():
 @pytest.mark.parametrize(("period", "today", "kind", "as_of"), [
     ("2026-11", D(2026, 12, 20), "briefing", "2026-12-10"),
     ("2026", D(2027, 5, 1), "annual", "2027-03-31"),
-    ("2027", D(2028, 3, 31), "annual", "2028-03-31"),
+    ("2025", D(2026, 4, 1), "midterm", "2026-03-31"),
+    ("2027", D(2028, 3, 31), "final", "2028-03-31"),
 ])
 def test_a_period_gets_its_kind_and_the_house_cut_off(root, period, today, kind, as_of):
     path, notes = new_params(period, today=today, root=root)
     assert path == root / "params" / f"{period}.yml" and notes == []
-    p = load_params(period, root)
+    p = load_params(period, root, today=today)
     assert (p.kind, p.as_of, p.data_dir) == (kind, as_of, "data")
+
+
+def test_a_year_may_take_another_kind_it_allows(root):
+    new_params("2027", today=D(2028, 4, 2), root=root, kind="annual")
+    assert load_params("2027", root, today=D(2028, 4, 2)).kind == "annual"
+    with pytest.raises(ParamsError, match="不能编制中期评估"):
+        new_params("2026", today=D(2027, 4, 2), root=root, kind="midterm")
 
 
 def test_a_house_cut_off_not_yet_reached_is_today_and_says_so(root):

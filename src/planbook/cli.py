@@ -125,7 +125,7 @@ def cmd_period(args) -> int:
     except PlanbookError as err:
         raise UsageError(f"{args.new_period!r}：{err.message}", hint=err.hint) from None
     path, notes = new_params(code, today=_today(), as_of=_date(args.as_of, "--as-of"),
-                             replace=args.force)
+                             replace=args.force, kind=args.kind)
     params = path.read_text(encoding="utf-8")
     print(f"已写入 {path}")
     print("\n".join(f"  {line}" for line in params.splitlines() if not line.startswith("#")))
@@ -410,11 +410,16 @@ def parser() -> argparse.ArgumentParser:
     new = verbs.add_parser("new", help="新建一个期间：按惯例的截止日写 params/<期间>.yml，"
                                       "并列出接下来的命令",
                            description="新建一个期间的参数文件：年度评估截止日为次年3月31日，"
-                                       "月度进度简报为次月10日；截止日未到时取今天")
+                                       "月度进度简报为次月10日；截止日未到时取今天。"
+                                       "报告类型按惯例：2025年为中期评估（midterm），2027年为"
+                                       "总结评估（final），其他年份为年度评估（annual），"
+                                       "月份为工作进展通报（briefing）")
     new.add_argument("new_period", metavar="期间", help="年份 2026 或月份 2026-11")
     new.add_argument("--as-of", metavar="日期",
                      help="数据截止日 YYYY-MM-DD（默认按惯例；不能早于期间结束，不能晚于今天）")
     new.add_argument("--force", action="store_true", help="改写已有的参数文件")
+    new.add_argument("--kind", choices=("annual", "midterm", "final", "briefing"),
+                     help="报告类型（默认按惯例；2025、2027年也可取 annual 年度评估）")
     sp = add("templates", cmd_templates, "生成各部门填报的工作簿")
     period(sp)
     sp.add_argument("--out", required=True, metavar="目录", help="工作簿写入的目录")

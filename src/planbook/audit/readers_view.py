@@ -122,9 +122,18 @@ def compare_pages(published: Path, again: Path, entries: list[dict], where: str)
         b = page_text(theirs.read_text(encoding="utf-8", errors="replace"))
         if a != b:
             problems.append(_describe(f"{where}{rel}", a, b, entries))
-    a, b = pdf_text(published / "report.pdf"), pdf_text(again / "report.pdf")
-    if a is not None and b is not None and a != b:
-        problems.append(_describe(f"{where}report.pdf", a, b, entries))
+    for name in ("report.pdf", "annex.pdf"):  # the report and its 技术附件
+        if not (published / name).is_file() and not (again / name).is_file():
+            continue
+        if not (again / name).is_file():
+            problems.append(f"{where}{name}：重新执行的结果没有这个文件")
+            continue
+        if not (published / name).is_file():
+            problems.append(f"{where}{name}：已发布的报告缺少这个文件")
+            continue
+        a, b = pdf_text(published / name), pdf_text(again / name)
+        if a is not None and b is not None and a != b:
+            problems.append(_describe(f"{where}{name}", a, b, entries))
     return problems
 
 

@@ -19,10 +19,11 @@ from planbook.book.assets import copy_static
 from planbook.book.pages import PageContent, Ref, page_markdown
 from planbook.book.pandoc import PAGES, largest_first, pandoc
 from planbook.book.spec import (
+    ANNEX_PART,
+    ANNEX_PDF,
     COMPILER,
     PLAN_NAME,
     SAMPLE_NOTICE,
-    SHORT_TITLE,
     BookChapters,
     book_subtitle,
     book_title,
@@ -108,9 +109,13 @@ def _nav(book: BookChapters, titles: dict[str, str], current: str) -> str:
     for part in book.parts:
         out.append(f'<li class="pb-nav-part">{html_text(part.title)}</li>')
         out += [item(p) for p in part.pages]
-    if book.appendices:
+    if book.body_appendices:
         out.append('<li class="pb-nav-part">附录</li>')
-        out += [item(p) for p in book.appendices]
+        out += [item(p) for p in book.body_appendices]
+    if book.annex:  # the pages of annex.pdf: the same split as the two PDFs
+        out.append(f'<li class="pb-nav-part">{html_text(ANNEX_PART)}'
+                   f'（<a href="{ANNEX_HREF}">PDF</a>）</li>')
+        out += [item(p) for p in book.annex]
     out.append("</ul>")
     return "\n".join(out)
 
@@ -166,7 +171,7 @@ PAGE = HTML_HEAD + """<title>{page_title} · {short_title}</title>
 <nav class="pb-sidebar" id="pb-sidebar" aria-label="章节导航">
 <div class="pb-book-title"><a href="index.html">{title}</a></div>
 <div class="pb-subtitle">{subtitle}</div>
-<p class="pb-links"><a href="{pdf_href}">PDF版（report.pdf）</a> · <a href="{portal_href}">全部报告</a></p>
+<p class="pb-links"><a href="{pdf_href}">PDF版（report.pdf）</a>{annex_link} · <a href="{portal_href}">全部报告</a></p>
 <div class="pb-search" role="search">
 <input type="search" id="pb-search-input" placeholder="搜索指标、章节、内容…" aria-label="搜索" autocomplete="off">
 <ol id="pb-search-results" class="pb-search-results" hidden></ol>
@@ -187,6 +192,7 @@ PAGE = HTML_HEAD + """<title>{page_title} · {short_title}</title>
 """
 # From reports/<P>/html/: the period's PDF and the portal of every period (reports/index.html).
 PDF_HREF = "../report.pdf"
+ANNEX_HREF = f"../{ANNEX_PDF}"  # the 技术附件
 PORTAL_HREF = "../../index.html"
 
 
@@ -224,10 +230,12 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
         prev = contents[i - 1].page if i > 0 else None
         nxt = contents[i + 1].page if i + 1 < len(contents) else None
         html = PAGE.format(
-            page_title=html_text(c.title), short_title=html_text(SHORT_TITLE),
+            page_title=html_text(c.title), short_title=html_text(book.short_title),
             title=html_text(book_title(params)), subtitle=html_text(book_subtitle(params)), banner=banner,
             nav=_nav(book, titles, c.page.key), body=body, pager=_pager(prev, nxt, titles),
             compiler=html_text(book.compiler), stamp=html_text(book.stamp), pdf_href=PDF_HREF,
+            annex_link=(f' · <a href="{ANNEX_HREF}">{ANNEX_PART}（{ANNEX_PDF}）</a>'
+                        if book.annex else ""),
             portal_href=PORTAL_HREF, toc=_toc(parser.toc))
         path = out / c.page.html_name
         path.write_text(html, encoding="utf-8")

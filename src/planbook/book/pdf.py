@@ -2,10 +2,16 @@
 
 A book gets book.typ's `pb-book` (cover, TOC, chapters); a single document (the monthly
 briefing) its `pb-brief` (title block on the first page, compact A4, no TOC or numbering).
+
+An evaluation makes two PDFs from one set of pages: report.pdf, the evaluation a reviewer
+reads (summary, chapters, 评估方法), and annex.pdf, the 技术附件 (register, audit trail, data
+quality, 指标档案), with the same stamp and running header. A link in one to a place in the
+other keeps its text and loses its target (typst refuses a link to a label it lacks).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -16,22 +22,36 @@ from planbook.book.assets import ASSETS, font_dir
 from planbook.book.pages import PageContent, Ref, page_markdown
 from planbook.book.pandoc import largest_first, pandoc
 from planbook.book.spec import (
+    ANNEX_TITLE,
     PLAN_NAME,
     SAMPLE_NOTICE,
-    SHORT_TITLE,
     BookChapters,
+    annex_title,
     book_title,
 )
 from planbook.errors import EnvironmentFault, RenderError
 from planbook.escape import typst_str
 from planbook.plan.params import Params
 
+# A label typst defines (`<tbl-x>` after a figure or heading), not one a link points at.
+_DEFINED = re.compile(r"(?<![\\(])<([A-Za-z0-9_:.\-]+)>")
+_LINK = re.compile(r"#link\(<([A-Za-z0-9_:.\-]+)>\)\[")
+
+
+def unlink_missing(source: str) -> str:
+    """Links to labels the document does not define become plain text (`#[…]`): a page of
+    the report pointing into the 技术附件, or the other way round."""
+    defined = set(_DEFINED.findall(source))
+    return _LINK.sub(lambda m: m[0] if m[1] in defined else "#[", source)
+
 
 def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
-                 params: Params, *, sample_notice: bool | Callable[[], bool], hook) -> str:
+                 params: Params, *, sample_notice: bool | Callable[[], bool], hook,
+                 annex: bool = False) -> str:
     """The whole book as one typst document (imports book.typ from the same folder).
     `sample_notice` may be a function: asked once the pages are converted (the render reads
-    it from the data meanwhile)."""
+    it from the data meanwhile). `contents`: the pages of this PDF (the report's body, or
+    with `annex` the 技术附件's)."""
 
     filters = ("keep_with_next.lua",) if book.single else ()
 
@@ -61,12 +81,13 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
             "",
         ]
         return "\n".join(head) + "\n\n".join(bodies)
+    subtitle = params.label_zh + params.kind_zh + (f"·{ANNEX_TITLE}" if annex else "")
     head = [
         '#import "book.typ": pb-book',
         "#show: pb-book.with(",
-        f"  title: {typst_str(book_title(params))},",
-        f"  short-title: {typst_str(SHORT_TITLE)},",
-        f"  subtitle: {typst_str(params.label_zh + ('工作进展通报' if params.kind == 'briefing' else '年度评估'))},",
+        f"  title: {typst_str(annex_title(params) if annex else book_title(params))},",
+        f"  short-title: {typst_str(book.short_title + (f'·{ANNEX_TITLE}' if annex else ''))},",
+        f"  subtitle: {typst_str(subtitle)},",
         f"  as-of: {typst_str(params.as_of_zh)},",
         f"  compiler: {typst_str(book.compiler)},",
         f"  sample: {typst_str(SAMPLE_NOTICE) if sample_notice else 'none'},",
@@ -74,7 +95,7 @@ def typst_source(book: BookChapters, contents: list[PageContent], refs: dict[str
         ")",
         "",
     ]
-    return "\n".join(head) + "\n\n".join(bodies)
+    return unlink_missing("\n".join(head) + "\n\n".join(bodies))
 
 
 # typst runs in a short-lived process: its compiler keeps fonts and layouts in memory that it
@@ -107,8 +128,9 @@ def compile_typst(main: Path, pdf: Path, root: Path) -> None:
 
 def write_pdf(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
               params: Params, work: Path, pdf: Path, *,
-              sample_notice: bool | Callable[[], bool], hook) -> Path:
-    """Compile the book into `pdf`; `work` holds main.typ and the figure files."""
+              sample_notice: bool | Callable[[], bool], hook, annex: bool = False) -> Path:
+    """Compile `contents` (the report's pages, or with `annex` the 技术附件's) into `pdf`;
+    `work` holds main.typ and the figure files."""
     work.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ASSETS / "book.typ", work / "book.typ")
     for c in contents:
@@ -117,6 +139,6 @@ def write_pdf(book: BookChapters, contents: list[PageContent], refs: dict[str, R
             (work / name).write_bytes(data)
     main = work / "main.typ"
     main.write_text(typst_source(book, contents, refs, params, sample_notice=sample_notice,
-                                 hook=hook), encoding="utf-8")
+                                 hook=hook, annex=annex), encoding="utf-8")
     compile_typst(main, pdf, work)
     return pdf

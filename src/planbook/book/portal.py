@@ -23,8 +23,17 @@ from planbook import paths
 from planbook.assess.rules import LIGHT_ZH, LIGHTS
 from planbook.book.assets import WEB_FONT, font_dir
 from planbook.book.html import HTML_HEAD, sample_banner
-from planbook.book.spec import COMPILER, PLAN_NAME, SAMPLE_NOTICE, date_zh, edition_label
+from planbook.book.spec import (
+    ANNEX_PDF,
+    ANNEX_TITLE,
+    COMPILER,
+    PLAN_NAME,
+    SAMPLE_NOTICE,
+    date_zh,
+    edition_label,
+)
 from planbook.escape import html_text
+from planbook.plan.params import KIND_ZH
 from planbook.plan.periods import parse_period
 
 PERIOD_FILE = "period.json"
@@ -90,6 +99,7 @@ def _read(folder: Path, reports: Path) -> dict | None:
     rel = folder.relative_to(reports).as_posix()
     entry["html"] = f"{rel}/html/index.html"
     entry["pdf"] = f"{rel}/report.pdf" if (folder / "report.pdf").is_file() else ""
+    entry["annex"] = f"{rel}/{ANNEX_PDF}" if (folder / ANNEX_PDF).is_file() else ""
     data = entry.get("data") or ""
     entry["data"] = f"{rel}/html/{data}" if data and (html / data).is_file() else ""
     entry.setdefault("edition", 1)
@@ -144,10 +154,14 @@ def _lights(counts: dict | None) -> str:
 
 
 def _row(e: dict) -> str:
-    name = html_text(f"{e.get('label') or e['period']}{'工作进展通报' if e['kind'] == 'briefing' else '年度评估报告'}")
+    kind = KIND_ZH.get(e["kind"], KIND_ZH["annual"])
+    name = html_text(f"{e.get('label') or e['period']}{kind}{'' if e['kind'] == 'briefing' else '报告'}")
     links = [f'<a href="{html_text(e["html"])}">HTML<span class="pb-sr">：{name}</span></a>']
     if e["pdf"]:
         links.append(f'<a href="{html_text(e["pdf"])}">PDF<span class="pb-sr">：'
+                     f"{name}</span></a>")
+    if e.get("annex"):
+        links.append(f'<a href="{html_text(e["annex"])}">{ANNEX_TITLE}（PDF）<span class="pb-sr">：'
                      f"{name}</span></a>")
     if e["data"]:
         links.append(f'<a href="{html_text(e["data"])}">数据包（ZIP）'
@@ -213,8 +227,8 @@ PAGE = HTML_HEAD + """<title>全部报告 · {plan}</title>
 <body>
 {banner}<main>
 <h1>全部报告</h1>
-<p>{plan}：各期年度评估报告和月度工作进展通报。每期列出数据截至日期、版次及其日期、各灯号指标数，
-以及HTML、PDF和本期所用数据（Frictionless 数据包）的链接。</p>
+<p>{plan}：各期评估报告（年度、中期、总结评估）和月度工作进展通报。每期列出数据截至日期、版次及其日期、
+各灯号指标数，以及HTML、PDF（评估报告另有技术附件）和本期所用数据（Frictionless 数据包）的链接。</p>
 {sections}
 <footer>{compiler}</footer>
 </main>
@@ -225,8 +239,10 @@ PAGE = HTML_HEAD + """<title>全部报告 · {plan}</title>
 
 def portal_html(entries: list[dict]) -> str:
     sections = []
-    for kind, title in (("annual", "年度评估报告"), ("briefing", "月度工作进展通报")):
-        group = sorted((e for e in entries if (e.get("kind") or "annual") == kind), key=_sort_key)
+    for kind, title in (("annual", "评估报告"), ("briefing", "月度工作进展通报")):
+        # annual, midterm and final evaluations are one list, newest first
+        group = sorted((e for e in entries if ((e.get("kind") or "annual") == "briefing")
+                        == (kind == "briefing")), key=_sort_key)
         if not group:
             continue
         rows = "\n".join(_row(e) for e in group)

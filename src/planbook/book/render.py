@@ -1,4 +1,5 @@
-"""Render a period's book to reports/<P>/html/ and reports/<P>/report.pdf.
+"""Render a period's book to reports/<P>/html/, reports/<P>/report.pdf and (an evaluation)
+reports/<P>/annex.pdf, the 技术附件.
 
 Recipe: within the period's edition (run.publish: one flock for the command, a staged copy
 of reports/<P>/) → build every output into build/render/<P>/staging → check it is complete →
@@ -40,7 +41,7 @@ from planbook.book.downloads import (
 from planbook.book.pages import Block, CaptionHook, PageContent, collect_refs, read_page
 from planbook.book.portal import period_summary, write_period_summary
 from planbook.book.quarto import quarto_source, render_quarto_book, render_quarto_document
-from planbook.book.spec import BookChapters, book_spec
+from planbook.book.spec import ANNEX_PDF, BookChapters, book_spec
 from planbook.chapters.catalogue import REGISTER_PAGE
 from planbook.errors import RenderError
 from planbook.run import publish
@@ -60,6 +61,7 @@ class RenderResult:
     sample_notice: bool
     seconds: float
     single: bool = False  # one document (the monthly briefing), not a book
+    annex: Path | None = None  # the 技术附件 (annex.pdf) of an evaluation
 
     @property
     def index_html(self) -> Path:
@@ -71,9 +73,10 @@ class RenderResult:
             return (f"已生成 {self.period} 工作进展通报{note}：单页 HTML 与 PDF，"
                     f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
                     f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
+        annex = f"\n  技术附件: {self.annex}" if self.annex else ""
         return (f"已生成 {self.period} 评估报告{note}：{self.pages} 个页面（摘要、各章与附录），"
                 f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
-                f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
+                f"  HTML: {self.index_html}\n  PDF:  {self.pdf}{annex}")
 
 
 def pick_engine(engine: str) -> str:
@@ -130,7 +133,8 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
             shutil.rmtree(staging, ignore_errors=True)
     final = rp.report_dir  # reports/<P>/ once swapped in (alone), else the caller's staging
     return RenderResult(period, chosen, final / "html", final / "report.pdf", len(book.pages),
-                        sample_notice, time.monotonic() - started, single=book.single)
+                        sample_notice, time.monotonic() - started, single=book.single,
+                        annex=final / ANNEX_PDF if book.annex else None)
 
 
 class _Facts:
@@ -221,6 +225,8 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
     refs = collect_refs(contents)
     html_dir = staging / "html"
     pdf = staging / "report.pdf"
+    body = [c for c in contents if not c.page.annex]
+    annex = [c for c in contents if c.page.annex]
     notice: Future[bool] = Future()
     if sample_notice is not None:
         notice.set_result(sample_notice)
@@ -229,9 +235,12 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
     # its pandoc runs. Meanwhile this thread writes the downloads and the HTML book, and
     # another the code pages: all only read `contents`. Download links are on HTML captions
     # only, so the PDF takes the caption hook as given.
-    with ThreadPoolExecutor(2) as pool:
-        pdf_job = pool.submit(write_pdf, book, contents, refs, params, staging / "typst", pdf,
+    with ThreadPoolExecutor(3) as pool:
+        pdf_job = pool.submit(write_pdf, book, body, refs, params, staging / "typst", pdf,
                               sample_notice=notice.result, hook=hook)
+        annex_job = pool.submit(write_pdf, book, annex, refs, params, staging / "typst-annex",
+                                staging / ANNEX_PDF, sample_notice=notice.result, hook=hook,
+                                annex=True) if annex else None
         code_job = None
         try:
             if not notice.done():
@@ -252,6 +261,8 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
         finally:
             # The PDF's error first if several failed; nothing left running.
             pdf_job.result()
+            if annex_job is not None:
+                annex_job.result()
             if code_job is not None:
                 code_job.result()
     return html_dir, pdf, notice.result()
@@ -298,6 +309,9 @@ def staging_dir(period: str, root: Path) -> Path:
 
 def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) -> None:
     missing = [] if pdf.is_file() and pdf.stat().st_size else [str(pdf)]
+    annex = pdf.with_name(ANNEX_PDF)  # the built-in engine's 技术附件 (Quarto: one PDF)
+    if engine == "builtin" and book.annex and not (annex.is_file() and annex.stat().st_size):
+        missing.append(str(annex))
     if not (html_dir / "index.html").is_file():
         missing.append(str(html_dir / "index.html"))
     if engine == "builtin":
@@ -310,9 +324,13 @@ def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) 
 
 
 def install(edition: ReportPeriod, html_dir: Path, pdf: Path) -> None:
-    """Put the rendered html/ and report.pdf into the staged edition (replacing the old)."""
+    """Put the rendered html/, report.pdf and annex.pdf (when made, next to `pdf`) into the
+    staged edition (replacing the old)."""
     target = edition.report_dir
     target.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(target / "html", ignore_errors=True)
     shutil.move(str(html_dir), str(target / "html"))
     shutil.move(str(pdf), str(target / "report.pdf"))
+    (target / ANNEX_PDF).unlink(missing_ok=True)
+    if pdf.with_name(ANNEX_PDF).is_file():
+        shutil.move(str(pdf.with_name(ANNEX_PDF)), str(target / ANNEX_PDF))

@@ -9,14 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from planbook.errors import RenderError
-from planbook.plan.params import Params
+from planbook.plan.params import KIND_ZH, Params
 from planbook.run.period import ReportPeriod
 from planbook.store.evaluation import issuer
 
 PLAN_NAME = "建德市县城承载能力提升和深化“千村示范、万村整治”工程实施方案（2023—2027年）"
 TITLE = PLAN_NAME + "年度评估报告"
 BRIEFING_TITLE = PLAN_NAME + "工作进展通报"
-SHORT_TITLE = "县城承载能力提升和深化“千万工程”年度评估报告"
+SHORT_NAME = "县城承载能力提升和深化“千万工程”"
+SHORT_TITLE = SHORT_NAME + "年度评估报告"
+# The second PDF of an evaluation: the register, the audit trail, data quality, 指标档案.
+ANNEX_TITLE = "技术附件"
+ANNEX_PDF = "annex.pdf"
+ANNEX_PART = ANNEX_TITLE
 COMPILER = "编制：planbook 自动生成"
 SAMPLE_NOTICE = "示例数据，非官方统计"
 PART_TITLE = "分章评估"
@@ -36,6 +41,7 @@ class BookPage:
     # chapters: the plan's own chapter number in digits ("2" for 二、总体目标; see
     # chapter_numbers), "A".. for appendices, "" unnumbered
     number: str = ""
+    annex: bool = False  # in the 技术附件 (annex.pdf) rather than the report's PDF
 
     @property
     def html_name(self) -> str:
@@ -92,11 +98,30 @@ class BookChapters:
         return stamp_text(self.params, self.edition, self.edition_date)
 
     @property
+    def short_title(self) -> str:
+        return short_title(self.params)
+
+    @property
     def pages(self) -> list[BookPage]:
         out = [self.index]
         for part in self.parts:
             out += part.pages
         return out + list(self.appendices)
+
+    @property
+    def body_appendices(self) -> tuple[BookPage, ...]:
+        """The appendices printed in the report's PDF (评估方法)."""
+        return tuple(p for p in self.appendices if not p.annex)
+
+    @property
+    def annex(self) -> tuple[BookPage, ...]:
+        """The appendices of the 技术附件 (annex.pdf); in the HTML book, its last part."""
+        return tuple(p for p in self.appendices if p.annex)
+
+    @property
+    def body_pages(self) -> list[BookPage]:
+        """What report.pdf holds: summary, chapters, the body's appendices."""
+        return [p for p in self.pages if not p.annex]
 
 
 def chapter_numbers(plan_chapters: list[str | None]) -> list[str]:
@@ -110,7 +135,18 @@ def chapter_numbers(plan_chapters: list[str | None]) -> list[str]:
 
 
 def book_title(params: Params) -> str:
-    return BRIEFING_TITLE if params.kind == "briefing" else TITLE
+    """The plan's name and the report's kind: …年度评估报告 / 中期评估报告 / 总结评估报告."""
+    return BRIEFING_TITLE if params.kind == "briefing" else PLAN_NAME + KIND_ZH[params.kind] + "报告"
+
+
+def short_title(params: Params) -> str:
+    """The running header: 县城承载能力提升和深化“千万工程”中期评估报告."""
+    return SHORT_NAME + KIND_ZH[params.kind] + ("" if params.kind == "briefing" else "报告")
+
+
+def annex_title(params: Params) -> str:
+    """The 技术附件's cover title: the report's title and 技术附件."""
+    return book_title(params) + "·" + ANNEX_TITLE
 
 
 def date_zh(iso: str) -> str:
@@ -157,7 +193,7 @@ def book_spec(rp: ReportPeriod) -> BookChapters:
         if index is None and not ch.appendix:
             index = BookPage(ch.key, source, ch.title, "index")
         elif ch.appendix:
-            appendices.append(BookPage(ch.key, source, ch.title, "appendix"))
+            appendices.append(BookPage(ch.key, source, ch.title, "appendix", annex=ch.annex))
         else:
             body.append(BookPage(ch.key, source, ch.title, "chapter"))
     if index is None:
@@ -167,7 +203,7 @@ def book_spec(rp: ReportPeriod) -> BookChapters:
     body = [BookPage(p.key, p.source, p.title, p.kind, n) for p, n in zip(body, numbers,
                                                                            strict=True)]
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    appendices = [BookPage(p.key, p.source, p.title, p.kind, letters[i])
+    appendices = [BookPage(p.key, p.source, p.title, p.kind, letters[i], annex=p.annex)
                   for i, p in enumerate(appendices)]
     parts = (Part(PART_TITLE, tuple(body)),) if body else ()
     single = params.kind == "briefing"

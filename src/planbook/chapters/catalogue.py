@@ -16,6 +16,9 @@ class Chapter:
     plan_chapter: str | None  # the plan chapter it reports on (二…六), None for summary/appendix
     appendix: bool = False
     reads_all: bool = False  # summary and cross-cutting pages read every store file
+    # In the 技术附件 (annex.pdf), not the report's PDF: the register, the audit trail, the
+    # data quality and the 指标档案. The HTML book keeps every page (its nav has the part).
+    annex: bool = False
 
     @property
     def notebook(self) -> str:
@@ -30,10 +33,10 @@ ANNUAL = (
     Chapter("03_villages", "持续深化“千村示范、万村整治”工程", "四"),
     Chapter("04_integration", "健全城乡融合发展体制机制", "五"),
     Chapter("05_safeguards", "保障措施与责任落实", "六", reads_all=True),
-    Chapter("a1_indicators", "指标体系一览", None, appendix=True, reads_all=True),
-    Chapter("a2_sources", "数据来源与追溯", None, appendix=True, reads_all=True),
-    Chapter("a3_quality", "数据质量", None, appendix=True, reads_all=True),
-    Chapter("a4_dossiers", "指标档案", None, appendix=True, reads_all=True),
+    Chapter("a1_indicators", "指标体系一览", None, appendix=True, reads_all=True, annex=True),
+    Chapter("a2_sources", "数据来源与追溯", None, appendix=True, reads_all=True, annex=True),
+    Chapter("a3_quality", "数据质量", None, appendix=True, reads_all=True, annex=True),
+    Chapter("a4_dossiers", "指标档案", None, appendix=True, reads_all=True, annex=True),
 )
 # The appendix that also lists the audit register (appended at render time: the register
 # exists only once every notebook has run).
@@ -47,6 +50,8 @@ BRIEFING = (Chapter("briefing", "月度工作进展晾晒通报", None, reads_al
 
 
 def chapters_for(kind: str) -> tuple[Chapter, ...]:
+    """The chapters of a report kind: the monthly briefing is one notebook; the evaluations
+    (annual, midterm, final) share the book, worded by their kind."""
     return BRIEFING if kind == "briefing" else ANNUAL
 
 

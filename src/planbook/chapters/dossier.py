@@ -93,7 +93,7 @@ class Dossier:
         """The entry's 历次评估: its lead-in and a markdown table, a row per listed period
         saying where its status comes from (本期, 已发布第N版, or recomputed and why)."""
         lines = [
-            "**历次评估**（各年度评估和近几个月通报。已发布的一期读取其最新版次发布时记录的状态，"
+            "**历次评估**（各年度、中期评估和近几个月通报。已发布的一期读取其最新版次发布时记录的状态，"
             "数据截至为该期报告自己的截止日；未发布或发布记录无法读取的一期按本期数据重算，"
             "并注明）：", "",
             # dashes set the columns' shares of the width (pandoc): the basis is the longest
@@ -102,7 +102,7 @@ class Dossier:
         ]
         for params in self.earlier_periods:
             past = self.history[params.period]
-            kind = "月度通报" if params.kind == "briefing" else "年度评估"
+            kind = "月度通报" if params.kind == "briefing" else params.kind_zh
             status, light = past.statuses.get(ind_id, ("该期报告未评估本指标", ""))
             cells = (f"{params.label_zh}{kind}", past.basis, past.as_of_zh, status,
                      display.LIGHT_ZH.get(light, light) or "—")

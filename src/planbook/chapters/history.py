@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from planbook import paths
+from planbook import clock, paths
 from planbook.hashing import sha256_file
 from planbook.plan.params import Params, load_params
 from planbook.plan.periods import Period, parse_period
@@ -145,6 +145,9 @@ def earlier_periods(period: Period, as_of: str, root: Path | None = None) -> lis
     e.g. March's on 10 April, is no earlier report than one cut off on 31 March)."""
     folder = paths.params_dir(root)
     cut = date.fromisoformat(as_of)
+    # This report's own cut-off has passed (the command checked it): so has any earlier
+    # period's that is not later, whatever day the kernel's clock says.
+    day = max(cut, clock.today())
     annual, months = [], []
     for f in sorted(folder.glob("*.yml")):
         if f.stem == "default":
@@ -154,9 +157,9 @@ def earlier_periods(period: Period, as_of: str, root: Path | None = None) -> lis
         except Exception:  # noqa: BLE001 - a file that is not a period's params
             continue
         if p.kind == "year" and p.year <= period.year:
-            annual.append(load_params(f.stem, root))
+            annual.append(load_params(f.stem, root, today=day))
         elif p.kind == "month" and p.end <= cut:
-            params = load_params(f.stem, root)
+            params = load_params(f.stem, root, today=day)
             if date.fromisoformat(params.as_of) <= cut:
                 months.append(params)
     return annual + months[-RECENT_MONTHS:]

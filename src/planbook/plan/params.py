@@ -13,7 +13,14 @@ from planbook.errors import ParamsError
 from planbook.plan.periods import FIRST_YEAR, LAST_YEAR, Period, parse_period
 
 REQUIRED = ("period", "as_of", "data_dir", "kind", "plan_id")
-KINDS = ("annual", "briefing")
+# Report kinds, as China's 规划实施评估 practice has them: a yearly 年度评估, the 中期评估 at
+# the plan's midpoint (2025: it covers 2023–2025), the 总结评估 of the last year (2027, once
+# its cut-off has passed) and the monthly 晾晒通报.
+KINDS = ("annual", "midterm", "final", "briefing")
+KIND_ZH = {"annual": "年度评估", "midterm": "中期评估", "final": "总结评估",
+           "briefing": "工作进展通报"}
+MIDTERM_YEAR = (FIRST_YEAR + LAST_YEAR) // 2  # 2025
+FINAL_YEAR = LAST_YEAR  # 2027
 PLAN_ID = "jiande-2023-2027"
 
 
@@ -24,7 +31,7 @@ class Params:
     period: str  # 报告期间: 2025 or 2026-10
     as_of: str  # 数据截至日期, ISO date
     data_dir: str  # 数据目录, relative to the project root
-    kind: str  # 报告类型: annual 年度评估 / briefing 月度晾晒通报
+    kind: str  # 报告类型: annual 年度评估 / midterm 中期评估 / final 总结评估 / briefing 月度晾晒通报
     plan_id: str  # 方案编号
 
     @property
@@ -41,6 +48,16 @@ class Params:
         """2026年3月31日."""
         d = dt.date.fromisoformat(self.as_of)
         return f"{d.year}年{d.month}月{d.day}日"
+
+    @property
+    def kind_zh(self) -> str:
+        """年度评估, 中期评估, 总结评估, 工作进展通报."""
+        return KIND_ZH[self.kind]
+
+    @property
+    def evaluation(self) -> bool:
+        """An evaluation report (a book), not the monthly briefing."""
+        return self.kind != "briefing"
 
     def data_path(self, root: Path | None = None) -> Path:
         p = Path(self.data_dir)
@@ -78,24 +95,42 @@ def _mapping_without_duplicates(loader, node, deep=False):
 _TextDates.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
                            _mapping_without_duplicates)
 
-# The kind of report each kind of period gets.
-KIND_OF_PERIOD = {"year": "annual", "month": "briefing"}
+# The kind of report each kind of period gets by the house rule (house_kind), and the kinds
+# a period's params may name: a year is 年度评估, or 中期评估 at the midpoint year, or
+# 总结评估 in the plan's last year; a month is a briefing.
+
+
+def kinds_for(period: Period) -> tuple[str, ...]:
+    """The report kinds a period may be reported with (the first is the house rule's)."""
+    if period.kind == "month":
+        return ("briefing",)
+    if period.kind != "year":
+        return ()
+    if period.year == MIDTERM_YEAR:
+        return ("midterm", "annual")
+    if period.year == FINAL_YEAR:
+        return ("final", "annual")
+    return ("annual",)
+
+
+def house_kind(period: Period) -> str | None:
+    """2025 → midterm, 2027 → final, another year → annual, a month → briefing."""
+    kinds = kinds_for(period)
+    return kinds[0] if kinds else None
 # as_of: the data are as of the period's end at the earliest, and at most this long after.
 MAX_AS_OF_DAYS = 2 * 366
 
-
-# The final evaluation (终期评估) of a 2023–2027 plan may be a report of the year after it.
-FINAL_KIND = "final"
 
 
 def period_refusal(period: str, *, kind: str | None = None, as_of: str | None = None,
                    today: dt.date | None = None) -> str | None:
     """Why a period cannot be reported on (templates, status, build alike), or None: a
     period beyond the plan, or a cut-off (as_of) not yet reached, whose report would change
-    under an ordinary ingest after it is published."""
+    under an ordinary ingest after it is published. The 总结评估 (kind final, params/2027.yml)
+    follows the same rule: it can be built once its cut-off (31 March 2028) has passed, on
+    whatever data exist then; `kind` is accepted for the callers that know it."""
     p = parse_period(period)
-    last = LAST_YEAR + 1 if kind == FINAL_KIND else LAST_YEAR
-    if not FIRST_YEAR <= p.year <= last:
+    if not FIRST_YEAR <= p.year <= LAST_YEAR:
         return (f"期间 {p.code} 不在方案期内（{FIRST_YEAR}—{LAST_YEAR} 年）："
                 "不生成模板、状态表或报告")
     today = today or clock.today()
@@ -136,8 +171,10 @@ def resolve_period(period: str, root: Path | None = None) -> str:
     return years[-1]
 
 
-def load_params(period: str, root: Path | None = None) -> Params:
-    """Read and check params/<period>.yml: every key present, none unknown, values well-formed."""
+def load_params(period: str, root: Path | None = None, *, today: dt.date | None = None
+                ) -> Params:
+    """Read and check params/<period>.yml: every key present, none unknown, values well-formed.
+    `today`: the day the cut-off is judged against (default clock.today())."""
     period = resolve_period(period, root)
     path = params_file(period, root)
     if not path.is_file():
@@ -176,12 +213,12 @@ def load_params(period: str, root: Path | None = None) -> Params:
                           hint="write the as-of date as 2026-03-31") from None
     # The params must describe the period they name: a briefing's kind in a year's file
     # would replace the annual book with a briefing.
-    wanted = KIND_OF_PERIOD.get(parsed.kind)
-    if values["kind"] != wanted:
+    allowed = kinds_for(parsed)
+    if values["kind"] not in allowed:
         raise ParamsError(f"{path}: key kind is {values['kind']!r} but {period} is a "
                           f"{parsed.kind}",
-                          hint=f"a {parsed.kind} is reported with kind: {wanted}" if wanted
-                          else "params exist for years (annual) and months (briefing) only")
+                          hint=f"{period} is reported with kind: {' or '.join(allowed)}"
+                          if allowed else "params exist for years and months only")
     if values["plan_id"] != PLAN_ID:
         raise ParamsError(f"{path}: key plan_id is {values['plan_id']!r}, not this plan's",
                           hint=f"write plan_id: {PLAN_ID}")
@@ -191,7 +228,7 @@ def load_params(period: str, root: Path | None = None) -> Params:
                           f"{latest}",
                           hint=f"the data of {period} are as of its last day "
                                f"({parsed.end}) or later, within two years")
-    check_period(period, kind=values["kind"], as_of=values["as_of"])
+    check_period(period, kind=values["kind"], as_of=values["as_of"], today=today)
     return Params(**values)
 
 
@@ -226,16 +263,28 @@ def check_cutoff(period: Period, as_of: dt.date, today: dt.date) -> None:
 
 _PARAMS_TEXT = {"annual": "# Annual evaluation report for {p}. Keys are exactly those papermill "
                           "injects.\n",
+                "midterm": "# Mid-term evaluation (中期评估) for {p}: covers the plan's first years. "
+                           "Keys are exactly those papermill injects.\n",
+                "final": "# Final evaluation (总结评估) for {p}: the whole plan period. Keys are "
+                         "exactly those papermill injects.\n",
                 "briefing": "# Monthly progress briefing (晾晒通报) for {p}.\n"}
 
 
 def new_params(code: str, *, today: dt.date, as_of: dt.date | None = None,
-               replace: bool = False, root: Path | None = None) -> tuple[Path, list[str]]:
+               replace: bool = False, root: Path | None = None,
+               kind: str | None = None) -> tuple[Path, list[str]]:
     """`planbook period new P`: write params/P.yml (the kind of P, the house cut-off) and
     say what was chosen. Without `as_of`, a house cut-off not yet reached is today: the
-    report counts what has arrived, and `build --reissue` later takes in the rest."""
+    report counts what has arrived, and `build --reissue` later takes in the rest.
+    `kind`: another kind the period allows (kinds_for), e.g. annual for 2027 instead of the
+    house rule's final."""
     period = parse_period(code)
-    kind = KIND_OF_PERIOD.get(period.kind)
+    allowed = kinds_for(period)
+    if kind is not None and allowed and kind not in allowed:
+        raise ParamsError(f"{period.code} 不能编制{KIND_ZH.get(kind, kind)}（--kind {kind}）",
+                          hint=f"{period.code} 可用：" + "、".join(
+                              f"{k}（{KIND_ZH[k]}）" for k in allowed))
+    kind = kind or house_kind(period)
     if kind is None:
         raise ParamsError(f"{period.code} 是季度：报告只按年（年度评估）和按月（进度简报）编制",
                           hint="写年份（2026）或月份（2026-11）")
@@ -262,5 +311,5 @@ def new_params(code: str, *, today: dt.date, as_of: dt.date | None = None,
              f"kind: {kind}\nplan_id: {PLAN_ID}\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    load_params(period.code, root)  # what was written reads back as valid params
+    load_params(period.code, root, today=today)  # what was written reads back as valid
     return path, notes
