@@ -53,16 +53,21 @@ def read_store_file(path: Path, data: Path | None = None) -> pd.DataFrame:
     """One store file, checked by store.validator (an IntakeError naming file, row and column
     for anything malformed: wrong encoding, missing column, truncated row, inf …)."""
     problems = validator.StoreProblems()
-    df = validator.read(path, _rel(path, data), problems)
+    df = validator.stream(path, _rel(path, data), problems)
     problems.raise_if_any()
     return df
 
 
-def _read_all(data: Path, registry=None) -> list[pd.DataFrame]:
+def _read_all(data: Path, registry=None, indicators: Iterable[str] | None = None
+              ) -> list[pd.DataFrame]:
     problems = validator.StoreProblems()
     frames = []
+    keep = None
+    if indicators is not None:
+        wanted = sorted(set(indicators))
+        keep = lambda df: df["indicator_id"].isin(wanted)  # noqa: E731
     for f in store_files(data):
-        df = validator.read(f, _rel(f, data), problems, registry)
+        df = validator.stream(f, _rel(f, data), problems, registry, keep)
         if df is not None:
             df["file"] = f.relative_to(data).as_posix()
             frames.append(df)
@@ -70,11 +75,14 @@ def _read_all(data: Path, registry=None) -> list[pd.DataFrame]:
     return frames
 
 
-def load_observations(data: Path | None = None) -> pd.DataFrame:
+def load_observations(data: Path | None = None, *,
+                      indicators: Iterable[str] | None = None) -> pd.DataFrame:
     """Every stored row (all revisions), plus `file`: the store file it lives in (relative).
-    Every file is checked first (store.validator): a damaged store is refused, never read."""
+    Every file is checked first (store.validator): a damaged store is refused, never read.
+    `indicators`: only their rows are kept (every row is still checked, a chunk at a time),
+    so memory grows with the rows kept, not with the store."""
     data = data or paths.data_dir()
-    frames = _read_all(data)
+    frames = _read_all(data, indicators=indicators)
     if not frames:
         out = _empty()
         out["file"] = pd.Series(dtype="object")
