@@ -70,3 +70,14 @@ def test_damaged_file_same_problems(data, monkeypatch, change):
     whole, streamed, p1, p2 = both(f, keep=lambda df: df["indicator_id"] == "ind_gdp")
     assert p1.count and p2.count == p1.count
     assert [vars(p) for p in p2.items] == [vars(p) for p in p1.items]
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 20_000])
+def test_input_hash_streamed_same_bytes(data, chunk):
+    from planbook.store import observations
+
+    for f in store_files(data):
+        df = observations.read_store_file(f)
+        for part in (df, df.iloc[:0]):
+            assert observations._csv_sha256(part, chunk) == observations.sha256_bytes(
+                observations._to_csv(part).encode("utf-8"))
