@@ -7,9 +7,10 @@ stored figure gets earlier revisions with other values before its stored one, so
 reports' figures stay those of the sample while the store and its revision history grow.
 
 - a one-row ingest (a revised 2025 GDP figure): peak RSS of the planbook process;
-- a 2026-10 briefing build: peak RSS of the planbook process, of its largest child (a
-  kernel, pandoc or typst; getrusage(RUSAGE_CHILDREN)), and of the whole process tree at
-  once (the sum over the tree, sampled from /proc every 20 ms).
+- a 2026-10 briefing build: peak RSS of the planbook process and of the whole process tree
+  at once (the sum over the tree: kernels, pandoc, typst; sampled from /proc every 20 ms).
+  The largest child's peak (getrusage(RUSAGE_CHILDREN)) is printed but has no target: a
+  child forked from the planbook process counts the parent's pages until it execs.
 
 Each ratio is 1M rows / 1k rows; the target is what "memory grows with the input, not with
 the store" allows (imports and the book's own figures are the same in both). Exits 1 when
@@ -38,7 +39,6 @@ SMALL = 1_000
 TARGETS = {  # ratio name -> highest allowed value of (1M rows / 1k rows)
     "one-row ingest, peak RSS": 1.25,
     "briefing build, planbook process peak RSS": 1.5,
-    "briefing build, largest child peak RSS": 1.5,
     "briefing build, process tree peak RSS": 1.5,
 }
 # The command line in a child that reports its own and its children's peak RSS (KiB).
@@ -170,10 +170,10 @@ def main() -> int:
     ratios = {
         "one-row ingest, peak RSS": big["ingest"]["self"] / small["ingest"]["self"],
         "briefing build, planbook process peak RSS": big["build"]["self"] / small["build"]["self"],
-        "briefing build, largest child peak RSS":
-            big["build"]["children"] / small["build"]["children"],
         "briefing build, process tree peak RSS": big["build"]["tree"] / small["build"]["tree"],
     }
+    print(f"{'briefing build, largest child peak RSS':44} "
+          f"{big['build']['children'] / small['build']['children']:6.2f}   (no target)")
     ok = True
     for name, value in ratios.items():
         target = TARGETS[name]
