@@ -140,7 +140,8 @@ def _ingest_one(path: Path, data: Path, registry: Registry, today: date,
     if not result.duplicate_of:
         accepted = validate_file(path, content, registry, today, result)
         if accepted is not None and len(accepted):
-            store = load_observations(data)
+            # the touched indicators' whole history: what plausibility and revisions need
+            store = load_observations(data, indicators=accepted["indicator_id"].unique())
             _check_plausible(registry, accepted, store, result, confirm)
             if result.accepted:
                 planned = _plan(store, accepted, result)

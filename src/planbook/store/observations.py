@@ -8,6 +8,7 @@ history stays in the file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sys
@@ -53,16 +54,21 @@ def read_store_file(path: Path, data: Path | None = None) -> pd.DataFrame:
     """One store file, checked by store.validator (an IntakeError naming file, row and column
     for anything malformed: wrong encoding, missing column, truncated row, inf …)."""
     problems = validator.StoreProblems()
-    df = validator.read(path, _rel(path, data), problems)
+    df = validator.stream(path, _rel(path, data), problems)
     problems.raise_if_any()
     return df
 
 
-def _read_all(data: Path, registry=None) -> list[pd.DataFrame]:
+def _read_all(data: Path, registry=None, indicators: Iterable[str] | None = None
+              ) -> list[pd.DataFrame]:
     problems = validator.StoreProblems()
     frames = []
+    keep = None
+    if indicators is not None:
+        wanted = sorted(set(indicators))
+        keep = lambda df: df["indicator_id"].isin(wanted)  # noqa: E731
     for f in store_files(data):
-        df = validator.read(f, _rel(f, data), problems, registry)
+        df = validator.stream(f, _rel(f, data), problems, registry, keep)
         if df is not None:
             df["file"] = f.relative_to(data).as_posix()
             frames.append(df)
@@ -70,11 +76,14 @@ def _read_all(data: Path, registry=None) -> list[pd.DataFrame]:
     return frames
 
 
-def load_observations(data: Path | None = None) -> pd.DataFrame:
+def load_observations(data: Path | None = None, *,
+                      indicators: Iterable[str] | None = None) -> pd.DataFrame:
     """Every stored row (all revisions), plus `file`: the store file it lives in (relative).
-    Every file is checked first (store.validator): a damaged store is refused, never read."""
+    Every file is checked first (store.validator): a damaged store is refused, never read.
+    `indicators`: only their rows are kept (every row is still checked, a chunk at a time),
+    so memory grows with the rows kept, not with the store."""
     data = data or paths.data_dir()
-    frames = _read_all(data)
+    frames = _read_all(data, indicators=indicators)
     if not frames:
         out = _empty()
         out["file"] = pd.Series(dtype="object")
@@ -166,7 +175,7 @@ def input_hashes(data: Path, *, as_of: str | None, period: Period) -> dict[Path,
         df = upto(received_by(read_store_file(f), as_of), period)
         # in key order: rows appended after others hash as if the file were sorted
         df = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
-        out[f] = sha256_bytes(_to_csv(df).encode("utf-8"))
+        out[f] = _csv_sha256(df)
     vfile = villages.village_file(data)
     if vfile.is_file():
         out[vfile] = villages.records_sha256(
@@ -249,6 +258,16 @@ def read_lock(data: Path) -> Iterator[None]:
         return
     with shared_lock(data, on_wait=waiting):
         yield
+
+
+def _csv_sha256(df: pd.DataFrame, chunk: int = 20_000) -> str:
+    """sha256 of _to_csv(df)'s UTF-8 bytes, written a chunk of rows at a time: the same bytes
+    (rows are formatted one by one), without the whole file's text in memory."""
+    digest = hashlib.sha256()
+    for start in range(0, max(len(df), 1), chunk):
+        text = _to_csv(df.iloc[start:start + chunk])
+        digest.update((text if start == 0 else text.split("\n", 1)[1]).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _to_csv(df: pd.DataFrame) -> str:
@@ -364,4 +383,4 @@ def parse_periods(df: pd.DataFrame) -> pd.Series:
 def check_store(data: Path, registry) -> None:
     """Refuse a store a report cannot trust: every problem at once, with file, row and column
     (store.validator, plus indicator ids the registry does not know)."""
-    _read_all(data, registry)
+    _read_all(data, registry, indicators=())  # checked a chunk at a time, nothing kept

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +103,12 @@ def read(path: Path, rel: str, problems: StoreProblems, registry=None) -> pd.Dat
                                  "被截短或错位", file=rel, row=n))
     df = pd.DataFrame(rows, columns=header, dtype=object)[list(COLUMNS)]
     row_no = np.asarray(numbers, dtype=np.int64)
+    return _checked(df, row_no, rel, problems, registry, repeats=True)
 
+
+def _checked(df: pd.DataFrame, row_no: np.ndarray, rel: str, problems: StoreProblems,
+             registry=None, *, repeats: bool) -> pd.DataFrame:
+    """`df` (text) typed, each bad field a problem; `repeats`: also keys that repeat."""
     def flag(mask, message: str, column: str, expected: str | None = None) -> None:
         for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
             problems.add(Problem(message, file=rel, row=int(row_no[i]), column=column,
@@ -127,9 +134,94 @@ def read(path: Path, rel: str, problems: StoreProblems, registry=None) -> pd.Dat
     flag(~df["period"].map(periods_ok).astype(bool), "不是期间", "period",
          "2025、2025-Q3 或 2025-09")
     flag(~df["status"].isin(STATUSES), "未知的数据状态", "status", " / ".join(STATUSES))
-    if not bad_rev.any():
+    if repeats and not bad_rev.any():
         dup = df[["indicator_id", "period", "revision"]].duplicated(keep=False)
         flag(dup, "指标、期间和修订版次重复", "revision")
     df["value"] = value
     df["revision"] = revision.fillna(0).astype("int64")
     return df
+
+
+CHUNK = 20_000  # records parsed at a time by stream(): its memory is bounded by this
+
+
+def stream(path: Path, rel: str, problems: StoreProblems, registry=None,
+           keep: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.DataFrame | None:
+    """read(), in bounded memory: the file is parsed CHUNK records at a time, every record
+    checked as read() checks it, only the rows `keep` selects (all without it) kept, and
+    repeated texts (ids, periods, sources, hashes) shared, not copied per row. A file with
+    any problem is read again by read(), so its problems are listed exactly as read() lists
+    them (the error path need not be small)."""
+    def whole() -> pd.DataFrame | None:
+        df = read(path, rel, problems, registry)
+        return df if df is None or keep is None else df[keep(df).to_numpy()].reset_index(
+            drop=True)
+
+    try:
+        fh = open(path, "rb")
+    except OSError:
+        return whole()
+    with fh:
+        if fh.read(3) != b"\xef\xbb\xbf":
+            fh.seek(0)
+        reader = csv.reader(io.TextIOWrapper(fh, encoding="utf-8", newline=""))
+        try:
+            frames = _stream_frames(reader, registry, keep)
+        except (UnicodeDecodeError, csv.Error, OSError):
+            frames = None
+    return whole() if frames is None else _joined(frames)
+
+
+def _stream_frames(reader, registry, keep) -> list[pd.DataFrame] | None:
+    """The checked, kept frames of each chunk, or None at the first problem."""
+    header = next(reader, None)
+    if not header or not any(header) or list(header) != list(dict.fromkeys(header)) \
+            or sorted(header) != sorted(COLUMNS):
+        return None
+    scratch = StoreProblems()
+    shared: dict[str, dict[str, str]] = {c: {} for c in COLUMNS}
+    frames, keys, number = [], [], 2
+    while True:
+        batch = list(islice(reader, CHUNK))
+        rows = [rec for rec in batch if len(rec) == len(header)]
+        if len(rows) != len(batch) and any(rec and rec != [""] for rec in batch
+                                           if len(rec) != len(header)):
+            return None
+        df = pd.DataFrame(rows, columns=header, dtype=object)[list(COLUMNS)]
+        # row numbers only name problems, and any problem sends the file back to read()
+        raw = df[["indicator_id", "period", "revision"]]
+        keys.append(pd.util.hash_pandas_object(raw, index=False).to_numpy())
+        df = _checked(df, np.arange(number, number + len(df)), "", scratch, registry,
+                      repeats=False)
+        if scratch.count:
+            return None
+        number += len(batch)
+        if keep is not None:
+            df = df[keep(df).to_numpy()]
+        if len(df) or not frames:  # (an empty file still gives its typed, empty frame)
+            frames.append(_shared(df, shared))
+        if not batch:
+            break
+    hashes = np.concatenate(keys)
+    if len(np.unique(hashes)) != len(hashes):  # a repeated key (or a hash collision)
+        return None
+    return frames
+
+
+def _shared(df: pd.DataFrame, shared: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """`df` with each text column's values one object per distinct text across the file: a
+    million rows repeat a few hundred ids, periods and sources."""
+    out = {}
+    for c in df.columns:
+        if df[c].dtype != object:
+            out[c] = df[c].reset_index(drop=True)
+            continue
+        codes, uniques = pd.factorize(df[c])
+        seen = shared[c]
+        one = np.array([seen.setdefault(u, u) for u in uniques] + [""], dtype=object)
+        out[c] = pd.Series(one[codes], dtype=object)  # (object, as read() gives)
+    return pd.DataFrame(out, columns=df.columns)
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
