@@ -11,6 +11,8 @@ output anywhere has another type; the audit records live in metadata Quarto igno
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from pathlib import Path
 
@@ -239,3 +241,38 @@ def test_register_refuses_records_left_in_the_outputs(staged):
         assert "planbook run --period 2026-10 --force" in err.value.hint
     finally:
         path.write_bytes(original)
+
+
+@pytest.mark.parametrize("period", [ANNUAL, BRIEFING])
+def test_quarto_reads_text_as_written(staged, period):
+    """Quarto's pandoc reads without `smart` and runs the exact-text filter, as the built-in
+    engine does, so department quotes, -- and ... reach HTML and PDF as typed (issue 24)."""
+    folder, _ = _font_paths(staged, period)
+    config = folder / ("_quarto.yml" if period == BRIEFING else f"_quarto-{period}.yml")
+    cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+    assert cfg["from"] == "markdown-smart"
+    filters = [f for f in cfg["filters"] if f.endswith("exact_text.lua")]
+    assert filters and all((folder / f).is_file() for f in filters)
+
+
+def test_quarto_pages_allow_only_their_own_inline_scripts(tmp_path):
+    from planbook.book.quarto import inline_script_hashes, secure_page
+
+    page = tmp_path / "index.html"
+    page.write_text('<!DOCTYPE html><html><head><meta charset="utf-8">'
+                    '<script>window.ok = 1;</script>'
+                    '<script type="application/json">{"a": 1}</script>'
+                    '<script src="site_libs/quarto.js"></script></head>'
+                    '<body><p>x</p></body></html>', encoding="utf-8")
+    hashes = inline_script_hashes(page.read_text(encoding="utf-8"))
+    digest = base64.b64encode(hashlib.sha256(b"window.ok = 1;").digest()).decode()
+    assert hashes == (f"sha256-{digest}",)
+    secure_page(page)
+    html = page.read_text(encoding="utf-8")
+    # first in the head: a meta policy governs only what follows it
+    assert html.index("Content-Security-Policy") < html.index("<script")
+    policy = html.split('http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
+    assert f"script-src 'self' '{hashes[0]}';" in policy and "unsafe-inline'; img" in policy
+    assert "'unsafe-eval'" not in policy and "object-src 'none'" in policy
+    secure_page(page)  # once only
+    assert page.read_text(encoding="utf-8").count("Content-Security-Policy") == 1

@@ -145,9 +145,23 @@ def _toc(entries: list[tuple[int, str, str]], label: str = "本章目录") -> st
 # URL runs), nothing remote, no plugins, no <base> moving relative links. Inline styles stay
 # allowed: the status dots and the portal carry them, and a style runs no code. Department
 # text is escaped where it lands (planbook.escape); this is the second line of defence.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self'; font-src 'self'; connect-src 'none'; object-src 'none'; "
-       "frame-src 'none'; base-uri 'self'; form-action 'none'")
+def content_policy(script_hashes: tuple[str, ...] = (), *, fetch: bool = False,
+                   data_urls: bool = False) -> str:
+    """The Content-Security-Policy of a page: scripts only from the book itself, so a slip in
+    escaping still runs nothing. `script_hashes`: 'sha256-…' of inline scripts the page's own
+    engine wrote (Quarto's pages carry some; planbook's carry none); `fetch`: the page loads
+    its own files (Quarto's search index); `data_urls`: images and fonts inlined as data: URLs
+    by the engine's stylesheets (Quarto's Bootstrap icons)."""
+    scripts = " ".join(("'self'", *(f"'{h}'" for h in script_hashes)))
+    inline = " data:" if data_urls else ""
+    connect = "'self'" if fetch else "'none'"
+    return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+            f"img-src 'self'{inline}; font-src 'self'{inline}; "
+            f"connect-src {connect}; object-src 'none'; "
+            "frame-src 'none'; base-uri 'self'; form-action 'none'")
+
+
+CSP = content_policy()
 
 # The start every planbook page shares (book pages, one-page book, code pages, portal).
 HTML_HEAD = f"""<!DOCTYPE html>
