@@ -406,8 +406,8 @@ def test_the_library_files_are_planbooks_own_source(tmp_path: Path):
 
 
 @pytest.mark.parametrize("edit, key", [
-    (lambda text: text.replace("kind: annual\n", ""), "missing key(s): kind"),
-    (lambda text: text + "author: someone\n", "unknown key(s): author"),
+    (lambda text: text.replace("kind: annual\n", ""), "缺少键 kind"),
+    (lambda text: text + "author: someone\n", "有未知的键 author"),
 ])
 def test_bad_params_are_refused_naming_file_and_key(tiny: Path, edit, key):
     path = tiny / "params" / f"{PERIOD}.yml"
