@@ -356,7 +356,7 @@ def test_concurrent_render_is_refused_and_a_dead_holders_lock_is_free(project, t
 def test_auto_picks_builtin_without_quarto(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert pick_engine("auto") == "builtin"
-    with pytest.raises(RenderError, match="quarto is not on PATH"):
+    with pytest.raises(RenderError, match="找不到 quarto"):
         pick_engine("quarto")
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/quarto")
     assert pick_engine("auto") == "quarto"

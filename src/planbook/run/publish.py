@@ -145,9 +145,8 @@ def period_lock(period: str, root: Path) -> Iterator[Path]:
     path = lock_path(period, root)
 
     def busy() -> PeriodBusy:
-        return PeriodBusy(f"another planbook command is building period {period}; "
-                          "not starting a second one",
-                          hint=f"wait for it to finish (it holds {path})")
+        return PeriodBusy(f"另一个 planbook 命令正在生成期间 {period}，不再同时启动第二个",
+                          hint=f"等它完成后再运行（它持有 {path}）")
 
     with exclusive_lock(path, wait=False, busy=busy):
         yield path
