@@ -340,7 +340,7 @@ def test_concurrent_render_is_refused_and_a_dead_holders_lock_is_free(project, t
     try:
         assert holder.stdout.readline().strip() == "held"
         before = _tree_hashes(root / "reports" / PERIOD)
-        with pytest.raises(PeriodBusy, match=f"building period {PERIOD}"):
+        with pytest.raises(PeriodBusy, match=f"正在生成期间 {PERIOD}"):
             render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
         assert _tree_hashes(root / "reports" / PERIOD) == before
     finally:

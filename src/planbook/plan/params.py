@@ -168,7 +168,7 @@ def resolve_period(period: str, root: Path | None = None) -> str:
     years = sorted(p.stem for p in paths.params_dir(root).glob("[0-9][0-9][0-9][0-9].yml"))
     if not years:
         raise ParamsError(f"{paths.params_dir(root)} 中没有年度参数文件（params/<年份>.yml）",
-                          hint="新建一个：planbook period new 2025（见 README“Adding a year”）")
+                          hint="新建一个：planbook period new 2025")
     return years[-1]
 
 
