@@ -18,7 +18,7 @@ ALLOWED = {
     "auto", "quarto", "builtin", "lead", "item", "default",  # choices, typed as shown
     "HTML", "PDF", "CSV", "JSON", "YAML", "SHA", "sha", "xlsx", "csv", "YYYY",
     "IPv",  # in the plan's own words (IPv6部署)
-    "annual", "briefing",  # kind ids, as a params file and trace's parameters show them
+    "annual", "midterm", "final", "briefing",  # kind ids, as params files and --kind take them
     "jiande",  # the plan id
 }
 _NOT_WORDS = re.compile(
@@ -125,8 +125,8 @@ def test_a_rebuild_says_what_its_cut_off_left_out(at, capsys):
 # written (YAML keys, kinds, true/false), so they are allowed; every other word must be Chinese.
 AS_WRITTEN = {"kind", "stock", "level", "cumulative", "share", "ceiling", "milestone",
               "quote", "lead", "basis", "stated", "true", "false", "date", "value", "year",
-              "targets", "indicators", "plan_id", "period", "as_of", "data_dir", "midterm",
-              "final", "frequency", "weekly", "quarterly", "monthly", "maybe", "data", "dir"}
+              "targets", "indicators", "plan_id", "period", "as_of", "data_dir",
+              "frequency", "weekly", "quarterly", "monthly", "maybe", "data", "dir"}
 BROKEN = {
     "registry": ("data/plan/indicators.yaml", [
         ("kind: level\n  direction: increase\n  frequency: quarterly",
