@@ -18,7 +18,7 @@ ALLOWED = {
     "auto", "quarto", "builtin", "lead", "item", "default",  # choices, typed as shown
     "HTML", "PDF", "CSV", "JSON", "YAML", "SHA", "sha", "xlsx", "csv", "YYYY",
     "IPv",  # in the plan's own words (IPv6部署)
-    "annual", "briefing",  # kind ids, as a params file and trace's parameters show them
+    "annual", "midterm", "final", "briefing",  # kind ids, as params files and --kind take them
     "jiande",  # the plan id
 }
 _NOT_WORDS = re.compile(
@@ -119,3 +119,55 @@ def test_a_rebuild_says_what_its_cut_off_left_out(at, capsys):
             in text), text
     code, text = run(capsys, ["status", "--period", "2026-10"])
     assert "其后接收的 1 行未计入" in text
+
+
+# A broken registry or params file: the fields and values the message quotes are typed as
+# written (YAML keys, kinds, true/false), so they are allowed; every other word must be Chinese.
+AS_WRITTEN = {"kind", "stock", "level", "cumulative", "share", "ceiling", "milestone",
+              "quote", "lead", "basis", "stated", "true", "false", "date", "value", "year",
+              "targets", "indicators", "plan_id", "period", "as_of", "data_dir",
+              "frequency", "weekly", "quarterly", "monthly", "maybe", "data", "dir"}
+BROKEN = {
+    "registry": ("data/plan/indicators.yaml", [
+        ("kind: level\n  direction: increase\n  frequency: quarterly",
+         "kind: stock\n  direction: increase\n  frequency: weekly"),
+        ("lead_stated: false", "lead_stated: maybe")], ["plan"]),
+    "confirmation": ("data/plan/leads_confirmed.yaml", [  # the file holds none yet: `[]`
+        ("\n[]\n", "\n- id: ind_gdp\n  lead: 住建局\n  confirmed_by: 工作专班\n  date: 2022-12-31\n"
+             "- id: ind_nowhere\n  lead: 发改局\n  confirmed_by: 工作专班\n  date: 2026年5月\n")],
+        ["plan", "--leads"]),
+    "params missing key": ("params/2025.yml", [("kind: midterm\n", "")],
+                           ["build", "--period", "2025"]),
+    "params bad kind": ("params/2025.yml", [("kind: midterm", "kind: briefing")],
+                        ["build", "--period", "2025"]),
+    "params bad date": ("params/2025.yml", [('as_of: "2026-03-31"', 'as_of: "2026年3月底"')],
+                        ["status", "--period", "2025"]),
+    "params twice": ("params/2025.yml", [("plan_id:", "kind: annual\nplan_id:")],
+                     ["build", "--period", "2025"]),
+}
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """An unbuilt copy, each case breaking one file and putting it back."""
+    return copy_project(tmp_path_factory.mktemp("zh-broken") / "project")
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_broken_registry_and_params_are_refused_in_chinese(fresh, capsys, monkeypatch, case):
+    rel, edits, argv = BROKEN[case]
+    monkeypatch.setenv("PLANBOOK_ROOT", str(fresh))
+    monkeypatch.chdir(fresh)
+    path = fresh / rel
+    original = path.read_text(encoding="utf-8")
+    text = original
+    for old, new in edits:
+        assert old in text, (rel, old)
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    try:
+        code, out = run(capsys, argv)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert code in (1, 2) and "Traceback" not in out and "改正方法" in out, out
+    assert not english(out, argv) - AS_WRITTEN, (english(out, argv) - AS_WRITTEN, out)

@@ -89,7 +89,7 @@ def test_a_crash_between_the_renames_then_a_plain_build_restores_and_refuses(pro
     backfill(project, capsys)
     assert cli.main(["build", "--period", PERIOD, "--engine", "builtin"]) == 1
     out, err = capsys.readouterr()
-    assert "restored the previous edition" in out
+    assert "发布中断后已恢复之前的版次" in out
     assert "已发布第1版" in err and "--reissue" in err
     assert tree(reports / PERIOD) == first
     assert not (reports / f".{PERIOD}.old").exists() and not (reports / f".{PERIOD}.new").exists()

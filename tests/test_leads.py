@@ -180,55 +180,53 @@ def _conf(d):
 
 CASES = [
     ("missing basis", _drop(_ind(0), "lead_basis"),
-     "indicators.yaml，条目 old_estates，字段 lead_basis：missing field"),
+     "indicators.yaml，条目 old_estates，字段 lead_basis：缺少该字段"),
     ("missing stated", _drop(_ind(0), "lead_stated"),
-     "indicators.yaml，条目 old_estates，字段 lead_stated：missing field"),
+     "indicators.yaml，条目 old_estates，字段 lead_stated：缺少该字段"),
     ("stated not a flag", _set(_ind(0), lead_stated="yes"),
-     "条目 old_estates，字段 lead_stated：expected true or false"),
+     "条目 old_estates，字段 lead_stated：应为 true 或 false"),
     ("lead not named", _set(_ind(0), lead="发改局", co=["住建局", "农业农村局"]),
-     "indicators.yaml，条目 old_estates，字段 lead：the lead is not one of the departments "
-     "the plan names for 三(二)2；所见：“发改局”；应为：one of 住建局、农业农村局"),
+     "indicators.yaml，条目 old_estates，字段 lead：牵头单位不在方案为 三(二)2 列出的单位中；"
+     "所见：“发改局”；应为：按职责从 住建局、农业农村局 中选一个"),
     ("co incomplete", _set(_ind(0), co=[]),
-     "条目 old_estates，字段 co：co is not the other departments the plan names for 三(二)2, "
-     "in plan order；所见：[]；应为：[农业农村局]"),
+     "条目 old_estates，字段 co：co 不是方案为 三(二)2 列出的其余单位（按原文顺序）；所见：[]；"
+     "应为：[农业农村局]"),
     ("stated with two named", _set(_ind(0), lead_stated=True),
-     "条目 old_estates，字段 lead_stated：the plan names 2 departments for 三(二)2"),
+     "条目 old_estates，字段 lead_stated：方案为 三(二)2 列出 2 个单位，牵头单位是推定的"),
     ("headline basis cites nothing", _set(_ind(2), lead_basis="国民经济综合指标属发改局职责。"),
-     "条目 gdp，字段 lead_basis：the plan names no department for 二: the lead_basis must "
-     "cite a plan item that names 发改局"),
+     "条目 gdp，字段 lead_basis：方案没有为 二 列出单位：lead_basis 须引用列有 发改局 的方案条目"),
     ("headline lead not in cited item", _set(_ind(2), lead="住建局"),
-     "条目 gdp，字段 lead_basis：the plan names no department for 二: the lead_basis must "
-     "cite a plan item that names 住建局"),
+     "条目 gdp，字段 lead_basis：方案没有为 二 列出单位：lead_basis 须引用列有 住建局 的方案条目"),
     ("headline stated", _set(_ind(2), lead_stated=True),
-     "条目 gdp，字段 lead_stated：the plan names no department for 二, so it cannot state"),
+     "条目 gdp，字段 lead_stated：方案没有为 二 列出单位，不可能原文明确牵头单位"),
     ("project missing basis", lambda d: _prj(d).pop("lead_basis"),
-     "projects.yaml，条目 prj_east_district，字段 lead_basis：missing field"),
+     "projects.yaml，条目 prj_east_district，字段 lead_basis：缺少该字段"),
     ("project lead not named", lambda d: _prj(d).update(lead="发改局", co=[]),
-     "projects.yaml，条目 prj_east_district，字段 lead：the lead is not one of the "
-     "departments the plan names for 三(二)2"),
+     "projects.yaml，条目 prj_east_district，字段 lead：牵头单位不在方案为 三(二)2 列出的"
+     "单位中"),
     ("project lead differs from its milestone",
      lambda d: _prj(d).update(lead="农业农村局", co=["住建局"]),
-     "projects.yaml，条目 prj_east_district，字段 lead：the milestone indicator "
-     "east_district tracking this project is led by 住建局；所见：“农业农村局”；"
+     "projects.yaml，条目 prj_east_district，字段 lead：跟踪该项目的节点任务指标 "
+     "east_district 由 住建局 牵头；所见：“农业农村局”；"
      "应为：住建局"),
     ("confirmation of an unknown id", _set(_conf, id="ind_nowhere"),
-     "leads_confirmed.yaml，条目 ind_nowhere，字段 id：unknown indicator or project id"),
+     "leads_confirmed.yaml，条目 ind_nowhere，字段 id：未知的指标或项目编号"),
     ("confirmation of another lead", _set(_conf, lead="农业农村局"),
-     "leads_confirmed.yaml，条目 old_estates，字段 lead：the confirmed lead differs from the "
-     "registry's lead 住建局；所见：“农业农村局”；应为：住建局; if the 工作专班 decided on "
-     "农业农村局, change lead, co and lead_basis of old_estates in the registry first"),
+     "leads_confirmed.yaml，条目 old_estates，字段 lead：确认的牵头单位与登记的牵头单位 住建局 "
+     "不同；所见：“农业农村局”；应为：住建局；如工作专班确定由 农业农村局 牵头，先改登记中 "
+     "old_estates 的 lead、co 和 lead_basis"),
     ("confirmation without a date", _drop(_conf, "date"),
-     "leads_confirmed.yaml，条目 old_estates，字段 date：missing field"),
+     "leads_confirmed.yaml，条目 old_estates，字段 date：缺少该字段"),
     ("confirmation with a bad date", _set(_conf, date="20.5.2026"),
-     "条目 old_estates，字段 date：not a date；所见：“20.5.2026”"),
+     "条目 old_estates，字段 date：不是日期；所见：“20.5.2026”"),
     ("confirmation before the plan", _set(_conf, date="2022-12-31"),
-     "条目 old_estates，字段 date：confirmed before the plan was issued"),
+     "条目 old_estates，字段 date：确认日期早于方案印发"),
     ("confirmation without who", _drop(_conf, "confirmed_by"),
-     "条目 old_estates，字段 confirmed_by：missing field"),
+     "条目 old_estates，字段 confirmed_by：缺少该字段"),
     ("confirmation twice", lambda d: d["leads_confirmed"].append(dict(_conf(d))),
-     "条目 old_estates，字段 id：duplicate confirmation"),
+     "条目 old_estates，字段 id：重复的确认"),
     ("confirmation unknown field", _set(_conf, approved=True),
-     "条目 old_estates，字段 approved：unknown field"),
+     "条目 old_estates，字段 approved：未知的字段"),
 ]
 
 

@@ -64,12 +64,12 @@ def test_a_year_written_as_a_number_is_accepted(root: Path):
 
 
 @pytest.mark.parametrize("edit, expected", [
-    (lambda t: t.replace("kind: annual\n", ""), "missing key(s): kind"),
+    (lambda t: t.replace("kind: annual\n", ""), "缺少键 kind"),
     (lambda t: t.replace("as_of: 2025-12-31\n", "").replace("plan_id: jiande-2023-2027\n", ""),
-     "missing key(s): as_of, plan_id"),
-    (lambda t: t + "author: 统计局\n", "unknown key(s): author"),
+     "缺少键 as_of、plan_id"),
+    (lambda t: t + "author: 统计局\n", "有未知的键 author"),
     (lambda t: t.replace("kind: annual\n", "kinds: annual\n"),
-     "missing key(s): kind; unknown key(s): kinds"),
+     "缺少键 kind；有未知的键 kinds"),
 ])
 def test_missing_and_unknown_keys_are_named_with_the_file(root: Path, edit, expected):
     path = write(root, "2025", edit(GOOD["2025"]))
@@ -78,14 +78,14 @@ def test_missing_and_unknown_keys_are_named_with_the_file(root: Path, edit, expe
     message = str(info.value)
     assert str(path) in message
     assert expected in message
-    assert "period, as_of, data_dir, kind, plan_id" in message  # the fix
+    assert "period、as_of、data_dir、kind、plan_id" in message  # the fix
 
 
 @pytest.mark.parametrize("edit, expected", [
-    (lambda t: t.replace("kind: annual", "kind: yearly"), "key kind is 'yearly'"),
-    (lambda t: t.replace("as_of: 2025-12-31", "as_of: 2025年底"), "key as_of is '2025年底'"),
+    (lambda t: t.replace("kind: annual", "kind: yearly"), "的键 kind 为 yearly，不是已知的报告类型"),
+    (lambda t: t.replace("as_of: 2025-12-31", "as_of: 2025年底"), "的键 as_of 为 2025年底，不是日期"),
     (lambda t: t.replace('period: "2025"', 'period: "2024"'),
-     "key period is '2024' but the file is for 2025"),
+     "的键 period 为 2024，而文件名是期间 2025"),
 ])
 def test_bad_values_are_named(root: Path, edit, expected):
     path = write(root, "2025", edit(GOOD["2025"]))
@@ -105,12 +105,12 @@ def test_a_malformed_period_value_names_file_and_key(root: Path):
     path = write(root, "2025", GOOD["2025"].replace('period: "2025"', 'period: "2025年"'))
     with pytest.raises(PeriodError) as info:
         load_params("2025", root)
-    assert f"{path}, key period" in str(info.value)
+    assert f"{path} 的键 period" in str(info.value)
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("period: [2025\n", "not valid YAML"),
-    ("- 2025\n- annual\n", "expected key: value pairs"),
+    ("period: [2025\n", "不是有效的 YAML"),
+    ("- 2025\n- annual\n", "应由“键: 值”的行组成"),
 ])
 def test_a_file_that_is_not_a_mapping_is_refused(root: Path, text, expected):
     write(root, "2025", text)
@@ -122,7 +122,7 @@ def test_a_period_without_a_file_is_refused_naming_the_file(root: Path):
     with pytest.raises(ParamsError) as info:
         load_params("2027", root)
     assert str(params_file("2027", root)) in str(info.value)
-    assert "create 2027.yml" in str(info.value)
+    assert "planbook period new 2027" in str(info.value)
 
 
 def test_default_is_the_latest_year_file(root: Path):
@@ -136,20 +136,20 @@ def test_default_yml_chooses_the_period(root: Path):
     write(root, "default", 'period: "2026-10"\n')
     assert resolve_period("default", root) == "2026-10"
     write(root, "default", "kind: annual\n")
-    with pytest.raises(ParamsError, match="key `period` is missing"):
+    with pytest.raises(ParamsError, match="缺少键 period"):
         resolve_period("default", root)
 
 
 def test_default_without_any_year_file_is_refused(tmp_path: Path):
     (tmp_path / "params").mkdir()
-    with pytest.raises(ParamsError, match="no params/<year>.yml"):
+    with pytest.raises(ParamsError, match="没有年度参数文件"):
         resolve_period("default", tmp_path)
 
 
 def test_check_injected_refuses_unset_parameters():
     values = {"period": "2025", "as_of": "2025-12-31", "data_dir": "data", "kind": "",
               "plan_id": None}
-    with pytest.raises(ParamsError, match="not set: kind, plan_id"):
+    with pytest.raises(ParamsError, match="参数未设置：kind、plan_id"):
         check_injected(values)
     values.update(kind="annual", plan_id="jiande-2023-2027")
     assert check_injected(values).kind == "annual"
@@ -157,19 +157,19 @@ def test_check_injected_refuses_unset_parameters():
 
 @pytest.mark.parametrize("period, edit, expected", [
     ("2025", lambda t: t.replace("kind: annual", "kind: briefing"),
-     "key kind is 'briefing' but 2025 is a year"),
+     "的键 kind 为 briefing，但 2025 是年份"),
     ("2026-10", lambda t: t.replace("kind: briefing", "kind: annual"),
-     "key kind is 'annual' but 2026-10 is a month"),
+     "的键 kind 为 annual，但 2026-10 是月份"),
     ("2025", lambda t: t.replace("plan_id: jiande-2023-2027", "plan_id: 42"),
-     "key plan_id is '42', not this plan's"),
+     "的键 plan_id 为 42，不是本方案的编号"),
     ("2025", lambda t: t.replace("as_of: 2025-12-31", "as_of: 1900-01-01"),
-     "key as_of is 1900-01-01, outside 2025-12-31"),
+     "的键 as_of 为 1900-01-01，不在 2025-12-31 至"),
     ("2025", lambda t: t.replace("as_of: 2025-12-31", "as_of: 2025-06-30"),
-     "key as_of is 2025-06-30, outside"),
+     "的键 as_of 为 2025-06-30，不在"),
     ("2025", lambda t: t.replace("as_of: 2025-12-31", "as_of: 2099-01-01"),
-     "key as_of is 2099-01-01, outside"),
-    ("2025", lambda t: t + "kind: briefing\n", "key 'kind' appears twice (lines 4 and 6)"),
-    ("2025", lambda t: t + 'period: "2025"\n', "key 'period' appears twice"),
+     "的键 as_of 为 2099-01-01，不在"),
+    ("2025", lambda t: t + "kind: briefing\n", "键 kind 出现两次（第 4 行和第 6 行）"),
+    ("2025", lambda t: t + 'period: "2025"\n', "键 period 出现两次"),
 ])
 def test_params_must_fit_the_period_they_name(root: Path, period, edit, expected):
     path = write(root, period, edit(GOOD[period]))

@@ -332,8 +332,8 @@ def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
     with pytest.raises(ExecutionError) as info:
         pipeline.run(resolve(PERIOD, tiny), chapters=[*good, BROKEN], progress=False)
     message = str(info.value)
-    assert "chapter broken 《故意出错的章节》 (notebooks/broken.ipynb)" in message
-    assert "cell 4 `tbl-ratio`" in message
+    assert "章节 broken《故意出错的章节》（notebooks/broken.ipynb）" in message
+    assert "第 4 个单元格 tbl-ratio" in message
     assert "ZeroDivisionError: division by zero" in message
     assert "build/failed/2025/broken.ipynb" in message
     [failure] = info.value.failures
@@ -357,10 +357,10 @@ def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
     capsys.readouterr()
     assert cli.main(["run", "--period", PERIOD]) == 1
     err = capsys.readouterr().err
-    assert "cell 4 `tbl-ratio`" in err and "ZeroDivisionError" in err
+    assert "第 4 个单元格 tbl-ratio" in err and "ZeroDivisionError" in err
     assert "Traceback" not in err
     # The chapters that succeeded were cached; only the broken one ran again.
-    assert "02_county        cached" in err
+    assert "02_county        缓存" in err
     assert published_bytes(tiny) == before
 
     # Once fixed, the run publishes and the failed notebook is cleared away.
@@ -374,7 +374,7 @@ def test_a_notebook_without_a_parameters_cell_is_refused(tiny: Path):
     nbformat.write(chapter_notebook("无参数", parameters=None),
                    tiny / "notebooks" / "no_parameters.ipynb")
     chapter = Chapter("no_parameters", "无参数", None)
-    with pytest.raises(ParamsError, match=r"notebooks/no_parameters\.ipynb: no cell is tagged"):
+    with pytest.raises(ParamsError, match=r"notebooks/no_parameters\.ipynb：没有标记为 parameters 的单元格"):
         pipeline.run(resolve(PERIOD, tiny), chapters=[COUNTY, chapter], progress=False)
     assert not (tiny / "reports").exists()  # refused before anything executed
 
@@ -386,12 +386,12 @@ def test_a_parameters_cell_must_set_exactly_the_params_keys(tiny: Path):
         pipeline.check_notebook(path, tiny)
     message = str(info.value)
     assert "notebooks/partial.ipynb" in message
-    assert "does not set as_of, data_dir, kind, plan_id" in message
-    assert "unknown parameter(s) year" in message
+    assert "未设置 as_of、data_dir、kind、plan_id" in message
+    assert "设置了未知的参数 year" in message
 
 
 def test_a_missing_chapter_notebook_is_refused(tiny: Path):
-    with pytest.raises(ExecutionError, match=r"notebooks/a9_none\.ipynb: .*missing"):
+    with pytest.raises(ExecutionError, match=r"缺少章节笔记本 notebooks/a9_none\.ipynb"):
         pipeline.run(resolve(PERIOD, tiny), chapters=[Chapter("a9_none", "无", None)],
                      progress=False)
 
@@ -406,8 +406,8 @@ def test_the_library_files_are_planbooks_own_source(tmp_path: Path):
 
 
 @pytest.mark.parametrize("edit, key", [
-    (lambda text: text.replace("kind: annual\n", ""), "missing key(s): kind"),
-    (lambda text: text + "author: someone\n", "unknown key(s): author"),
+    (lambda text: text.replace("kind: annual\n", ""), "缺少键 kind"),
+    (lambda text: text + "author: someone\n", "有未知的键 author"),
 ])
 def test_bad_params_are_refused_naming_file_and_key(tiny: Path, edit, key):
     path = tiny / "params" / f"{PERIOD}.yml"

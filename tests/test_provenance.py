@@ -163,8 +163,8 @@ def test_verify_passes_on_a_fresh_build(built, capsys):
     # Re-executes all notebooks into a temporary copy: every register hash reproduced.
     assert cli.main(["verify", "--period", ANNUAL]) == 0
     out = capsys.readouterr().out.strip()
-    assert out.startswith(f"OK {ANNUAL}:") and len(out.splitlines()) == 1
-    assert "re-executed" in out
+    assert out.startswith(f"核验通过 {ANNUAL}：") and len(out.splitlines()) == 1
+    assert "重新执行，结果一致" in out
 
 
 def test_verify_names_a_published_figure_altered_by_one_byte(built):
@@ -179,7 +179,7 @@ def test_verify_names_a_published_figure_altered_by_one_byte(built):
         svg.write_bytes(original)
     text = str(err.value)
     assert f"reports/{ANNUAL}/html/02_county_files/fig-county-s1-trend.svg" in text
-    assert "changed since the build" in text
+    assert "在生成后已改动" in text
 
 
 def test_verify_names_an_observation_file_changed_after_the_build(built, capsys):
@@ -197,7 +197,7 @@ def test_verify_names_an_observation_file_changed_after_the_build(built, capsys)
     finally:
         store.write_bytes(original)
     err = capsys.readouterr().err
-    assert "data/observations/fagai.csv: input file changed since the build" in err
+    assert "data/observations/fagai.csv：输入文件在生成后已改动" in err
 
 
 @pytest.mark.parametrize("source", ["book/methodology.qmd", "_quarto.yml"])
@@ -210,7 +210,7 @@ def test_verify_names_a_changed_book_source(built, source):
             verify(resolve(ANNUAL, built), rerun=False)
     finally:
         path.write_bytes(original)
-    assert f"{source}: input file changed since the build" in str(err.value)
+    assert f"{source}：输入文件在生成后已改动" in str(err.value)
 
 
 def test_two_builds_give_identical_register_hashes(built, tmp_path):

@@ -98,7 +98,7 @@ def test_a_crash_at_any_step_leaves_one_whole_edition(project, at, expected):
 def test_the_first_edition_killed_mid_swap_publishes_nothing(project):
     assert crash(project, "staged") == 9
     assert publish.recover(PERIOD, project) == \
-        "removed an edition whose publishing was interrupted"
+        "删除了发布中断的版次"
     assert not (project / "reports" / PERIOD).exists()
     assert leftovers(project) == []
 
@@ -109,7 +109,7 @@ def test_recover_restores_the_previous_edition_after_a_crash_between_renames(pro
     assert crash(project, "moved-aside") == 9
     assert not report.exists()  # what a reader sees until the next command
     assert publish.recover(PERIOD, project) == \
-        "restored the previous edition after an interrupted publish"
+        "发布中断后已恢复之前的版次"
     assert edition_files(report) == OLD
 
 
@@ -138,7 +138,7 @@ def test_staging_leftovers_of_killed_commands_are_removed(project):
 def test_one_lock_per_period_refuses_a_second_command(project):
     rp = resolve(PERIOD, project)
     with publish.edition(rp) as ed:
-        with pytest.raises(publish.PeriodBusy, match="building period 2025"):
+        with pytest.raises(publish.PeriodBusy, match="正在生成期间 2025"):
             with publish.edition(resolve(PERIOD, project)):
                 pass
         # nested use inside the same command (build → run → render) shares the edition
@@ -157,5 +157,5 @@ def test_trace_and_verify_recover_first(project, capsys):
     assert crash(project, "moved-aside") == 9
     assert not report.exists()
     cli.main(["trace", "fig-x", "--period", PERIOD])  # the fake edition has no such label
-    assert "restored the previous edition" in capsys.readouterr().err
+    assert "发布中断后已恢复之前的版次" in capsys.readouterr().err
     assert edition_files(report) == OLD and leftovers(project) == []

@@ -138,19 +138,19 @@ def _ind(d):
 
 CASES = [
     ("missing field", lambda d: _ind(d).pop("unit") and _ind(d).pop("name_zh"),
-     "indicators.yaml，条目 old_estates，字段 name_zh：missing field"),
+     "indicators.yaml，条目 old_estates，字段 name_zh：缺少该字段"),
     ("unknown kind", lambda d: _ind(d).update(kind="stock"),
-     "条目 old_estates，字段 kind：unknown kind"),
+     "条目 old_estates，字段 kind：未知的指标类型"),
     ("quote not in plan", lambda d: _ind(d).update(quote="完成45个老旧小区改造"),
-     "字段 quote：quote is not a verbatim substring"),
+     "字段 quote：引文不是 plan.txt 原文的一段"),
     ("unknown department", lambda d: _ind(d).update(lead="城建局"),
-     "字段 lead：unknown department；所见：“城建局”"),
+     "字段 lead：未知的单位；所见：“城建局”"),
     ("duplicate id", lambda d: d["indicators"].append(dict(_ind(d))),
-     "条目 old_estates，字段 id：duplicate id"),
+     "条目 old_estates，字段 id：编号重复"),
     ("target year outside", lambda d: _ind(d)["targets"][0].update(year=2030),
-     "字段 targets.year：target year outside the plan；所见：2030"),
+     "字段 targets.year：目标年份不在方案期内；所见：2030"),
     ("unclaimed indicator", lambda d: d["tasks"][0].update(indicators=[]),
-     "条目 old_estates，字段 id：no task claims this indicator"),
+     "条目 old_estates，字段 id：没有任务条目列出该指标"),
 ]
 
 
@@ -165,7 +165,7 @@ def test_cli_prints_registry_error_without_traceback(tmp_path, capsys):
     data = write_mini(tmp_path, lambda d: _ind(d).update(kind="stock"))
     assert cli.main(["--data", str(data), "plan"]) == 1
     err = capsys.readouterr().err
-    assert "unknown kind" in err and "Traceback" not in err
+    assert "未知的指标类型" in err and "Traceback" not in err
 
 
 def test_real_registry_copy_with_a_broken_quote_is_refused(tmp_path):
@@ -235,19 +235,19 @@ def _with_project(**changes):
 
 PROJECT_CASES = [
     ("quote not in plan", _with_project(quote="完成45个老旧小区改造"),
-     "projects.yaml，条目 prj_old_estates，字段 quote：quote is not a verbatim substring"),
+     "projects.yaml，条目 prj_old_estates，字段 quote：引文不是 plan.txt 原文的一段"),
     ("unknown task", _with_project(task="三(九)9"),
-     "条目 prj_old_estates，字段 task：unknown task；所见：“三(九)9”"),
+     "条目 prj_old_estates，字段 task：未知的任务条目；所见：“三(九)9”"),
     ("unknown department", _with_project(co=["城建局"]),
-     "字段 co：unknown department；所见：“城建局”"),
+     "字段 co：未知的单位；所见：“城建局”"),
     ("unknown stage", _with_project(target_stage="投产"),
-     "字段 target_stage：unknown stage；所见：“投产”；应为：谋划 / 前期 / 开工 / 在建 / 完工"),
+     "字段 target_stage：未知的项目阶段；所见：“投产”；应为：谋划 / 前期 / 开工 / 在建 / 完工"),
     ("year not in quote", _with_project(target_year=2026),
-     "字段 target_year：the year is not in the quote"),
-    ("bad id", _with_project(id="Old-Estates"), "字段 id：not a project id"),
+     "字段 target_year：引文中没有该年份"),
+    ("bad id", _with_project(id="Old-Estates"), "字段 id：不是项目编号"),
     ("not a milestone", _with_project(indicator="old_estates"),
-     "字段 indicator：not a milestone indicator"),
-    ("unknown field", _with_project(stage="完工"), "字段 stage：unknown field"),
+     "字段 indicator：不是节点任务类指标"),
+    ("unknown field", _with_project(stage="完工"), "字段 stage：未知的字段"),
 ]
 
 

@@ -340,7 +340,7 @@ def test_concurrent_render_is_refused_and_a_dead_holders_lock_is_free(project, t
     try:
         assert holder.stdout.readline().strip() == "held"
         before = _tree_hashes(root / "reports" / PERIOD)
-        with pytest.raises(PeriodBusy, match=f"building period {PERIOD}"):
+        with pytest.raises(PeriodBusy, match=f"正在生成期间 {PERIOD}"):
             render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
         assert _tree_hashes(root / "reports" / PERIOD) == before
     finally:
@@ -356,7 +356,7 @@ def test_concurrent_render_is_refused_and_a_dead_holders_lock_is_free(project, t
 def test_auto_picks_builtin_without_quarto(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert pick_engine("auto") == "builtin"
-    with pytest.raises(RenderError, match="quarto is not on PATH"):
+    with pytest.raises(RenderError, match="找不到 quarto"):
         pick_engine("quarto")
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/quarto")
     assert pick_engine("auto") == "quarto"

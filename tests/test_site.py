@@ -115,7 +115,7 @@ def test_no_label_is_registered_twice(site):
             assert e["label"] == ("num-digital_villages-2025" if e["chapter"] == "03_villages"
                                   else "num-digital_villages-2025-ch5")
     one = {"label": "x", "chapter": "a", "cell_index": 1}
-    with pytest.raises(RenderError, match="registered twice"):
+    with pytest.raises(RenderError, match="标签登记了两次"):
         check_unique([one, {**one, "chapter": "b"}])
 
 

@@ -46,7 +46,7 @@ def expand(spec: str, root: Path | None = None) -> list[str]:
         first, _, last = spec.partition("..")
         return [p.code for p in months_between(parse_period(first), parse_period(last))]
     if not spec:
-        raise UsageError("no period given", hint="use --period 2025 (or default)")
+        raise UsageError("没有给出期间", hint="加 --period 2025（或 default）")
     return [resolve_period(spec, root)]
 
 

@@ -310,7 +310,7 @@ def _published_period(args):
     rp = _resolved(args)
     done = recover_if_idle(rp.code, rp.root)
     if done:
-        print(f"planbook: {rp.code}: {done}", file=sys.stderr)
+        print(f"planbook：{rp.code}：{done}", file=sys.stderr)
     return rp
 
 

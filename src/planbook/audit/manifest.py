@@ -130,11 +130,11 @@ def load_manifest(rp: ReportPeriod) -> dict:
     path = rp.manifest
     shown = rp.published_dir / "manifest.json"  # verify reads a copy: name the published one
     if not path.is_file():
-        raise VerifyError(f"{shown}: no manifest for period {rp.code}",
-                          hint=f"build the report first: planbook build --period {rp.code}")
+        raise VerifyError(f"期间 {rp.code} 没有发布清单 {shown}",
+                          hint=f"先生成报告：planbook build --period {rp.code}")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise VerifyError(f"{shown}: not readable JSON ({exc})",
+        raise VerifyError(f"{shown} 无法作为 JSON 读取（{exc}）",
                           hint=f"从备份恢复 {rp.rel(rp.published_dir)}/manifest.json；"
                                f"重建不能修复已发布的版次") from None

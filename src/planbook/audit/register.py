@@ -102,13 +102,12 @@ def register(rp: ReportPeriod) -> list[dict]:
         try:
             nb = read_notebook(path)
         except Exception as exc:  # nbformat raises several unrelated types for a torn file
-            raise RenderError(f"{rp.rel(path)}: not a readable executed notebook ({exc})",
-                              hint=f"run it again: planbook run --period {rp.code} --force"
+            raise RenderError(f"{rp.rel(path)} 不是可读取的已执行笔记本（{exc}）",
+                              hint=f"重新执行：planbook run --period {rp.code} --force"
                               ) from None
         if unstored(nb):
-            raise RenderError(f"{rp.rel(path)}: its provenance records are still outputs "
-                              "(executed by an older planbook)",
-                              hint=f"run it again: planbook run --period {rp.code} --force")
+            raise RenderError(f"{rp.rel(path)} 的来源记录仍是单元格输出（由旧版 planbook 执行）",
+                              hint=f"重新执行：planbook run --period {rp.code} --force")
         # Named where it is published, also while a build stages the edition elsewhere.
         published = rp.published_dir / "notebooks" / path.name
         out += notebook_entries(nb, path.stem, published.relative_to(rp.root).as_posix())
@@ -123,12 +122,12 @@ def check_unique(entries: list[dict]) -> None:
     for e in entries:
         seen = first.setdefault(e["label"], e)
         if seen is not e:
-            dupes.append(f"{e['label']} ({seen['chapter']} cell {seen['cell_index']} and "
-                         f"{e['chapter']} cell {e['cell_index']})")
+            dupes.append(f"{e['label']}（{seen['chapter']} 第 {seen['cell_index']} 个单元格和 "
+                         f"{e['chapter']} 第 {e['cell_index']} 个单元格）")
     if dupes:
-        raise RenderError("labels registered twice: " + "; ".join(dupes),
-                          hint="give each figure, table and quoted number its own id "
-                               "(chapters.provenance.num/quote, the cell's #| label)")
+        raise RenderError("标签登记了两次：" + "；".join(dupes),
+                          hint="每个图、表和引用的数字各用一个编号（chapters.provenance.num/quote、"
+                               "单元格的 #| label）")
 
 
 def register_key(entry: dict) -> tuple[str, str]:

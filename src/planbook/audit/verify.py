@@ -26,17 +26,21 @@ from planbook.run.period import ReportPeriod
 # these (about 1 s each way).
 
 
+# The word a changed input's line carries; repair_hint tells inputs from outputs by it.
+INPUT_KIND = "输入文件"
+
+
 def _compare(kind: str, recorded: dict[str, str], current: dict[str, str], where: str
              ) -> list[str]:
     out = []
     for name in sorted(set(recorded) | set(current)):
         if name not in current:
-            out.append(f"{where}{name}: {kind} missing (manifest sha256 {recorded[name][:12]}…)")
+            out.append(f"{where}{name}：{kind}缺失（清单记录的 sha256 为 {recorded[name][:12]}…）")
         elif name not in recorded:
-            out.append(f"{where}{name}: {kind} not in the manifest")
+            out.append(f"{where}{name}：{kind}不在清单中")
         elif recorded[name] != current[name]:
-            out.append(f"{where}{name}: {kind} changed since the build "
-                       f"(manifest {recorded[name][:12]}…, now {current[name][:12]}…)")
+            out.append(f"{where}{name}：{kind}在生成后已改动"
+                       f"（清单 {recorded[name][:12]}…，现为 {current[name][:12]}…）")
     return out
 
 
@@ -190,12 +194,12 @@ def _check_files(rp: ReportPeriod, manifest: dict) -> tuple[list[str], dict[str,
     from planbook.store.observations import read_lock
 
     out_rel = rp.rel(rp.published_dir) + "/"
-    problems = _compare("published file", manifest.get("outputs", {}),
+    problems = _compare("发布文件", manifest.get("outputs", {}),
                         published_files(rp), out_rel)
     recorded = manifest.get("inputs", {})
     with read_lock(rp.data):  # not half of an ingest that is writing now
         now = input_files(rp)
-    problems += _compare("input file", recorded, history.as_published(recorded, now, rp.root),
+    problems += _compare(INPUT_KIND, recorded, history.as_published(recorded, now, rp.root),
                          "")
     recorded = {register_key(e): e for e in manifest.get("register", [])}
     counts = {"figures": 0, "tables": 0, "numbers": 0,
@@ -214,15 +218,14 @@ def _compare_register(manifest: dict, entries: list[dict]) -> list[str]:
     for key in sorted(set(recorded) | set(again)):
         chapter, label = key
         if key not in again:
-            problems.append(f"{label} ({chapter}): not produced by the re-execution")
+            problems.append(f"{label}（{chapter}）：重新执行没有生成它")
         elif key not in recorded:
-            problems.append(f"{label} ({chapter}): produced by the re-execution but not "
-                            "in the manifest's register")
+            problems.append(f"{label}（{chapter}）：重新执行生成了它，但清单的登记中没有")
         elif recorded[key]["sha256"] != again[key]["sha256"]:
             problems.append(
-                f"{label} ({chapter}, cell {recorded[key]['cell_id']}): re-executed output "
-                f"differs (published {recorded[key]['sha256'][:12]}…, "
-                f"re-run {again[key]['sha256'][:12]}…)")
+                f"{label}（{chapter}，单元格 {recorded[key]['cell_id']}）：重新执行的输出不同"
+                f"（发布的 {recorded[key]['sha256'][:12]}…，"
+                f"重新执行的 {again[key]['sha256'][:12]}…）")
     return problems
 
 
@@ -231,12 +234,12 @@ def repair_hint(rp: ReportPeriod, problems: list[str]) -> str:
     (or is refused), so it is never the advice: restore, or issue a revised edition."""
     where = rp.rel(rp.published_dir)
     steps = []
-    if any(not p.startswith(("data/", "input file")) and "input file" not in p
+    if any(not p.startswith("data/") and INPUT_KIND not in p
            and "归档的报送文件" not in p for p in problems):
         steps.append(f"已发布的报告被改动：从备份恢复 {where}/（含 manifest.json）")
     if any("归档的报送文件" in p for p in problems):
         steps.append("归档的报送文件被改动：从备份恢复 data/submissions/ 中所列文件")
-    if any("input file" in p for p in problems):
+    if any(INPUT_KIND in p for p in problems):
         steps.append(f"输入已变：恢复所列输入；有意更改则 planbook build --period {rp.code} "
                      f"--reissue 发布修订版（第{rp.edition}版保留在 "
                      f"reports/editions/{rp.code}/{rp.edition}/）")

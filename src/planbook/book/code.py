@@ -286,7 +286,7 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
     proc = run_pandoc([pandoc_path(), "-f", READER, "-t", "html5", "--wrap=none",
                        "--shift-heading-level-by=1"], md.encode("utf-8"), urgency=CODE)
     if proc.returncode:
-        raise RenderError(f"pandoc could not write the code page of {page.key}: "
+        raise RenderError(f"pandoc 无法生成 {page.key} 的代码页："
                           f"{proc.stderr.decode('utf-8', 'replace')[:300]}")
     body = proc.stdout.decode("utf-8")
     # Scrollable blocks keyboard-reachable, pandoc tables in their own scrolling box.

@@ -160,8 +160,8 @@ def read_page(page: BookPage, root: Path) -> PageContent:
     """Read one page's source into blocks, numbering its figures and tables."""
     path = root / page.source
     if not path.is_file():
-        raise RenderError(f"{path}: chapter source is missing",
-                          hint="run `planbook run --period P` to execute the chapter notebooks")
+        raise RenderError(f"缺少章节源文件 {path}",
+                          hint="运行 planbook run --period P 执行各章笔记本")
     if path.suffix == ".ipynb":
         return _read_notebook(page, path)
     return _read_markdown(page, path)
@@ -176,8 +176,8 @@ def expand_includes(text: str, folder: Path) -> str:
     def sub(m: re.Match) -> str:
         file = folder / m["file"]
         if not file.is_file():
-            raise RenderError(f"{folder}: include {m['file']} not found",
-                              hint="run `python scripts/make_examples.py`")
+            raise RenderError(f"{folder} 中找不到引入的文件 {m['file']}",
+                              hint="运行 python scripts/make_examples.py 生成它")
         return file.read_text(encoding="utf-8").rstrip("\n")
 
     return _INCLUDE.sub(sub, text)
@@ -241,8 +241,8 @@ def _read_notebook(page: BookPage, path: Path) -> PageContent:
     try:
         nb = read_notebook(path)
     except Exception as exc:  # nbformat raises several unrelated types on bad JSON
-        raise RenderError(f"{path}: not a readable notebook ({type(exc).__name__}: {exc})",
-                          hint="re-run `planbook run --period P` to rewrite it") from None
+        raise RenderError(f"{path} 不是可读取的笔记本（{type(exc).__name__}：{exc}）",
+                          hint="重新运行 planbook run --period P 以重写它") from None
     content = PageContent(page, page.title, "")
     numbering = _Numbering(page)
     titled = False
@@ -282,9 +282,9 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
         otype = output.get("output_type")
         if otype == "error":
             raise RenderError(
-                f"{path}: cell {index} holds an error "
-                f"({output.get('ename')}: {output.get('evalue')})",
-                hint="fix the chapter and re-run `planbook run --period P`")
+                f"{path} 第 {index} 个单元格的输出是错误"
+                f"（{output.get('ename')}：{output.get('evalue')}）",
+                hint="改正该章后重新运行 planbook run --period P")
         if otype == "stream":
             if output.get("name") != "stdout":
                 continue
@@ -352,11 +352,11 @@ def collect_refs(contents: list[PageContent]) -> dict[str, Ref]:
         targets += [(i.label, i.display_number) for i in c.items if i.label]
         for label, text in targets:
             if label in refs:
-                dupes.append(f"{label} ({refs[label].page} and {c.page.html_name})")
+                dupes.append(f"{label}（{refs[label].page} 和 {c.page.html_name}）")
             refs[label] = Ref(text, c.page.html_name, label)
     if dupes:
-        raise RenderError("labels used twice in the book: " + "; ".join(dupes),
-                          hint="give every figure and table label a unique name")
+        raise RenderError("报告中有重复使用的标签：" + "；".join(dupes),
+                          hint="每个图、表的标签各取一个不重复的名称")
     return refs
 
 
@@ -394,7 +394,7 @@ def html_to_markdown(html: str) -> str:
 
     proc = run_pandoc([pandoc_path(), "-f", "html", "-t", "markdown"], html.encode("utf-8"))
     if proc.returncode:
-        raise RenderError(f"pandoc could not read an HTML output: {proc.stderr.decode()[:300]}")
+        raise RenderError(f"pandoc 无法读取一个 HTML 输出：{proc.stderr.decode()[:300]}")
     return proc.stdout.decode("utf-8")
 
 

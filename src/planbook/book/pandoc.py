@@ -106,7 +106,7 @@ def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",
            "-M", f"pb-prefix={prefix}", "-M", f"pb-number={number}"]
     proc = run_pandoc(cmd, markdown.encode("utf-8"), urgency=urgency)
     if proc.returncode:
-        raise RenderError(f"pandoc -t {to} failed: {proc.stderr.decode('utf-8', 'replace')[:500]}")
+        raise RenderError(f"pandoc -t {to} 运行失败：{proc.stderr.decode('utf-8', 'replace')[:500]}")
     return proc.stdout.decode("utf-8")
 
 

@@ -122,8 +122,8 @@ def compile_typst(main: Path, pdf: Path, root: Path) -> None:
         fault = EnvironmentFault.from_tool(detail, pdf.parent)
         if fault is not None:
             raise fault
-        raise RenderError(f"typst could not compile {main}: {detail}",
-                          hint="the generated typst source is kept next to it")
+        raise RenderError(f"typst 无法编译 {main}：{detail}",
+                          hint="生成的 typst 源文件保留在其旁边，可据此排查")
 
 
 def write_pdf(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],

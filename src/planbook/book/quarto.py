@@ -283,8 +283,8 @@ def stage_quarto_document(book: BookChapters, root: Path, target: Path) -> Path:
     page = book.index
     src = root / page.source
     if not src.is_file():
-        raise RenderError(f"{src}: the briefing notebook is missing",
-                          hint=f"run `planbook run --period {period}` first")
+        raise RenderError(f"缺少简报笔记本 {src}",
+                          hint=f"先运行 planbook run --period {period}")
     nb = nbformat.read(src, as_version=4)
     _link_captions(nb, page.key, "")
     for cell in nb.cells:
@@ -386,7 +386,7 @@ def _run_quarto(command: list[str], cwd: Path, staging: Path) -> tuple[Path, Pat
     out.mkdir(parents=True)
     proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if proc.returncode:
-        raise RenderError(f"quarto render failed (exit {proc.returncode}):\n"
+        raise RenderError(f"quarto 渲染失败（退出码 {proc.returncode}）：\n"
                           f"{(proc.stderr or proc.stdout)[-2000:]}")
     for page in sorted(out.rglob("*.html")):
         secure_page(page)
@@ -394,7 +394,8 @@ def _run_quarto(command: list[str], cwd: Path, staging: Path) -> tuple[Path, Pat
     if not pdf.is_file():
         found = sorted(out.rglob("*.pdf"))
         if len(found) != 1:
-            raise RenderError(f"quarto render wrote no single PDF in {out}")
+            raise RenderError(f"quarto 渲染后 {out} 中的 PDF 不是恰好一个（{len(found)} 个）",
+                              hint="改用 --engine builtin，或检查 quarto 的输出设置")
         pdf = found[0]
     moved = staging / "report.pdf"
     shutil.move(pdf, moved)

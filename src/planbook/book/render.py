@@ -81,12 +81,12 @@ class RenderResult:
 
 def pick_engine(engine: str) -> str:
     if engine not in ENGINES:
-        raise RenderError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+        raise RenderError(f"未知的渲染引擎 {engine}", hint=f"取其一：{'、'.join(ENGINES)}")
     if engine == "auto":
         return "quarto" if shutil.which("quarto") else "builtin"
     if engine == "quarto" and not shutil.which("quarto"):
-        raise RenderError("quarto is not on PATH",
-                          hint="install it (pip install quarto-cli, or conda) or use --engine builtin")
+        raise RenderError("找不到 quarto（不在 PATH 中）",
+                          hint="安装它（pip install quarto-cli 或 conda），或改用 --engine builtin")
     return engine
 
 
@@ -320,7 +320,8 @@ def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) 
     missing += [str(html_dir / "code" / f"{p.key}.html") for p in book.pages
                 if p.source.endswith(".ipynb") and not (html_dir / "code" / f"{p.key}.html").is_file()]
     if missing:
-        raise RenderError("render incomplete, nothing published; missing: " + ", ".join(missing))
+        raise RenderError("渲染不完整，未发布任何文件；缺少：" + "、".join(missing),
+                          hint="查看上面的渲染输出，排除问题后重新运行同一命令")
 
 
 def install(edition: ReportPeriod, html_dir: Path, pdf: Path) -> None:

@@ -197,7 +197,8 @@ def book_spec(rp: ReportPeriod) -> BookChapters:
         else:
             body.append(BookPage(ch.key, source, ch.title, "chapter"))
     if index is None:
-        raise RenderError(f"period {period}: the chapter list has no summary page")
+        raise RenderError(f"期间 {period} 的章节清单中没有摘要页",
+                          hint="在 planbook.chapters.catalogue 中为该报告类型列入摘要页")
     numbers = chapter_numbers([ch.plan_chapter for ch in chapters
                                if not ch.appendix and ch.key != index.key])
     body = [BookPage(p.key, p.source, p.title, p.kind, n) for p, n in zip(body, numbers,
@@ -208,7 +209,8 @@ def book_spec(rp: ReportPeriod) -> BookChapters:
     parts = (Part(PART_TITLE, tuple(body)),) if body else ()
     single = params.kind == "briefing"
     if single and (parts or appendices):
-        raise RenderError(f"period {period}: a briefing is one notebook, not a book")
+        raise RenderError(f"期间 {period} 是简报：只有一个笔记本，不能编成多章报告",
+                          hint="简报的章节清单只列一个笔记本")
     return BookChapters(index=index, parts=parts, appendices=tuple(appendices), params=params,
                         single=single, edition=rp.edition, edition_date=rp.edition_date,
                         compiler=compiler_line(rp))

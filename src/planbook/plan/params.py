@@ -19,6 +19,7 @@ REQUIRED = ("period", "as_of", "data_dir", "kind", "plan_id")
 KINDS = ("annual", "midterm", "final", "briefing")
 KIND_ZH = {"annual": "年度评估", "midterm": "中期评估", "final": "总结评估",
            "briefing": "工作进展通报"}
+_PERIOD_KIND_ZH = {"year": "年份", "quarter": "季度", "month": "月份"}
 MIDTERM_YEAR = (FIRST_YEAR + LAST_YEAR) // 2  # 2025
 FINAL_YEAR = LAST_YEAR  # 2027
 PLAN_ID = "jiande-2023-2027"
@@ -86,8 +87,8 @@ def _mapping_without_duplicates(loader, node, deep=False):
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise _DuplicateKey(f"key {key!r} appears twice (lines {seen[key] + 1} and "
-                                f"{key_node.start_mark.line + 1})")
+            raise _DuplicateKey(f"键 {key} 出现两次（第 {seen[key] + 1} 行和第 "
+                                f"{key_node.start_mark.line + 1} 行）")
         seen[key] = key_node.start_mark.line
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
@@ -161,13 +162,13 @@ def resolve_period(period: str, root: Path | None = None) -> str:
     if default.is_file():
         raw = yaml.safe_load(default.read_text(encoding="utf-8")) or {}
         if "period" not in raw:
-            raise ParamsError(f"{default}: key `period` is missing",
-                              hint="write e.g. `period: \"2025\"` in params/default.yml")
+            raise ParamsError(f"{default} 缺少键 period",
+                              hint="在 params/default.yml 中写一行，如 period: \"2025\"")
         return str(raw["period"])
     years = sorted(p.stem for p in paths.params_dir(root).glob("[0-9][0-9][0-9][0-9].yml"))
     if not years:
-        raise ParamsError(f"no params/<year>.yml in {paths.params_dir(root)}",
-                          hint="add params/2025.yml (see README, 'Adding a year')")
+        raise ParamsError(f"{paths.params_dir(root)} 中没有年度参数文件（params/<年份>.yml）",
+                          hint="新建一个：planbook period new 2025")
     return years[-1]
 
 
@@ -178,56 +179,58 @@ def load_params(period: str, root: Path | None = None, *, today: dt.date | None 
     period = resolve_period(period, root)
     path = params_file(period, root)
     if not path.is_file():
-        raise ParamsError(f"{path}: no parameters for period {period}",
-                          hint=f"create {path.name} with keys {', '.join(REQUIRED)}")
+        raise ParamsError(f"没有期间 {period} 的参数文件 {path}",
+                          hint=f"新建：planbook period new {period}（键为 {'、'.join(REQUIRED)}）")
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDates) or {}  # noqa: S506
     except _DuplicateKey as exc:
-        raise ParamsError(f"{path}: {exc}", hint="keep one line per key") from None
+        raise ParamsError(f"{path}：{exc}", hint="每个键只写一行") from None
     except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML ({exc})") from None
+        raise ParamsError(f"{path} 不是有效的 YAML（{exc}）",
+                          hint="每行写“键: 值”，改正所指的行") from None
     if not isinstance(raw, dict):
-        raise ParamsError(f"{path}: expected key: value pairs")
+        raise ParamsError(f"{path} 应由“键: 值”的行组成",
+                          hint=f"写出这几个键：{'、'.join(REQUIRED)}")
     missing = [k for k in REQUIRED if k not in raw]
     unknown = [k for k in raw if k not in REQUIRED]
     if missing or unknown:
-        parts = ([f"missing key(s): {', '.join(missing)}"] if missing else []) + (
-            [f"unknown key(s): {', '.join(map(str, unknown))}"] if unknown else [])
-        raise ParamsError(f"{path}: {'; '.join(parts)}",
-                          hint=f"a params file has exactly the keys {', '.join(REQUIRED)}")
+        parts = ([f"缺少键 {'、'.join(missing)}"] if missing else []) + (
+            [f"有未知的键 {'、'.join(map(str, unknown))}"] if unknown else [])
+        raise ParamsError(f"{path}：{'；'.join(parts)}",
+                          hint=f"参数文件恰好有这几个键：{'、'.join(REQUIRED)}")
     values = {k: raw[k] for k in REQUIRED}
     if isinstance(values["as_of"], dt.date):
         values["as_of"] = values["as_of"].isoformat()
     values = {k: str(v) for k, v in values.items()}
-    parsed = parse_period(values["period"], where=f"{path}, key period")
+    parsed = parse_period(values["period"], where=f"{path} 的键 period")
     if parsed.code != period:
-        raise ParamsError(f"{path}: key period is {values['period']!r} but the file is for {period}",
-                          hint="make the file name and its period agree")
+        raise ParamsError(f"{path} 的键 period 为 {values['period']}，而文件名是期间 {period}",
+                          hint="使文件名与其中的 period 一致")
     if values["kind"] not in KINDS:
-        raise ParamsError(f"{path}: key kind is {values['kind']!r}",
-                          hint=f"use one of: {', '.join(KINDS)}")
+        raise ParamsError(f"{path} 的键 kind 为 {values['kind']}，不是已知的报告类型",
+                          hint=f"取其一：{'、'.join(KINDS)}")
     try:
         as_of = dt.date.fromisoformat(values["as_of"])
     except ValueError:
-        raise ParamsError(f"{path}: key as_of is {values['as_of']!r}, not a date",
-                          hint="write the as-of date as 2026-03-31") from None
+        raise ParamsError(f"{path} 的键 as_of 为 {values['as_of']}，不是日期",
+                          hint="截止日写成 2026-03-31 的形式") from None
     # The params must describe the period they name: a briefing's kind in a year's file
     # would replace the annual book with a briefing.
     allowed = kinds_for(parsed)
     if values["kind"] not in allowed:
-        raise ParamsError(f"{path}: key kind is {values['kind']!r} but {period} is a "
-                          f"{parsed.kind}",
-                          hint=f"{period} is reported with kind: {' or '.join(allowed)}"
-                          if allowed else "params exist for years and months only")
+        raise ParamsError(f"{path} 的键 kind 为 {values['kind']}，但 {period} 是"
+                          f"{_PERIOD_KIND_ZH.get(parsed.kind, parsed.kind)}",
+                          hint=f"{period} 的 kind 应为 {' 或 '.join(allowed)}"
+                          if allowed else "参数文件只为年份和月份而设")
     if values["plan_id"] != PLAN_ID:
-        raise ParamsError(f"{path}: key plan_id is {values['plan_id']!r}, not this plan's",
-                          hint=f"write plan_id: {PLAN_ID}")
+        raise ParamsError(f"{path} 的键 plan_id 为 {values['plan_id']}，不是本方案的编号",
+                          hint=f"写 plan_id: {PLAN_ID}")
     latest = parsed.end + dt.timedelta(days=MAX_AS_OF_DAYS)
     if not parsed.end <= as_of <= latest:
-        raise ParamsError(f"{path}: key as_of is {values['as_of']}, outside {parsed.end} … "
-                          f"{latest}",
-                          hint=f"the data of {period} are as of its last day "
-                               f"({parsed.end}) or later, within two years")
+        raise ParamsError(f"{path} 的键 as_of 为 {values['as_of']}，不在 {parsed.end} 至 "
+                          f"{latest} 之间",
+                          hint=f"{period} 的数据截止日取其最后一天（{parsed.end}）或更晚，"
+                               "两年以内")
     check_period(period, kind=values["kind"], as_of=values["as_of"], today=today)
     return Params(**values)
 
@@ -236,8 +239,8 @@ def check_injected(values: dict) -> Params:
     """Used inside notebooks: refuse a missing or unknown parameter, naming the key."""
     missing = [k for k in REQUIRED if values.get(k) in (None, "")]
     if missing:
-        raise ParamsError(f"notebook parameter(s) not set: {', '.join(missing)}",
-                          hint="run the notebook through `planbook run --period P`")
+        raise ParamsError(f"笔记本参数未设置：{'、'.join(missing)}",
+                          hint="通过 planbook run --period P 运行该笔记本")
     return Params(**{k: str(values[k]) for k in REQUIRED})
 
 

@@ -394,7 +394,8 @@ _YAML_FIX = "改正该行的 YAML 写法（缩进、引号、冒号），或从 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> list:
     if not path.is_file():
-        problems.append(Problem("file is missing", file=str(path)))
+        problems.append(Problem("文件不存在", file=str(path),
+                                expected="从 git 恢复该文件"))
         return []
     # A file that is not YAML at all is damaged, not mistaken: exit 2 at once, naming the
     # line (a wrong entry is a RegistryError listing every one).
@@ -413,7 +414,8 @@ def _read_yaml(path: Path, problems: list[Problem]) -> list:
     if data is None:
         return []
     if not isinstance(data, list):
-        problems.append(Problem("expected a list of entries at the top level", file=str(path)))
+        problems.append(Problem("顶层应为条目的列表（每条以“- ”开头）",
+                                file=str(path)))
         return []
     return data
 
@@ -434,11 +436,11 @@ class _Entry:
     def get(self, name: str, kind=str, *, required: bool = True, default=None):
         if name not in self.raw or self.raw[name] is None or self.raw[name] == "" and required:
             if required:
-                self.problem("missing field", name)
+                self.problem("缺少该字段", name)
             return default
         value = self.raw[name]
         if kind is str and not isinstance(value, str):
-            self.problem("expected text", name, value)
+            self.problem("应为文字", name, value)
             return default
         if kind is list:
             value = value if isinstance(value, list) else [value]
@@ -450,14 +452,15 @@ def _entries(path: Path, problems: list[Problem]) -> Iterator[tuple[dict, _Entry
     not a mapping is recorded as a problem and skipped."""
     for n, raw in enumerate(_read_yaml(path, problems)):
         if not isinstance(raw, dict):
-            problems.append(Problem("expected a mapping", file=str(path), entry=f"#{n + 1}"))
+            problems.append(Problem("条目应为“字段: 值”的映射", file=str(path),
+                                    entry=f"#{n + 1}"))
             continue
         yield raw, _Entry(raw, path, problems, n)
 
 
 def _number(entry: _Entry, raw, field_name: str) -> float | None:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        entry.problem("expected a number", field_name, raw)
+        entry.problem("应为数字", field_name, raw)
         return None
     return float(raw)
 
@@ -466,11 +469,11 @@ def _lead_stated(e: _Entry) -> bool:
     """lead_stated, required on every indicator and project: true or false, nothing else."""
     value = e.raw.get("lead_stated")
     if value is None:
-        e.problem("missing field", "lead_stated",
-                  expected="true (the plan itself names the lead) or false (inferred, 推定)")
+        e.problem("缺少该字段", "lead_stated",
+                  expected="true（方案原文明确牵头单位）或 false（推定）")
         return False
     if not isinstance(value, bool):
-        e.problem("expected true or false", "lead_stated", value)
+        e.problem("应为 true 或 false", "lead_stated", value)
         return False
     return value
 
@@ -482,16 +485,16 @@ def _load_departments(path: Path, problems: list[Problem]) -> dict[str, Departme
         name = e.get("name")
         dtype = e.get("type")
         if dtype and dtype not in DEPARTMENT_TYPES:
-            e.problem("unknown department type", "type", dtype, " / ".join(DEPARTMENT_TYPES))
+            e.problem("未知的单位类型", "type", dtype, " / ".join(DEPARTMENT_TYPES))
         if not name:
             continue
         if name in out:
-            e.problem("duplicate department name", "name", name)
+            e.problem("单位名称重复", "name", name)
             continue
         aliases = tuple(str(a) for a in e.get("aliases", list, required=False, default=[]))
         for spelling in (name, *aliases):
             if spelling in seen_alias:
-                e.problem(f"spelling already used by {seen_alias[spelling]}", "aliases", spelling)
+                e.problem(f"该写法已用于 {seen_alias[spelling]}", "aliases", spelling)
             seen_alias[spelling] = name
         out[name] = Department(name=name, type=dtype or "", aliases=aliases,
                                full_name=e.get("full_name", required=False, default=""),
@@ -506,35 +509,34 @@ def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
         ind_id = e.get("id")
         ipath = e.get("path")
         if ipath and not _PATH.match(ipath):
-            e.problem("not a plan item path", "path", ipath, "like 三(一)1, 四(二), 二")
+            e.problem("不是方案条目编号", "path", ipath, "如 三(一)1、四(二)、二")
         kind = e.get("kind")
         if kind and kind not in KINDS:
-            e.problem("unknown kind", "kind", kind, " / ".join(KINDS))
+            e.problem("未知的指标类型", "kind", kind, " / ".join(KINDS))
         direction = e.get("direction")
         if direction and direction not in DIRECTIONS:
-            e.problem("unknown direction", "direction", direction, " / ".join(DIRECTIONS))
+            e.problem("未知的方向", "direction", direction, " / ".join(DIRECTIONS))
         frequency = e.get("frequency", required=False, default="annual")
         if frequency not in FREQUENCIES:
-            e.problem("unknown frequency", "frequency", frequency, " / ".join(FREQUENCIES))
+            e.problem("未知的频度", "frequency", frequency, " / ".join(FREQUENCIES))
         quotes = [str(q) for q in e.get("quote", list, default=[])]
         for q in quotes:
             if q not in plan_text:
-                e.problem("quote is not a verbatim substring of plan.txt", "quote", q,
-                          "copy the sentence from data/plan/plan.txt exactly")
+                e.problem("引文不是 plan.txt 原文的一段", "quote", q,
+                          "从 data/plan/plan.txt 逐字复制该句")
         lead = e.get("lead")
         co = [str(c) for c in e.get("co", list, required=False, default=[])]
         for dept_field, names in (("lead", [lead] if lead else []), ("co", co)):
             for d in names:
                 if d not in departments:
-                    e.problem("unknown department", dept_field, d,
-                              "a canonical name from departments.yaml")
+                    e.problem("未知的单位", dept_field, d, "departments.yaml 中的规范名称")
         lead_basis = e.get("lead_basis")
         lead_stated = _lead_stated(e)
         baseline = None
         if raw.get("baseline") is not None:
             b = raw["baseline"]
             if not isinstance(b, dict) or "value" not in b or "year" not in b:
-                e.problem("baseline needs value and year", "baseline", b)
+                e.problem("基期值须有 value 和 year", "baseline", b)
             else:
                 value = _number(e, b["value"], "baseline.value")
                 if value is not None:
@@ -542,20 +544,20 @@ def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
         targets = []
         for t in e.get("targets", list, default=[]):
             if not isinstance(t, dict) or "year" not in t:
-                e.problem("target needs year (and value, op)", "targets", t)
+                e.problem("目标须有 year（以及 value、op）", "targets", t)
                 continue
             year = t["year"]
             if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR:
-                e.problem("target year outside the plan", "targets.year", year,
+                e.problem("目标年份不在方案期内", "targets.year", year,
                           f"{FIRST_YEAR}–{LAST_YEAR}")
                 continue
             op = t.get("op", ">=")
             if op not in OPS:
-                e.problem("unknown comparison", "targets.op", op, " / ".join(OPS))
+                e.problem("未知的比较符", "targets.op", op, " / ".join(OPS))
             value = None
             if kind != "milestone" or "value" in t:
                 if "value" not in t:
-                    e.problem("target needs a value", "targets.value")
+                    e.problem("目标缺少 value", "targets.value")
                     continue
                 value = _number(e, t["value"], "targets.value")
             targets.append(Target(value=value, year=year, op=op,
@@ -564,33 +566,33 @@ def _load_indicators(path: Path, problems: list[Problem], plan_text: str,
         rule = e.get("rule", required=False, default="")
         rule_basis = e.get("rule_basis", required=False)
         if rule and rule not in RULES:
-            e.problem("unknown rule", "rule", rule, " / ".join(RULES))
+            e.problem("未知的评估规则", "rule", rule, " / ".join(RULES))
         elif rule in ("schedule", "annual", "milestone", "growth") and kind in _DEFAULT_RULE \
                 and rule != _DEFAULT_RULE[kind]:
-            e.problem(f"rule {rule} does not fit kind {kind}", "rule", rule,
-                      f"omit it (the kind's rule is {_DEFAULT_RULE[kind]}), or bottom_line / info")
+            e.problem(f"评估规则 {rule} 不适用于类型为 {kind} 的指标", "rule", rule,
+                      f"删去该字段（该类型的规则为 {_DEFAULT_RULE[kind]}），或 bottom_line / info")
         elif rule in ("bottom_line", "info"):
             if kind in ("milestone", "cumulative") and rule == "bottom_line":
-                e.problem("a bottom line is a level held every year", "rule", rule,
-                          "use it on a level, share, ceiling or annual indicator")
+                e.problem("底线是每年都须保持的水平，不适用于该类型", "rule", rule,
+                          "只用于 level、share、ceiling 或 annual 类型的指标")
             if not rule_basis:
-                e.problem("missing field", "rule_basis",
-                          expected="the plan's words calling for this rule (确保, 稳定在 …)")
+                e.problem("缺少该字段", "rule_basis",
+                          expected="方案原文中要求该规则的字句（确保、稳定在……）")
             elif not any(rule_basis in q for q in quotes):
-                e.problem("rule_basis is not in the quote", "rule_basis", rule_basis,
-                          "copy the words from the indicator's quote")
+                e.problem("rule_basis 不在该指标的引文中", "rule_basis", rule_basis,
+                          "从该指标的 quote 逐字复制")
         if rule == "bottom_line":  # a line is held every year, whatever the file says
             targets = [replace(t, every_year=True) for t in targets]
         if not ind_id or not ipath or not kind or not lead or kind not in KINDS:
             continue
         if not targets and not any(p.entry == e.id and p.field and p.field.startswith("targets")
                                    for p in problems):
-            e.problem("no target", "targets", expected="at least one {value, year, op}")
+            e.problem("没有目标", "targets", expected="至少一条 {value, year, op}")
             continue
         if not targets:
             continue
         if ind_id in out:
-            e.problem("duplicate id", "id", ind_id)
+            e.problem("编号重复", "id", ind_id)
             continue
         out[ind_id] = Indicator(
             id=ind_id, path=ipath, name_zh=e.get("name_zh", default=ind_id),
@@ -617,19 +619,19 @@ def _load_tasks(path: Path, problems: list[Problem], plan_text: str,
         depts = [str(d) for d in e.get("departments", list, required=False, default=[])]
         for d in depts:
             if d not in departments:
-                e.problem("unknown department", "departments", d,
-                          "a canonical name from departments.yaml")
+                e.problem("未知的单位", "departments", d, "departments.yaml 中的规范名称")
         dept_raw = e.get("departments_raw", required=False)
         if dept_raw and dept_raw not in plan_text:
-            e.problem("departments_raw is not verbatim in plan.txt", "departments_raw", dept_raw)
+            e.problem("departments_raw 不是 plan.txt 的原文", "departments_raw", dept_raw,
+                      "从 data/plan/plan.txt 逐字复制")
         inds = [str(i) for i in e.get("indicators", list, required=False, default=[])]
         for i in inds:
             if i not in indicators:
-                e.problem("unknown indicator", "indicators", i)
+                e.problem("未知的指标", "indicators", i)
         if not task_id or not title or not chapter:
             continue
         if task_id in out:
-            e.problem("duplicate id", "id", task_id)
+            e.problem("编号重复", "id", task_id)
             continue
         out[task_id] = Task(
             id=task_id, chapter=chapter, title=title, departments=tuple(depts),
@@ -646,52 +648,51 @@ def _load_projects(path: Path, problems: list[Problem], plan_text: str,
     for raw, e in _entries(path, problems):
         for name in raw:
             if name not in (*PROJECT_FIELDS, "indicator"):
-                e.problem("unknown field", name, expected=", ".join(PROJECT_FIELDS))
+                e.problem("未知的字段", name, expected="、".join(PROJECT_FIELDS))
         pid = e.get("id")
         if pid and not _PROJECT_ID.match(pid):
-            e.problem("not a project id", "id", pid, "prj_ followed by ascii snake_case")
+            e.problem("不是项目编号", "id", pid, "prj_ 加小写英文字母、数字和下划线")
         quote = e.get("quote")
         if quote and quote not in plan_text:
-            e.problem("quote is not a verbatim substring of plan.txt", "quote", quote,
-                      "copy the words from data/plan/plan.txt exactly")
+            e.problem("引文不是 plan.txt 原文的一段", "quote", quote,
+                      "从 data/plan/plan.txt 逐字复制")
         task = e.get("task")
         if task and task not in tasks:
-            e.problem("unknown task", "task", task, "an id of tasks.yaml, like 三(二)1")
+            e.problem("未知的任务条目", "task", task, "tasks.yaml 中的编号，如 三(二)1")
         lead = e.get("lead")
         co = [str(c) for c in e.get("co", list, required=False, default=[])]
         for dept_field, names in (("lead", [lead] if lead else []), ("co", co)):
             for d in names:
                 if d not in departments:
-                    e.problem("unknown department", dept_field, d,
-                              "a canonical name from departments.yaml")
+                    e.problem("未知的单位", dept_field, d, "departments.yaml 中的规范名称")
         lead_basis = e.get("lead_basis")
         lead_stated = _lead_stated(e)
         stage = e.get("target_stage")
         if stage and stage not in STAGES:
-            e.problem("unknown stage", "target_stage", stage, " / ".join(STAGES))
+            e.problem("未知的项目阶段", "target_stage", stage, " / ".join(STAGES))
         year = raw.get("target_year")
         if isinstance(year, bool) or not isinstance(year, int) or not (
                 FIRST_YEAR <= year <= LAST_YEAR):
-            e.problem("target year outside the plan", "target_year", year,
-                      f"a year {FIRST_YEAR}–{LAST_YEAR}")
+            e.problem("目标年份不在方案期内", "target_year", year,
+                      f"{FIRST_YEAR}–{LAST_YEAR} 年间的年份")
             year = None
         inferred = raw.get("year_inferred", False)
         if not isinstance(inferred, bool):
-            e.problem("expected true or false", "year_inferred", inferred)
+            e.problem("应为 true 或 false", "year_inferred", inferred)
         elif not inferred and year and quote and f"{year}年" not in quote:
-            e.problem("the year is not in the quote", "target_year", year,
-                      "year_inferred: true, or a quote that states the year")
+            e.problem("引文中没有该年份", "target_year", year,
+                      "year_inferred: true，或改用写明该年份的引文")
         indicator = e.get("indicator", required=False)
         if indicator is not None:
             ind = indicators.get(indicator)
             if ind is None:
-                e.problem("unknown indicator", "indicator", indicator)
+                e.problem("未知的指标", "indicator", indicator)
             elif ind.kind != "milestone":
-                e.problem("not a milestone indicator", "indicator", indicator,
-                          "an indicator of kind: milestone")
+                e.problem("不是节点任务类指标", "indicator", indicator,
+                          "kind 为 milestone 的指标")
         if not all((pid, quote, task, lead, stage, year)) or pid in out:
             if pid in out:
-                e.problem("duplicate id", "id", pid)
+                e.problem("编号重复", "id", pid)
             continue
         out[pid] = Project(
             id=pid, name_zh=e.get("name_zh", default=pid), name_en=e.get("name_en", default=""),
@@ -733,42 +734,41 @@ def _check_leads(entries, file: Path, tasks: dict[str, Task], problems: list[Pro
         named = _named(tasks, entry.items)
         if named:
             if entry.lead not in named:
-                problem(f"the lead is not one of the departments the plan names for {items}",
-                        "lead", entry.lead, f"one of {'、'.join(named)}, by remit, with a "
-                        "lead_basis saying why")
+                problem(f"牵头单位不在方案为 {items} 列出的单位中",
+                        "lead", entry.lead, f"按职责从 {'、'.join(named)} 中选一个，并在 "
+                        "lead_basis 中写明理由")
                 continue
             pool, order = named, [d for d in named if d != entry.lead]
             if list(entry.co) != order:
-                problem(f"co is not the other departments the plan names for {items}, in plan "
-                        "order", "co", list(entry.co), "[" + ", ".join(order) + "]")
+                problem(f"co 不是方案为 {items} 列出的其余单位（按原文顺序）", "co",
+                        list(entry.co), "[" + ", ".join(order) + "]")
             if entry.lead_stated and named != (entry.lead,):
-                problem(f"the plan names {len(named)} departments for {items}, so the lead is "
-                        "inferred, not stated", "lead_stated", True,
-                        "false (and a confirmation in leads_confirmed.yaml once the 工作专班 "
-                        "has confirmed it)")
+                problem(f"方案为 {items} 列出 {len(named)} 个单位，牵头单位是推定的，不是原文明确的",
+                        "lead_stated", True,
+                        "false（工作专班确认后在 leads_confirmed.yaml 中记一条确认）")
         else:
             if entry.lead_stated:
-                problem(f"the plan names no department for {items}, so it cannot state the lead",
+                problem(f"方案没有为 {items} 列出单位，不可能原文明确牵头单位",
                         "lead_stated", True, "false")
             if not entry.lead_basis:
                 continue  # reported as a missing field
             pool = _named(tasks, _cited_items(entry.lead_basis, tasks))
             if entry.lead not in pool:
-                problem(f"the plan names no department for {items}: the lead_basis must cite a "
-                        f"plan item that names {entry.lead}", "lead_basis", entry.lead_basis,
-                        "a sentence citing such an item, e.g. 六(一) (农业农村局、发改局牵头) or "
-                        "the related task item like 四(三)3")
+                problem(f"方案没有为 {items} 列出单位：lead_basis 须引用列有 {entry.lead} 的方案条目",
+                        "lead_basis", entry.lead_basis,
+                        "引用这样一个条目的句子，如 六(一)（农业农村局、发改局牵头），或相关任务条目"
+                        "如 四(三)3")
                 continue
             stray = [d for d in entry.co if d not in pool or d == entry.lead]
             if stray or list(entry.co) != [d for d in pool if d in entry.co]:
-                problem("co must be other departments of the cited plan item(s), in plan order",
+                problem("co 须是所引方案条目列出的其他单位（按原文顺序）",
                         "co", list(entry.co), "[" + ", ".join(d for d in pool
-                                                               if d != entry.lead) + "] or fewer")
+                                                               if d != entry.lead) + "] 或其中几个")
         linked = indicators.get(entry.indicator) if indicators and getattr(
             entry, "indicator", None) else None
         if linked is not None and linked.lead != entry.lead:
-            problem(f"the milestone indicator {linked.id} tracking this project is led by "
-                    f"{linked.lead}", "lead", entry.lead, f"{linked.lead} (the same lead for both)")
+            problem(f"跟踪该项目的节点任务指标 {linked.id} 由 {linked.lead} 牵头", "lead",
+                    entry.lead, f"{linked.lead}（两者牵头单位相同）")
 
 
 def _load_confirmations(path: Path, problems: list[Problem], indicators: dict[str, Indicator],
@@ -779,17 +779,17 @@ def _load_confirmations(path: Path, problems: list[Problem], indicators: dict[st
     for raw, e in _entries(path, problems):
         for name in raw:
             if name not in CONFIRMATION_FIELDS:
-                e.problem("unknown field", name, expected=", ".join(CONFIRMATION_FIELDS))
+                e.problem("未知的字段", name, expected="、".join(CONFIRMATION_FIELDS))
         cid, lead, by = e.get("id"), e.get("lead"), e.get("confirmed_by")
         note = e.get("note", required=False, default="")
         entry = indicators.get(cid) or projects.get(cid) if cid else None
         if cid and entry is None:
-            e.problem("unknown indicator or project id", "id", cid,
-                      "an id of indicators.yaml or projects.yaml (`planbook plan --leads`)")
+            e.problem("未知的指标或项目编号", "id", cid,
+                      "indicators.yaml 或 projects.yaml 中的编号（planbook plan --leads 列出）")
         if entry is not None and lead and lead != entry.lead:
-            e.problem(f"the confirmed lead differs from the registry's lead {entry.lead}", "lead",
-                      lead, f"{entry.lead}; if the 工作专班 decided on {lead}, change lead, co "
-                      f"and lead_basis of {cid} in the registry first")
+            e.problem(f"确认的牵头单位与登记的牵头单位 {entry.lead} 不同", "lead",
+                      lead, f"{entry.lead}；如工作专班确定由 {lead} 牵头，先改登记中 {cid} 的 "
+                      "lead、co 和 lead_basis")
         date = raw.get("date")
         if isinstance(date, str):
             try:
@@ -797,16 +797,16 @@ def _load_confirmations(path: Path, problems: list[Problem], indicators: dict[st
             except ValueError:
                 pass
         if date is None:
-            e.problem("missing field", "date", expected="YYYY-MM-DD")
+            e.problem("缺少该字段", "date", expected="YYYY-MM-DD")
         elif not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-            e.problem("not a date", "date", raw.get("date"), "YYYY-MM-DD")
+            e.problem("不是日期", "date", raw.get("date"), "YYYY-MM-DD")
             date = None
         elif date < dt.date(2023, 4, 6):
-            e.problem("confirmed before the plan was issued (2023-04-06)", "date",
-                      date.isoformat(), "the date the 工作专班 confirmed the lead")
+            e.problem("确认日期早于方案印发（2023-04-06）", "date",
+                      date.isoformat(), "工作专班确认牵头单位的日期")
             date = None
         if cid in out:
-            e.problem("duplicate confirmation", "id", cid, "one entry per indicator or project")
+            e.problem("重复的确认", "id", cid, "每个指标或项目一条")
             continue
         if entry is not None and lead == entry.lead and by and date:
             out[cid] = LeadConfirmation(id=cid, lead=lead, confirmed_by=by,
@@ -822,8 +822,8 @@ def load_registry(data: Path | None = None) -> Registry:
     problems: list[Problem] = []
     plan_file = plan / "plan.txt"
     if not plan_file.is_file():
-        raise RegistryError(f"{plan_file}: the plan text is missing",
-                            hint="copy the plan text to data/plan/plan.txt")
+        raise RegistryError(f"缺少方案原文 {plan_file}",
+                            hint="把方案全文复制到 data/plan/plan.txt")
     plan_text = plan_file.read_text(encoding="utf-8")
     files = {name: plan / f"{name}.yaml" for name in ("departments", "indicators", "tasks")}
     departments = _load_departments(files["departments"], problems)
@@ -845,12 +845,12 @@ def load_registry(data: Path | None = None) -> Registry:
     claimed = {i for t in tasks.values() for i in t.indicators}
     for ind_id in indicators:
         if ind_id not in claimed:
-            problems.append(Problem("no task claims this indicator", file=str(files["indicators"]),
+            problems.append(Problem("没有任务条目列出该指标", file=str(files["indicators"]),
                                     entry=ind_id, field="id",
-                                    expected="list it under `indicators` of its task in tasks.yaml"))
+                                    expected="在 tasks.yaml 中所属任务的 indicators 下列出它"))
     if problems:
-        raise RegistryError(f"the plan registry has {len(problems)} problem(s)", problems=problems,
-                            hint="correct the named entries in data/plan/ and run `planbook plan`")
+        raise RegistryError(f"方案登记（data/plan/）有 {len(problems)} 处问题", problems=problems,
+                            hint="改正 data/plan/ 中列出的条目，再运行 planbook plan 检查")
     return Registry(indicators=indicators, tasks=tasks, departments=departments,
                     plan_text=plan_text, files={"plan": plan_file, **files},
                     projects=projects, confirmations=confirmations)

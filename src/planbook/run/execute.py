@@ -78,12 +78,12 @@ class Failure:
     kept_label: str = ""  # the same, root-relative, as printed
 
     def __str__(self) -> str:
-        where = f"chapter {self.chapter.key} 《{self.chapter.title}》 ({self.source})"
+        where = f"章节 {self.chapter.key}《{self.chapter.title}》（{self.source}）"
         if self.cell is not None:
-            where += f", cell {self.cell}" + (f" `{self.label}`" if self.label else "")
-        text = f"{where}: {self.ename}: {self.evalue}" if self.evalue else f"{where}: {self.ename}"
+            where += f"，第 {self.cell} 个单元格" + (f" {self.label}" if self.label else "")
+        text = f"{where}：{self.ename}: {self.evalue}" if self.evalue else f"{where}：{self.ename}"
         if self.kept:
-            text += f"\n    failed notebook kept at {self.kept_label or self.kept}"
+            text += f"\n    失败的笔记本保留在 {self.kept_label or self.kept}"
         return text
 
 
@@ -295,29 +295,30 @@ def check_notebook(path: Path, root: Path | None = None) -> None:
     define exactly the params keys."""
     where = _rel(path, root) if root else str(path)
     if not path.is_file():
-        raise ExecutionError(f"{where}: the chapter notebook is missing",
-                             hint="create it, or remove the chapter from planbook.chapters.catalogue")
+        raise ExecutionError(f"缺少章节笔记本 {where}",
+                             hint="新建它，或从 planbook.chapters.catalogue 中去掉该章")
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for a corrupt file
-        raise ExecutionError(f"{where}: not a readable notebook ({exc})") from None
+        raise ExecutionError(f"{where} 不是可读取的笔记本（{exc}）",
+                             hint="从 git 恢复该笔记本") from None
     cells = [c for c in nb.cells
              if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
-    hint = (f"give the notebook one code cell tagged `parameters` that sets "
-            f"{', '.join(REQUIRED)} (papermill injects the period's values after it)")
+    hint = (f"给笔记本一个标记为 parameters 的代码单元格，设置 {'、'.join(REQUIRED)}"
+            "（papermill 在其后注入该期间的值）")
     if not cells:
-        raise ParamsError(f"{where}: no cell is tagged `parameters`", hint=hint)
+        raise ParamsError(f"{where}：没有标记为 parameters 的单元格", hint=hint)
     if len(cells) > 1:
-        raise ParamsError(f"{where}: {len(cells)} cells are tagged `parameters`", hint=hint)
+        raise ParamsError(f"{where}：有 {len(cells)} 个单元格标记为 parameters", hint=hint)
     names = _assigned_names(cells[0].source)
     if names is None:
-        raise ParamsError(f"{where}: the parameters cell is not valid Python", hint=hint)
+        raise ParamsError(f"{where}：parameters 单元格不是有效的 Python 代码", hint=hint)
     missing = [k for k in REQUIRED if k not in names]
     unknown = [k for k in names if k not in REQUIRED]
     if missing or unknown:
-        parts = ([f"does not set {', '.join(missing)}"] if missing else []) + (
-            [f"sets unknown parameter(s) {', '.join(unknown)}"] if unknown else [])
-        raise ParamsError(f"{where}: the parameters cell {'; '.join(parts)}", hint=hint)
+        parts = ([f"未设置 {'、'.join(missing)}"] if missing else []) + (
+            [f"设置了未知的参数 {'、'.join(unknown)}"] if unknown else [])
+        raise ParamsError(f"{where}：parameters 单元格{'；'.join(parts)}", hint=hint)
 
 
 # ------------------------------------------------------------------------- execution
@@ -495,8 +496,8 @@ def _execute(chapter: Chapter, src: Path, out: Path | None, params: Params, root
             # seen with parallel runs). Such a kernel never ran a cell: start it again.
             if (attempt < KERNEL_START_ATTEMPTS and not isinstance(exc, PapermillExecutionError)
                     and _no_cell_started(nb)):
-                progress.say(f"  {chapter.key}: the kernel did not start ({type(exc).__name__}), "
-                             f"starting another (attempt {attempt + 1})")
+                progress.say(f"  {chapter.key}：内核未能启动（{type(exc).__name__}），"
+                             f"重新启动（第 {attempt + 1} 次）")
                 continue
             kept = None
             if nb is not None:
@@ -646,11 +647,11 @@ def _raise_failures(rp: ReportPeriod, chapters: list[Chapter], failures: list[Fa
     order = {c.key: i for i, c in enumerate(chapters)}
     failures.sort(key=lambda f: order[f.chapter.key])
     err = ExecutionError(
-        f"{len(failures)} of {len(chapters)} chapter notebook(s) failed for period "
-        f"{period}; {_rel(published_dir(period, root), root)} was left as it was",
+        f"期间 {period} 的 {len(chapters)} 个章节笔记本中有 {len(failures)} 个执行失败；"
+        f"{_rel(published_dir(period, root), root)} 保持原样",
         problems=[Problem(str(f)) for f in failures],
-        hint="open the failed notebook, fix the notebook or the data it names, "
-             f"and run `planbook run --period {period}` again")
+        hint="打开失败的笔记本，改正笔记本或其所指的数据，再运行 "
+             f"planbook run --period {period}")
     err.failures = failures  # structured, for callers and tests
     raise err
 

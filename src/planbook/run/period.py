@@ -113,9 +113,9 @@ def resolve(spec: str, root: Path | None = None, *, data: Path | None = None) ->
     params = load_params(resolve_period(spec, root), root)
     if data is not None:
         if not Path(data).is_dir():
-            raise UsageError(f"--data {data}: no such folder",
-                             hint="point --data at a data package (a folder with plan/ and "
-                                  "observations/), or leave it out to use ./data")
+            raise UsageError(f"--data {data}：没有这个文件夹",
+                             hint="--data 应指向数据包（含 plan/ 和 observations/ 的文件夹），"
+                                  "或不加 --data 而使用 ./data")
         params = dataclasses.replace(params, data_dir=str(Path(data).resolve()))
     rp = ReportPeriod(params=params, root=root, chapters=chapters_for(params.kind),
                       data=params.data_path(root).resolve())

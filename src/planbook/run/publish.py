@@ -82,13 +82,13 @@ def recover(period: str, root: Path) -> str | None:
     if old.exists():
         if target.exists():  # the new edition was already in place
             shutil.rmtree(old)
-            done = "removed the replaced edition left by an interrupted publish"
+            done = "删除了中断的发布留下的被替换版次"
         else:  # crashed between the two renames: the previous edition goes back
             os.rename(old, target)
-            done = "restored the previous edition after an interrupted publish"
+            done = "发布中断后已恢复之前的版次"
     if new.exists():  # never published
         shutil.rmtree(new)
-        done = done or "removed an edition whose publishing was interrupted"
+        done = done or "删除了发布中断的版次"
     return done
 
 
@@ -145,9 +145,8 @@ def period_lock(period: str, root: Path) -> Iterator[Path]:
     path = lock_path(period, root)
 
     def busy() -> PeriodBusy:
-        return PeriodBusy(f"another planbook command is building period {period}; "
-                          "not starting a second one",
-                          hint=f"wait for it to finish (it holds {path})")
+        return PeriodBusy(f"另一个 planbook 命令正在生成期间 {period}，不再同时启动第二个",
+                          hint=f"等它完成后再运行（它持有 {path}）")
 
     with exclusive_lock(path, wait=False, busy=busy):
         yield path

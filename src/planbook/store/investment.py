@@ -52,10 +52,10 @@ def check_investment(raw: dict, check) -> dict:
         return out  # no investment reported: the unit column (prefilled) is ignored
     factor = None
     if not unit_text:
-        check.add("investment_unit", "投资单位为空 / unit of investment missing", unit_text,
+        check.add("investment_unit", "投资单位为空", unit_text,
                   "万元 或 亿元")
     elif unit_text not in UNITS:
-        check.add("investment_unit", "投资单位无效 / unit must be 万元 or 亿元", unit_text,
+        check.add("investment_unit", "投资单位无效", unit_text,
                   "万元 或 亿元")
     else:
         factor = unit_factor(unit_text, STORED_UNIT)
@@ -67,10 +67,10 @@ def check_investment(raw: dict, check) -> dict:
             continue
         v = parse_amount(given[f])
         if v is None:
-            check.add(f, "投资额不是数字 / amount is not a number", raw[f],
+            check.add(f, "投资额不是数字", raw[f],
                       "一个数字（不带单位），如 12000 或 1,200.5")
         elif v < 0:
-            check.add(f, "投资额不能为负 / negative amount", raw[f], "≥ 0")
+            check.add(f, "投资额不能为负", raw[f], "≥ 0")
             v = None
         values[f] = v
     total = values["total_investment"]
@@ -78,7 +78,7 @@ def check_investment(raw: dict, check) -> dict:
                     ("annual_plan_investment", "年度计划投资")):
         v = values[f]
         if total is not None and v is not None and v > total * (1 + 1e-9):
-            check.add(f, f"{what}大于总投资 / more than the total investment", raw[f],
+            check.add(f, f"{what}大于总投资", raw[f],
                       f"不超过总投资 {raw['total_investment'].strip()}")
     if factor is not None:
         for f in NUMBER_FIELDS:
