@@ -498,6 +498,11 @@ def main(argv: list[str] | None = None) -> int:
     except PlanbookError as err:
         print(f"planbook {args.command}: {err}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # before OSError, whose subclass it is
+        # `planbook trace … | head`: the reader left; nothing more to say and no traceback.
+        # stdout is pointed at devnull so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # the last resort: a fault of the machine no edge translated
         from planbook.errors import EnvironmentFault
 
@@ -507,11 +512,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("planbook：已中断", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # `planbook trace … | head`: the reader left; nothing more to say and no traceback.
-        # stdout is pointed at devnull so the interpreter's final flush cannot fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 if __name__ == "__main__":
