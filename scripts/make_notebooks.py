@@ -119,7 +119,7 @@ def notebooks(reg) -> dict[str, list]:
             "按方案各节统计的指标状态数量热力图，颜色越深数量越多", "rep.heatmap_figure()"),
         md("## 主要预警"),
         tbl("summary-warnings", "最需关注的红灯指标（前十项）",
-            'rep.warning_table(lights=("red",), limit=10)'),
+            'rep.warning_table(lights=("red",), limit=10, pdf_reasons=False)'),
         md("## 与上期相比"),
         asis("rep.changes_since_previous()"),
         md("## 任务评估"),
@@ -182,7 +182,7 @@ def notebooks(reg) -> dict[str, list]:
         md("## 数据报送情况"),
         tbl("safeguards-coverage", "各牵头单位本期数据报送情况", "rep.coverage_table()"),
         md("## 预警清单"),
-        tbl("safeguards-warnings", "红灯和黄灯预警指标及责任单位", "rep.warning_table()"),
+        tbl("safeguards-warnings", "红灯和黄灯预警指标及责任单位", "rep.warning_table(pdf_reasons=False)"),
     ]
     a1 = head("指标体系一览", "下表列出方案确定的全部指标及其方案原文、牵头单位和目标值。")
     for n, ch in enumerate(("二", "三", "四", "五", "六"), start=1):

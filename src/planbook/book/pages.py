@@ -434,7 +434,7 @@ def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
     return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
 
 
-PDF_FIGURE_WIDTH = "80%"
+PDF_FIGURE_WIDTH = "75%"
 
 
 def _figure(b: Block, target: str, hook: CaptionHook) -> str:
@@ -459,7 +459,7 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
         attrs = f"#{item.label} " if item.label else ""
         return (f"![{md_text(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
                 f"fig-alt=\"{item.alt.replace(chr(34), '')}\"}}")
-    # On paper a chart takes 80% of the text width: legible, and the body stays short.
+    # On paper a chart takes 75% of the text width: legible, and the body stays short.
     if not item:
         return f"![]({b.asset}){{width={PDF_FIGURE_WIDTH}}}\n"
     attrs = f"#{item.label} " if item.label else ""

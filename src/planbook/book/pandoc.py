@@ -102,6 +102,7 @@ def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",
            "--lua-filter", str(ASSETS / "light_dots.lua"),
            "--lua-filter", str(ASSETS / "task_blocks.lua"),
            "--lua-filter", str(ASSETS / "exact_text.lua"),
+           "--lua-filter", str(ASSETS / "formats.lua"),
            *(arg for name in filters for arg in ("--lua-filter", str(ASSETS / name))),
            "-M", f"pb-prefix={prefix}", "-M", f"pb-number={number}"]
     proc = run_pandoc(cmd, markdown.encode("utf-8"), urgency=urgency)

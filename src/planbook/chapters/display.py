@@ -39,7 +39,13 @@ FIGDATA_KEY = "figdata"
 # assets/light_dots.lua for typst); the character keeps the light readable in black and white.
 LIGHT_TEXT = {"green": "[●]{.pb-dot .pb-dot-green}绿", "yellow": "[●]{.pb-dot .pb-dot-yellow}黄",
               "red": "[●]{.pb-dot .pb-dot-red}红", "grey": "[○]{.pb-dot .pb-dot-grey}灰"}
-_MAX_MD_WIDTH = 30  # dashes per pipe-table column cap: pandoc turns dash counts into widths
+# Pipe-table column widths (dash counts, which pandoc turns into relative widths), in
+# display columns (a CJK character is two) of the PDF's 8pt table text: A4 less 2 cm margins
+# holds about 120, less each cell's inset.
+PAGE_COLUMNS = 112
+CELL_PAD = 2
+SHORT_COLUMN = 18  # a column no wider than this (8 CJK characters) is never wrapped
+MIN_LONG_COLUMN = 14
 
 
 def _display(bundle: Mapping[str, str], metadata: dict | None = None) -> None:
@@ -51,6 +57,27 @@ def _display(bundle: Mapping[str, str], metadata: dict | None = None) -> None:
 def show_markdown(text: str) -> None:
     """Print raw markdown for a `#| output: asis` cell (blank lines keep blocks apart)."""
     print(f"\n{text.strip()}\n")
+
+
+def screen_only(text: str) -> str:
+    """Markdown shown in the HTML book only (a span; assets/formats.lua, Quarto alike): the
+    long provenance of a quoted passage, which the PDF gives by its 溯源标签 alone."""
+    return f'[{text}]{{.content-visible when-format="html"}}' if text else ""
+
+
+def capped_list(items: Sequence[str], limit: int, rest: str = "", *,
+                indent: str = "") -> list[str]:
+    """Markdown list lines (`- …`) of which the PDF shows the first `limit` and says
+    共N项，列出前M项 (then `rest`: where the others are); the HTML shows every item.
+    `indent`: the content column of the list item the items are nested in ("  " under
+    `- …`), where the format-only blocks must start (assets/formats.lua)."""
+    items = list(items)
+    if len(items) <= limit:
+        return items
+    screen, paper = '{.content-visible when-format="html"}', '{.content-hidden when-format="html"}'
+    note = f"（共{len(items)}项，列出前{limit}项{('；' + rest) if rest else ''}）"
+    return [*items[:limit], "", f"{indent}::: {screen}", *items[limit:], f"{indent}:::", "",
+            f"{indent}::: {paper}", f"{indent}{note}", f"{indent}:::", ""]
 
 
 def light_columns(df: pd.DataFrame) -> list[str]:
@@ -127,6 +154,62 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _pieces(cell: str) -> list[str]:
+    # A cell that may wrap at zero-width spaces needs only its longest piece for one line.
+    return cell.split("\u200b")
+
+
+def _lines(widths: Sequence[int], width: int) -> int:
+    """Lines a cell of these pieces takes in a column `width` wide (less its padding)."""
+    room = max(1, width - CELL_PAD)
+    return sum(max(1, -(-w // room)) for w in widths)
+
+
+def column_widths(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[int]:
+    """Relative column widths for a pipe table (its dash counts), in display columns (a CJK
+    character is two) of the PDF's table text, a page wide being PAGE_COLUMNS.
+
+    A table that fits gets each column its longest cell. One that does not keeps its short
+    columns (status words, lights, numbers, years: at most SHORT_COLUMN) on one line and
+    gives the rest of the width, a character at a time, to the long column where it saves
+    the most lines over the whole table (a row is as tall as its tallest cell). A header may
+    take two lines."""
+    heads = [(_width(h) + 1) // 2 if len(h) > 2 else _width(h) for h in header]
+    cells = [[[_width(p) for p in _pieces(r[i])] for r in body] for i in range(len(header))]
+    natural = [max([heads[i], *(w for c in cells[i] for w in c)]) + CELL_PAD
+               for i in range(len(header))]
+    if sum(natural) <= PAGE_COLUMNS:
+        return [max(3, w) for w in natural]
+    widths = [w if w <= SHORT_COLUMN else min(w, MIN_LONG_COLUMN) for w in natural]
+    lines = [[_lines(c, widths[i]) for c in cells[i]] for i in range(len(header))]
+    room = PAGE_COLUMNS - sum(widths)
+    while room >= 2:
+        best = None  # (lines saved per column of width, column, step)
+        for i, w in enumerate(widths):
+            others = [max((lines[j][r] for j in range(len(header)) if j != i), default=1)
+                      for r in range(len(body))]
+            now = (sum(max(o, a) for o, a in zip(others, lines[i], strict=True)),
+                   sum(lines[i]))
+            # The narrowest widening that saves a line (a wrapped cell needs a whole
+            # character more per line before it loses one).
+            for step in range(2, min(room, natural[i] - w) + 1, 2):
+                wider = [_lines(c, w + step) for c in cells[i]]
+                saved = (now[0] - sum(max(o, b) for o, b in zip(others, wider, strict=True)),
+                         now[1] - sum(wider))
+                if saved > (0, 0):
+                    rate = (saved[0] / step, saved[1] / step)
+                    if best is None or rate > best[0]:
+                        best = (rate, i, step)
+                    break
+        if best is None:
+            break
+        _, i, step = best
+        widths[i] += step
+        lines[i] = [_lines(c, widths[i]) for c in cells[i]]
+        room -= step
+    return [max(3, w) for w in widths]
+
+
 def table_markdown(df: pd.DataFrame, *, index: bool = False,
                    lights: Iterable[str] | None = None, links: Links | None = None) -> str:
     """A pandoc pipe table; light codes become their Chinese label (绿灯 …)."""
@@ -142,12 +225,7 @@ def table_markdown(df: pd.DataFrame, *, index: bool = False,
             text = LIGHT_ZH[value] if col in light_cols and value in LIGHTS else _cell_text(value)
             row.append(" ".join(text.split()))
         body.append(row)
-    widths = []
-    for i, name in enumerate(header):
-        # A cell that may wrap at zero-width spaces needs only its longest piece.
-        longest = max([_width(name)] + [max(_width(p) for p in r[i].split("\u200b"))
-                                        for r in body])
-        widths.append(max(3, min(_MAX_MD_WIDTH, longest + 4)))  # + cell padding
+    widths = column_widths(header, body)
     rule = []
     for col, w in zip(frame.columns, widths, strict=True):
         rule.append("-" * (w - 1) + ":" if col in numeric else ":" + "-" * (w - 1))

@@ -117,7 +117,10 @@ def _years_axis(ax, years) -> None:
     ax.set_xticklabels([str(y) for y in years])
 
 
-def trend_panel(series: list[dict], *, columns: int = 3) -> None:
+TITLE_CHARS = {4: 11, 3: 15}  # a small panel's title wraps at this many characters
+
+
+def trend_panel(series: list[dict], *, columns: int = 4) -> None:
     """Small multiples: observed values against the path from baseline to target, with projection.
 
     Each item: name, unit, points [(x, value)], baseline (x, v) or None, target (x, v),
@@ -143,7 +146,10 @@ def _trend_figure(series: list[dict], columns: int):
     """trend_panel's figure, laid out, and the inputs of its series."""
     n = len(series)
     rows = int(np.ceil(n / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.9 * rows + 0.4), squeeze=False)
+    # Four small panels a row (issue 26: the report's PDF stays short); a row is as tall as
+    # a panel needs for its axis and a title of up to three lines.
+    fig, axes = plt.subplots(rows, columns, figsize=(A4_WIDTH, 1.6 * rows + 0.4),
+                             squeeze=False)
     inputs = []
     for ax, item in zip(axes.flat, series, strict=False):
         inputs += item.get("inputs", [])
@@ -181,7 +187,7 @@ def _trend_figure(series: list[dict], columns: int):
         ax.tick_params(axis="x", labelsize=6.5, rotation=0)
         # Titles wrap to the column's width so neighbouring titles never overlap.
         title = f"{item['name']}（{item['unit']}）" if item["unit"] else item["name"]
-        ax.set_title(wrap_zh(title, 15 if columns == 3 else 40, 3), fontsize=8, loc="left")
+        ax.set_title(wrap_zh(title, TITLE_CHARS.get(columns, 40), 3), fontsize=7.5, loc="left")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()

@@ -17,6 +17,7 @@ from planbook.assess import judgement as jd
 from planbook.assess.narrative import fmt_number, fmt_target
 from planbook.assess.rules import Assessment
 from planbook.chapters import provenance
+from planbook.chapters.display import capped_list
 from planbook.chapters.provenance import num
 from planbook.chapters.tasks import task_key
 from planbook.escape import md_text
@@ -28,6 +29,10 @@ from planbook.store.evaluation import EVALUATION_STATUSES, METHODS, FieldText
 CHAPTER_NUMBER = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
 LIST_LIMIT = 8  # names listed per item before 等N项
 HIGHLIGHTS = 5  # department statements quoted as highlights
+# Long lists the PDF cuts short (共N项，列出前M项, and where the rest are); the HTML lists all.
+PRINT_LIMIT = 6  # achieved indicators, finished projects
+PRINT_CAUSES = 3  # departments' 存在问题 per field
+PRINT_NEEDS = 2  # recommendations and requirements per lead department
 PACE_RULE = ("判断规则：时间进度为规划期（2023年1月1日至2027年12月31日）已过去的比例；某领域累计类指标"
              "完成进度（已完成量占目标量的比例）的中位数不低于时间进度，且有判定灯号的指标中绿灯"
              "（已达标、符合进度）超过一半，即为“时间过半、任务过半”；无累计类指标的领域只看灯号。")
@@ -202,10 +207,10 @@ class JudgementSections:
             lines.append(f"**已达到目标的指标**"
                          f"（{self._jnum('achieved', len(ach.achieved), '项', inputs=self._counted_rows(list(ach.achieved)))}）：")
             lines.append("")
-            for a in ach.achieved:
-                lines.append(f"- {a.name}{self.mark(a)}："
-                             f"{self._value(f'achieved-{a.indicator_id}', a)}，"
-                             f"目标{self._target(a)}（{a.lead}牵头）")
+            lines += capped_list([f"- {a.name}{self.mark(a)}："
+                                  f"{self._value(f'achieved-{a.indicator_id}', a)}，"
+                                  f"目标{self._target(a)}（{a.lead}牵头）" for a in ach.achieved],
+                                 PRINT_LIMIT, "其余见报告摘要的主要指标完成情况表")
             lines.append("")
         if ach.ahead:
             lines.append(f"**明显快于进度的指标**（符合进度且进度比不低于{jd.AHEAD:g}，"
@@ -233,12 +238,11 @@ class JudgementSections:
                          f"{self._jnum('projects-reached', len(ach.reached), '个', inputs=rows)}"
                          "（尚未完工）。")
             lines.append("")
-            for p in ach.finished:
-                lines.append(f"- {md_text(p.name)}：{p.current_stage}（{p.stage_date}）"
-                             f"{'，示例数据' if p.sample else ''}")
-            for p in ach.reached:
-                lines.append(f"- {md_text(p.name)}：{p.current_stage}，方案要求"
-                             f"{p.target_year}年{p.target_stage}")
+            items = [f"- {md_text(p.name)}：{p.current_stage}（{p.stage_date}）"
+                     f"{'，示例数据' if p.sample else ''}" for p in ach.finished]
+            items += [f"- {md_text(p.name)}：{p.current_stage}，方案要求"
+                      f"{p.target_year}年{p.target_stage}" for p in ach.reached]
+            lines += capped_list(items, PRINT_LIMIT, "其余见报告摘要的重大项目推进情况表")
             lines.append("")
         if not (ach.achieved or ach.ahead or ach.gains or done):
             lines += ["本期暂无已达标指标、明显快于进度的指标或完工项目。", ""]
@@ -314,7 +318,8 @@ class JudgementSections:
                              f"（{self._jnum(f'ch{ch}-unreported', n, '项任务')}）："
                              + "；".join(f"{d}（{'、'.join(ts)}）" for d, ts in fp.unreported))
             if causes:
-                lines += ["", "部门报送的存在问题（原文引用）：", ""] + causes
+                lines += ["", "部门报送的存在问题（原文引用）：", ""]
+                lines += capped_list(causes, PRINT_CAUSES, "其余见各章任务评估的部门报送")
             lines += evaluator
             lines.append("")
         return "\n".join(lines)
@@ -367,11 +372,10 @@ class JudgementSections:
                 lines += [f"**{f.field}（评估组建议）：**{text}", ""]
             for dept in leads:
                 lines.append(f"- **{dept}**")
-                for f, text in words:
-                    if f.lead == dept:
-                        lines.append(f"    - 评估组建议（{f.field}）：{text}")
-                for need in needs.get(dept, []):
-                    lines.append(f"    - {need}")
+                items = [f"    - 评估组建议（{f.field}）：{text}" for f, text in words
+                         if f.lead == dept]
+                items += [f"    - {need}" for need in needs.get(dept, [])]
+                lines += capped_list(items, PRINT_NEEDS, "全部见网页版本节", indent="  ")
             lines.append("")
         if self.evaluation is None or not self.evaluation.fields:
             lines += ["评估组尚未提出分领域建议；上列为测算要求。", ""]

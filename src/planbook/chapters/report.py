@@ -378,8 +378,10 @@ class Report(TaskEvaluation, JudgementSections, PlanTables):
         display.show_table(out)
 
     def warning_table(self, lights=("red", "yellow"), limit: int | None = None, *,
-                      reasons: bool = True) -> None:
-        """Red and yellow warnings with the department responsible and the gap in numbers."""
+                      reasons: bool = True, pdf_reasons: bool = True) -> None:
+        """Red and yellow warnings with the department responsible and the gap in numbers.
+        `pdf_reasons=False`: the PDF leaves out the 依据 column (the summary's list; the
+        chapters and the 预警清单 give each reason), the HTML keeps it."""
         items = [a for a in self.assessments if a.light in lights]
         items.sort(key=lambda a: (0 if a.light == "red" else 1, SEVERITY.get(a.status, 9),
                                   self.registry.department_order(a.lead), a.indicator_id))
@@ -389,7 +391,9 @@ class Report(TaskEvaluation, JudgementSections, PlanTables):
         rows = [{"指标": a.name + self.mark(a), "牵头单位": a.lead, "状态": a.status_zh, "灯号": a.light,
                  "差距": self.gap_text(a), "依据": a.reason} for a in items]
         provenance.record("table", inputs=_rows(items))
-        display.show_table(pd.DataFrame(rows, columns=columns), lights=["灯号"],
+        frame = pd.DataFrame(rows, columns=columns)
+        paper = None if pdf_reasons or not reasons else frame.drop(columns=["依据"])
+        display.show_table(frame, lights=["灯号"], pdf=paper,
                            links=self.dossier_links(items, "指标"))
 
     def gap_text(self, a: Assessment) -> str:

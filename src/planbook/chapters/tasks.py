@@ -126,10 +126,13 @@ class TaskEvaluation:
         sample = "，示例数据" if row["status"] == "sample" else ""
         where = f"{md_text(row['sheet'])}第{row['row']}行" if row["sheet"] else f"第{row['row']}行"
         # the file name is the department's own: text, not markup
+        # The PDF names the statement by its label (the register in the 技术附件 gives the
+        # file, row and hash); the HTML prints them too.
         return (f"{row['department']}（{role}）报送，{self.period.label_zh}，"
-                f"第{row['revision']}版；报送文件 {md_text(row['original_name'])} {where}"
-                f"（SHA256 {row['file_sha256'][:12]}…）{sample}；"
-                f"溯源标签 `{self._statement_label(row)}`")
+                f"第{row['revision']}版"
+                + display.screen_only(f"；报送文件 {md_text(row['original_name'])} {where}"
+                                      f"（SHA256 {row['file_sha256'][:12]}…）")
+                + f"{sample}；溯源标签 `{self._statement_label(row)}`")
 
     def _evaluation_input(self) -> dict:
         ev = self.evaluation
@@ -189,8 +192,9 @@ class TaskEvaluation:
             state = EVALUATION_STATUSES[ev.status]
             departs = basis.departs(judgement.grade)
             out += ["::: {.pb-evaluator}",
-                    f"**评估组意见**（{md_text(ev.evaluator)}撰写，{md_text(ev.date)}，{state}；评估人的判断，"
-                    f"非计算结果、非部门报送；溯源标签 `{label}`）：评估等级 **{judgement.grade}**。"
+                    f"**评估组意见**（{md_text(ev.evaluator)}撰写，{md_text(ev.date)}，{state}"
+                    + display.screen_only("；评估人的判断，非计算结果、非部门报送")
+                    + f"；溯源标签 `{label}`）：评估等级 **{judgement.grade}**。"
                     f"{md_text(judgement.opinion)}"]
             if judgement.reason and not departs:  # a reason the grade no longer needs: kept
                 out += ["", f"**等级说明：**{md_text(judgement.reason)}"]
@@ -213,8 +217,8 @@ class TaskEvaluation:
             text = f"{basis.grade}（{basis.lights}）"
         inputs = [r for a in own for r in a.inputs] + [r for pa in projects for r in pa.inputs]
         provenance.quote(label, text, inputs=inputs)
-        return (f"**按灯号计算的等级**（评估方法“任务评估”的规则，溯源标签 `{label}`）："
-                f"{text}。")
+        return (f"**按灯号计算的等级**（{display.screen_only('评估方法“任务评估”的规则，')}"
+                f"溯源标签 `{label}`）：{text}。")
 
     def _departure_line(self, grade: str, reason: str, basis: Basis) -> str:
         """Where the evaluator's grade departs from what the lights imply: said, with the
