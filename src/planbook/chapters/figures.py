@@ -111,10 +111,13 @@ def wrap_zh(text: str, width: int, lines: int = 2, *, breaks: bool = False) -> s
     return "\n".join(out)
 
 
-def _years_axis(ax, years) -> None:
+def _years_axis(ax, years, *, ends_only: bool = False) -> None:
+    """A tick per year; `ends_only`: a narrow panel labels only the first and last year (four
+    labels of 2022–2025 side by side run into each other)."""
     years = sorted({int(y) for y in years})
     ax.set_xticks(years)
-    ax.set_xticklabels([str(y) for y in years])
+    ax.set_xticklabels([str(y) if not ends_only or y in (years[0], years[-1]) else ""
+                        for y in years])
 
 
 TITLE_CHARS = {4: 11, 3: 15}  # a small panel's title wraps at this many characters
@@ -175,7 +178,7 @@ def _trend_figure(series: list[dict], columns: int):
             ticks.add(px)
         colour = STATUS_COLOURS.get(item.get("status"), OBS_COLOUR)
         ax.plot(xs, ys, marker="o", ms=3.5, lw=1.6, color=colour, label="实际值", clip_on=False)
-        _years_axis(ax, ticks or [2022, 2027])
+        _years_axis(ax, ticks or [2022, 2027], ends_only=columns >= 4)
         if item["unit"] == "%":  # a share's axis stays within what a share can be
             low, high = ax.get_ylim()
             ax.set_ylim(max(0.0, low), min(100.0, high))
