@@ -60,14 +60,19 @@ def test_html_book_is_complete_offline_and_marked(sample_build):
 
 
 def test_pdf_has_every_chapter_the_notice_and_enough_pages(sample_build):
-    pdf = sample_build / "reports" / "2025" / "report.pdf"
-    reader = PdfReader(pdf)
-    assert len(reader.pages) > 15
-    text = _squash(_pdf_text(pdf))
-    for title in ANNUAL_TITLES:
-        assert _squash(title) in text, title
-    assert text.count(NOTICE) >= len(reader.pages)  # on every page
-    assert "建德市县城承载能力提升" in text
+    """Every chapter in one of the two PDFs: the evaluation in report.pdf, the appendices in
+    the 技术附件 annex.pdf; each marked as sample on every page."""
+    annexed = {c.title for c in chapters.ANNUAL if c.annex}
+    for name, titles in (("report.pdf", [t for t in ANNUAL_TITLES if t not in annexed]),
+                         ("annex.pdf", sorted(annexed))):
+        pdf = sample_build / "reports" / "2025" / name
+        reader = PdfReader(pdf)
+        assert len(reader.pages) > 15, name
+        text = _squash(_pdf_text(pdf))
+        for title in titles:
+            assert _squash(title) in text, (name, title)
+        assert text.count(NOTICE) >= len(reader.pages), name  # on every page
+        assert "建德市县城承载能力提升" in text
 
 
 def test_unchanged_rebuild_reuses_cache_and_render(sample_build):
