@@ -25,6 +25,7 @@ SECRET = "THIS-CELL-IS-HIDDEN"
 
 CHAPTERS = [
     ("00_summary", "报告摘要"),
+    ("00b_judgement", "总体评估"),
     ("01_overall", "总体目标"),
     ("02_county", "全面提升县城承载能力"),
     ("03_villages", "持续深化“千村示范、万村整治”工程"),

@@ -24,6 +24,7 @@ from planbook.plan.params import load_params
 from planbook.plan.registry import load_registry
 from planbook.run import execute as pipeline
 from planbook.run import period as run_period
+from planbook.store.schema import COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 PERIOD = "2025"
@@ -116,6 +117,12 @@ def chapter_notebook(title: str, reads: str | None = None,
     return nb
 
 
+def _row(indicator: str, value: int, status: str, lead: str, revision: int) -> str:
+    """One store row of 2025 (received before the 2025 cut-off)."""
+    return (f"{indicator},2025,{value},个,{status},示例,{lead},"
+            f"2026-01-20T09:00:00+08:00,{revision},,\n")
+
+
 @pytest.fixture
 def tiny(tmp_path: Path, monkeypatch) -> Path:
     """A three-chapter project with its own two-department registry (not conftest's copy).
@@ -138,9 +145,12 @@ def tiny(tmp_path: Path, monkeypatch) -> Path:
     (plan / "tasks.yaml").write_text(TASKS, encoding="utf-8")
     obs = root / "data" / "observations"
     obs.mkdir()
-    header = "indicator_id,period,value,unit,status\n"
-    (obs / "zjj.csv").write_text(header + "old_estates,2025,31,个,sample\n", encoding="utf-8")
-    (obs / "nyj.csv").write_text(header + "future_villages,2025,12,个,sample\n", encoding="utf-8")
+    # the store's own columns (store.schema.COLUMNS): `run` checks the store before it starts
+    header = ",".join(COLUMNS) + "\n"
+    (obs / "zjj.csv").write_text(header + _row("old_estates", 31, "sample", "住建局", 1),
+                                 encoding="utf-8")
+    (obs / "nyj.csv").write_text(header + _row("future_villages", 12, "sample", "农业农村局", 1),
+                                 encoding="utf-8")
     (root / "data" / "villages").mkdir()
     (root / "params").mkdir()
     (root / "params" / f"{PERIOD}.yml").write_text(PARAMS, encoding="utf-8")
@@ -203,7 +213,7 @@ def test_run_executes_publishes_and_then_reuses_the_cache(tiny: Path):
 
     # One department's file changes: only the chapters reading it run again.
     with open(tiny / "data" / "observations" / "zjj.csv", "a", encoding="utf-8") as fh:
-        fh.write("old_estates,2025,33,个,provisional\n")
+        fh.write(_row("old_estates", 33, "provisional", "住建局", 2))
     third = pipeline.run(resolve(PERIOD, tiny), chapters=CHAPTERS, progress=False)
     assert third.executed == ["00_summary", "02_county"]
     assert third.cached == ["03_villages"]
@@ -247,7 +257,7 @@ def test_a_kernel_that_fails_to_start_is_started_again(tiny: Path, monkeypatch, 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     result = pipeline.run(resolve(PERIOD, tiny), chapters=[VILLAGES])
     assert result.executed == ["03_villages"] and len(calls) == 2
-    assert "the kernel did not start (RuntimeError), starting another" in capsys.readouterr().err
+    assert "内核未能启动（RuntimeError），重新启动" in capsys.readouterr().err
 
 
 def test_the_longest_chapter_starts_first_even_on_a_cold_run(tiny: Path, monkeypatch):
@@ -355,8 +365,9 @@ def test_a_failing_cell_names_chapter_cell_and_error_and_publishes_nothing(
     monkeypatch.setenv("PLANBOOK_ROOT", str(tiny))
     monkeypatch.setattr(run_period, "chapters_for", lambda kind: (*good, BROKEN))
     capsys.readouterr()
-    assert cli.main(["run", "--period", PERIOD]) == 1
+    code = cli.main(["run", "--period", PERIOD])
     err = capsys.readouterr().err
+    assert code == 1, err
     assert "第 4 个单元格 tbl-ratio" in err and "ZeroDivisionError" in err
     assert "Traceback" not in err
     # The chapters that succeeded were cached; only the broken one ran again.
