@@ -235,7 +235,15 @@ def notebooks(reg) -> dict[str, list]:
                 md("## 预警清单"),
                 tbl("briefing-warnings", "红灯和黄灯预警指标、责任单位及差距",
                     "rep.warning_table(reasons=False)")]
-    return {"briefing": briefing, "00_summary": summary, "01_overall": ch2, "02_county": county,
+    judgement = head("总体评估", "本章是评估报告的总论：先据数据作出总体判断，再归纳主要成效、分领域梳理"
+                     "存在问题及原因、提出对策建议，最后说明评估的组织与过程。文中数字均由数据计算并可"
+                     "追溯（溯源标签见附录“数据来源与追溯”）；评估组和部门的文字为原文引用，与计算结果"
+                     "分列。")
+    judgement += [asis(f"rep.{method}()") for method in (
+        "sample_notice", "overall_judgement", "main_achievements", "problems_and_causes",
+        "recommendations", "adjustment_proposals", "evaluation_process")]
+    return {"briefing": briefing, "00_summary": summary, "00b_judgement": judgement,
+            "01_overall": ch2, "02_county": county,
             "03_villages": villages_nb, "04_integration": integration,
             "05_safeguards": safeguards, "a1_indicators": a1, "a2_sources": a2,
             "a3_quality": a3, "a4_dossiers": a4}
