@@ -27,7 +27,7 @@ from render_fixture import (  # noqa: E402
 from support import render_period, resolve  # noqa: E402
 
 from planbook.audit.register import register  # noqa: E402
-from planbook.book.html import PDF_HREF, PORTAL_HREF
+from planbook.book.html import ANNEX_HREF, PDF_HREF, PORTAL_HREF
 from planbook.book.pages import cell_options  # noqa: E402
 from planbook.book.quarto import (  # noqa: E402
     write_quarto_document,
@@ -36,11 +36,12 @@ from planbook.book.quarto import (  # noqa: E402
 )
 from planbook.book.render import pick_engine  # noqa: E402
 from planbook.book.spec import SAMPLE_NOTICE, book_spec  # noqa: E402
-from planbook.chapters import display  # noqa: E402
+from planbook.chapters import catalogue, display  # noqa: E402
 from planbook.errors import RenderError  # noqa: E402
 from planbook.run.publish import lock_path  # noqa: E402
 
 TITLES = [t for _, t in CHAPTERS] + ["评估方法"]
+ANNEXED = {c.title for c in catalogue.ANNUAL if c.annex}
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +99,9 @@ def _tree_hashes(folder: Path) -> dict[str, str]:
 def test_book_chapters_come_from_one_place(project):
     book = book_spec(resolve(PERIOD, project))
     assert book.index.key == "00_summary" and book.index.html_name == "index.html"
-    assert [p.key for p in book.parts[0].pages] == [k for k, _ in CHAPTERS[1:6]]
-    assert [p.number for p in book.parts[0].pages] == ["1", "2", "3", "4", "5"]
+    # 第一章 总体评估, then the plan's own numbers: 二、总体目标 … 六、保障措施
+    assert [p.key for p in book.parts[0].pages] == [k for k, _ in CHAPTERS[1:7]]
+    assert [p.number for p in book.parts[0].pages] == ["1", "2", "3", "4", "5", "6"]
     assert [(p.key, p.number) for p in book.appendices] == [
         ("methodology", "A"), ("a1_indicators", "B"), ("a2_sources", "C"), ("a3_quality", "D"),
         ("a4_dossiers", "E")]
@@ -151,8 +153,8 @@ def test_every_img_script_link_resolves_to_a_file(html_dir):
             if ref == PORTAL_HREF:  # the portal of every period: written by `build`, not render
                 continue
             target = (page.parent / unquote(parts.path)).resolve()
-            if ref == PDF_HREF:  # the book's own PDF, next to html/
-                assert target == html_dir.resolve().parent / "report.pdf" and target.is_file()
+            if ref in (PDF_HREF, ANNEX_HREF):  # the book's two PDFs, next to html/
+                assert target.parent == html_dir.resolve().parent and target.is_file(), ref
                 continue
             assert target.is_file(), f"{page.name}: <{tag}> {ref} does not resolve"
             assert html_dir.resolve() in target.parents
@@ -231,8 +233,9 @@ def test_pdf_has_every_title_and_the_sample_notice(project, pdf_text):
     assert len(reader.pages) > 15
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
     squashed = _squash(pdf_text)
-    for title in TITLES:
-        assert _squash(title) in squashed, title
+    annex = _squash(_pdf_text(project / "reports" / PERIOD / "annex.pdf"))
+    for title in TITLES:  # the appendices of the 技术附件 in annex.pdf
+        assert _squash(title) in (annex if title in ANNEXED else squashed), title
     assert "目录" in squashed and "第二章" in squashed and "附录A" in squashed
     assert "第1章" not in squashed and "第六章" in squashed
     assert "图2.1" in squashed and "表2.1" in squashed
@@ -323,7 +326,7 @@ def test_notebook_with_an_error_output_is_refused(project, tmp_path):
     nb.cells[-1].outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="坏数据",
                                                    traceback=[])]
     nbformat.write(nb, path)
-    with pytest.raises(RenderError, match="ValueError: 坏数据"):
+    with pytest.raises(RenderError, match="ValueError：坏数据"):
         render_period(resolve(PERIOD, root), engine="builtin", sample_notice=True)
 
 
