@@ -257,5 +257,6 @@ def test_quarto_chapters_are_staged_with_caption_links(built):
     assert "溯源" not in next(c for c in published.cells if c.get("id") == "02-county-05").source
     a2 = next(p for p in book_spec(rp).pages if p.key == "a2_sources")
     last = nbformat.read(built / quarto_source(a2, ANNUAL), as_version=4).cells[-1]
-    assert last.cell_type == "markdown" and "fig-county-s1-trend" in last.source
+    # labels are escaped for Markdown like every cell (escape.md_cell)
+    assert last.cell_type == "markdown" and "fig\\-county\\-s1\\-trend" in last.source
     shutil.rmtree(built / "build" / "quarto", ignore_errors=True)

@@ -236,7 +236,7 @@ def test_register_refuses_records_left_in_the_outputs(staged):
         "kind": "number", "id": "num-old", "text": "1", "inputs": []}}))
     nbformat.write(nb, path)
     try:
-        with pytest.raises(RenderError, match="still outputs") as err:
+        with pytest.raises(RenderError, match="来源记录仍是单元格输出") as err:
             register(resolve(BRIEFING, staged))
         assert "planbook run --period 2026-10 --force" in err.value.hint
     finally:

@@ -10,6 +10,7 @@ import pytest
 
 from planbook.assess import rules as assess
 from planbook.assess import tables
+from planbook.assess.narrative import zh_punct
 from planbook.chapters.report import COUNT_RULE, LIST_LIMIT, Briefing, Report
 from planbook.plan.params import Params
 from planbook.plan.registry import CHAPTERS, load_registry
@@ -57,7 +58,7 @@ def test_cross_listed_indicators_are_named_not_counted(rep):
     also = rep.registry.cross_listed("四")
     assert also, "the sample registry has indicators cross-listed in 四"
     for ind in also:
-        assert f"{ind.name_zh}（{ind.path}）" in text.split("另见（")[1]
+        assert f"{zh_punct(ind.name_zh)}（{ind.path}）" in text.split("另见（")[1]
 
 
 def test_change_lists_say_how_many_they_show_and_who_leads(rep):
@@ -196,7 +197,8 @@ def test_register_table_keeps_every_row_when_a_quoted_text_has_line_breaks():
     assert html.count("<tr>") == 4  # header and three rows
     wrapping = register_section([{**entries[0], "label": "num-all-on_track-2025"}],
                                 {"01_overall": "总体目标"}, "2025")[1]
-    assert "num-all-on\\_\u200btrack-2025" in wrapping  # may wrap after "_" on paper
+    # may wrap after "_" on paper; every ASCII mark escaped (escape.md_cell)
+    assert "num\\-all\\-on\\_\u200btrack\\-2025" in wrapping
 
 
 def test_trend_titles_do_not_overlap_and_the_numbers_come_along(rep, monkeypatch):

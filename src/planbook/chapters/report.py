@@ -663,7 +663,7 @@ class Report(TaskEvaluation, JudgementSections, PlanTables):
         provenance.record("table", inputs=_frame_rows(used[[k in flagged for k in zip(
             used["indicator_id"], used["period"], strict=True)]]))
         display.show_table(pd.DataFrame(rows, columns=["指标", "期间", "提示", "备注"]),
-                           empty="本期没有数值合理性提示：合理性检查只看正式统计和部门报送的数值，均未触发。")
+                           empty="本期没有数值合理性提示：入库的数值均未触发合理性检查（示例数据同样检查）。")
 
     def files_table(self) -> None:
         """Every input with its sha256: registry files whole; for the store and the village
