@@ -49,13 +49,16 @@ def _period(args, *, params: bool) -> str:
         if ".." in text:  # a path like ../../x, or a range with a bad end
             raise UsageError(f"--period {text!r}：不是期间，也不是两个月份的范围",
                              hint="写 2025、2026-10 或（build）2026-01..2026-10") from None
-        raise UsageError(f"--period {text!r}: {err.message}", hint=err.hint) from None
+        raise UsageError(f"--period {text!r}：{err.message}", hint=err.hint) from None
 
     # Beyond the plan: one refusal for every command (plan.params); a period with params is
     # checked where they are read, with their kind and cut-off.
     for p in periods:
         if not (params and params_file(p).is_file()):
-            check_period(p)
+            try:
+                check_period(p)
+            except PlanbookError as err:  # given on the command line: a usage error naming it
+                raise UsageError(f"--period {text!r}：{err.message}", hint=err.hint) from None
     if params:
         missing = [p for p in periods if not params_file(p).is_file()]
         if missing:
