@@ -51,7 +51,7 @@ def held(lock: Path) -> bool:
 def backfill(root: Path, capsys) -> None:
     """A 2026-10 figure received within the briefing's cut-off: its inputs change."""
     late = root / "fagai-late.csv"
-    late.write_text(HEADER + f"{KEY},2026-10,181.0,亿元,official,发改局月报,\n", encoding="utf-8")
+    late.write_text(HEADER + f"{KEY},2026-10,186.0,亿元,official,发改局月报,\n", encoding="utf-8")
     assert cli.main(["ingest", str(late), "--received", "2026-11-02"]) == 0
     capsys.readouterr()
 
@@ -69,7 +69,7 @@ def test_two_concurrent_reissues_leave_edition_1_byte_identical(project, capsys)
     _, b_err = b.communicate(timeout=120)
     _, a_err = a.communicate(timeout=300)
     assert a.returncode == 0, a_err
-    assert b.returncode != 0 and "period 2026-10" in b_err
+    assert b.returncode != 0 and "期间 2026-10" in b_err
     kept = project / "reports" / "editions" / PERIOD / "1"
     assert tree(kept) == first
     assert not list(kept.parent.glob(".*"))  # no copy on its way in left behind
@@ -122,7 +122,7 @@ def test_damaged_manifests_are_named_and_their_period_refused(project, capsys):
 def test_an_ingest_during_a_build_waits_and_the_edition_verifies(project, capsys):
     data = project / "data"
     later = project / "fagai-after-cutoff.csv"
-    later.write_text(HEADER + f"{KEY},2026-10,183.0,亿元,official,发改局月报,\n",
+    later.write_text(HEADER + f"{KEY},2026-10,188.0,亿元,official,发改局月报,\n",
                      encoding="utf-8")
     building = planbook_cli(project, "build", "--period", PERIOD, "--engine", "builtin")
     deadline = time.monotonic() + 120
@@ -134,9 +134,9 @@ def test_an_ingest_during_a_build_waits_and_the_edition_verifies(project, capsys
     _, build_err = building.communicate(timeout=300)
     assert building.returncode == 0, build_err
     assert ingest.returncode == 0, ingest_err
-    assert "waiting for another writer" in ingest_err  # it did not land inside the build
+    assert "正被另一个命令写入或读取" in ingest_err  # it did not land inside the build
     assert cli.main(["verify", "--period", PERIOD]) == 0
-    assert capsys.readouterr().out.startswith(f"OK {PERIOD}")
+    assert capsys.readouterr().out.startswith(f"核验通过 {PERIOD}")
 
 
 def test_verify_compares_pages_and_archives_and_trace_warns(project, capsys):
@@ -158,7 +158,7 @@ def test_verify_compares_pages_and_archives_and_trace_warns(project, capsys):
                                            + "\n", encoding="utf-8")
     [archive] = [p for p in (project / "data" / "submissions").iterdir()
                  if p.suffix == ".csv"]
-    archive.write_bytes(archive.read_bytes().replace(b"181.0", b"191.0"))
+    archive.write_bytes(archive.read_bytes().replace(b"186.0", b"196.0"))
 
     assert cli.main(["verify", "--period", PERIOD]) == 1
     err = capsys.readouterr().err
