@@ -24,7 +24,7 @@ report: $(STAMP)  ## build the default period's report (params/default.yml)
 
 test: $(STAMP)  ## run the test suite (real papermill, pandoc, typst, chromium)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 bench: $(STAMP)  ## run the benchmarks in bench/
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
