@@ -36,7 +36,7 @@ def test_year_after_year(project, capsys):
 
     # 2. a real 2026-10 figure, received within 2026-10's cut-off (the clock is later)
     real = project / "fagai-2026-10.csv"
-    real.write_text(HEADER + f"{KEY},2026-10,182.4,亿元,provisional,发改局重点项目月报,\n",
+    real.write_text(HEADER + f"{KEY},2026-10,186.4,亿元,provisional,发改局重点项目月报,\n",
                     encoding="utf-8")
     assert cli.main(["ingest", str(real), "--received", "2026-11-05"]) == 0
     capsys.readouterr()
@@ -53,7 +53,7 @@ def test_year_after_year(project, capsys):
     # 5. status of 2026-10 uses the real figure, and not against sample months
     assert cli.main(["status", "--period", "2026-10", "--json"]) == 0
     [row] = [r for r in json.loads(capsys.readouterr().out) if r["indicator_id"] == KEY]
-    assert row["latest_value"] == 182.4 and row["latest_period"] == "2026-10"
+    assert row["latest_value"] == 186.4 and row["latest_period"] == "2026-10"
     assert row["status"] != "deterioration" and row["sample"] is False
 
     # 6. the same file again changes nothing in the store
@@ -67,7 +67,7 @@ def test_year_after_year(project, capsys):
     assert "保留真实观测值 1 行" in capsys.readouterr().out
     assert cli.main(["status", "--period", "2026-10", "--json"]) == 0
     [row] = [r for r in json.loads(capsys.readouterr().out) if r["indicator_id"] == KEY]
-    assert row["latest_value"] == 182.4
+    assert row["latest_value"] == 186.4
 
     # a back-filled 2025 figure (received before 2025's cut-off) changes 2025's inputs:
     # a plain rebuild is refused with the action to take, nothing rewritten

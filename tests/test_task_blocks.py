@@ -122,8 +122,8 @@ def test_project_statuses_say_reached_not_finished_in_blocks_and_tables(html):
     county = html["02_county"] + html["03_villages"] + html["04_integration"]
     lines = re.findall(r"<li>([^<：]+)：要求(\d{4})年(\S+?) → (\S+?)（.*?</span>\S+ (\S+)</li>",
                        county)
-    rows = re.findall(r"<tr><td>([^<]+)</td><td>[^<]+</td><td>\d{4}年[^<]+</td>"
-                      r"<td>(\S+?)（[^<]*</td><td>([^<]+)</td>", county)
+    rows = re.findall(r"<tr><td[^>]*>([^<]+)</td><td[^>]*>[^<]+</td><td[^>]*>\d{4}年[^<]+</td>"
+                      r"<td[^>]*>(\S+?)（[^<]*</td><td[^>]*>([^<]+)</td>", county)
     assert lines and rows
     reached = 0
     for stage, status in [(x[3], x[4]) for x in lines] + [(r[1], r[2]) for r in rows]:

@@ -486,7 +486,7 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         bad = ~df[c].str.fullmatch(r"\d+")
         if bad.any():
             n = int(bad.to_numpy().argmax())
-            raise StoreDamaged(f"存储文件 {where} 第 {n + 2} 行 {c} 列应为整数，实为 "
+            raise StoreDamaged(f"存储文件 {where} 第 {n + 2} 行“{c}”列应为整数，实为 "
                                f"{df[c].iat[n]!r}（该行被截短或错位）", hint=fix)
         df[c] = df[c].astype("int64")
     return df

@@ -96,7 +96,7 @@ def read_records(data: Path) -> pd.DataFrame:
         if bad.any():
             n = int(bad.to_numpy().argmax())
             raise StoreDamaged(
-                f"村级记录文件 {where} 已损坏：第 {n + 2} 行 {col} 列应为"
+                f"村级记录文件 {where} 已损坏：第 {n + 2} 行“{col}”列应为"
                 f"{'整数' if whole else '数'}，实为 {df[col].iat[n]!r}（该行被截短或错位）",
                 hint=_FIX)
         df[col] = num.astype(int) if whole else num.astype(float)
