@@ -386,12 +386,6 @@ def issuer(data: Path, period: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _yaml_where(exc: yaml.YAMLError) -> str:
-    """The line and column of a YAML syntax error, without PyYAML's English."""
-    mark = getattr(exc, "problem_mark", None)
-    return f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "语法错误"
-
-
 def check_grades(ev: Evaluation, bases: dict[str, Basis]) -> None:
     """Refuse grades the period's lights do not support and no reason explains: every
     departing grade without a reason, and 好 for a task with no evidence at all (a reason
