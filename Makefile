@@ -22,9 +22,13 @@ setup: $(STAMP)  ## create .venv and install planbook with its dependencies
 report: $(STAMP)  ## build the default period's report (params/default.yml)
 	$(BIN)/planbook build --period default
 
+# PYTEST_ARGS: e.g. `-n 2 --dist loadgroup` (pytest-xdist; tests/conftest.py keeps every test
+# of the shared session builds on one worker) or `-k name`.
+PYTEST_ARGS ?=
+
 test: $(STAMP)  ## run the test suite (real papermill, pandoc, typst, chromium)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## run the benchmarks in bench/
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

@@ -38,10 +38,35 @@ def project(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> Path:
-    """The 2025 report built once, for real, from the shipped sample data (built-in engine)."""
+    """The 2025 report built once, for real, from the shipped sample data (built-in engine).
+    Shared read-only: a test that must change it works on `clone_build(sample_build, ...)`."""
     root = copy_project(tmp_path_factory.mktemp("sample-build") / "project")
     lines = build_at(root, "2025")
     assert any("完成" in line for line in lines)
+    return root
+
+
+def clone_build(built: Path, dest: Path) -> Path:
+    """A private copy of a built project (inputs, run cache and published reports): a few
+    seconds of copying instead of a build; what it rebuilds with unchanged inputs comes from
+    the copied cache. Real copies, not hard links: tests rewrite files in place."""
+    shutil.copytree(built, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def site_build(sample_build, tmp_path_factory) -> Path:
+    """2024 published, then 2025, then the 2026-10 briefing, in one project: the report site
+    as a user who builds year after year has it (2025's 指标档案 shows what 2024 published).
+    Made from a copy of `sample_build` with 2025 unpublished first, its run cache kept: only
+    the 指标档案, whose inputs now include 2024's record, re-executes. Shared read-only (a
+    test that alters a file restores it before it returns); copy it with `clone_build`."""
+    root = clone_build(sample_build, tmp_path_factory.mktemp("site-build") / "project")
+    shutil.rmtree(root / "reports" / "2025")
+    assert any("完成" in line for line in build_at(root, "2024"))
+    lines = build_at(root, "2025")
+    assert any("沿用缓存 10 个" in line for line in lines), lines
+    assert any("完成" in line for line in build_at(root, "2026-10"))
     return root
 
 
@@ -50,23 +75,34 @@ AFTER_FINAL_CUTOFF = "2028-04-02"
 
 
 @pytest.fixture(scope="session")
-def kind_builds(tmp_path_factory) -> Path:
+def kind_builds(site_build, tmp_path_factory) -> Path:
     """One project with every other report kind built once, for real (built-in engine):
-    2024 (annual), 2026-10 (briefing) and 2027 (final, with the clock set after its cut-off;
-    no figure of 2027 exists, so its gaps show as gaps). 2025 (midterm) is `sample_build`."""
+    2024 (annual) and 2026-10 (briefing) as `site_build` has them, and 2027 (final, with the
+    clock set after its cut-off; no figure of 2027 exists, so its gaps show as gaps), built in
+    a copy of it. 2025 (midterm) is `sample_build`."""
     import datetime as dt
 
     from planbook import clock
 
-    root = copy_project(tmp_path_factory.mktemp("kind-builds") / "project")
-    for period in ("2024", "2026-10"):
-        assert any("完成" in line for line in build_at(root, period))
+    root = clone_build(site_build, tmp_path_factory.mktemp("kind-builds") / "project")
     later = dt.datetime.fromisoformat(AFTER_FINAL_CUTOFF + "T09:00:00").replace(
         tzinfo=clock.JIANDE)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(clock, "now", lambda: later)
         assert any("完成" in line for line in build_at(root, "2027"))
     return root
+
+
+# Under pytest-xdist (`make test`: -n 2 --dist loadgroup) session fixtures are made once per
+# worker: every test that reads one of these builds runs on the same worker, so each is built
+# once, and no test alters a shared build while another process reads it.
+SHARED_BUILDS = {"sample_build", "site_build", "kind_builds"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SHARED_BUILDS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("builds"))
 
 
 def build_at(root: Path, period: str, **kw) -> list[str]:

@@ -4,7 +4,6 @@ their own box). Debian chromium over file://; axe-core comes bundled in axe-play
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,25 +14,14 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def outputs(sample_build) -> list[Path]:
+def outputs(site_build) -> list[Path]:
     """Every HTML page of the 2025 book (chapters and code pages), of the 2026-10 briefing and
-    the portal, built from the shipped sample data."""
-    from planbook.build import build
-
-    old = os.environ.get("PLANBOOK_ROOT")
-    os.environ["PLANBOOK_ROOT"] = str(sample_build)
-    try:
-        list(build(BRIEFING, engine="builtin", root=sample_build))
-    finally:
-        if old is None:
-            os.environ.pop("PLANBOOK_ROOT", None)
-        else:
-            os.environ["PLANBOOK_ROOT"] = old
+    the portal, built from the shipped sample data (the session's `site_build`)."""
     pages = []
     for period in ("2025", BRIEFING):
-        html = sample_build / "reports" / period / "html"
+        html = site_build / "reports" / period / "html"
         pages += sorted(html.glob("*.html")) + sorted((html / "code").glob("*.html"))
-    pages.append(sample_build / "reports" / "index.html")  # the portal of every period
+    pages.append(site_build / "reports" / "index.html")  # the portal of every period
     assert any("/code/" in p.as_posix() for p in pages) and len(pages) > 10
     return pages
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import build_at, copy_project
+from conftest import clone_build, copy_project
 
 from planbook import cli
 
@@ -38,10 +38,9 @@ def english(text: str, given: list[str] = ()) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = copy_project(tmp_path_factory.mktemp("zh") / "project")
-    build_at(root, "2026-10")
-    return root
+def built(site_build, tmp_path_factory):
+    """A copy of the session's builds (2026-10 among them): tests here ingest and re-render."""
+    return clone_build(site_build, tmp_path_factory.mktemp("zh") / "project")
 
 
 @pytest.fixture

@@ -154,18 +154,13 @@ def test_a_published_records_words_cannot_break_the_table(params_only):
 
 
 @pytest.fixture(scope="module")
-def two_years(sample_build, tmp_path_factory) -> Path:
-    """2024 published, then 2025, in a copy of the session's build (2025 unpublished first, its
-    run cache kept: only the 指标档案, whose inputs now include 2024's record, re-executes)."""
-    from conftest import build_at
+def two_years(site_build, tmp_path_factory) -> Path:
+    """2024 published, then 2025 (conftest `site_build`: its 2025 re-executed only the
+    指标档案, whose inputs include 2024's record), in a copy of the module's own: the tests
+    here edit the record and re-issue 2024."""
+    from conftest import clone_build
 
-    root = tmp_path_factory.mktemp("two-years") / "project"
-    shutil.copytree(sample_build, root, symlinks=True)
-    shutil.rmtree(root / "reports" / "2025")
-    assert any("完成" in line for line in build_at(root, "2024"))
-    lines = build_at(root, "2025")
-    assert any("沿用缓存 10 个" in line for line in lines), lines
-    return root
+    return clone_build(site_build, tmp_path_factory.mktemp("two-years") / "project")
 
 
 def history_text(nb: nbformat.NotebookNode, ind: str) -> str:

@@ -1,7 +1,7 @@
 """The audit trail: register, manifest, trace and verify, on real builds of the sample data.
 
-2025 is built once for the module (about a minute: nine notebooks); tests that alter a
-published or input file restore it. Re-executions are the slow part, so only the clean
+2024, 2025 and the 2026-10 briefing are the session's builds (conftest `site_build`, shared
+with other modules); tests that alter a published or input file restore it. Re-executions are the slow part, so only the clean
 2025 verify re-runs the annual notebooks; the briefing (one notebook) covers the rest.
 """
 
@@ -16,7 +16,6 @@ from urllib.parse import unquote
 
 import nbformat
 import pytest
-from conftest import copy_project
 from nbclient import NotebookClient
 from support import resolve
 
@@ -35,14 +34,12 @@ def _build(root: Path, period: str, **kw) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("audit") / "project")
+def built(site_build) -> Path:
+    """The session's 2024, 2025 and 2026-10 builds, as the working root."""
     mp = pytest.MonkeyPatch()
-    mp.setenv("PLANBOOK_ROOT", str(root))
-    mp.chdir(root)
-    _build(root, ANNUAL)
-    _build(root, BRIEFING)
-    yield root
+    mp.setenv("PLANBOOK_ROOT", str(site_build))
+    mp.chdir(site_build)
+    yield site_build
     mp.undo()
 
 

@@ -1,8 +1,9 @@
 """The report site (issue 18): trace from an indicator, the register's value column, downloads,
 indicator entries, the portal and the stamp; on real builds of the sample data.
 
-2024, 2025 and the 2026-10 briefing are built once for the module, as the issue's "done
-when" asks; a test that alters a file restores it.
+2024, 2025 and the 2026-10 briefing are built once for the session (conftest `site_build`,
+shared with other modules), as the issue's "done when" asks; a test that alters a file
+restores it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import copy_project
 from support import resolve
 
 from planbook import cli
@@ -22,28 +22,19 @@ from planbook.assess.narrative import fmt_plan_value, targets_text
 from planbook.audit.register import check_unique
 from planbook.audit.trace import lookup, lookup_indicator
 from planbook.book.spec import SAMPLE_NOTICE
-from planbook.build import build
 from planbook.errors import RenderError
 from planbook.plan.registry import OP_SIGN, load_registry
 
 ANNUAL, BRIEFING = "2025", "2026-10"
 
 
-def _build(root: Path, period: str, **kw) -> None:
-    for _ in build(period, engine="builtin", root=root, **kw):
-        pass
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("site") / "project")
+def site(site_build) -> Path:
+    """The session's 2024, 2025 and 2026-10 builds, as the working root."""
     mp = pytest.MonkeyPatch()
-    mp.setenv("PLANBOOK_ROOT", str(root))
-    mp.chdir(root)
-    _build(root, "2024")
-    _build(root, ANNUAL)
-    _build(root, BRIEFING)
-    yield root
+    mp.setenv("PLANBOOK_ROOT", str(site_build))
+    mp.chdir(site_build)
+    yield site_build
     mp.undo()
 
 
