@@ -52,7 +52,9 @@ def test_random_tables_match_openpyxl(notice):
         assert (downloads.xlsx_bytes(rows, "t", stamp, notice)
                 == _openpyxl_or_error(rows, "t", stamp, notice))
         fast += downloads._parts[notice].workbook(rows, "t", stamp) is not None
-    assert fast > 100  # the direct writer, not only the fallback, was compared
+    # the direct writer, not only the fallback, was compared (a table with a plain number
+    # in its body is openpyxl's to write: its cells are numbers with formats)
+    assert fast > 80
 
 
 def _openpyxl_or_error(rows, title, stamp, notice=""):

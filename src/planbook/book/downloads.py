@@ -99,6 +99,83 @@ def table_rows(html: str) -> list[list[str]]:
     return [r for r in parser.rows if r]
 
 
+# --- Excel-ready cells ---------------------------------------------------------------------------
+# A number as printed: thousands separators and decimals kept (leading zeros make it an id).
+_NUM = r"-?(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.(?P<dec>\d+))?"
+_NUMBER = re.compile(_NUM)
+_PERCENT = re.compile(rf"(?P<num>{_NUM})%")
+# A value cell as the tables print it: 1,449亿元（2025）, 467.7亿元, 99.3%（2025）.
+_VALUE = re.compile(rf"(?P<num>{_NUM.replace('?P<dec>', '?:')})"
+                    r"(?P<unit>[^\d\s（）()，,；;：:]{1,8}?)?(?:（(?P<year>\d{4})）)?")
+_DATE_WORDS = ("年", "月", "日", "版")  # 2025年 is a period, not a number with a unit
+
+
+def _value_parts(text: str) -> tuple[str, str, str] | None:
+    m = _VALUE.fullmatch(text)
+    if m is None or (m["unit"] or "").startswith(_DATE_WORDS):
+        return None
+    return m["num"], m["unit"] or "", m["year"] or ""
+
+
+def excel_columns(rows: list[list[str]]) -> list[list[str]]:
+    """The table with every value column split: a column whose cells print number, unit and
+    year together (基期 688亿元（2022）) becomes three, 基期 / 基期单位 / 基期年份, so a
+    spreadsheet reads the numbers (a column of plain percentages stays one: 37.5% is a
+    number). A cell of the column without a number (暂无数据, —) stays whole in the first.
+    The first row is the header."""
+    if len(rows) < 2:
+        return rows
+    width = max(len(r) for r in rows)
+    body = [r + [""] * (width - len(r)) for r in rows[1:]]
+    header = rows[0] + [""] * (width - len(rows[0]))
+    plan: list[tuple[bool, bool] | None] = []  # per column: (unit column, year column)
+    for j in range(width):
+        cells = [r[j] for r in body if any(ch.isdigit() for ch in r[j])]
+        parts = [_value_parts(c) for c in cells]
+        if not cells or None in parts:
+            plan.append(None)
+            continue
+        units = {u for _, u, _ in parts}
+        unit = bool(units - {""}) and units != {"%"}
+        year = any(y for _, _, y in parts)
+        plan.append((unit, year) if unit or year else None)
+    if not any(plan):
+        return rows
+
+    def split(row: list[str], head: bool) -> list[str]:
+        out = []
+        for j, cell in enumerate(row):
+            how = plan[j]
+            if how is None:
+                out.append(cell)
+                continue
+            num, unit, year = (_value_parts(cell) or (cell, "", "")) if not head else (
+                cell, f"{cell}单位", f"{cell}年份")
+            if not head and not how[0] and unit:  # a % column: 37.5% stays a percentage
+                num += unit
+            out += [num] + ([unit] if how[0] else []) + ([year] if how[1] else [])
+        return out
+
+    return [split(header, True)] + [split(r, False) for r in body]
+
+
+def excel_number(text: str) -> tuple[int | float, str] | None:
+    """(value, number format as printed) of a cell that is a plain number or percentage:
+    1,449 → (1449, '#,##0'); 99.30 → (99.3, '0.00'); 37.5% → (0.375, '0.0%'); else None."""
+    m = _PERCENT.fullmatch(text)
+    percent = m is not None
+    m = m or _NUMBER.fullmatch(text)
+    if m is None:
+        return None
+    digits = (m["num"] if percent else m[0]).replace(",", "")
+    dec = m["dec"] or ""
+    fmt = ("#,##0" if "," in m[0] else "0") + (f".{'0' * len(dec)}" if dec else "")
+    value: int | float = float(digits) if dec else int(digits)
+    if percent:
+        return float(digits) / 100, fmt + "%"
+    return value, fmt
+
+
 def csv_bytes(rows: Iterable[Iterable[str]], notice: str = "") -> bytes:
     """The table as CSV (UTF-8 with BOM). With `notice`, a last column 数据说明 holding it on
     every row (the header's cell names the column): the file stays a table any reader parses,
@@ -151,6 +228,11 @@ def _xlsx_openpyxl(rows: list[list[str]], title: str, stamp: datetime, notice: s
     first = 2 if notice else 1
     for r, row in enumerate(rows, start=first):
         for c, value in enumerate(row, start=1):
+            number = excel_number(str(value)) if r > first else None
+            if number is not None:  # a number Excel sums, shown as printed
+                cell = ws.cell(row=r, column=c, value=number[0])
+                cell.number_format = number[1]
+                continue
             cell = ws.cell(row=r, column=c, value=csv_cell(str(value)))
             cell.data_type = "s"  # never a formula, whatever the text
             if r == first:
@@ -248,8 +330,8 @@ class _XlsxParts:
             cells = []
             for c, value in enumerate(row, start=1):
                 text = csv_cell(str(value))
-                if not _writable(text):
-                    return None
+                if not _writable(text) or (r > first and excel_number(str(value))):
+                    return None  # (numbers, with their formats, are openpyxl's to write)
                 ref = f"{_column(c)}{r}"
                 cells.append(f'<c r="{ref}"{style} t="inlineStr" />' if text == "" else
                              f'<c r="{ref}"{style} t="inlineStr"><is><t>{_xml(text)}</t></is></c>')
@@ -301,7 +383,8 @@ _parts_lock = threading.Lock()
 
 
 def xlsx_bytes(rows: list[list[str]], title: str, stamp: datetime, notice: str = "") -> bytes:
-    """A one-sheet workbook of text cells, header row bold; its dates are `stamp`; with
+    """A one-sheet workbook, header row bold, a body cell that is a plain number or
+    percentage a number with its printed format (excel_number), every other cell text; its dates are `stamp`; with
     `notice`, a first row saying it above the header. The bytes are openpyxl's (tests compare
     the two writers)."""
     with _parts_lock:
@@ -331,7 +414,7 @@ def write_table_downloads(contents: list[PageContent], out: Path, stamp: datetim
     notice = SAMPLE_NOTICE if sample else ""
     done = set()
     for item, html in book_tables(contents):
-        rows = table_rows(html)
+        rows = excel_columns(table_rows(html))
         if not rows:
             continue
         title = f"{item.display_number} {item.caption}".strip()
