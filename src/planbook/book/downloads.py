@@ -5,7 +5,7 @@
   or carriage return) is prefixed with ' so no spreadsheet runs it as a formula (OWASP CSV
   injection). The HTML captions link to both (`download_links`).
 - the period's data, `data-<P>.zip`: a Frictionless data package (datapackage.json plus
-  observations.csv): every observation row the report used (the union of the register's
+  observations.csv, UTF-8 with a BOM like every CSV here): every observation row the report used (the union of the register's
   input rows), with its provenance columns (store file, submission sha256 and archived path,
   village records, the labels that used it); other_inputs.csv lists the register's other
   input rows (village records, statements, projects, evaluations) with the same columns.
@@ -43,7 +43,7 @@ from planbook.escape import csv_cell, html_text
 from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
 from planbook.store import observations
-from planbook.store.schema import FIELDS
+from planbook.store.schema import DATA_LICENSES, FIELDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -567,7 +567,8 @@ def package_descriptor(rp: ReportPeriod, sample: bool = False) -> dict:
     title, description and a `notice` field of each resource then say."""
     mark = f"（{SAMPLE_NOTICE}）" if sample else ""
     about = ({"description": f"{SAMPLE_NOTICE}：本期报告使用了示例数据（planbook sample 生成），"
-                             "数字不是官方统计；observations.csv 的 status 列为 sample 的行是示例数据。"}
+                             "数字不是官方统计；observations.csv 的 status 列为 sample 的行是示例数据。"
+                             "许可协议（CC BY 4.0）不改变这一点：示例数据是虚构的。"}
              if sample else {})
     notice = [NOTICE_FIELD] if sample else []
     return {
@@ -576,6 +577,7 @@ def package_descriptor(rp: ReportPeriod, sample: bool = False) -> dict:
         "title": f"建德市实施方案评估报告{rp.params.label_zh}所用数据"
                  f"（数据截至{rp.params.as_of_zh}）{mark}",
         **about,
+        "licenses": DATA_LICENSES,
         "version": str(rp.edition),
         **({"created": f"{rp.edition_date[:10]}T00:00:00Z"} if rp.edition_date else {}),
         "resources": [{
@@ -602,9 +604,10 @@ def _csv_row(row: dict) -> dict:
 def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
                        frame: Callable[[], pd.DataFrame] | None = None, *,
                        sample: bool = False) -> Path:
-    """downloads/data-<P>.zip: datapackage.json + observations.csv (UTF-8, no BOM: a data
-    package is read by programs; the tables' CSVs are the spreadsheet ones). `sample`: the
-    report used sample data: both CSVs get the `notice` column (数据说明) saying so."""
+    """downloads/data-<P>.zip: datapackage.json + observations.csv and other_inputs.csv
+    (UTF-8 with a BOM, like the tables' CSVs: Excel on a Chinese Windows reads them right;
+    frictionless and the csv readers given utf-8-sig skip it). `sample`: the report used
+    sample data: both CSVs get the `notice` column (数据说明) saying so."""
     extra = {NOTICE_FIELD["name"]: SAMPLE_NOTICE} if sample else {}
     rows = [{**r, **extra} for r in data_rows(rp, register, frame)]
     buf = io.StringIO()
@@ -623,8 +626,8 @@ def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("datapackage.json", descriptor.encode("utf-8"))
-        z.writestr(DATA_FILE, buf.getvalue().encode("utf-8"))
-        z.writestr(OTHER_FILE, other.getvalue().encode("utf-8"))
+        z.writestr(DATA_FILE, buf.getvalue().encode("utf-8-sig"))
+        z.writestr(OTHER_FILE, other.getvalue().encode("utf-8-sig"))
     path = folder / package_name(rp.code)
     path.write_bytes(normalised_zip(raw.getvalue()))
     return path
