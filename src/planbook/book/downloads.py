@@ -110,10 +110,15 @@ _VALUE = re.compile(rf"(?P<num>{_NUM.replace('?P<dec>', '?:')})"
 _DATE_WORDS = ("年", "月", "日", "版")  # 2025年 is a period, not a number with a unit
 
 
+# A word with its year in the same column (推进中（2025）, a milestone's latest state).
+_WORD_YEAR = re.compile(r"(?P<word>[^\d（）()]+)（(?P<year>\d{4})）")
+
+
 def _value_parts(text: str) -> tuple[str, str, str] | None:
     m = _VALUE.fullmatch(text)
     if m is None or (m["unit"] or "").startswith(_DATE_WORDS):
-        return None
+        m = _WORD_YEAR.fullmatch(text)
+        return (m["word"], "", m["year"]) if m else None
     return m["num"], m["unit"] or "", m["year"] or ""
 
 

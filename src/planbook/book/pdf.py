@@ -168,7 +168,7 @@ def standard_refusal(detail: str, main: Path, figures: dict[str, str]) -> Render
     m = _REFUSAL.search(detail)
     if m is None:
         return None
-    standards, reason = m[1], m[2]
+    standards, reason = m[1].replace(", ", "、"), m[2]
     if "missing alt text" in reason:
         image = _IMAGE.search(detail)
         figure = figures.get(image[1]) if image else None
