@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 
 from openpyxl import load_workbook
@@ -41,6 +42,7 @@ def test_numbers_keep_the_format_they_are_printed_in():
     assert excel_number("1,000.25") == (1000.25, "#,##0.00")
     assert excel_number("99.30") == (99.3, "0.00")
     assert excel_number("37.5%") == (0.375, "0.0%")
+    assert excel_number("40.4%") == (0.404, "0.0%")  # the decimal shown, not 0.40399999…
     assert excel_number("-3") == (-3, "0")
     for text in ("007", "+3", "1,44", "2025年", "1.449亿元", "", "—", "1e5"):
         assert excel_number(text) is None, text
@@ -69,7 +71,9 @@ def test_the_built_reports_value_cells_are_numeric(sample_build):
     assert header[:9] == ["指标", "牵头单位", "目标", "基期", "基期单位", "基期年份", "最新值",
                           "最新值单位", "最新值年份"]
     body = list(sheet.iter_rows(min_row=3, values_only=True))
-    assert body and all(isinstance(r[3], int | float) or r[3] == "暂无数据" for r in body)
+    # a value is a number; a cell without one (暂无数据, —) stays text
+    assert body and all(isinstance(r[3], int | float) or not re.search(r"\d", r[3])
+                        for r in body)
     assert all(isinstance(r[5], int) for r in body if r[5] is not None)
     numeric = text_numbers = 0
     for path in folder.glob("tbl-*.xlsx"):

@@ -32,6 +32,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -176,8 +177,8 @@ def excel_number(text: str) -> tuple[int | float, str] | None:
     dec = m["dec"] or ""
     fmt = ("#,##0" if "," in m[0] else "0") + (f".{'0' * len(dec)}" if dec else "")
     value: int | float = float(digits) if dec else int(digits)
-    if percent:
-        return float(digits) / 100, fmt + "%"
+    if percent:  # 40.4% is 0.404, not 40.4 / 100 = 0.40399999999999997
+        return float(Decimal(digits).scaleb(-2)), fmt + "%"
     return value, fmt
 
 
