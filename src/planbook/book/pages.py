@@ -448,11 +448,13 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
             data = ('<details class="pb-figdata"><summary>数据表</summary>'
                     f'<div class="pb-table-wrap" tabindex="0" role="region" aria-label="{alt}">'
                     f"{b.html}</div></details>")
-        # On a phone the chart keeps a legible size and scrolls inside its own box.
+        # On a phone the chart keeps a legible size and scrolls inside its own box. The
+        # caption closes the figure: HTML allows a <figcaption> only as a figure's first or
+        # last child, so the 数据表 comes between chart and caption (Nu Html Checker).
         return _raw("html", f'<figure class="pb-figure"{ident} data-cell="{b.cell_index}">'
                             f'<div class="pb-figure-scroll" tabindex="0" role="region" '
                             f'aria-label="{alt}"><img src="{b.asset}" alt="{alt}"></div>'
-                            f"{cap}{data}</figure>")
+                            f"{data}{cap}</figure>")
     if target == "quarto":
         if not item:
             return f"![]({b.asset})"

@@ -35,6 +35,7 @@ from planbook.book.spec import (
     BookPage,
 )
 from planbook.chapters.catalogue import REGISTER_PAGE
+from planbook.chapters.display import LIGHT_COLOURS
 from planbook.errors import RenderError
 from planbook.escape import typst_str
 
@@ -156,9 +157,10 @@ EXACT_FILTER = "exact_text.lua"
 # Quarto's pandoc reads without `smart`, as the built-in engine's does: department text keeps
 # its straight quotes, "--" and "..." (issue 24).
 READER = "markdown-smart"
-# Light colours of planbook.chapters.display.LIGHT_COLOURS, for the dots of the department tables.
-_DOT_CSS = (".pb-dot-green{color:#2e7d32}.pb-dot-yellow{color:#f2b705}"
-            ".pb-dot-red{color:#c62828}.pb-dot-grey{color:#9e9e9e}")
+# The dots of the department tables: light_dots.lua leaves an empty span, the glyph is drawn
+# from its data-glyph, in the colours of planbook.chapters.display.LIGHT_COLOURS.
+_DOT_CSS = ".pb-dot::before{content:attr(data-glyph)}" + "".join(
+    f".pb-dot-{light}{{color:{colour}}}" for light, colour in LIGHT_COLOURS.items())
 _BANNER_CSS = (".pb-sample-banner{background:#fdecea;color:#b00020;text-align:center;"
                "font-weight:bold;padding:.35rem 1rem}")
 

@@ -24,7 +24,10 @@ from planbook.assess.rules import LIGHT_ZH, LIGHTS  # the status vocabulary live
 from planbook.chapters.provenance import KEY  # planbook's key in output metadata
 from planbook.escape import html_text, md_cell, md_text
 
-LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
+# Each light at least 3:1 against the page and the table stripes (WCAG 1.4.11 for a mark that
+# carries meaning; the light's word always goes with it): a darker gold, a mid grey.
+# book.css, assets/light_dots.lua and the portal use the same (tests/test_validators.py).
+LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#b07d00", "red": "#c62828", "grey": "#767676"}
 # Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
 SHORT_CELL = 6  # characters: a column whose every cell is this short is set without wrapping
 EMPTY_TABLE = "本期没有符合本表条件的记录，本表无数据行。"
