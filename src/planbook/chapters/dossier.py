@@ -153,7 +153,8 @@ class Dossier:
         status = provenance.quote(f"num-dossier-{stem}-{pid}", a.reason, inputs=a.inputs)
         lines = [
             f"## {narrative.zh_punct(ind.name_zh)} {{#{ind_id}}}", "",
-            f"*{ind.name_en}* · 编号 `{ind_id}`", "",
+            # The English name marked as English (WCAG 3.1.2: a screen reader switches voice).
+            f"[*{ind.name_en}*]{{lang=en}} · 编号 `{ind_id}`", "",
             f"- **定义**：{definition}。",
             f"- **方案条目**：{paths_text}（{items}）。",
             "- **方案原文**：" + "；".join(f"“{q}”" for q in ind.quotes) + "。",
