@@ -13,6 +13,7 @@ Which output a cell shows (first match wins):
 
 | output                  | html target                 | typst target                  |
 |-------------------------|-----------------------------|-------------------------------|
+| text/markdown, asis     | markdown (narrative)        | markdown                      |
 | stream stdout, asis     | markdown                    | markdown                      |
 | stream stdout           | preformatted block          | preformatted block            |
 | stream stderr           | dropped (warning: false)    | dropped                       |
@@ -318,6 +319,10 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
             continue
         html = _text(data["text/html"]) if "text/html" in data else None
         markdown = _text(data["text/markdown"]) if "text/markdown" in data else None
+        if asis and markdown is not None and html is None:
+            # Narrative (display.show_markdown): inserted as it stands, as Quarto does.
+            content.blocks.append(Block("md", markdown, cell_index=index))
+            continue
         if html is None and markdown is None:
             if "text/plain" in data and set(data) <= {"text/plain"}:
                 content.blocks.append(Block("pre", _text(data["text/plain"]), cell_index=index))
