@@ -103,12 +103,12 @@ def test_nbconvert_html_shows_bold_tables_and_hides_paper_notes(sample_build, tm
     pages = {name: BeautifulSoup((tmp_path / f"{name}.html").read_text("utf-8"), "html.parser")
              for name in ("a4_dossiers", "00b_judgement")}
     for name, soup in pages.items():
-        shown = soup.select(".jp-OutputArea-output .jp-RenderedMarkdown")
+        shown = soup.select(".jp-RenderedMarkdown.jp-OutputArea-output")
         assert len(shown) >= 7, name
         problems = _raw_markup("\n".join(_shown_text(str(o)) for o in shown))
         assert not problems, (name, problems[:10])
         assert sum(len(o.find_all("strong")) for o in shown) >= 20, name
-    dossiers = pages["a4_dossiers"].select(".jp-OutputArea-output .jp-RenderedMarkdown")
+    dossiers = pages["a4_dossiers"].select(".jp-RenderedMarkdown.jp-OutputArea-output")
     assert len(dossiers) == 107  # one entry per indicator
     entry = dossiers[0]
     assert entry.find("h2") and "地区生产总值" in entry.find("h2").get_text()
