@@ -17,7 +17,6 @@ from conftest import need_quarto
 
 from planbook.book.quarto import KNOWN_QUARTO_WARNING, quarto_log, quarto_messages
 
-
 # --- reading a PDF (poppler's pdftotext / pdfinfo) ------------------------------------------
 
 def _pages(pdf: Path) -> int:
