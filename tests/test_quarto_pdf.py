@@ -126,7 +126,7 @@ def test_quarto_pdf_numbers_as_built_in(quarto_build):
     assert re.search(r"表\s*1[^.\d]", text) and re.search(r"[图表]\s*1\.1\b", text)
 
 
-def test_quarto_pdf_running_header_and_stamp(quarto_build, sample_build):
+def test_quarto_pdf_running_header_and_stamp(quarto_build):
     from planbook.book.spec import book_spec
     from planbook.run.period import resolve
 
