@@ -121,9 +121,11 @@ def test_quarto_pdf_has_no_overlapping_rows(quarto_build):
 def test_quarto_pdf_numbers_as_built_in(quarto_build):
     pages = _text(quarto_build / "reports" / "2025" / "report.pdf")
     text = "\n".join(pages)
-    # never chapter 0 (the summary is unnumbered: 图1, 表1)
+    # never chapter 0: the summary is unnumbered (图1, 表1), the chapters take the plan's
+    # chapter numbers (二、总体目标: 图2.1) and the appendices letters, as built in
     assert not re.search(r"[图表]\s*0\.\d", text)
-    assert re.search(r"表\s*1[^.\d]", text) and re.search(r"[图表]\s*1\.1\b", text)
+    assert re.search(r"表\s*1[^.\d]", text) and re.search(r"图\s*2\.1\b", text)
+    assert re.search(r"图\s*E\.1\b", text)
 
 
 def test_quarto_pdf_running_header_and_stamp(quarto_build):
@@ -215,3 +217,51 @@ def test_quarto_renders_the_final_report(kind_builds, tmp_path):
     assert result.engine == "quarto" and result.pdf.is_file()
     assert overlapping_words(result.pdf) == []
     assert _quarto_warnings(root, "2027") == []
+
+
+# --- the typst rules, without Quarto -----------------------------------------------------------
+
+def test_book_typst_rules_on_a_long_quarto_table(tmp_path):
+    """quarto_book_typst over a page shaped as Quarto writes it (a state of orange-book, a
+    long table as a figure of kind quarto-float-tbl, an unnumbered summary, then a chapter):
+    the table breaks across pages with no row over another or over the footer, the summary's
+    table is 表1 and the chapter's 表1.1, and every page has the running header and stamp."""
+    from types import SimpleNamespace
+
+    import typst
+
+    from planbook.book.assets import font_dir
+    from planbook.book.quarto import quarto_book_typst
+
+    book = SimpleNamespace(short_title="某某评估报告", stamp="2025年 · 数据截至2026年3月31日 · 第1版")
+    rows = "".join(f"[指标{i}], [{i * 1.5}], [very_long_identifier_{i}_of_a_figure], "
+                   for i in range(120))
+
+    def table(n):
+        return (f'#figure([#table(columns: (1fr, 1fr, 2cm), {rows})], caption: figure.caption('
+                f'position: top, [长表{n}]), kind: "quarto-float-tbl", supplement: "表")\n')
+
+    doc = "\n".join([
+        '#set text(font: ("Noto Serif CJK SC",), lang: "zh")',
+        '#set heading(numbering: (..n) => if n.pos().len() == 1 { numbering("1.", ..n) })',
+        # as Quarto's typst book does: each chapter numbers its tables from 1
+        '#show heading.where(level: 1): it => { counter(figure.where(kind: "quarto-float-tbl"))'
+        '.update(0); it }',
+        quarto_book_typst(book, sample_notice=True),
+        "#heading(numbering: none)[报告摘要]", table(1),
+        "= 总体目标", table(2),
+    ])
+    main = tmp_path / "doc.typ"
+    main.write_text(doc, encoding="utf-8")
+    pdf = tmp_path / "doc.pdf"
+    typst.compile(str(main), output=str(pdf), font_paths=[str(font_dir())],
+                  ignore_system_fonts=True)
+    assert _pages(pdf) >= 6
+    assert overlapping_words(pdf) == []
+    text = "\n".join(_text(pdf))
+    assert re.search(r"表\s*1\s+长表\s*1", text) and re.search(r"表\s*1\.1\s+长表\s*2", text)
+    pages, height = _words(pdf)
+    for words in pages:
+        top = "".join(w[0] for w in words if w[2] < 0.08 * height)
+        foot = "".join(w[0] for w in words if w[2] > 0.9 * height)
+        assert "某某评估报告" in top and "第1版" in foot and "示例数据" in foot
