@@ -114,12 +114,34 @@ def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
         "from": READER,
         "filters": list(filters),
     }
+    profile["format"]["typst"]["include-in-header"] = [
+        {"text": quarto_book_footer(book, sample_notice=sample_notice)}]
     profile["format"]["typst"]["include-before-body"] = [
         {"text": quarto_book_typst(book, sample_notice=sample_notice)}]
     if sample_notice:
         banner = f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}</div>'
         profile["format"]["html"] = {"include-before-body": [{"text": banner}]}
     return profile
+
+
+def quarto_book_footer(book: BookChapters, *, sample_notice: bool) -> str:
+    """The footer of every page (page number, stamp, sample notice), as in the built-in PDF.
+    In the header-includes, before `#show: book.with(…)`: orange-book sets no footer, so it
+    holds from the cover and contents on (rules set after the book's show rule reach only
+    the body)."""
+    sans = '("Noto Sans CJK SC",)'
+    sample = (f'align(center, text(size: 8pt, fill: rgb("#b00020"), {typst_str(SAMPLE_NOTICE)}))'
+              if sample_notice else "none")
+    return "\n".join([
+        "#set page(footer: context {",
+        f"    set text(size: 8.5pt, font: {sans})",
+        "    set par(first-line-indent: 0pt)",
+        '    align(center, counter(page).display("1"))',
+        f"    align(center, text(size: 7.5pt, fill: luma(70), {typst_str(book.stamp)}))",
+        f"    {sample}",
+        "  })",
+        "",
+    ])
 
 
 def quarto_book_typst(book: BookChapters, *, sample_notice: bool) -> str:
@@ -129,12 +151,10 @@ def quarto_book_typst(book: BookChapters, *, sample_notice: bool) -> str:
     `#show: book.with(…)`: set inside the book's body, they override orange-book's own rules
     (in `include-in-header` they would come first and be overridden)."""
     sans = '("Noto Sans CJK SC",)'
-    sample = (f'align(center, text(size: 8pt, fill: rgb("#b00020"), {typst_str(SAMPLE_NOTICE)}))'
-              if sample_notice else "none")
     return "\n".join([
         # Compact A4, as the built-in PDF; the running header names the report and the chapter
         # (orange-book's header shows only the page number and a level-2 heading, none on
-        # chapter pages), the footer the page number, the stamp and the sample notice.
+        # chapter pages); the footer (quarto_book_footer) is set again for the new margins.
         "#set page(margin: (x: 1.8cm, top: 2.0cm, bottom: 2.2cm),",
         "  header: context {",
         "    let n = here().page()",
@@ -145,14 +165,8 @@ def quarto_book_typst(book: BookChapters, *, sample_notice: bool) -> str:
         "if hs.len() > 0 { hs.last().body })",
         "    v(-0.6em)",
         "    line(length: 100%, stroke: 0.4pt + luma(150))",
-        "  },",
-        "  footer: context {",
-        f"    set text(size: 8.5pt, font: {sans})",
-        "    set par(first-line-indent: 0pt)",
-        '    align(center, counter(page).display("1"))',
-        f"    align(center, text(size: 7.5pt, fill: luma(70), {typst_str(book.stamp)}))",
-        f"    {sample}",
         "  })",
+        quarto_book_footer(book, sample_notice=sample_notice),
         "#set text(size: 9.5pt)",
         # The summary is unnumbered (chapter counter 0): its figures are 图1, 图2, as in the
         # built-in PDF, never 图0.1; chapters 图1.1, appendices 图A.1 (orange-book's own rule).
