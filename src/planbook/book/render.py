@@ -62,6 +62,15 @@ class RenderResult:
     seconds: float
     single: bool = False  # one document (the monthly briefing), not a book
     annex: Path | None = None  # the 技术附件 (annex.pdf) of an evaluation
+    messages: tuple[str, ...] = ()  # Quarto's warnings (quarto.quarto_messages)
+    log: Path | None = None  # Quarto's whole output (quarto.quarto_log)
+
+    def notes(self) -> list[str]:
+        """What the analyst is told of Quarto's own messages, in Chinese, each once."""
+        if not self.messages:
+            return []
+        return ([f"Quarto 给出 {len(self.messages)} 条提示（完整输出：{self.log}）："]
+                + [f"  {m}" for m in self.messages])
 
     @property
     def index_html(self) -> Path:
@@ -105,19 +114,22 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
     root, period = rp.root, rp.code
     chosen = pick_engine(engine)
     facts = _Facts(rp)
+    messages, log = (), None
     with publish.edition(rp) as edition:
         book = book_spec(edition)  # the staged edition's notebooks
+        _check_executed(book, root, engine=chosen)
         staging = staging_dir(period, root)
         try:
             if chosen == "quarto":
                 if sample_notice is None:
                     sample_notice = facts.sample_notice
                 if book.single:
-                    html_dir, pdf = render_quarto_document(book, root, staging,
-                                                           sample_notice=sample_notice)
+                    ran = render_quarto_document(book, root, staging,
+                                                 sample_notice=sample_notice)
                 else:
-                    html_dir, pdf = render_quarto_book(book, root, staging, register,
-                                                       sample_notice=sample_notice)
+                    ran = render_quarto_book(book, root, staging, register,
+                                             sample_notice=sample_notice)
+                html_dir, pdf, messages, log = ran.html_dir, ran.pdf, ran.messages, ran.log
                 _write_code_pages(book, root, html_dir, register, quarto=True,
                                   sample_notice=sample_notice)
                 _write_data_files(rp, book, register, html_dir, facts, sample_notice)
@@ -134,7 +146,23 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
     final = rp.report_dir  # reports/<P>/ once swapped in (alone), else the caller's staging
     return RenderResult(period, chosen, final / "html", final / "report.pdf", len(book.pages),
                         sample_notice, time.monotonic() - started, single=book.single,
-                        annex=final / ANNEX_PDF if book.annex else None)
+                        annex=final / ANNEX_PDF if book.annex else None,
+                        messages=messages, log=log)
+
+
+def _check_executed(book: BookChapters, root: Path, *, engine: str) -> None:
+    """Both engines render stored outputs only: before anything is written, say which of the
+    period's notebooks have not been executed yet, and the exact commands that fix it."""
+    missing = [Path(p.source).name for p in book.pages
+               if p.source.endswith(".ipynb") and not (root / p.source).is_file()]
+    if missing:
+        period = book.period
+        shown = "、".join(missing[:4]) + (f" 等 {len(missing)} 个" if len(missing) > 4 else "")
+        raise RenderError(
+            f"{period} 的笔记本尚未执行（缺少 {shown}），渲染只读取已执行的笔记本",
+            hint=f"先运行 planbook run --period {period}，再运行 planbook render --period "
+                 f"{period} --engine {engine}；或一条命令完成：planbook build --period {period} "
+                 f"--engine {engine}")
 
 
 class _Facts:
