@@ -370,7 +370,7 @@ def resolve_refs(text: str, refs: dict[str, Ref], target: str, here: str) -> str
         ref = refs.get(label)
         if ref is None:
             return f"?\\@{label}"
-        href = f"#{ref.anchor}" if target == "typst" or ref.page == here else (
+        href = f"#{ref.anchor}" if target in ("typst", "docx") or ref.page == here else (
             f"{ref.page}#{ref.anchor}")
         return f"[{ref.text}]({href})"
 
@@ -411,7 +411,8 @@ def _caption_md(item: Captioned, hook: CaptionHook, target: str) -> str:
 
 def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
                   hook: CaptionHook = no_caption_links) -> str:
-    """The page as pandoc markdown for `target` ("html" | "typst" | "quarto")."""
+    """The page as pandoc markdown for `target` ("html" | "typst" | "quarto" | "docx"; the
+    Word edition reads as the typst one, its figures as PNG with their alt text)."""
     page = content.page
     cls = "" if page.number else " .unnumbered"
     parts = [f"# {md_text(content.title)} {{#{content.anchor}{cls}}}"]
@@ -437,6 +438,11 @@ def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
 PDF_FIGURE_WIDTH = "75%"
 
 
+def png_name(asset: str) -> str:
+    """The PNG the Word edition uses for a figure file (fig-x.svg → fig-x.png)."""
+    return str(Path(asset).with_suffix(".png"))
+
+
 def _figure(b: Block, target: str, hook: CaptionHook) -> str:
     item = b.item
     if target == "html":
@@ -460,10 +466,15 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
         return (f"![{md_text(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
                 f"fig-alt=\"{item.alt.replace(chr(34), '')}\"}}")
     # On paper a chart takes 75% of the text width: legible, and the body stays short.
+    asset, alt = b.asset, ""
+    if target == "docx":  # PNG (book.docx draws them); the alt text for Word's 替换文字
+        asset = png_name(b.asset)
+        text = (item.alt if item else b.text).replace('"', "")
+        alt = f' fig-alt="{text}"' if text else ""
     if not item:
-        return f"![]({b.asset}){{width={PDF_FIGURE_WIDTH}}}\n"
+        return f"![]({asset}){{width={PDF_FIGURE_WIDTH}{alt}}}\n"
     attrs = f"#{item.label} " if item.label else ""
-    return f"![{_caption_md(item, hook, target)}]({b.asset}){{{attrs}width={PDF_FIGURE_WIDTH}}}"
+    return f"![{_caption_md(item, hook, target)}]({asset}){{{attrs}width={PDF_FIGURE_WIDTH}{alt}}}"
 
 
 def _table(b: Block, target: str, hook: CaptionHook) -> str:

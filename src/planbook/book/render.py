@@ -1,5 +1,5 @@
-"""Render a period's book to reports/<P>/html/, reports/<P>/report.pdf and (an evaluation)
-reports/<P>/annex.pdf, the 技术附件.
+"""Render a period's book to reports/<P>/html/, reports/<P>/report.pdf, its Word edition
+reports/<P>/report.docx and (an evaluation) reports/<P>/annex.pdf, the 技术附件.
 
 Recipe: within the period's edition (run.publish: one flock for the command, a staged copy
 of reports/<P>/) → build every output into build/render/<P>/staging → check it is complete →
@@ -31,6 +31,7 @@ from pathlib import Path
 
 from planbook import paths
 from planbook.book.code import audit_captions, register_section, write_code_pages
+from planbook.book.docx import DOCX
 from planbook.book.dossier import add_indicator_uses, write_statuses
 from planbook.book.downloads import (
     stamp_datetime,
@@ -215,6 +216,7 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
                     hook: CaptionHook) -> tuple[Path, Path, bool]:
     """html/ (with its downloads and period.json) and report.pdf in `staging`; returns them
     and the sample notice used."""
+    from planbook.book.docx import write_docx
     from planbook.book.html import write_html
     from planbook.book.pdf import write_pdf
 
@@ -235,12 +237,15 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
     # its pandoc runs. Meanwhile this thread writes the downloads and the HTML book, and
     # another the code pages: all only read `contents`. Download links are on HTML captions
     # only, so the PDF takes the caption hook as given.
-    with ThreadPoolExecutor(3) as pool:
+    with ThreadPoolExecutor(4) as pool:
         pdf_job = pool.submit(write_pdf, book, body, refs, params, staging / "typst", pdf,
                               sample_notice=notice.result, hook=hook)
         annex_job = pool.submit(write_pdf, book, annex, refs, params, staging / "typst-annex",
                                 staging / ANNEX_PDF, sample_notice=notice.result, hook=hook,
                                 annex=True) if annex else None
+        # The Word edition: the report's body, like report.pdf.
+        docx_job = pool.submit(write_docx, book, body, refs, params, staging / "docx",
+                               staging / DOCX, sample_notice=notice.result, hook=hook)
         code_job = None
         try:
             if not notice.done():
@@ -263,6 +268,7 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
             pdf_job.result()
             if annex_job is not None:
                 annex_job.result()
+            docx_job.result()
             if code_job is not None:
                 code_job.result()
     return html_dir, pdf, notice.result()
@@ -312,6 +318,9 @@ def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) 
     annex = pdf.with_name(ANNEX_PDF)  # the built-in engine's 技术附件 (Quarto: one PDF)
     if engine == "builtin" and book.annex and not (annex.is_file() and annex.stat().st_size):
         missing.append(str(annex))
+    docx = pdf.with_name(DOCX)  # the Word edition, either engine
+    if not (docx.is_file() and docx.stat().st_size):
+        missing.append(str(docx))
     if not (html_dir / "index.html").is_file():
         missing.append(str(html_dir / "index.html"))
     if engine == "builtin":
@@ -325,13 +334,16 @@ def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) 
 
 
 def install(edition: ReportPeriod, html_dir: Path, pdf: Path) -> None:
-    """Put the rendered html/, report.pdf and annex.pdf (when made, next to `pdf`) into the
-    staged edition (replacing the old)."""
+    """Put the rendered html/, report.pdf, report.docx and annex.pdf (when made, next to
+    `pdf`) into the staged edition (replacing the old)."""
     target = edition.report_dir
     target.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(target / "html", ignore_errors=True)
     shutil.move(str(html_dir), str(target / "html"))
     shutil.move(str(pdf), str(target / "report.pdf"))
+    (target / DOCX).unlink(missing_ok=True)
+    if pdf.with_name(DOCX).is_file():
+        shutil.move(str(pdf.with_name(DOCX)), str(target / DOCX))
     (target / ANNEX_PDF).unlink(missing_ok=True)
     if pdf.with_name(ANNEX_PDF).is_file():
         shutil.move(str(pdf.with_name(ANNEX_PDF)), str(target / ANNEX_PDF))

@@ -386,6 +386,18 @@ def issuer(data: Path, period: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def signoff_of(data: Path, period: str) -> str:
+    """The period's evaluation file's sign-off (征求意见稿 / 审定稿), read without validation
+    for the Word edition's cover and header ("" when not stated or not one of SIGNOFFS)."""
+    path = evaluation_file(data, period)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, yaml.YAMLError):
+        return ""
+    value = raw.get("signoff") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and value in SIGNOFFS else ""
+
+
 def check_grades(ev: Evaluation, bases: dict[str, Basis]) -> None:
     """Refuse grades the period's lights do not support and no reason explains: every
     departing grade without a reason, and 好 for a task with no evidence at all (a reason
