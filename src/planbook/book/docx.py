@@ -140,11 +140,17 @@ def write_docx(book: BookChapters, contents: list[PageContent], refs: dict[str, 
         raise RenderError(f"pandoc -t docx 运行失败：{proc.stderr.decode('utf-8', 'replace')[:500]}")
     if callable(sample_notice):
         sample_notice = sample_notice()
-    notice = SAMPLE_NOTICE if sample_notice else ""
-    stamp = f"{signoff}｜{book.stamp}" if signoff else book.stamp
-    out.write_bytes(finish(raw.read_bytes(), stamp=stamp, notice=notice, title=book.title,
-                           compiler=book.compiler, date=book.edition_date or params.as_of))
+    out.write_bytes(finish_for(book, raw.read_bytes(), sample_notice=sample_notice))
     return out
+
+
+def finish_for(book: BookChapters, raw: bytes, *, sample_notice: bool) -> bytes:
+    """`finish` with the book's stamp (after its sign-off), notice, title and date; also
+    what Quarto's report.docx gets, whose header holds the same placeholders."""
+    stamp = f"{book.signoff}｜{book.stamp}" if book.signoff else book.stamp
+    return finish(raw, stamp=stamp, notice=SAMPLE_NOTICE if sample_notice else "",
+                  title=book.title, compiler=book.compiler,
+                  date=book.edition_date or book.params.as_of)
 
 
 def _epoch(iso: str) -> int:

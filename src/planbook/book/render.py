@@ -31,7 +31,7 @@ from pathlib import Path
 
 from planbook import paths
 from planbook.book.code import audit_captions, register_section, write_code_pages
-from planbook.book.docx import DOCX
+from planbook.book.docx import DOCX, finish_for
 from planbook.book.dossier import add_indicator_uses, write_statuses
 from planbook.book.downloads import (
     stamp_datetime,
@@ -119,6 +119,10 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
                 else:
                     html_dir, pdf = render_quarto_book(book, root, staging, register,
                                                        sample_notice=sample_notice)
+                docx = staging / DOCX
+                if docx.is_file():  # the same header, dates and zip times as the built-in's
+                    docx.write_bytes(finish_for(book, docx.read_bytes(),
+                                                sample_notice=sample_notice))
                 _write_code_pages(book, root, html_dir, register, quarto=True,
                                   sample_notice=sample_notice)
                 _write_data_files(rp, book, register, html_dir, facts, sample_notice)
