@@ -54,15 +54,15 @@ def fontconfig(cache: Path) -> str:
 
 
 def cover_markdown(book: BookChapters, params: Params, signoff: str) -> str:
-    """The first page: sign-off mark (征求意见稿/审定稿), title, kind, compiler, cut-off."""
+    """The first page: sign-off mark (征求意见稿/审定稿), title, kind, compiler and the stamp
+    (period, cut-off, edition)."""
     lines = []
     if signoff:
         lines += ['::: {custom-style="Signoff Mark"}', md_text(signoff), ":::", ""]
     lines += ['::: {custom-style="Title"}', md_text(book.title), ":::", "",
               '::: {custom-style="Subtitle"}', md_text(params.label_zh + params.kind_zh), ":::",
               "", '::: {custom-style="Cover Line"}', md_text(book.compiler), ":::", "",
-              '::: {custom-style="Cover Line"}', md_text(f"数据截至{params.as_of_zh}"), ":::",
-              "", '::: {custom-style="Cover Line"}', md_text(book.stamp), ":::", ""]
+              '::: {custom-style="Cover Line"}', md_text(book.stamp), ":::", ""]
     return "\n".join(lines)
 
 

@@ -93,7 +93,7 @@ end
 -- does not keeps its short columns (numbers, status words: at most SHORT) on one line and
 -- shares the rest among the long ones by their length. The pages' dash counts were sized for
 -- the PDF's smaller type, so numbers there would wrap in Word.
-local PAGE, PAD, SHORT = 98, 2, 18
+local PAGE, PAD, SHORT, LONG = 98, 2, 18, 40
 
 local function widths(tbl, ncols)
   local natural = {}
@@ -115,7 +115,8 @@ local function widths(tbl, ncols)
   end
   local total, short, long = 0, 0, 0
   for i = 1, ncols do
-    natural[i] = math.max(natural[i], 2) + PAD
+    -- one very long cell (a 合计 row's summary) must not starve the other long columns
+    natural[i] = math.min(math.max(natural[i], 2) + PAD, LONG)
     total = total + natural[i]
     if natural[i] <= SHORT then short = short + natural[i] else long = long + natural[i] end
   end
@@ -161,6 +162,16 @@ local function Table(tbl)
       align = pandoc.AlignRight
     end
     tbl.colspecs[i] = {align, fit[i]}
+  end
+  -- in a column mixing numbers and words (未启动 / 896.3), the numbers alone go right
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      for i, cell in ipairs(row.cells) do
+        if not numbers[i] and numeric(cell_text(cell)) then
+          cell.alignment = pandoc.AlignRight
+        end
+      end
+    end
   end
   for _, row in ipairs(tbl.head.rows) do
     for _, cell in ipairs(row.cells) do
