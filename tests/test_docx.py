@@ -80,6 +80,19 @@ def _body_labels(root: Path, period: str) -> tuple[set[str], set[str]]:
     return figs, tbls
 
 
+def _body_titles(root: Path, period: str) -> list[str]:
+    """The chapter titles (h1, with their 第N章 / 附录A) of the HTML book's body pages."""
+    from planbook.book.spec import book_spec
+    from planbook.run.period import resolve
+
+    html = root / "reports" / period / "html"
+    out = []
+    for page in book_spec(resolve(period, root)).body_pages:
+        h1 = re.search(r"<h1\b[^>]*>(.*?)</h1>", (html / page.html_name).read_text("utf-8"), re.S)
+        out.append(re.sub(r"<[^>]+>", "", h1[1]).strip())
+    return out
+
+
 def _docx_labels(path: Path) -> tuple[set[str], set[str]]:
     xml = _xml(path)
     names = set(re.findall(r'<w:bookmarkStart [^>]*w:name="((?:fig|tbl)-[^"]+)"', xml))
@@ -139,6 +152,11 @@ def test_word_edition_styles_page_and_header(sample_build):
         xml = footer._element.xml
         assert "PAGE" in xml and f'w:jc w:val="{align}"' in xml
         assert footer.paragraphs[0].text == "— 1 —"
+    # the chapters as the HTML body names and numbers them, sections numbered below
+    assert [p.text for p in doc.paragraphs
+            if p.style.name == "Heading 1"] == _body_titles(sample_build, "2025")
+    assert any(p.style.name == "Heading 2" and p.text.startswith("1.1\u3000")
+               for p in doc.paragraphs)
     first = [p for p in doc.paragraphs if p.text][:2]
     assert (first[0].text, first[0].style.name) == ("征求意见稿", "Signoff Mark")
     assert first[1].style.name == "Title" and first[1].text.endswith("中期评估报告")

@@ -68,7 +68,10 @@ def cover_markdown(book: BookChapters, params: Params, signoff: str) -> str:
 
 def docx_markdown(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],
                   params: Params, *, signoff: str, hook) -> str:
-    pages = [page_markdown(c, "docx", refs, hook) for c in contents]
+    # Each page in a div naming its heading numbers (assets/number_headings.lua).
+    pages = [f'::::::::: {{.pb-page pb-prefix="{c.page.heading_prefix}" '
+             f'pb-number="{c.page.number}"}}\n\n{page_markdown(c, "docx", refs, hook)}'
+             "\n:::::::::" for c in contents]
     return cover_markdown(book, params, signoff) + "\n\n" + "\n\n".join(pages)
 
 
