@@ -3,9 +3,9 @@ comment and issue (征求意见稿 → 审定稿), built beside report.pdf from 
 
 pandoc writes it (`-t docx`) with the project's reference document (assets/reference.docx,
 made by scripts/make_reference_docx.py: A4 after GB/T 9704, 仿宋 三号 body, 公文 page
-numbers, the header) and assets/docx.lua (tables with Word header rows that repeat, numbers
-right-aligned, cells in 表格文字; light dots and the evaluator's box as Word styles; alt text
-on figures; links to pages outside the body unlinked). Figures go in as PNG at 300 ppi
+numbers, the header) and assets/docx.lua (tables with Word header rows that repeat, widths
+fitted to the page, numbers right-aligned; light dots and the evaluator's box as Word styles;
+alt text on figures; links to pages outside the body unlinked). Figures go in as PNG at 300 ppi
 (typst draws the book's SVGs). Then the package is finished here: the header's placeholders
 get the stamp and the sample notice, the document properties the edition's date, and every
 zip entry a fixed time, so the same edition gives the same bytes.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from planbook.book.assets import ASSETS, font_dir
 from planbook.book.pages import PageContent, Ref, page_markdown, png_name
-from planbook.book.pandoc import pandoc_path, run_pandoc
+from planbook.book.pandoc import READER, pandoc_path, run_pandoc
 from planbook.book.spec import SAMPLE_NOTICE, BookChapters
 from planbook.errors import EnvironmentFault, RenderError
 from planbook.escape import md_text
@@ -33,7 +33,6 @@ DOCX = "report.docx"
 REFERENCE = ASSETS / "reference.docx"
 FILTER = "docx.lua"
 PNG_PPI = 300  # print resolution
-READER = "markdown-citations-smart+east_asian_line_breaks"  # as book.pandoc reads pages
 
 # fontconfig for LibreOffice (which ignores the docx's w:altName fallbacks): the office font
 # names of reference.docx onto the Noto CJK faces. The tests convert with it; a Linux reader

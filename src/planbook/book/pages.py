@@ -439,8 +439,9 @@ PDF_FIGURE_WIDTH = "75%"
 
 
 def png_name(asset: str) -> str:
-    """The PNG the Word edition uses for a figure file (fig-x.svg → fig-x.png)."""
-    return str(Path(asset).with_suffix(".png"))
+    """The file the Word edition uses for a figure: an SVG's PNG (fig-x.svg → fig-x.png,
+    book.docx draws it), a bitmap as it is."""
+    return asset[:-4] + ".png" if asset.endswith(".svg") else asset
 
 
 def _figure(b: Block, target: str, hook: CaptionHook) -> str:
