@@ -73,11 +73,13 @@ class RenderResult:
         if self.single:
             return (f"已生成 {self.period} 工作进展通报{note}：单页 HTML 与 PDF，"
                     f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
-                    f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
+                    f"  HTML: {self.index_html}\n  PDF:  {self.pdf}\n"
+                    f"  Word: {self.pdf.with_name(DOCX)}")
         annex = f"\n  技术附件: {self.annex}" if self.annex else ""
         return (f"已生成 {self.period} 评估报告{note}：{self.pages} 个页面（摘要、各章与附录），"
                 f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
-                f"  HTML: {self.index_html}\n  PDF:  {self.pdf}{annex}")
+                f"  HTML: {self.index_html}\n  PDF:  {self.pdf}\n"
+                f"  Word: {self.pdf.with_name(DOCX)}{annex}")
 
 
 def pick_engine(engine: str) -> str:
