@@ -45,14 +45,27 @@ local function Image(el)
   return nil
 end
 
--- A number as the tables print one: 1,376 / 61.7% / -0.6 / +4.8亿元 / ≥99.98% / 2025 / 3项 /
--- 980（2024年）; a dash (no value) does not count either way.
+-- A number as the tables print one, the whole cell: 1,376 / 61.7% / -0.6 / ≥99.98 /
+-- 688（2022） / +0.6个百分点; a dash (no value) does not count either way (nil). Byte-wise:
+-- Lua patterns do not know UTF-8, so the signs are compared as strings.
+local SIGNS = {"+", "-", "\u{2212}", "≥", "≤", "＞", "＜", ">", "<"}
+
 local function numeric(text)
   if text == "" or text == "—" or text == "-" then
     return nil
   end
-  local core = text:gsub("^[%+%-]", ""):gsub("^\u{2212}", ""):gsub("^[≥≤＞＜><]", "")
-  return core:match("^%d[%d,%.]*") ~= nil
+  local core = text
+  for _, sign in ipairs(SIGNS) do
+    if core:sub(1, #sign) == sign then
+      core = core:sub(#sign + 1)
+      break
+    end
+  end
+  local rest = core:match("^%d[%d,%.]*(.*)$")
+  if rest == nil then
+    return false
+  end
+  return rest == "" or rest == "%" or rest == "个百分点" or rest:match("^（%d+）$") ~= nil
 end
 
 local function cell_text(cell)
