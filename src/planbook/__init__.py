@@ -2,10 +2,9 @@
 
 import os
 
-# openpyxl writes its XML through lxml when lxml is installed (python-docx, a test tool,
-# brings it), with other bytes than its own writer; the workbooks must not depend on what
-# else is installed (book.downloads cuts them into fixed parts). Read when openpyxl is first
-# imported, so set before anything imports it.
+# openpyxl serialises through lxml when lxml is installed (python-docx brings it) and through
+# its own writer otherwise; the bytes differ. Pin the one writer so a download's bytes do not
+# depend on what else is installed. Read once, when openpyxl is first imported.
 os.environ.setdefault("OPENPYXL_LXML", "False")
 
 from planbook.errors import PlanbookError

@@ -280,6 +280,9 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
                     html.append(f'<img src="{name}" alt="单元 {index} 的图">')
                 elif "text/html" in data:
                     html.append(f'<div class="pb-output">{_text(data["text/html"])}</div>')
+                elif "text/markdown" in data:  # narrative: the markdown as the cell made it
+                    html.append(f'<pre class="pb-stdout">{html_text(_text(data["text/markdown"]))}'
+                                "</pre>")
                 elif "text/plain" in data:
                     html.append(f"<pre>{html_text(_text(data['text/plain']))}</pre>")
         html += [_entry_html(e) for e in by_cell.get(index, [])]

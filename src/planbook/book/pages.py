@@ -13,6 +13,7 @@ Which output a cell shows (first match wins):
 
 | output                  | html target                 | typst target                  |
 |-------------------------|-----------------------------|-------------------------------|
+| text/markdown, asis     | markdown (narrative)        | markdown                      |
 | stream stdout, asis     | markdown                    | markdown                      |
 | stream stdout           | preformatted block          | preformatted block            |
 | stream stderr           | dropped (warning: false)    | dropped                       |
@@ -309,7 +310,7 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
                 number = numbering.next("fig") if label.startswith("fig-") else ""
                 item = Captioned(label=stem if label.startswith("fig-") else "", kind="fig",
                                  number=number, caption=str(opts.get("fig-cap") or ""),
-                                 alt=str(opts.get("fig-alt") or opts.get("fig-cap") or ""),
+                                 alt=str(opts.get("fig-alt") or ""),
                                  page=content.page, cell_id=cell_id, cell_index=index)
                 content.items.append(item)
             content.blocks.append(Block("figure", asset=name, item=item, cell_index=index,
@@ -318,6 +319,10 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
             continue
         html = _text(data["text/html"]) if "text/html" in data else None
         markdown = _text(data["text/markdown"]) if "text/markdown" in data else None
+        if asis and markdown is not None and html is None:
+            # Narrative (display.show_markdown): inserted as it stands, as Quarto does.
+            content.blocks.append(Block("md", markdown, cell_index=index))
+            continue
         if html is None and markdown is None:
             if "text/plain" in data and set(data) <= {"text/plain"}:
                 content.blocks.append(Block("pre", _text(data["text/plain"]), cell_index=index))
@@ -465,17 +470,24 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
             return f"![]({b.asset})"
         attrs = f"#{item.label} " if item.label else ""
         return (f"![{md_text(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
-                f"fig-alt=\"{item.alt.replace(chr(34), '')}\"}}")
-    # On paper a chart takes 75% of the text width: legible, and the body stays short.
-    asset, alt = b.asset, ""
-    if target == "docx":  # PNG (book.docx draws them); the alt text for Word's 替换文字
-        asset = png_name(b.asset)
-        text = (item.alt if item else b.text).replace('"', "")
-        alt = f' fig-alt="{text}"' if text else ""
+                f'fig-alt="{_attr(item.alt)}"}}')
+    # On paper a chart takes 75% of the text width: legible, and the body stays short. The
+    # alt text goes to typst as `fig-alt` (assets/image_alt.lua; none: PDF/UA-1 refuses it)
+    # and to Word as the picture's alt text (assets/docx.lua); Word takes an SVG's PNG
+    # (book.docx draws it).
+    alt = item.alt if item else b.text
+    alt = f' fig-alt="{_attr(alt)}"' if alt else ""
+    asset = png_name(b.asset) if target == "docx" else b.asset
     if not item:
         return f"![]({asset}){{width={PDF_FIGURE_WIDTH}{alt}}}\n"
     attrs = f"#{item.label} " if item.label else ""
-    return f"![{_caption_md(item, hook, target)}]({asset}){{{attrs}width={PDF_FIGURE_WIDTH}{alt}}}"
+    return (f"![{_caption_md(item, hook, target)}]({asset})"
+            f"{{{attrs}width={PDF_FIGURE_WIDTH}{alt}}}")
+
+
+def _attr(text: str) -> str:
+    """A pandoc attribute value between double quotes: one line, `\\` and `"` escaped."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _table(b: Block, target: str, hook: CaptionHook) -> str:

@@ -174,9 +174,9 @@ class Dossier:
             where = (f"报送文件 `{sub.relative_to(rep.data.parent).as_posix()}`" if sub
                      else f"SHA256 `{str(sha)[:16]}…`")
             lines.append(f"- {md_text(source)}（`{file}`，{where}）")
-        lines += ["", f"::: {{.{USES_CLASS} data-indicator=\"{ind_id}\"}}",
-                  "使用本指标的图、表和数字见附录“数据来源与追溯”的登记表，"
-                  f"或运行 `planbook trace {ind_id} --period {pid}`。", ":::"]
+        lines += ["", *display.div_lines(USES_CLASS, [
+            "使用本指标的图、表和数字见附录“数据来源与追溯”的登记表，"
+            f"或运行 `planbook trace {ind_id} --period {pid}`。"], {"data-indicator": ind_id})]
         return "\n".join(lines)
 
     def figure(self, ind_id: str) -> None:
