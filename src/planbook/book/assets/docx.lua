@@ -46,7 +46,7 @@ local function Image(el)
 end
 
 -- A number as the tables print one, the whole cell: 1,376 / 61.7% / -0.6 / ≥99.98 /
--- 688（2022） / +0.6个百分点; a dash (no value) does not count either way (nil). Byte-wise:
+-- 688（2022） / 467.7亿元（2022） / +0.6个百分点 (not 351国道建德段开工); a dash (no value) does not count either way (nil). Byte-wise:
 -- Lua patterns do not know UTF-8, so the signs are compared as strings.
 local SIGNS = {"+", "-", "\u{2212}", "≥", "≤", "＞", "＜", ">", "<"}
 
@@ -65,7 +65,12 @@ local function numeric(text)
   if rest == nil then
     return false
   end
-  return rest == "" or rest == "%" or rest == "个百分点" or rest:match("^（%d+）$") ~= nil
+  -- a unit of a few characters (亿元, 倍, %), then perhaps the year (（2022）)
+  local unit = rest:match("^(.-)（%d+）$") or rest
+  local n = utf8.len(unit)
+  -- (2027年开工 is a date and a stage, not a number)
+  return n ~= nil and (unit == "个百分点" or unit == "%"
+    or (n <= 3 and not unit:find("[%w%s%p]") and unit:sub(1, 3) ~= "年"))
 end
 
 local function cell_text(cell)
