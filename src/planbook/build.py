@@ -302,6 +302,8 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str,
     yield f"{tag} 完成，用时 {time.perf_counter() - t0:.1f} 秒"
     yield f"  HTML: {rp.report_dir / 'html' / 'index.html'}"
     yield f"  PDF:  {rp.report_dir / 'report.pdf'}"
+    if (rp.report_dir / "report.docx").is_file():
+        yield f"  Word: {rp.report_dir / 'report.docx'}"
     yield f"  清单: {rp.manifest}"
     yield f"  全部报告: {portal}"
 

@@ -66,6 +66,9 @@ def audit_captions(item: Captioned, target: str) -> str:
         return _trace_link(item.page.key, item.cell_id, item.label)
     if target == "quarto":
         return quarto_caption(item.page.key, item.cell_id, item.label, "")
+    if target == "docx":  # small text after the caption (reference.docx's Trace Label)
+        return (f'\u3000[〔{md_text(item.label)}〕]{{custom-style="Trace Label"}}'
+                if item.label else "")
     return f"\u3000〔{md_text(item.label)}〕" if item.label else ""
 
 

@@ -375,7 +375,7 @@ def resolve_refs(text: str, refs: dict[str, Ref], target: str, here: str) -> str
         ref = refs.get(label)
         if ref is None:
             return f"?\\@{label}"
-        href = f"#{ref.anchor}" if target == "typst" or ref.page == here else (
+        href = f"#{ref.anchor}" if target in ("typst", "docx") or ref.page == here else (
             f"{ref.page}#{ref.anchor}")
         return f"[{ref.text}]({href})"
 
@@ -416,7 +416,8 @@ def _caption_md(item: Captioned, hook: CaptionHook, target: str) -> str:
 
 def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
                   hook: CaptionHook = no_caption_links) -> str:
-    """The page as pandoc markdown for `target` ("html" | "typst" | "quarto")."""
+    """The page as pandoc markdown for `target` ("html" | "typst" | "quarto" | "docx"; the
+    Word edition reads as the typst one, its figures as PNG with their alt text)."""
     page = content.page
     cls = "" if page.number else " .unnumbered"
     parts = [f"# {md_text(content.title)} {{#{content.anchor}{cls}}}"]
@@ -440,6 +441,12 @@ def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
 
 
 PDF_FIGURE_WIDTH = "75%"
+
+
+def png_name(asset: str) -> str:
+    """The file the Word edition uses for a figure: an SVG's PNG (fig-x.svg → fig-x.png,
+    book.docx draws it), a bitmap as it is."""
+    return asset[:-4] + ".png" if asset.endswith(".svg") else asset
 
 
 def _figure(b: Block, target: str, hook: CaptionHook) -> str:
@@ -467,13 +474,16 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
         return (f"![{md_text(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
                 f'fig-alt="{_attr(item.alt)}"}}')
     # On paper a chart takes 75% of the text width: legible, and the body stays short. The
-    # alt text goes to typst as `fig-alt` (assets/image_alt.lua); none: PDF/UA-1 refuses it.
+    # alt text goes to typst as `fig-alt` (assets/image_alt.lua; none: PDF/UA-1 refuses it)
+    # and to Word as the picture's alt text (assets/docx.lua); Word takes an SVG's PNG
+    # (book.docx draws it).
     alt = item.alt if item else b.text
     alt = f' fig-alt="{_attr(alt)}"' if alt else ""
+    asset = png_name(b.asset) if target == "docx" else b.asset
     if not item:
-        return f"![]({b.asset}){{width={PDF_FIGURE_WIDTH}{alt}}}\n"
+        return f"![]({asset}){{width={PDF_FIGURE_WIDTH}{alt}}}\n"
     attrs = f"#{item.label} " if item.label else ""
-    return (f"![{_caption_md(item, hook, target)}]({b.asset})"
+    return (f"![{_caption_md(item, hook, target)}]({asset})"
             f"{{{attrs}width={PDF_FIGURE_WIDTH}{alt}}}")
 
 

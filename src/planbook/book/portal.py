@@ -101,6 +101,7 @@ def _read(folder: Path, reports: Path) -> dict | None:
     entry["html"] = f"{rel}/html/index.html"
     entry["pdf"] = f"{rel}/report.pdf" if (folder / "report.pdf").is_file() else ""
     entry["annex"] = f"{rel}/{ANNEX_PDF}" if (folder / ANNEX_PDF).is_file() else ""
+    entry["docx"] = f"{rel}/report.docx" if (folder / "report.docx").is_file() else ""
     data = entry.get("data") or ""
     entry["data"] = f"{rel}/html/{data}" if data and (html / data).is_file() else ""
     entry.setdefault("edition", 1)
@@ -160,6 +161,9 @@ def _row(e: dict) -> str:
     links = [f'<a href="{html_text(e["html"])}">HTML<span class="pb-sr">：{name}</span></a>']
     if e["pdf"]:
         links.append(f'<a href="{html_text(e["pdf"])}">PDF<span class="pb-sr">：'
+                     f"{name}</span></a>")
+    if e.get("docx"):
+        links.append(f'<a href="{html_text(e["docx"])}">Word 版<span class="pb-sr">：'
                      f"{name}</span></a>")
     if e.get("annex"):
         links.append(f'<a href="{html_text(e["annex"])}">{ANNEX_TITLE}（PDF）<span class="pb-sr">：'
