@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -96,7 +97,7 @@ def kind_builds(site_build, tmp_path_factory) -> Path:
 # Under pytest-xdist (`make test`: -n 2 --dist loadgroup) session fixtures are made once per
 # worker: every test that reads one of these builds runs on the same worker, so each is built
 # once, and no test alters a shared build while another process reads it.
-SHARED_BUILDS = {"sample_build", "site_build", "kind_builds"}
+SHARED_BUILDS = {"sample_build", "site_build", "kind_builds", "quarto_build", "quarto_briefing"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -105,14 +106,56 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("builds"))
 
 
-def build_at(root: Path, period: str, **kw) -> list[str]:
-    """Build a period of the project at `root` (builtin engine), with PLANBOOK_ROOT pointing
-    there for the build only; its progress lines (the build publishes once they are all read)."""
+def build_at(root: Path, period: str, *, engine: str = "builtin", **kw) -> list[str]:
+    """Build a period of the project at `root` (builtin engine unless told), with PLANBOOK_ROOT
+    pointing there for the build only; its progress lines (the build publishes once they are
+    all read)."""
     from planbook.build import build
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PLANBOOK_ROOT", str(root))
-        return list(build(period, engine="builtin", root=root, **kw))
+        return list(build(period, engine=engine, root=root, **kw))
+
+
+# --- Quarto (optional for users; .ci/run installs 1.10.18 from ../shared/quarto/) ------------
+
+QUARTO_MISSING = ("QUARTO TEST SKIPPED: `quarto` is not on PATH; install Quarto 1.10.18 with "
+                  "`bash ../shared/quarto/install.sh PREFIX` and put PREFIX/bin on PATH "
+                  "(.ci/run does this into build/quarto-1.10.18)")
+
+
+def need_quarto() -> None:
+    """Skip (saying why) when quarto is absent; fail instead where it must run
+    (PLANBOOK_REQUIRE_QUARTO=1, set by .ci/run once it has installed Quarto)."""
+    if shutil.which("quarto") is None:
+        if os.environ.get("PLANBOOK_REQUIRE_QUARTO"):
+            pytest.fail("PLANBOOK_REQUIRE_QUARTO is set but `quarto` is not on PATH")
+        warnings.warn(QUARTO_MISSING, stacklevel=2)
+        pytest.skip(QUARTO_MISSING)
+
+
+def _quarto_built(tmp_path_factory, period: str) -> Path:
+    """A project copy with `period` built once through a real Quarto; its progress lines in
+    build-lines.txt (what the analyst was shown)."""
+    need_quarto()
+    root = copy_project(tmp_path_factory.mktemp(f"quarto-{period}") / "project")
+    lines = build_at(root, period, engine="quarto")
+    assert any("完成" in line for line in lines)
+    (root / "build-lines.txt").write_text("\n".join(lines), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def quarto_build(tmp_path_factory) -> Path:
+    """The 2025 report (midterm book) built once through a real Quarto (a build took 18 min here
+    under load, most of it the render)."""
+    return _quarto_built(tmp_path_factory, "2025")
+
+
+@pytest.fixture(scope="session")
+def quarto_briefing(tmp_path_factory) -> Path:
+    """The 2026-10 briefing (a single document) built once through a real Quarto."""
+    return _quarto_built(tmp_path_factory, "2026-10")
 
 
 @pytest.fixture(scope="module")

@@ -166,10 +166,10 @@ def test_quarto_path_carries_the_blocks_structurally(sample_build):
     listed = [c for part in profile["book"]["chapters"][1:] for c in part["chapters"]]
     chapter = next(c for c in listed if c.endswith("05_safeguards.ipynb"))
     nb = nbformat.read(sample_build / chapter, as_version=4)
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []))
+    text = "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
     assert "### 六(一) 强化统筹领导：任务评估" in text
-    assert "::: {.pb-evaluator}" in text and "暂无部门报送" in text
+    assert '<div class="pb-evaluator">' in text and "暂无部门报送" in text
 
 
 # ----------------------------------------------------------------- pure pieces

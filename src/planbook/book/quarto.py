@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -35,10 +36,14 @@ from planbook.book.spec import (
     BookPage,
 )
 from planbook.chapters.catalogue import REGISTER_PAGE
+from planbook.chapters.display import LIGHT_COLOURS
 from planbook.errors import RenderError
 from planbook.escape import typst_str
 
 # --- Quarto ---------------------------------------------------------------------------------
+
+# The Word edition's styles (scripts/make_reference_docx.py), staged beside the filters.
+REFERENCE_DOC = "reference.docx"
 
 def quarto_profile_name(period: str) -> str:
     return period
@@ -88,7 +93,8 @@ def quarto_source(page: BookPage, period: str) -> str:
 
 
 def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
-                   font_paths: list[str] = (), filters: list[str] = ()) -> dict:
+                   font_paths: list[str] = (), filters: list[str] = (),
+                   reference_doc: str = REFERENCE_DOC) -> dict:
     """The per-period Quarto profile: chapters live only here (profile lists concatenate).
 
     The summary notebook is rendered into the generated `index.qmd` (Quarto books need an
@@ -108,19 +114,91 @@ def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
             "chapters": chapters,
             "appendices": [quarto_source(p, period) for p in book.appendices],
         },
-        # The staged Noto CJK fonts, relative to the project root (quarto_font_paths).
-        "format": {"typst": {"font-paths": list(font_paths)}},
+        # The staged Noto CJK fonts, relative to the project root (quarto_font_paths); the Word
+        # edition (report.docx) in the reference document's styles (book.docx).
+        "format": {"typst": {"font-paths": list(font_paths)},
+                   "docx": {"reference-doc": reference_doc}},
         "from": READER,
         "filters": list(filters),
     }
+    profile["format"]["typst"]["include-in-header"] = [
+        {"text": quarto_book_footer(book, sample_notice=sample_notice)}]
+    profile["format"]["typst"]["include-before-body"] = [
+        {"text": quarto_book_typst(book, sample_notice=sample_notice)}]
     if sample_notice:
         banner = f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}</div>'
         profile["format"]["html"] = {"include-before-body": [{"text": banner}]}
-        # orange-book sets its own footer; page.foreground survives its `set page` rules.
-        profile["format"]["typst"]["include-in-header"] = [{"text": (
-            "#set page(foreground: place(bottom + center, dy: -0.9cm, "
-            f'text(size: 8pt, fill: rgb("#b00020"))[{SAMPLE_NOTICE}]))\n')}]
     return profile
+
+
+def quarto_book_footer(book: BookChapters, *, sample_notice: bool) -> str:
+    """The footer of every page (page number, stamp, sample notice), as in the built-in PDF.
+    In the header-includes, before `#show: book.with(…)`: orange-book sets no footer, so it
+    holds from the cover and contents on (rules set after the book's show rule reach only
+    the body)."""
+    sans = '("Noto Sans CJK SC",)'
+    sample = (f'align(center, text(size: 8pt, fill: rgb("#b00020"), {typst_str(SAMPLE_NOTICE)}))'
+              if sample_notice else "none")
+    return "\n".join([
+        "#set page(footer: context {",
+        f"    set text(size: 8.5pt, font: {sans})",
+        "    set par(first-line-indent: 0pt)",
+        '    align(center, counter(page).display("1"))',
+        f"    align(center, text(size: 7.5pt, fill: luma(70), {typst_str(book.stamp)}))",
+        f"    {sample}",
+        "  })",
+        "",
+    ])
+
+
+def quarto_book_typst(book: BookChapters, *, sample_notice: bool) -> str:
+    """Typst rules that make orange-book's PDF the built-in engine's book (book.typ pb-book).
+
+    They go in `include-before-body`, which Quarto's typst template places after
+    `#show: book.with(…)`: set inside the book's body, they override orange-book's own rules
+    (in `include-in-header` they would come first and be overridden)."""
+    sans = '("Noto Sans CJK SC",)'
+    return "\n".join([
+        # Compact A4, as the built-in PDF; the running header names the report and the chapter
+        # (orange-book's header shows only the page number and a level-2 heading, none on
+        # chapter pages); the footer (quarto_book_footer) is set again for the new margins.
+        "#set page(margin: (x: 1.8cm, top: 2.0cm, bottom: 2.2cm),",
+        "  header: context {",
+        "    let n = here().page()",
+        "    let hs = query(heading.where(level: 1)).filter(h => h.location().page() <= n)",
+        f"    set text(size: 8pt, fill: luma(80), font: {sans})",
+        "    set par(first-line-indent: 0pt, justify: false)",
+        f"    grid(columns: (1fr, auto), {typst_str(book.short_title)}, "
+        "if hs.len() > 0 { hs.last().body })",
+        "    v(-0.6em)",
+        "    line(length: 100%, stroke: 0.4pt + luma(150))",
+        "  })",
+        quarto_book_footer(book, sample_notice=sample_notice),
+        "#set text(size: 9.5pt)",
+        # The summary is unnumbered (chapter counter 0): its figures are 图1, 图2, as in the
+        # built-in PDF, never 图0.1; chapters 图1.1, appendices 图A.1 (orange-book's own rule).
+        "#set figure(numbering: n => {",
+        "  let c = counter(heading).get().first()",
+        '  if c == 0 { numbering("1", n) }',
+        '  else if state("appendix-state", none).get() != none { numbering("A.1", c, n) }',
+        '  else { numbering("1.1", c, n) }',
+        "})",
+        *TABLE_TYPST,
+        "",
+    ])
+
+
+# Tables as in the built-in PDF (book.typ). Quarto's tables are figures of kind
+# "quarto-float-tbl", not `table`: unless breakable, a long one runs over the page foot and
+# its rows print over each other. An identifier or file name longer than its column may break
+# anywhere (typst breaks no Latin word without hyphenation), or it runs into the next column.
+TABLE_TYPST = (
+    '#show figure.where(kind: "quarto-float-tbl"): set block(breakable: true)',
+    "#show table: set text(size: 8pt)",
+    "#show table: set par(justify: false, first-line-indent: 0pt)",
+    '#show table: it => { show regex("[A-Za-z0-9_.:/-]{6,}"): w => w.text.clusters()'
+    '.join(sym.zws); it }',
+)
 
 
 def write_quarto_profile(book: BookChapters, root: Path, register: list[dict], *,
@@ -134,7 +212,8 @@ def write_quarto_profile(book: BookChapters, root: Path, register: list[dict], *
               f"# quarto render --profile {quarto_profile_name(period)}\n")
     profile = quarto_profile(book, sample_notice=sample_notice,
                              font_paths=quarto_font_paths(root, root),
-                             filters=[quarto_filter_path(root, EXACT_FILTER)])
+                             filters=[quarto_filter_path(root, EXACT_FILTER)],
+                             reference_doc=quarto_filter_path(root, REFERENCE_DOC))
     text = header + yaml.safe_dump(profile, allow_unicode=True, sort_keys=False, width=1000)
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
@@ -156,9 +235,10 @@ EXACT_FILTER = "exact_text.lua"
 # Quarto's pandoc reads without `smart`, as the built-in engine's does: department text keeps
 # its straight quotes, "--" and "..." (issue 24).
 READER = "markdown-smart"
-# Light colours of planbook.chapters.display.LIGHT_COLOURS, for the dots of the department tables.
-_DOT_CSS = (".pb-dot-green{color:#2e7d32}.pb-dot-yellow{color:#f2b705}"
-            ".pb-dot-red{color:#c62828}.pb-dot-grey{color:#9e9e9e}")
+# The dots of the department tables: light_dots.lua leaves an empty span, the glyph is drawn
+# from its data-glyph, in the colours of planbook.chapters.display.LIGHT_COLOURS.
+_DOT_CSS = ".pb-dot::before{content:attr(data-glyph)}" + "".join(
+    f".pb-dot-{light}{{color:{colour}}}" for light, colour in LIGHT_COLOURS.items())
 _BANNER_CSS = (".pb-sample-banner{background:#fdecea;color:#b00020;text-align:center;"
                "font-weight:bold;padding:.35rem 1rem}")
 
@@ -181,7 +261,7 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         '#show heading: set text(font: ("Noto Sans CJK SC",))',
         '#show raw: set text(font: ("Noto Sans Mono CJK SC",))',
         '#show emph: set text(font: ("Noto Sans CJK SC",))',
-        "#show figure.where(kind: table): set block(breakable: true)",
+        *TABLE_TYPST,
         # The default typst template sets paper, margins and numbering, not the header.
         "#set page(header: context { if here().page() > 1 { align(right, text(size: 8pt, "
         f'fill: luma(90), font: ("Noto Sans CJK SC",), {typst_str(running)})) }} }})',
@@ -203,11 +283,13 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         "format": {
             "html": {"toc": True, "toc-title": "目录", "html-math-method": "plain",
                      "include-in-header": [{"text": html_header}]},
-            "typst": {"papersize": "a4", "fontsize": "10pt",
-                      "margin": {"x": "2cm", "y": "2.2cm"},
+            # Compact A4, as the built-in briefing (book.typ pb-brief).
+            "typst": {"papersize": "a4", "fontsize": "9.5pt",
+                      "margin": {"x": "1.8cm", "y": "2cm"},
                       "mainfont": "Noto Serif CJK SC", "font-paths": list(font_paths),
                       "toc": False, "page-numbering": "1",
                       "include-in-header": [{"text": "\n".join(header) + "\n"}]},
+            "docx": {"reference-doc": REFERENCE_DOC},
         },
     }
     if sample_notice:
@@ -229,7 +311,7 @@ def write_quarto_document(book: BookChapters, root: Path, *, sample_notice: bool
     folder = quarto_document_dir(period, root)
     folder.mkdir(parents=True, exist_ok=True)
     stage_quarto_document(book, root, folder / QUARTO_DOCUMENT)
-    for name in (DOT_FILTER, EXACT_FILTER):
+    for name in (DOT_FILTER, EXACT_FILTER, REFERENCE_DOC):
         shutil.copyfile(ASSETS / name, folder / name)
     header = (f"# Generated by `planbook render --period {period}`; do not edit.\n"
               "# A single document, not a book: quarto render (in this folder)\n")
@@ -366,28 +448,65 @@ def quarto_document_command(output_dir: Path) -> list[str]:
 
 
 def render_quarto_document(book: BookChapters, root: Path, staging: Path, *,
-                           sample_notice: bool) -> tuple[Path, Path]:
-    """Render the briefing's single-document project; (html dir, PDF) in `staging`."""
+                           sample_notice: bool) -> QuartoRun:
+    """Render the briefing's single-document project into `staging`."""
     folder = write_quarto_document(book, root, sample_notice=sample_notice)
-    return _run_quarto(quarto_document_command(staging / "quarto"), folder, staging)
+    return _run_quarto(quarto_document_command(staging / "quarto"), folder, staging,
+                       quarto_log(book.period, root))
 
 
 def render_quarto_book(book: BookChapters, root: Path, staging: Path, register: list[dict], *,
-                       sample_notice: bool) -> tuple[Path, Path]:
-    """Render the period's book profile; (html dir, PDF) in `staging`."""
+                       sample_notice: bool) -> QuartoRun:
+    """Render the period's book profile into `staging`."""
     write_quarto_profile(book, root, register, sample_notice=sample_notice)
     write_quarto_index(book, root)
-    return _run_quarto(quarto_command(book.period, staging / "quarto"), root, staging)
+    return _run_quarto(quarto_command(book.period, staging / "quarto"), root, staging,
+                       quarto_log(book.period, root))
 
 
-def _run_quarto(command: list[str], cwd: Path, staging: Path) -> tuple[Path, Path]:
-    """Run `command` (its --output-dir is staging/quarto); returns (html dir, staged PDF)."""
+@dataclass(frozen=True)
+class QuartoRun:
+    html_dir: Path
+    pdf: Path
+    messages: tuple[str, ...]  # Quarto's WARN/ERROR lines (quarto_messages), as printed
+    log: Path  # everything Quarto printed (quarto_log)
+
+
+def quarto_log(period: str, root: Path) -> Path:
+    """build/render/<P>/quarto.log: all Quarto printed on the last render of period P (the
+    staging folder beside it is removed after each render; this log stays)."""
+    return paths.build_dir(root) / "render" / period / "quarto.log"
+
+
+# Quarto's own warnings and errors ("WARN: …", "ERROR: …"), its Lua filters' ("WARNING (…)")
+# and pandoc's ("[WARNING] …"); its progress lines are not messages.
+_MESSAGE = re.compile(r"^\s*(?:\[(?:WARNING|ERROR)\]|(?:WARN|WARNING|ERROR)\b[:( ])")
+# The one line every typst render prints with the Quarto of ../shared/quarto (no typst-gather).
+KNOWN_QUARTO_WARNING = "typst-gather analyze failed"
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # Quarto colours its WARN and ERROR lines
+
+
+def quarto_messages(output: str) -> tuple[str, ...]:
+    """The warning and error lines of Quarto's output, in order, each once."""
+    plain = _COLOUR.sub("", output)
+    return tuple(dict.fromkeys(line.strip() for line in plain.splitlines()
+                               if _MESSAGE.match(line)))
+
+
+def _run_quarto(command: list[str], cwd: Path, staging: Path, log: Path) -> QuartoRun:
+    """Run `command` (its --output-dir is staging/quarto); its whole output goes to `log`."""
     out = staging / "quarto"
     out.mkdir(parents=True)
-    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    # One stream, so the log keeps Quarto's lines in the order it printed them.
+    proc = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, check=False)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"$ {' '.join(command)}\n# in {cwd}\n{proc.stdout}", encoding="utf-8")
+    messages = quarto_messages(proc.stdout)
     if proc.returncode:
-        raise RenderError(f"quarto 渲染失败（退出码 {proc.returncode}）：\n"
-                          f"{(proc.stderr or proc.stdout)[-2000:]}")
+        said = "\n".join(messages) or proc.stdout[-2000:]
+        raise RenderError(f"quarto 渲染失败（退出码 {proc.returncode}），Quarto 报告：\n{said}",
+                          hint=f"Quarto 的完整输出在 {log}；或改用 --engine builtin")
     for page in sorted(out.rglob("*.html")):
         secure_page(page)
     pdf = out / "report.pdf"
@@ -399,9 +518,14 @@ def _run_quarto(command: list[str], cwd: Path, staging: Path) -> tuple[Path, Pat
         pdf = found[0]
     moved = staging / "report.pdf"
     shutil.move(pdf, moved)
-    return out, moved
-
-
+    # The Word edition: the book's report.docx, the single document's index.docx.
+    docx = out / "report.docx"
+    if not docx.is_file():
+        found = sorted(out.rglob("*.docx"))
+        docx = found[0] if len(found) == 1 else None
+    if docx is not None:
+        shutil.move(docx, staging / "report.docx")
+    return QuartoRun(out, moved, messages, log)
 
 
 # --- the pages' Content-Security-Policy ------------------------------------------------------
