@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -69,14 +70,43 @@ def kind_builds(tmp_path_factory) -> Path:
     return root
 
 
-def build_at(root: Path, period: str, **kw) -> list[str]:
-    """Build a period of the project at `root` (builtin engine), with PLANBOOK_ROOT pointing
-    there for the build only; its progress lines (the build publishes once they are all read)."""
+def build_at(root: Path, period: str, *, engine: str = "builtin", **kw) -> list[str]:
+    """Build a period of the project at `root` (builtin engine unless told), with PLANBOOK_ROOT
+    pointing there for the build only; its progress lines (the build publishes once they are
+    all read)."""
     from planbook.build import build
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PLANBOOK_ROOT", str(root))
-        return list(build(period, engine="builtin", root=root, **kw))
+        return list(build(period, engine=engine, root=root, **kw))
+
+
+# --- Quarto (optional for users; .ci/run installs 1.10.18 from ../shared/quarto/) ------------
+
+QUARTO_MISSING = ("QUARTO TEST SKIPPED: `quarto` is not on PATH; install Quarto 1.10.18 with "
+                  "`bash ../shared/quarto/install.sh PREFIX` and put PREFIX/bin on PATH "
+                  "(.ci/run does this into build/quarto-1.10.18)")
+
+
+def need_quarto() -> None:
+    """Skip (saying why) when quarto is absent; fail instead where it must run
+    (PLANBOOK_REQUIRE_QUARTO=1, set by .ci/run once it has installed Quarto)."""
+    if shutil.which("quarto") is None:
+        if os.environ.get("PLANBOOK_REQUIRE_QUARTO"):
+            pytest.fail("PLANBOOK_REQUIRE_QUARTO is set but `quarto` is not on PATH")
+        warnings.warn(QUARTO_MISSING, stacklevel=2)
+        pytest.skip(QUARTO_MISSING)
+
+
+@pytest.fixture(scope="session")
+def quarto_build(tmp_path_factory) -> Path:
+    """The 2025 report (midterm book) built once through a real Quarto (each render 2–5 min)."""
+    need_quarto()
+    root = copy_project(tmp_path_factory.mktemp("quarto-build") / "project")
+    lines = build_at(root, "2025", engine="quarto")
+    assert any("完成" in line for line in lines)
+    (root / "build-lines.txt").write_text("\n".join(lines), encoding="utf-8")
+    return root
 
 
 @pytest.fixture(scope="module")
