@@ -23,6 +23,8 @@ from planbook.book.spec import SAMPLE_NOTICE
 from planbook.chapters.catalogue import DOSSIER_PAGE
 
 PERIOD = "2025"
+# The 指标档案 page (79 charts, 3 MB of HTML) takes long to load on a busy machine.
+LOAD_MS = 180_000
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -143,8 +145,14 @@ def cjk_misses(page) -> tuple[int, list[str]]:
     return drawn, misses
 
 
+def _page(browser, viewport):
+    page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(LOAD_MS)
+    return page
+
+
 def _fonts_everywhere(browser, urls: list[str]) -> dict[str, list[str]]:
-    page = browser.new_page(viewport=DESKTOP)
+    page = _page(browser, DESKTOP)
     found, drawn = {}, 0
     for url in urls:
         page.goto(url)
@@ -175,7 +183,7 @@ def test_no_serious_axe_violation_on_any_quarto_page(browser, quarto_build, serv
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
-    page = browser.new_page(viewport=viewport)
+    page = _page(browser, viewport)
     found = {}
     for path in _pages(quarto_build):
         page.goto(_url(served, quarto_build, path))
@@ -189,7 +197,7 @@ def test_no_serious_axe_violation_on_any_quarto_page(browser, quarto_build, serv
 
 def test_no_quarto_page_scrolls_sideways_on_a_phone_and_the_frames_show(browser, quarto_build,
                                                                         served):
-    page = browser.new_page(viewport=PHONE)
+    page = _page(browser, PHONE)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
