@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help setup report test lint bench clean
+.PHONY: help setup report test lint bench clean pa11y
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,7 +22,19 @@ setup: $(STAMP)  ## create .venv and install planbook with its dependencies
 report: $(STAMP)  ## build the default period's report (params/default.yml)
 	$(BIN)/planbook build --period default
 
-test: $(STAMP)  ## run the test suite (real papermill, pandoc, typst, chromium)
+# pa11y (npm) for tests/test_validators.py, into tests/pa11y/node_modules; puppeteer downloads
+# no browser: the test drives Debian's chromium. Without npm the pa11y test is skipped.
+PA11Y := tests/pa11y/node_modules/.installed
+$(PA11Y): tests/pa11y/package.json tests/pa11y/package-lock.json
+	cd tests/pa11y && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
+	touch $(PA11Y)
+
+pa11y: $(PA11Y)  ## install pa11y (npm) for the accessibility checks
+
+test: $(STAMP)  ## run the test suite (real papermill, pandoc, typst, chromium, vnu, pa11y)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory pa11y \
+	  || echo "WARNING: npm ci failed: the pa11y test will be skipped" >&2; \
+	else echo "WARNING: npm not found: the pa11y test will be skipped" >&2; fi
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q --durations=15
 

@@ -24,7 +24,7 @@ data_dir = "data"
 kind = "annual"
 plan_id = "jiande-2023-2027"'''
 OPEN = '''#| include: false
-from planbook.chapters import Report
+from planbook.chapters import Report, show_markdown
 
 rep = Report.load(period=period, as_of=as_of, data_dir=data_dir, kind=kind, plan_id=plan_id)'''
 
@@ -41,7 +41,9 @@ def code(text: str, tags=()):
 
 
 def asis(expr: str):
-    return code(f"#| output: asis\nprint({expr})")
+    """A narrative cell: its markdown as a text/markdown output (Jupyter shows it formatted),
+    inserted unenclosed by `output: asis` (Quarto and the built-in engine)."""
+    return code(f"#| output: asis\nshow_markdown({expr})")
 
 
 def fig(label: str, cap: str, alt: str, call: str):

@@ -98,15 +98,28 @@ def need_quarto() -> None:
         pytest.skip(QUARTO_MISSING)
 
 
-@pytest.fixture(scope="session")
-def quarto_build(tmp_path_factory) -> Path:
-    """The 2025 report (midterm book) built once through a real Quarto (each render 2–5 min)."""
+def _quarto_built(tmp_path_factory, period: str) -> Path:
+    """A project copy with `period` built once through a real Quarto; its progress lines in
+    build-lines.txt (what the analyst was shown)."""
     need_quarto()
-    root = copy_project(tmp_path_factory.mktemp("quarto-build") / "project")
-    lines = build_at(root, "2025", engine="quarto")
+    root = copy_project(tmp_path_factory.mktemp(f"quarto-{period}") / "project")
+    lines = build_at(root, period, engine="quarto")
     assert any("完成" in line for line in lines)
     (root / "build-lines.txt").write_text("\n".join(lines), encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="session")
+def quarto_build(tmp_path_factory) -> Path:
+    """The 2025 report (midterm book) built once through a real Quarto (a build took 18 min here
+    under load, most of it the render)."""
+    return _quarto_built(tmp_path_factory, "2025")
+
+
+@pytest.fixture(scope="session")
+def quarto_briefing(tmp_path_factory) -> Path:
+    """The 2026-10 briefing (a single document) built once through a real Quarto."""
+    return _quarto_built(tmp_path_factory, "2026-10")
 
 
 @pytest.fixture(scope="module")

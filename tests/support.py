@@ -33,3 +33,11 @@ def write_plan(folder: Path, entries: dict, plan_text: str, mutate=None) -> Path
         (plan / f"{name}.yaml").write_text(yaml.safe_dump(rows, allow_unicode=True),
                                            encoding="utf-8")
     return folder
+
+
+def as_excel(rows: list[list[str]]) -> list[list]:
+    """A download's CSV rows as its workbook holds them: below the header, a plain number or
+    percentage is the number Excel reads (planbook.book.downloads.excel_number)."""
+    from planbook.book.downloads import excel_number
+
+    return rows[:1] + [[n[0] if (n := excel_number(c)) else c for c in r] for r in rows[1:]]

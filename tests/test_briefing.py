@@ -154,7 +154,7 @@ def test_briefing_builds_as_a_single_document(project):
         assert book_part not in page
     assert '<aside class="pb-toc"' in page and "月度工作进展晾晒通报</h1>" in page
     assert f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{sample}</div>' in page
-    assert '<span class="pb-dot pb-dot-red">●</span>红' in page
+    assert '<span class="pb-dot pb-dot-red" data-glyph="●" aria-hidden="true"></span>红' in page
     assert 'class="pb-trace" href="code/briefing.html#' in page  # 溯源 links to the code page
 
     class Refs(HTMLParser):

@@ -110,7 +110,7 @@ def test_the_pdf_quotes_every_payload_and_reads_no_file(poisoned):
 def test_data_package_and_table_downloads_neutralise_formulas(poisoned):
     downloads = poisoned / "reports" / PERIOD / "html" / "downloads"
     with zipfile.ZipFile(downloads / f"data-{PERIOD}.zip") as z:
-        rows = list(csv.DictReader(io.StringIO(z.read("observations.csv").decode("utf-8"))))
+        rows = list(csv.DictReader(io.StringIO(z.read("observations.csv").decode("utf-8-sig"))))
     texts = {r[k] for r in rows for k in ("source", "note")}
     assert "'" + PAYLOADS[14] in texts  # =HYPERLINK(…) is text
     assert not any(t.startswith(("=", "+", "@")) for t in texts)

@@ -172,7 +172,7 @@ def history_text(nb: nbformat.NotebookNode, ind: str) -> str:
     """The 历次评估 table of one entry, from an executed 指标档案 notebook."""
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            text = out.get("text", "")  # `#| output: asis`: printed markdown
+            text = out.get("data", {}).get("text/markdown", "")  # the entry's narrative
             if f"{{#{ind}}}" in text:
                 return text[text.index("**历次评估**"):text.index("**数据来源与报送文件**")]
     raise AssertionError(f"no entry for {ind}")

@@ -1,7 +1,7 @@
 """The library's layout: stage packages in pipeline order, no import cycles.
 
 A stage imports only the stages before it; the top-level recipe (build) and the command
-line (cli) import the stages, never the reverse. The shared modules (paths, errors, hashing,
+line (cli, and __main__ for `python -m planbook`) import the stages, never the reverse. The shared modules (paths, errors, hashing,
 files, escape, clock) import no stage.
 """
 
@@ -14,7 +14,7 @@ import planbook
 
 PACKAGE = Path(planbook.__file__).resolve().parent
 STAGES = ("plan", "store", "assess", "chapters", "run", "book", "audit")
-TOP = ("build", "cli")
+TOP = ("build", "cli", "__main__")
 SHARED = ("paths", "errors", "hashing", "files", "escape", "clock")
 
 

@@ -413,6 +413,8 @@ def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
     assert font_paths == ["../../fonts"]
     assert all((folder / p / "NotoSerifCJKsc-Regular.otf").is_file() for p in font_paths)
     assert SAMPLE_NOTICE in profile["format"]["html"]["include-before-body"][0]["text"]
+    # the Word edition, in the reference document's styles (relative to the project)
+    assert (project / profile["format"]["docx"]["reference-doc"]).is_file()
     labels: list[str] = []
     for rel in listed:
         if rel.endswith(".ipynb"):
@@ -461,7 +463,8 @@ def test_briefing_quarto_config_is_a_single_document(tmp_path):
     assert cfg["lang"] == "zh" and cfg["number-sections"] is False
     assert cfg["execute"] == {"enabled": False, "echo": False, "warning": False}
     assert "enabled: true" not in (folder / "_quarto.yml").read_text(encoding="utf-8")
-    assert set(cfg["format"]) == {"html", "typst"}
+    assert set(cfg["format"]) == {"html", "typst", "docx"}  # docx: the Word edition
+    assert (folder / cfg["format"]["docx"]["reference-doc"]).is_file()
     html_cfg, typst_cfg = cfg["format"]["html"], cfg["format"]["typst"]
     assert html_cfg["toc"] is True and html_cfg["html-math-method"] == "plain"
     assert SAMPLE_NOTICE in html_cfg["include-before-body"][0]["text"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_project
-from support import resolve
+from support import as_excel, resolve
 
 from planbook import cli
 from planbook.assess import rules as assess
@@ -169,10 +169,10 @@ def test_every_table_has_its_csv_and_xlsx_linked_from_its_caption(site):
             assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
             rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
             sheet = load_workbook(html_dir / "downloads" / f"{label}.xlsx").active
-            cells = [[c.value or "" for c in r] for r in sheet.iter_rows()]
+            cells = [["" if c.value is None else c.value for c in r] for r in sheet.iter_rows()]
             # The sample data's notice: the CSV's last column, the workbook's first row.
             assert rows[0][-1] == "数据说明" and cells[0][0] == SAMPLE_NOTICE, label
-            assert cells[1:] == [r[:-1] for r in rows], label
+            assert cells[1:] == as_excel([r[:-1] for r in rows]), label
 
 
 def test_table_cells_that_look_like_formulas_are_neutralised():
@@ -207,7 +207,7 @@ def test_data_package_validates_and_holds_the_rows_the_report_used(site, tmp_pat
         z.extractall(tmp_path)
     report = validate(tmp_path / "datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
-    with open(tmp_path / "observations.csv", encoding="utf-8", newline="") as fh:
+    with open(tmp_path / "observations.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     used = {(r["indicator_id"], r["period"], str(r["revision"]))
             for e in _manifest(site, ANNUAL)["register"] for r in e["inputs"]
@@ -217,7 +217,7 @@ def test_data_package_validates_and_holds_the_rows_the_report_used(site, tmp_pat
     assert gdp and all(r["file"] and r["file_sha256"] and r["labels"] for r in gdp)
     village = [r for r in rows if r["file"] == "villages/villages.csv"]
     assert village and all(r["rows"].startswith(f"year={r['period']} ") for r in village)
-    with open(tmp_path / "other_inputs.csv", encoding="utf-8", newline="") as fh:
+    with open(tmp_path / "other_inputs.csv", encoding="utf-8-sig", newline="") as fh:
         other = list(csv.DictReader(fh))
     other_ids = {r["indicator_id"] for e in _manifest(site, ANNUAL)["register"]
                  for r in e["inputs"] if not r["indicator_id"].startswith("ind_")}

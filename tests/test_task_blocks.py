@@ -166,10 +166,10 @@ def test_quarto_path_carries_the_blocks_structurally(sample_build):
     listed = [c for part in profile["book"]["chapters"][1:] for c in part["chapters"]]
     chapter = next(c for c in listed if c.endswith("05_safeguards.ipynb"))
     nb = nbformat.read(path.parent / chapter, as_version=4)
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []))
+    text = "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
     assert "### 六(一) 强化统筹领导：任务评估" in text
-    assert "::: {.pb-evaluator}" in text and "暂无部门报送" in text
+    assert '<div class="pb-evaluator">' in text and "暂无部门报送" in text
 
 
 # ----------------------------------------------------------------- pure pieces
@@ -272,3 +272,30 @@ def test_briefing_quotes_the_month_s_short_progress():
     row = month.iloc[0]
     assert f"本月进展（{row['department']}报送，原文引用）" in blocks
     assert f"{row['task_id']} " in blocks and md_text(row["monthly"]) in blocks
+
+
+# A block's labels as its lines open (a wrapped line or a table cell never starts so).
+BLOCK_LABELS = ("牵头单位：", "指标与灯号（", "点名项目（", "按灯号计算的等级（", "部门报送（")
+
+
+def test_task_block_paragraphs_start_at_one_indent_in_the_pdf(sample_build):
+    """Every labelled line of a 任务评估 block starts at the same x in the PDF: typst indents
+    only a paragraph that follows a paragraph unless told `all: true`, which made the blocks
+    ragged (after a list or a heading the label sat at the margin)."""
+    import subprocess
+    import xml.etree.ElementTree as ET
+
+    pdf = sample_build / "reports" / "2025" / "report.pdf"
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    starts: dict[str, set[float]] = {}
+    for line in ET.fromstring(xml).iterfind(".//x:line", ns):
+        words = line.findall("x:word", ns)
+        first = words[0].text or "" if words else ""
+        for label in BLOCK_LABELS:
+            if first.startswith(label):
+                starts.setdefault(label, set()).add(round(float(words[0].get("xMin")), 0))
+    assert set(starts) == set(BLOCK_LABELS), starts
+    xs = set().union(*starts.values())
+    assert max(xs) - min(xs) <= 1, starts

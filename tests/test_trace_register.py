@@ -43,8 +43,10 @@ def at_root(sample_build, monkeypatch) -> Path:
 def _printed(root: Path, notebook: str) -> str:
     nb = nbformat.read(root / "reports" / PERIOD / "notebooks" / f"{notebook}.ipynb",
                        as_version=4)
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    # narrative is each asis cell's text/markdown display output (display.show_markdown)
+    return "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
+                   if c.cell_type == "code" and "#| output: asis" in c.source
+                   for o in c.get("outputs", []))
 
 
 def _indicators(entry: dict) -> set[str]:

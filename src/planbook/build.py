@@ -287,9 +287,10 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str,
                 entries = register(edition)
                 key = _render_key(edition, used)
                 reuse = not force and _published(edition) and key == previous_key
-                if not reuse:
-                    render(edition, entries, engine=used)
+                rendered = None if reuse else render(edition, entries, engine=used)
             yield f"{tag} 3/3 渲染：输入未变，沿用已发布的报告" if reuse else f"{tag} 3/3 渲染完成（{used}）"
+            for note in rendered.notes() if rendered else ():
+                yield f"{tag} {note}"
             write_manifest(edition, entries, engine=used, started=started,
                            finished=clock.now())
     stamp.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +302,8 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str,
     yield f"{tag} 完成，用时 {time.perf_counter() - t0:.1f} 秒"
     yield f"  HTML: {rp.report_dir / 'html' / 'index.html'}"
     yield f"  PDF:  {rp.report_dir / 'report.pdf'}"
+    if (rp.report_dir / "report.docx").is_file():
+        yield f"  Word: {rp.report_dir / 'report.docx'}"
     yield f"  清单: {rp.manifest}"
     yield f"  全部报告: {portal}"
 

@@ -293,6 +293,8 @@ def cmd_render(args) -> int:
           + ("；含示例数据，每页注明" if r.sample_notice else ""))
     print(f"  HTML: {r.index_html}")
     print(f"  PDF:  {r.pdf}")
+    for note in r.notes():
+        print(note)
     return 0
 
 

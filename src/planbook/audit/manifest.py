@@ -87,11 +87,12 @@ def input_files(rp: ReportPeriod) -> dict[str, str]:
 
 def published_files(rp: ReportPeriod) -> dict[str, str]:
     """sha256 of what a build publishes: html/ (pages, figures, code pages), the executed
-    notebooks, report.pdf and the 技术附件 annex.pdf; paths relative to reports/<P>/."""
+    notebooks, report.pdf, its Word edition report.docx and the 技术附件 annex.pdf; paths
+    relative to reports/<P>/."""
     out_dir = rp.report_dir
     files = [p for p in sorted((out_dir / "html").rglob("*")) if p.is_file()]
     files += sorted((out_dir / "notebooks").glob("*.ipynb"))
-    files += [out_dir / "report.pdf", out_dir / "annex.pdf"]
+    files += [out_dir / "report.pdf", out_dir / "report.docx", out_dir / "annex.pdf"]
     return {f.relative_to(out_dir).as_posix(): sha256_file(f) for f in files if f.is_file()}
 
 

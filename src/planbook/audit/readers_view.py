@@ -69,6 +69,18 @@ def pdf_text(pdf: Path) -> list[str] | None:
     return [line for line in (" ".join(x.split()) for x in text.splitlines()) if line]
 
 
+def docx_lines(docx: Path) -> list[str] | None:
+    """The Word edition's text lines (book.docx.docx_text), None when it cannot be read."""
+    import zipfile
+
+    from planbook.book.docx import docx_text
+
+    try:
+        return [line for line in docx_text(docx).splitlines() if line]
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+
+
 def _squash(lines: list[str]) -> str:
     # a number may wrap across lines on paper: compare without any white space
     return re.sub(r"\s+", "", "".join(lines))
@@ -122,8 +134,12 @@ def compare_pages(published: Path, again: Path, entries: list[dict], where: str)
         b = page_text(theirs.read_text(encoding="utf-8", errors="replace"))
         if a != b:
             problems.append(_describe(f"{where}{rel}", a, b, entries))
-    for name in ("report.pdf", "annex.pdf"):  # the report and its 技术附件
-        if not (published / name).is_file() and not (again / name).is_file():
+    # the report, its Word edition and its 技术附件
+    for name in ("report.pdf", "report.docx", "annex.pdf"):
+        if not (published / name).is_file() and (
+                not (again / name).is_file() or name.endswith(".docx")):
+            # an edition published before the Word edition existed has none; a recorded one
+            # that went missing is caught by its manifest hash
             continue
         if not (again / name).is_file():
             problems.append(f"{where}{name}：重新执行的结果没有这个文件")
@@ -131,7 +147,8 @@ def compare_pages(published: Path, again: Path, entries: list[dict], where: str)
         if not (published / name).is_file():
             problems.append(f"{where}{name}：已发布的报告缺少这个文件")
             continue
-        a, b = pdf_text(published / name), pdf_text(again / name)
+        read = docx_lines if name.endswith(".docx") else pdf_text
+        a, b = read(published / name), read(again / name)
         if a is not None and b is not None and a != b:
             problems.append(_describe(f"{where}{name}", a, b, entries))
     return problems

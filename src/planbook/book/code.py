@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +34,16 @@ from planbook.escape import html_text, md_cell, md_text
 CODE_DIR = "code"
 REGISTER_TITLE = "图表与数字登记"
 KIND_ZH = {"figure": "图", "table": "表", "number": "数字"}
+
+
+# A relative href/src: no scheme (https:, data:), no fragment alone, no absolute path.
+_RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")(?![A-Za-z][A-Za-z0-9+.-]*:|#|/)')
+
+
+def from_code_folder(html: str) -> str:
+    """An output's HTML as seen from a code page: its relative links were written for its
+    book page (`a4_dossiers.html#ind_gdp`), one folder up from code/, so they go up one."""
+    return _RELATIVE_LINK.sub(r"\1../", html)
 
 
 def code_href(key: str, anchor: str | None, up: str = "") -> str:
@@ -55,6 +66,9 @@ def audit_captions(item: Captioned, target: str) -> str:
         return _trace_link(item.page.key, item.cell_id, item.label)
     if target == "quarto":
         return quarto_caption(item.page.key, item.cell_id, item.label, "")
+    if target == "docx":  # small text after the caption (reference.docx's Trace Label)
+        return (f'\u3000[〔{md_text(item.label)}〕]{{custom-style="Trace Label"}}'
+                if item.label else "")
     return f"\u3000〔{md_text(item.label)}〕" if item.label else ""
 
 
@@ -173,7 +187,7 @@ def stylesheet(font_href: str) -> str:
 .pb-code-page { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 4rem; }
 .pb-code-page h1 { font-size: 1.5rem; color: var(--pb-blue); }
 .pb-cell { border: 1px solid var(--pb-line); border-radius: 6px; margin: 1rem 0; padding: .4rem .8rem; }
-.pb-cell:target, .pb-entry:target { outline: 3px solid #f2b705; }
+.pb-cell:target, .pb-entry:target { outline: 3px solid #b45309; }
 .pb-cell-head { font-size: .8rem; color: #4b5563; }
 .pb-cell-head code { color: #1f2328; }
 .pb-cell .highlight pre, .pb-cell pre { overflow-x: auto; font-size: .82rem; background: #f6f8fa; padding: .5rem; }
@@ -244,8 +258,8 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
         tags = set(cell.get("metadata", {}).get("tags", []))
         src = _text(cell.get("source", ""))
         if cell.cell_type == "markdown":
-            parts += [_raw(f'<section class="pb-cell" id="{cid}"><div class="pb-cell-head">'
-                           f"单元 {index} · <code>{cid}</code> · 文字</div>"), src, _raw("</section>")]
+            parts += [_raw(f'<div class="pb-cell" id="{cid}"><div class="pb-cell-head">'
+                           f"单元 {index} · <code>{cid}</code> · 文字</div>"), src, _raw("</div>")]
             continue
         if cell.cell_type != "code":
             continue
@@ -254,7 +268,8 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
             f" · 标签 <code>{html_text(label)}</code>" if label else "")
         if tags & SKIP_TAGS:
             head += " · 参数（不在报告中显示）"
-        html = [f'<section class="pb-cell{" pb-hidden-cell" if tags & SKIP_TAGS else ""}" '
+        # A cell is a <div>, not a <section>: it has no heading of its own (Nu Html Checker).
+        html = [f'<div class="pb-cell{" pb-hidden-cell" if tags & SKIP_TAGS else ""}" '
                 f'id="{cid}"><div class="pb-cell-head">{head}</div>', _highlight(src)]
         figures = 0
         for output in cell.get("outputs", []):
@@ -276,11 +291,15 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
                                     else base64.b64decode(raw))
                     html.append(f'<img src="{name}" alt="单元 {index} 的图">')
                 elif "text/html" in data:
-                    html.append(f'<div class="pb-output">{_text(data["text/html"])}</div>')
+                    html.append(f'<div class="pb-output">{from_code_folder(_text(data["text/html"]))}'
+                                "</div>")
+                elif "text/markdown" in data:  # narrative: the markdown as the cell made it
+                    html.append(f'<pre class="pb-stdout">{html_text(_text(data["text/markdown"]))}'
+                                "</pre>")
                 elif "text/plain" in data:
                     html.append(f"<pre>{html_text(_text(data['text/plain']))}</pre>")
         html += [_entry_html(e) for e in by_cell.get(index, [])]
-        html.append("</section>")
+        html.append("</div>")
         parts.append(_raw("\n".join(html)))
     md = "\n\n".join(parts)
     proc = run_pandoc([pandoc_path(), "-f", READER, "-t", "html5", "--wrap=none",

@@ -14,8 +14,12 @@ from pathlib import Path
 from planbook.book.pages import PageContent
 from planbook.chapters import history
 from planbook.chapters.catalogue import DOSSIER_PAGE, USES_CLASS
+from planbook.chapters.display import div_lines
 
-_USES = re.compile(r'::: \{\.' + USES_CLASS + r' data-indicator="(?P<id>[^"]+)"\}\n.*?\n:::',
+# The block chapters.dossier leaves (display.div_lines); a notebook executed before narrative
+# became text/markdown has it as a `:::` fence.
+_USES = re.compile(r'<div class="' + USES_CLASS + r'" data-indicator="(?P<id>[^"]+)">\n.*?\n</div>'
+                   r'|::: \{\.' + USES_CLASS + r' data-indicator="(?P<old>[^"]+)"\}\n.*?\n:::',
                    re.S)
 KIND_ZH = {"figure": "图", "table": "表", "number": "数字"}
 
@@ -48,15 +52,16 @@ def uses_markdown(indicator_id: str, register: list[dict], period: str,
     if found["number"]:
         parts.append("数字：" + "、".join(f"`{x}`" for x in found["number"]))
     body = "；".join(parts) + "。" if parts else "本期报告的其他图、表和数字未使用本指标。"
-    return (f"::: {{.{USES_CLASS} data-indicator=\"{indicator_id}\"}}\n"
-            f"**使用本指标的图、表和数字**：{body}"
-            f"（`planbook trace {indicator_id} --period {period}`）\n:::")
+    return "\n".join(div_lines(USES_CLASS, [
+        f"**使用本指标的图、表和数字**：{body}"
+        f"（`planbook trace {indicator_id} --period {period}`）"], {"data-indicator": indicator_id}))
 
 
 def fill_uses(text: str, register: list[dict], period: str,
               uses: dict[str, dict[str, list[str]]]) -> str:
     """`text` with every uses block filled (uses_markdown); both engines call it."""
-    return _USES.sub(lambda m: uses_markdown(m["id"], register, period, uses), text)
+    return _USES.sub(lambda m: uses_markdown(m["id"] or m["old"], register, period, uses),
+                     text)
 
 
 def add_indicator_uses(contents: list[PageContent], register: list[dict], period: str) -> None:

@@ -5,7 +5,7 @@
   or carriage return) is prefixed with ' so no spreadsheet runs it as a formula (OWASP CSV
   injection). The HTML captions link to both (`download_links`).
 - the period's data, `data-<P>.zip`: a Frictionless data package (datapackage.json plus
-  observations.csv): every observation row the report used (the union of the register's
+  observations.csv, UTF-8 with a BOM like every CSV here): every observation row the report used (the union of the register's
   input rows), with its provenance columns (store file, submission sha256 and archived path,
   village records, the labels that used it); other_inputs.csv lists the register's other
   input rows (village records, statements, projects, evaluations) with the same columns.
@@ -32,6 +32,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,7 +44,7 @@ from planbook.escape import csv_cell, html_text
 from planbook.plan.registry import load_registry
 from planbook.run.period import ReportPeriod
 from planbook.store import observations
-from planbook.store.schema import FIELDS
+from planbook.store.schema import DATA_LICENSES, FIELDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,6 +100,88 @@ def table_rows(html: str) -> list[list[str]]:
     return [r for r in parser.rows if r]
 
 
+# --- Excel-ready cells ---------------------------------------------------------------------------
+# A number as printed: thousands separators and decimals kept (leading zeros make it an id).
+_NUM = r"-?(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*|0)(?:\.(?P<dec>\d+))?"
+_NUMBER = re.compile(_NUM)
+_PERCENT = re.compile(rf"(?P<num>{_NUM})%")
+# A value cell as the tables print it: 1,449亿元（2025）, 467.7亿元, 99.3%（2025）.
+_VALUE = re.compile(rf"(?P<num>{_NUM.replace('?P<dec>', '?:')})"
+                    r"(?P<unit>[^\d\s（）()，,；;：:]{1,8}?)?(?:（(?P<year>\d{4})）)?")
+_DATE_WORDS = ("年", "月", "日", "版")  # 2025年 is a period, not a number with a unit
+
+
+# A word with its year in the same column (推进中（2025）, a milestone's latest state).
+_WORD_YEAR = re.compile(r"(?P<word>[^\d（）()]+)（(?P<year>\d{4})）")
+
+
+def _value_parts(text: str) -> tuple[str, str, str] | None:
+    m = _VALUE.fullmatch(text)
+    if m is None or (m["unit"] or "").startswith(_DATE_WORDS):
+        m = _WORD_YEAR.fullmatch(text)
+        return (m["word"], "", m["year"]) if m else None
+    return m["num"], m["unit"] or "", m["year"] or ""
+
+
+def excel_columns(rows: list[list[str]]) -> list[list[str]]:
+    """The table with every value column split: a column whose cells print number, unit and
+    year together (基期 688亿元（2022）) becomes three, 基期 / 基期单位 / 基期年份, so a
+    spreadsheet reads the numbers (a column of plain percentages stays one: 37.5% is a
+    number). A cell of the column without a number (暂无数据, —) stays whole in the first.
+    The first row is the header."""
+    if len(rows) < 2:
+        return rows
+    width = max(len(r) for r in rows)
+    body = [r + [""] * (width - len(r)) for r in rows[1:]]
+    header = rows[0] + [""] * (width - len(rows[0]))
+    plan: list[tuple[bool, bool] | None] = []  # per column: (unit column, year column)
+    for j in range(width):
+        cells = [r[j] for r in body if any(ch.isdigit() for ch in r[j])]
+        parts = [_value_parts(c) for c in cells]
+        if not cells or None in parts:
+            plan.append(None)
+            continue
+        units = {u for _, u, _ in parts}
+        unit = bool(units - {""}) and units != {"%"}
+        year = any(y for _, _, y in parts)
+        plan.append((unit, year) if unit or year else None)
+    if not any(plan):
+        return rows
+
+    def split(row: list[str], head: bool) -> list[str]:
+        out = []
+        for j, cell in enumerate(row):
+            how = plan[j]
+            if how is None:
+                out.append(cell)
+                continue
+            num, unit, year = (_value_parts(cell) or (cell, "", "")) if not head else (
+                cell, f"{cell}单位", f"{cell}年份")
+            if not head and not how[0] and unit:  # a % column: 37.5% stays a percentage
+                num += unit
+            out += [num] + ([unit] if how[0] else []) + ([year] if how[1] else [])
+        return out
+
+    return [split(header, True)] + [split(r, False) for r in body]
+
+
+def excel_number(text: str) -> tuple[int | float, str] | None:
+    """(value, number format as printed) of a cell that is a plain number or percentage:
+    1,449 → (1449, '#,##0'); 99.30 → (99.3, '0.00'); 37.5% → (0.375, '0.0%'); else None."""
+    m = _PERCENT.fullmatch(text)
+    percent = m is not None
+    m = m or _NUMBER.fullmatch(text)
+    if m is None:
+        return None
+    digits = (m["num"] if percent else m[0]).replace(",", "")
+    dec = m["dec"] or ""
+    fmt = ("#,##0" if "," in m[0] else "0") + (f".{'0' * len(dec)}" if dec else "")
+    value: int | float = float(digits) if dec else int(digits)
+    if percent:  # 40.4% is 0.404, not 40.4 / 100 = 0.40399999999999997
+        return float(Decimal(digits).scaleb(-2)), fmt + "%"
+    return value, fmt
+
+
 def csv_bytes(rows: Iterable[Iterable[str]], notice: str = "") -> bytes:
     """The table as CSV (UTF-8 with BOM). With `notice`, a last column 数据说明 holding it on
     every row (the header's cell names the column): the file stays a table any reader parses,
@@ -151,6 +234,11 @@ def _xlsx_openpyxl(rows: list[list[str]], title: str, stamp: datetime, notice: s
     first = 2 if notice else 1
     for r, row in enumerate(rows, start=first):
         for c, value in enumerate(row, start=1):
+            number = excel_number(str(value)) if r > first else None
+            if number is not None:  # a number Excel sums, shown as printed
+                cell = ws.cell(row=r, column=c, value=number[0])
+                cell.number_format = number[1]
+                continue
             cell = ws.cell(row=r, column=c, value=csv_cell(str(value)))
             cell.data_type = "s"  # never a formula, whatever the text
             if r == first:
@@ -248,8 +336,8 @@ class _XlsxParts:
             cells = []
             for c, value in enumerate(row, start=1):
                 text = csv_cell(str(value))
-                if not _writable(text):
-                    return None
+                if not _writable(text) or (r > first and excel_number(str(value))):
+                    return None  # (numbers, with their formats, are openpyxl's to write)
                 ref = f"{_column(c)}{r}"
                 cells.append(f'<c r="{ref}"{style} t="inlineStr" />' if text == "" else
                              f'<c r="{ref}"{style} t="inlineStr"><is><t>{_xml(text)}</t></is></c>')
@@ -301,7 +389,8 @@ _parts_lock = threading.Lock()
 
 
 def xlsx_bytes(rows: list[list[str]], title: str, stamp: datetime, notice: str = "") -> bytes:
-    """A one-sheet workbook of text cells, header row bold; its dates are `stamp`; with
+    """A one-sheet workbook, header row bold, a body cell that is a plain number or
+    percentage a number with its printed format (excel_number), every other cell text; its dates are `stamp`; with
     `notice`, a first row saying it above the header. The bytes are openpyxl's (tests compare
     the two writers)."""
     with _parts_lock:
@@ -331,7 +420,7 @@ def write_table_downloads(contents: list[PageContent], out: Path, stamp: datetim
     notice = SAMPLE_NOTICE if sample else ""
     done = set()
     for item, html in book_tables(contents):
-        rows = table_rows(html)
+        rows = excel_columns(table_rows(html))
         if not rows:
             continue
         title = f"{item.display_number} {item.caption}".strip()
@@ -484,7 +573,8 @@ def package_descriptor(rp: ReportPeriod, sample: bool = False) -> dict:
     title, description and a `notice` field of each resource then say."""
     mark = f"（{SAMPLE_NOTICE}）" if sample else ""
     about = ({"description": f"{SAMPLE_NOTICE}：本期报告使用了示例数据（planbook sample 生成），"
-                             "数字不是官方统计；observations.csv 的 status 列为 sample 的行是示例数据。"}
+                             "数字不是官方统计；observations.csv 的 status 列为 sample 的行是示例数据。"
+                             "许可协议（CC BY 4.0）不改变这一点：示例数据是虚构的。"}
              if sample else {})
     notice = [NOTICE_FIELD] if sample else []
     return {
@@ -493,6 +583,7 @@ def package_descriptor(rp: ReportPeriod, sample: bool = False) -> dict:
         "title": f"建德市实施方案评估报告{rp.params.label_zh}所用数据"
                  f"（数据截至{rp.params.as_of_zh}）{mark}",
         **about,
+        "licenses": DATA_LICENSES,
         "version": str(rp.edition),
         **({"created": f"{rp.edition_date[:10]}T00:00:00Z"} if rp.edition_date else {}),
         "resources": [{
@@ -519,9 +610,10 @@ def _csv_row(row: dict) -> dict:
 def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
                        frame: Callable[[], pd.DataFrame] | None = None, *,
                        sample: bool = False) -> Path:
-    """downloads/data-<P>.zip: datapackage.json + observations.csv (UTF-8, no BOM: a data
-    package is read by programs; the tables' CSVs are the spreadsheet ones). `sample`: the
-    report used sample data: both CSVs get the `notice` column (数据说明) saying so."""
+    """downloads/data-<P>.zip: datapackage.json + observations.csv and other_inputs.csv
+    (UTF-8 with a BOM, like the tables' CSVs: Excel on a Chinese Windows reads them right;
+    frictionless and the csv readers given utf-8-sig skip it). `sample`: the report used
+    sample data: both CSVs get the `notice` column (数据说明) saying so."""
     extra = {NOTICE_FIELD["name"]: SAMPLE_NOTICE} if sample else {}
     rows = [{**r, **extra} for r in data_rows(rp, register, frame)]
     buf = io.StringIO()
@@ -540,8 +632,8 @@ def write_data_package(rp: ReportPeriod, register: list[dict], out: Path,
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("datapackage.json", descriptor.encode("utf-8"))
-        z.writestr(DATA_FILE, buf.getvalue().encode("utf-8"))
-        z.writestr(OTHER_FILE, other.getvalue().encode("utf-8"))
+        z.writestr(DATA_FILE, buf.getvalue().encode("utf-8-sig"))
+        z.writestr(OTHER_FILE, other.getvalue().encode("utf-8-sig"))
     path = folder / package_name(rp.code)
     path.write_bytes(normalised_zip(raw.getvalue()))
     return path

@@ -185,7 +185,7 @@ PAGE = HTML_HEAD + """<title>{page_title} · {short_title}</title>
 <nav class="pb-sidebar" id="pb-sidebar" aria-label="章节导航">
 <div class="pb-book-title"><a href="index.html">{title}</a></div>
 <div class="pb-subtitle">{subtitle}</div>
-<p class="pb-links"><a href="{pdf_href}">PDF版（report.pdf）</a>{annex_link} · <a href="{portal_href}">全部报告</a></p>
+<p class="pb-links"><a href="{pdf_href}">PDF版（report.pdf）</a> · <a href="{docx_href}">下载 Word 版（report.docx）</a>{annex_link} · <a href="{portal_href}">全部报告</a></p>
 <div class="pb-search" role="search">
 <input type="search" id="pb-search-input" placeholder="搜索指标、章节、内容…" aria-label="搜索" autocomplete="off">
 <ol id="pb-search-results" class="pb-search-results" hidden></ol>
@@ -206,6 +206,7 @@ PAGE = HTML_HEAD + """<title>{page_title} · {short_title}</title>
 """
 # From reports/<P>/html/: the period's PDF and the portal of every period (reports/index.html).
 PDF_HREF = "../report.pdf"
+DOCX_HREF = "../report.docx"  # the Word edition of the evaluation (book.docx)
 ANNEX_HREF = f"../{ANNEX_PDF}"  # the 技术附件
 PORTAL_HREF = "../../index.html"
 
@@ -248,6 +249,7 @@ def write_html(book: BookChapters, contents: list[PageContent], refs: dict[str, 
             title=html_text(book_title(params)), subtitle=html_text(book_subtitle(params)), banner=banner,
             nav=_nav(book, titles, c.page.key), body=body, pager=_pager(prev, nxt, titles),
             compiler=html_text(book.compiler), stamp=html_text(book.stamp), pdf_href=PDF_HREF,
+            docx_href=DOCX_HREF,
             annex_link=(f' · <a href="{ANNEX_HREF}">{ANNEX_PART}（{ANNEX_PDF}）</a>'
                         if book.annex else ""),
             portal_href=PORTAL_HREF, toc=_toc(parser.toc))
@@ -296,6 +298,7 @@ def write_single_html(content: PageContent, refs: dict[str, Ref], params: Params
     meta = (f'<p class="pb-doc-subtitle">{html_text(params.label_zh)}</p>\n'
             f'<p class="pb-doc-meta">数据截至{html_text(params.as_of_zh)}　{html_text(COMPILER)}</p>\n'
             f'<p class="pb-links"><a href="{PDF_HREF}">PDF版（report.pdf）</a> · '
+            f'<a href="{DOCX_HREF}">下载 Word 版（report.docx）</a> · '
             f'<a href="{PORTAL_HREF}">全部报告</a></p>\n'
             "</header>")
     end = body.find("</h1>")

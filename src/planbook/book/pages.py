@@ -13,6 +13,7 @@ Which output a cell shows (first match wins):
 
 | output                  | html target                 | typst target                  |
 |-------------------------|-----------------------------|-------------------------------|
+| text/markdown, asis     | markdown (narrative)        | markdown                      |
 | stream stdout, asis     | markdown                    | markdown                      |
 | stream stdout           | preformatted block          | preformatted block            |
 | stream stderr           | dropped (warning: false)    | dropped                       |
@@ -309,7 +310,7 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
                 number = numbering.next("fig") if label.startswith("fig-") else ""
                 item = Captioned(label=stem if label.startswith("fig-") else "", kind="fig",
                                  number=number, caption=str(opts.get("fig-cap") or ""),
-                                 alt=str(opts.get("fig-alt") or opts.get("fig-cap") or ""),
+                                 alt=str(opts.get("fig-alt") or ""),
                                  page=content.page, cell_id=cell_id, cell_index=index)
                 content.items.append(item)
             content.blocks.append(Block("figure", asset=name, item=item, cell_index=index,
@@ -318,6 +319,10 @@ def _read_code_cell(content: PageContent, cell, index: int, source: str, tags: s
             continue
         html = _text(data["text/html"]) if "text/html" in data else None
         markdown = _text(data["text/markdown"]) if "text/markdown" in data else None
+        if asis and markdown is not None and html is None:
+            # Narrative (display.show_markdown): inserted as it stands, as Quarto does.
+            content.blocks.append(Block("md", markdown, cell_index=index))
+            continue
         if html is None and markdown is None:
             if "text/plain" in data and set(data) <= {"text/plain"}:
                 content.blocks.append(Block("pre", _text(data["text/plain"]), cell_index=index))
@@ -370,7 +375,7 @@ def resolve_refs(text: str, refs: dict[str, Ref], target: str, here: str) -> str
         ref = refs.get(label)
         if ref is None:
             return f"?\\@{label}"
-        href = f"#{ref.anchor}" if target == "typst" or ref.page == here else (
+        href = f"#{ref.anchor}" if target in ("typst", "docx") or ref.page == here else (
             f"{ref.page}#{ref.anchor}")
         return f"[{ref.text}]({href})"
 
@@ -411,7 +416,8 @@ def _caption_md(item: Captioned, hook: CaptionHook, target: str) -> str:
 
 def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
                   hook: CaptionHook = no_caption_links) -> str:
-    """The page as pandoc markdown for `target` ("html" | "typst" | "quarto")."""
+    """The page as pandoc markdown for `target` ("html" | "typst" | "quarto" | "docx"; the
+    Word edition reads as the typst one, its figures as PNG with their alt text)."""
     page = content.page
     cls = "" if page.number else " .unnumbered"
     parts = [f"# {md_text(content.title)} {{#{content.anchor}{cls}}}"]
@@ -443,6 +449,10 @@ def figure_data_html(alt: str, table: str) -> str:
     return ('<details class="pb-figdata"><summary>数据表</summary>'
             f'<div class="pb-table-wrap" tabindex="0" role="region" aria-label="{alt}">'
             f"{table}</div></details>")
+def png_name(asset: str) -> str:
+    """The file the Word edition uses for a figure: an SVG's PNG (fig-x.svg → fig-x.png,
+    book.docx draws it), a bitmap as it is."""
+    return asset[:-4] + ".png" if asset.endswith(".svg") else asset
 
 
 def _figure(b: Block, target: str, hook: CaptionHook) -> str:
@@ -452,11 +462,13 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
         alt = html_text(item.alt if item else b.text)
         cap = _caption_html(item, hook) if item else ""
         data = figure_data_html(alt, b.html) if b.html else ""
-        # On a phone the chart keeps a legible size and scrolls inside its own box.
+        # On a phone the chart keeps a legible size and scrolls inside its own box. The
+        # caption closes the figure: HTML allows a <figcaption> only as a figure's first or
+        # last child, so the 数据表 comes between chart and caption (Nu Html Checker).
         return _raw("html", f'<figure class="pb-figure"{ident} data-cell="{b.cell_index}">'
                             f'<div class="pb-figure-scroll" tabindex="0" role="region" '
                             f'aria-label="{alt}"><img src="{b.asset}" alt="{alt}"></div>'
-                            f"{cap}{data}</figure>")
+                            f"{data}{cap}</figure>")
     if target == "quarto":
         # Quarto's HTML gets the numbers under the chart too; its typst writer drops them.
         data = ("\n\n" + _raw("html", figure_data_html(html_text(item.alt if item else b.text),
@@ -465,12 +477,24 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
             return f"![]({b.asset})" + data
         attrs = f"#{item.label} " if item.label else ""
         return (f"![{md_text(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
-                f"fig-alt=\"{item.alt.replace(chr(34), '')}\"}}" + data)
-    # On paper a chart takes 75% of the text width: legible, and the body stays short.
+                f'fig-alt="{_attr(item.alt)}"}}' + data)
+    # On paper a chart takes 75% of the text width: legible, and the body stays short. The
+    # alt text goes to typst as `fig-alt` (assets/image_alt.lua; none: PDF/UA-1 refuses it)
+    # and to Word as the picture's alt text (assets/docx.lua); Word takes an SVG's PNG
+    # (book.docx draws it).
+    alt = item.alt if item else b.text
+    alt = f' fig-alt="{_attr(alt)}"' if alt else ""
+    asset = png_name(b.asset) if target == "docx" else b.asset
     if not item:
-        return f"![]({b.asset}){{width={PDF_FIGURE_WIDTH}}}\n"
+        return f"![]({asset}){{width={PDF_FIGURE_WIDTH}{alt}}}\n"
     attrs = f"#{item.label} " if item.label else ""
-    return f"![{_caption_md(item, hook, target)}]({b.asset}){{{attrs}width={PDF_FIGURE_WIDTH}}}"
+    return (f"![{_caption_md(item, hook, target)}]({asset})"
+            f"{{{attrs}width={PDF_FIGURE_WIDTH}{alt}}}")
+
+
+def _attr(text: str) -> str:
+    """A pandoc attribute value between double quotes: one line, `\\` and `"` escaped."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _table(b: Block, target: str, hook: CaptionHook) -> str:

@@ -78,18 +78,20 @@ RUNTIME = {"GHCRTS": "-H16m"}
 _runtime_ok = True
 
 
-def run_pandoc(cmd: list[str], data: bytes, *, urgency: int = PDF
-               ) -> subprocess.CompletedProcess:
-    """subprocess.run(cmd, input=data, capture_output=True) once a slot is free (_Slots)."""
+def run_pandoc(cmd: list[str], data: bytes, *, urgency: int = PDF,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """subprocess.run(cmd, input=data, capture_output=True) once a slot is free (_Slots);
+    `env`: variables added to the environment of this run."""
     global _runtime_ok
+    base = {**os.environ, **(env or {})}
     with _slots(urgency):
         if _runtime_ok and "GHCRTS" not in os.environ:
             proc = subprocess.run(cmd, input=data, capture_output=True, check=False,
-                                  env={**os.environ, **RUNTIME})
+                                  env={**base, **RUNTIME})
             if not (proc.returncode and b"RTS option" in proc.stderr):
                 return proc
             _runtime_ok = False
-        return subprocess.run(cmd, input=data, capture_output=True, check=False)
+        return subprocess.run(cmd, input=data, capture_output=True, check=False, env=base)
 
 
 def pandoc(markdown: str, to: str, *, prefix: str = "", number: str = "",

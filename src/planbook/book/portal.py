@@ -32,6 +32,7 @@ from planbook.book.spec import (
     date_zh,
     edition_label,
 )
+from planbook.chapters.display import LIGHT_COLOURS
 from planbook.escape import html_text
 from planbook.plan.params import KIND_ZH
 from planbook.plan.periods import parse_period
@@ -100,6 +101,7 @@ def _read(folder: Path, reports: Path) -> dict | None:
     entry["html"] = f"{rel}/html/index.html"
     entry["pdf"] = f"{rel}/report.pdf" if (folder / "report.pdf").is_file() else ""
     entry["annex"] = f"{rel}/{ANNEX_PDF}" if (folder / ANNEX_PDF).is_file() else ""
+    entry["docx"] = f"{rel}/report.docx" if (folder / "report.docx").is_file() else ""
     data = entry.get("data") or ""
     entry["data"] = f"{rel}/html/{data}" if data and (html / data).is_file() else ""
     entry.setdefault("edition", 1)
@@ -160,6 +162,9 @@ def _row(e: dict) -> str:
     if e["pdf"]:
         links.append(f'<a href="{html_text(e["pdf"])}">PDF<span class="pb-sr">：'
                      f"{name}</span></a>")
+    if e.get("docx"):
+        links.append(f'<a href="{html_text(e["docx"])}">Word 版<span class="pb-sr">：'
+                     f"{name}</span></a>")
     if e.get("annex"):
         links.append(f'<a href="{html_text(e["annex"])}">{ANNEX_TITLE}（PDF）<span class="pb-sr">：'
                      f"{name}</span></a>")
@@ -211,15 +216,15 @@ tbody th { font-weight: 600; }
 .pb-count { display: inline-block; margin-right: .6rem; white-space: nowrap; }
 .pb-dot { display: inline-block; width: .75em; height: .75em; border-radius: 50%; margin-right: .2em;
           vertical-align: -.05em; border: 1px solid #555; }
-.pb-count-green .pb-dot { background: #2e7d32; } .pb-count-yellow .pb-dot { background: #f2b705; }
-.pb-count-red .pb-dot { background: #c62828; } .pb-count-grey .pb-dot { background: #9e9e9e; }
 .pb-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .pb-sample { display: inline-block; color: #8a0014; font-weight: 600; font-size: .8rem;
              border: 1px solid #8a0014; border-radius: 3px; padding: 0 .3rem; margin-top: .2rem; }
 .pb-sample-banner { background: #fdecea; color: #8a0014; border-bottom: 1px solid #f5c2c0;
                     text-align: center; font-weight: bold; padding: .35rem 1rem; }
 footer { color: #444; font-size: .85rem; margin-top: 2rem; }
-"""
+""" + "".join(
+    f".pb-count-{light} .pb-dot {{ background: {colour}; }}\n"
+    for light, colour in LIGHT_COLOURS.items())  # the books' light colours
 
 PAGE = HTML_HEAD + """<title>全部报告 · {plan}</title>
 <style>{style}</style>

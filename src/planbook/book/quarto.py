@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -61,6 +62,9 @@ from planbook.errors import RenderError
 from planbook.escape import html_text, md_text, typst_str
 
 # --- Quarto ---------------------------------------------------------------------------------
+
+# The Word edition's styles (scripts/make_reference_docx.py), staged beside the filters.
+REFERENCE_DOC = "reference.docx"
 
 def quarto_profile_name(period: str) -> str:
     return period
@@ -100,7 +104,8 @@ def quarto_source(page: BookPage) -> str:
 
 
 def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
-                   font_paths: list[str] = (), filters: list[str] = ()) -> dict:
+                   font_paths: list[str] = (), filters: list[str] = (),
+                   reference_doc: str = REFERENCE_DOC) -> dict:
     """The per-period Quarto profile: chapters live only here (profile lists concatenate).
 
     The summary notebook is rendered into the generated `index.qmd` (Quarto books need an
@@ -122,18 +127,89 @@ def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
             # The built-in pages' footer: who made it, the stamp, the PDF and the portal.
             "page-footer": {"center": page_footer(book)},
         },
-        # The staged Noto CJK fonts, relative to the project root (quarto_font_paths).
+        # The staged Noto CJK fonts, relative to the project (quarto_font_paths); the Word
+        # edition (report.docx) in the reference document's styles (book.docx).
         "format": {"typst": {"font-paths": list(font_paths)},
-                   "html": quarto_html(sample_notice)},
+                   "html": quarto_html(sample_notice),
+                   "docx": {"reference-doc": reference_doc}},
         "from": READER,
         "filters": list(filters),
     }
-    if sample_notice:
-        # orange-book sets its own footer; page.foreground survives its `set page` rules.
-        profile["format"]["typst"]["include-in-header"] = [{"text": (
-            "#set page(foreground: place(bottom + center, dy: -0.9cm, "
-            f'text(size: 8pt, fill: rgb("#b00020"))[{SAMPLE_NOTICE}]))\n')}]
+    profile["format"]["typst"]["include-in-header"] = [
+        {"text": quarto_book_footer(book, sample_notice=sample_notice)}]
+    profile["format"]["typst"]["include-before-body"] = [
+        {"text": quarto_book_typst(book, sample_notice=sample_notice)}]
     return profile
+
+
+def quarto_book_footer(book: BookChapters, *, sample_notice: bool) -> str:
+    """The footer of every page (page number, stamp, sample notice), as in the built-in PDF.
+    In the header-includes, before `#show: book.with(…)`: orange-book sets no footer, so it
+    holds from the cover and contents on (rules set after the book's show rule reach only
+    the body)."""
+    sans = '("Noto Sans CJK SC",)'
+    sample = (f'align(center, text(size: 8pt, fill: rgb("#b00020"), {typst_str(SAMPLE_NOTICE)}))'
+              if sample_notice else "none")
+    return "\n".join([
+        "#set page(footer: context {",
+        f"    set text(size: 8.5pt, font: {sans})",
+        "    set par(first-line-indent: 0pt)",
+        '    align(center, counter(page).display("1"))',
+        f"    align(center, text(size: 7.5pt, fill: luma(70), {typst_str(book.stamp)}))",
+        f"    {sample}",
+        "  })",
+        "",
+    ])
+
+
+def quarto_book_typst(book: BookChapters, *, sample_notice: bool) -> str:
+    """Typst rules that make orange-book's PDF the built-in engine's book (book.typ pb-book).
+
+    They go in `include-before-body`, which Quarto's typst template places after
+    `#show: book.with(…)`: set inside the book's body, they override orange-book's own rules
+    (in `include-in-header` they would come first and be overridden)."""
+    sans = '("Noto Sans CJK SC",)'
+    return "\n".join([
+        # Compact A4, as the built-in PDF; the running header names the report and the chapter
+        # (orange-book's header shows only the page number and a level-2 heading, none on
+        # chapter pages); the footer (quarto_book_footer) is set again for the new margins.
+        "#set page(margin: (x: 1.8cm, top: 2.0cm, bottom: 2.2cm),",
+        "  header: context {",
+        "    let n = here().page()",
+        "    let hs = query(heading.where(level: 1)).filter(h => h.location().page() <= n)",
+        f"    set text(size: 8pt, fill: luma(80), font: {sans})",
+        "    set par(first-line-indent: 0pt, justify: false)",
+        f"    grid(columns: (1fr, auto), {typst_str(book.short_title)}, "
+        "if hs.len() > 0 { hs.last().body })",
+        "    v(-0.6em)",
+        "    line(length: 100%, stroke: 0.4pt + luma(150))",
+        "  })",
+        quarto_book_footer(book, sample_notice=sample_notice),
+        "#set text(size: 9.5pt)",
+        # The summary is unnumbered (chapter counter 0): its figures are 图1, 图2, as in the
+        # built-in PDF, never 图0.1; chapters 图1.1, appendices 图A.1 (orange-book's own rule).
+        "#set figure(numbering: n => {",
+        "  let c = counter(heading).get().first()",
+        '  if c == 0 { numbering("1", n) }',
+        '  else if state("appendix-state", none).get() != none { numbering("A.1", c, n) }',
+        '  else { numbering("1.1", c, n) }',
+        "})",
+        *TABLE_TYPST,
+        "",
+    ])
+
+
+# Tables as in the built-in PDF (book.typ). Quarto's tables are figures of kind
+# "quarto-float-tbl", not `table`: unless breakable, a long one runs over the page foot and
+# its rows print over each other. An identifier or file name longer than its column may break
+# anywhere (typst breaks no Latin word without hyphenation), or it runs into the next column.
+TABLE_TYPST = (
+    '#show figure.where(kind: "quarto-float-tbl"): set block(breakable: true)',
+    "#show table: set text(size: 8pt)",
+    "#show table: set par(justify: false, first-line-indent: 0pt)",
+    '#show table: it => { show regex("[A-Za-z0-9_.:/-]{6,}"): w => w.text.clusters()'
+    '.join(sym.zws); it }',
+)
 
 
 def write_quarto_profile(book: BookChapters, root: Path, register: list[dict], *,
@@ -148,13 +224,13 @@ def write_quarto_profile(book: BookChapters, root: Path, register: list[dict], *
     folder.mkdir(parents=True, exist_ok=True)
     stage_quarto_chapters(book, root, register, downloads=downloads)
     _write_if_changed(folder / "_quarto.yml", (root / "_quarto.yml").read_text(encoding="utf-8"))
-    for name in QUARTO_FILTERS:
+    for name in (*QUARTO_FILTERS, REFERENCE_DOC):
         shutil.copyfile(ASSETS / name, folder / name)
     header = (f"# Generated by `planbook render --period {period}`; do not edit.\n"
               f"# quarto render --profile {quarto_profile_name(period)}  (in this folder)\n")
     profile = quarto_profile(book, sample_notice=sample_notice,
                              font_paths=quarto_font_paths(root, folder),
-                             filters=quarto_filters())
+                             filters=quarto_filters(), reference_doc=REFERENCE_DOC)
     path = quarto_profile_path(period, root)
     _write_if_changed(path, header + yaml.safe_dump(profile, allow_unicode=True,
                                                     sort_keys=False, width=1000))
@@ -237,7 +313,7 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         '#show heading: set text(font: ("Noto Sans CJK SC",))',
         '#show raw: set text(font: ("Noto Sans Mono CJK SC",))',
         '#show emph: set text(font: ("Noto Sans CJK SC",))',
-        "#show figure.where(kind: table): set block(breakable: true)",
+        *TABLE_TYPST,
         # The default typst template sets paper, margins and numbering, not the header.
         "#set page(header: context { if here().page() > 1 { align(right, text(size: 8pt, "
         f'fill: luma(90), font: ("Noto Sans CJK SC",), {typst_str(running)})) }} }})',
@@ -264,11 +340,13 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         "filters": quarto_filters(DOT_FILTER),
         "format": {
             "html": {"toc": True, "toc-title": "目录", "html-math-method": "plain", **html},
-            "typst": {"papersize": "a4", "fontsize": "10pt",
-                      "margin": {"x": "2cm", "y": "2.2cm"},
+            # Compact A4, as the built-in briefing (book.typ pb-brief).
+            "typst": {"papersize": "a4", "fontsize": "9.5pt",
+                      "margin": {"x": "1.8cm", "y": "2cm"},
                       "mainfont": "Noto Serif CJK SC", "font-paths": list(font_paths),
                       "toc": False, "page-numbering": "1",
                       "include-in-header": [{"text": "\n".join(header) + "\n"}]},
+            "docx": {"reference-doc": REFERENCE_DOC},
         },
     }
     if sample_notice:
@@ -288,7 +366,7 @@ def write_quarto_document(book: BookChapters, root: Path, *, sample_notice: bool
     folder = quarto_document_dir(period, root)
     folder.mkdir(parents=True, exist_ok=True)
     stage_quarto_document(book, root, folder / QUARTO_DOCUMENT, downloads)
-    for name in (DOT_FILTER, *QUARTO_FILTERS):
+    for name in (DOT_FILTER, *QUARTO_FILTERS, REFERENCE_DOC):
         shutil.copyfile(ASSETS / name, folder / name)
     header = (f"# Generated by `planbook render --period {period}`; do not edit.\n"
               "# A single document, not a book: quarto render (in this folder)\n")
@@ -478,31 +556,68 @@ def quarto_document_command(output_dir: Path) -> list[str]:
 
 def render_quarto_document(book: BookChapters, root: Path, staging: Path, *,
                            sample_notice: bool, downloads: dict[str, Captioned] | None = None
-                           ) -> tuple[Path, Path]:
-    """Render the briefing's single-document project; (html dir, PDF) in `staging`."""
+                           ) -> QuartoRun:
+    """Render the briefing's single-document project into `staging`."""
     folder = write_quarto_document(book, root, sample_notice=sample_notice, downloads=downloads)
-    return _run_quarto(quarto_document_command(staging / "quarto"), folder, staging)
+    return _run_quarto(quarto_document_command(staging / "quarto"), folder, staging,
+                       quarto_log(book.period, root))
 
 
 def render_quarto_book(book: BookChapters, root: Path, staging: Path, register: list[dict], *,
                        sample_notice: bool, downloads: dict[str, Captioned] | None = None
-                       ) -> tuple[Path, Path]:
-    """Render the period's book project; (html dir, PDF) in `staging`."""
+                       ) -> QuartoRun:
+    """Render the period's book project into `staging`."""
     profile = write_quarto_profile(book, root, register, sample_notice=sample_notice,
                                    downloads=downloads)
     write_quarto_index(book, root, downloads)
-    return _run_quarto(quarto_command(book.period, staging / "quarto"), profile.parent, staging)
+    return _run_quarto(quarto_command(book.period, staging / "quarto"), profile.parent, staging,
+                       quarto_log(book.period, root))
 
 
-def _run_quarto(command: list[str], cwd: Path, staging: Path) -> tuple[Path, Path]:
-    """Run `command` (its --output-dir is staging/quarto); returns (html dir, staged PDF).
+@dataclass(frozen=True)
+class QuartoRun:
+    html_dir: Path
+    pdf: Path
+    messages: tuple[str, ...]  # Quarto's WARN/ERROR lines (quarto_messages), as printed
+    log: Path  # everything Quarto printed (quarto_log)
+
+
+def quarto_log(period: str, root: Path) -> Path:
+    """build/render/<P>/quarto.log: all Quarto printed on the last render of period P (the
+    staging folder beside it is removed after each render; this log stays)."""
+    return paths.build_dir(root) / "render" / period / "quarto.log"
+
+
+# Quarto's own warnings and errors ("WARN: …", "ERROR: …"), its Lua filters' ("WARNING (…)")
+# and pandoc's ("[WARNING] …"); its progress lines are not messages.
+_MESSAGE = re.compile(r"^\s*(?:\[(?:WARNING|ERROR)\]|(?:WARN|WARNING|ERROR)\b[:( ])")
+# The one line every typst render prints with the Quarto of ../shared/quarto (no typst-gather).
+KNOWN_QUARTO_WARNING = "typst-gather analyze failed"
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # Quarto colours its WARN and ERROR lines
+
+
+def quarto_messages(output: str) -> tuple[str, ...]:
+    """The warning and error lines of Quarto's output, in order, each once."""
+    plain = _COLOUR.sub("", output)
+    return tuple(dict.fromkeys(line.strip() for line in plain.splitlines()
+                               if _MESSAGE.match(line)))
+
+
+def _run_quarto(command: list[str], cwd: Path, staging: Path, log: Path) -> QuartoRun:
+    """Run `command` (its --output-dir is staging/quarto); its whole output goes to `log`.
     The pages get their policy and the built-in pages' stylesheet and web font."""
     out = staging / "quarto"
     out.mkdir(parents=True)
-    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    # One stream, so the log keeps Quarto's lines in the order it printed them.
+    proc = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, check=False)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"$ {' '.join(command)}\n# in {cwd}\n{proc.stdout}", encoding="utf-8")
+    messages = quarto_messages(proc.stdout)
     if proc.returncode:
-        raise RenderError(f"quarto 渲染失败（退出码 {proc.returncode}）：\n"
-                          f"{(proc.stderr or proc.stdout)[-2000:]}")
+        said = "\n".join(messages) or proc.stdout[-2000:]
+        raise RenderError(f"quarto 渲染失败（退出码 {proc.returncode}），Quarto 报告：\n{said}",
+                          hint=f"Quarto 的完整输出在 {log}；或改用 --engine builtin")
     for page in sorted(out.rglob("*.html")):
         secure_page(page)
     copy_static(out, QUARTO_STATIC)
@@ -515,7 +630,14 @@ def _run_quarto(command: list[str], cwd: Path, staging: Path) -> tuple[Path, Pat
         pdf = found[0]
     moved = staging / "report.pdf"
     shutil.move(pdf, moved)
-    return out, moved
+    # The Word edition: the book's report.docx, the single document's index.docx.
+    docx = out / "report.docx"
+    if not docx.is_file():
+        found = sorted(out.rglob("*.docx"))
+        docx = found[0] if len(found) == 1 else None
+    if docx is not None:
+        shutil.move(docx, staging / "report.docx")
+    return QuartoRun(out, moved, messages, log)
 
 
 # --- the pages' Content-Security-Policy ------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Render a period's book to reports/<P>/html/, reports/<P>/report.pdf and (an evaluation)
-reports/<P>/annex.pdf, the 技术附件.
+"""Render a period's book to reports/<P>/html/, reports/<P>/report.pdf, its Word edition
+reports/<P>/report.docx and (an evaluation) reports/<P>/annex.pdf, the 技术附件.
 
 Recipe: within the period's edition (run.publish: one flock for the command, a staged copy
 of reports/<P>/) → build every output into build/render/<P>/staging → check it is complete →
@@ -31,6 +31,7 @@ from pathlib import Path
 
 from planbook import paths
 from planbook.book.code import audit_captions, register_section, write_code_pages
+from planbook.book.docx import DOCX, finish_for
 from planbook.book.dossier import add_indicator_uses, write_statuses
 from planbook.book.downloads import (
     DOWNLOADS,
@@ -41,7 +42,7 @@ from planbook.book.downloads import (
 )
 from planbook.book.pages import Block, CaptionHook, PageContent, collect_refs, read_page
 from planbook.book.portal import period_summary, write_period_summary
-from planbook.book.quarto import render_quarto_book, render_quarto_document
+from planbook.book.quarto import QuartoRun, render_quarto_book, render_quarto_document
 from planbook.book.spec import ANNEX_PDF, BookChapters, book_spec
 from planbook.chapters.catalogue import REGISTER_PAGE
 from planbook.errors import RenderError
@@ -63,6 +64,15 @@ class RenderResult:
     seconds: float
     single: bool = False  # one document (the monthly briefing), not a book
     annex: Path | None = None  # the 技术附件 (annex.pdf) of an evaluation
+    messages: tuple[str, ...] = ()  # Quarto's warnings (quarto.quarto_messages)
+    log: Path | None = None  # Quarto's whole output (quarto.quarto_log)
+
+    def notes(self) -> list[str]:
+        """What the analyst is told of Quarto's own messages, in Chinese, each once."""
+        if not self.messages:
+            return []
+        return ([f"Quarto 给出 {len(self.messages)} 条提示（完整输出：{self.log}）："]
+                + [f"  {m}" for m in self.messages])
 
     @property
     def index_html(self) -> Path:
@@ -73,11 +83,13 @@ class RenderResult:
         if self.single:
             return (f"已生成 {self.period} 工作进展通报{note}：单页 HTML 与 PDF，"
                     f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
-                    f"  HTML: {self.index_html}\n  PDF:  {self.pdf}")
+                    f"  HTML: {self.index_html}\n  PDF:  {self.pdf}\n"
+                    f"  Word: {self.pdf.with_name(DOCX)}")
         annex = f"\n  技术附件: {self.annex}" if self.annex else ""
         return (f"已生成 {self.period} 评估报告{note}：{self.pages} 个页面（摘要、各章与附录），"
                 f"{self.engine} 引擎，用时 {self.seconds:.1f} 秒\n"
-                f"  HTML: {self.index_html}\n  PDF:  {self.pdf}{annex}")
+                f"  HTML: {self.index_html}\n  PDF:  {self.pdf}\n"
+                f"  Word: {self.pdf.with_name(DOCX)}{annex}")
 
 
 def pick_engine(engine: str) -> str:
@@ -106,15 +118,22 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
     root, period = rp.root, rp.code
     chosen = pick_engine(engine)
     facts = _Facts(rp)
+    messages, log = (), None
     with publish.edition(rp) as edition:
         book = book_spec(edition)  # the staged edition's notebooks
+        _check_executed(book, root, engine=chosen)
         staging = staging_dir(period, root)
         try:
             if chosen == "quarto":
                 if sample_notice is None:
                     sample_notice = facts.sample_notice
-                html_dir, pdf = _render_quarto(rp, book, root, staging, register, facts,
-                                               sample_notice=sample_notice)
+                ran = _render_quarto(rp, book, root, staging, register, facts,
+                                     sample_notice=sample_notice)
+                html_dir, pdf, messages, log = ran.html_dir, ran.pdf, ran.messages, ran.log
+                docx = staging / DOCX
+                if docx.is_file():  # the same header, dates and zip times as the built-in's
+                    docx.write_bytes(finish_for(book, docx.read_bytes(),
+                                                sample_notice=sample_notice))
             else:
                 html_dir, pdf, sample_notice = _render_builtin(
                     rp, book, root, staging, register, facts, sample_notice=sample_notice,
@@ -128,7 +147,23 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
     final = rp.report_dir  # reports/<P>/ once swapped in (alone), else the caller's staging
     return RenderResult(period, chosen, final / "html", final / "report.pdf", len(book.pages),
                         sample_notice, time.monotonic() - started, single=book.single,
-                        annex=final / ANNEX_PDF if book.annex else None)
+                        annex=final / ANNEX_PDF if book.annex else None,
+                        messages=messages, log=log)
+
+
+def _check_executed(book: BookChapters, root: Path, *, engine: str) -> None:
+    """Both engines render stored outputs only: before anything is written, say which of the
+    period's notebooks have not been executed yet, and the exact commands that fix it."""
+    missing = [Path(p.source).name for p in book.pages
+               if p.source.endswith(".ipynb") and not (root / p.source).is_file()]
+    if missing:
+        period = book.period
+        shown = "、".join(missing[:4]) + (f" 等 {len(missing)} 个" if len(missing) > 4 else "")
+        raise RenderError(
+            f"{period} 的笔记本尚未执行（缺少 {shown}），渲染只读取已执行的笔记本",
+            hint=f"先运行 planbook run --period {period}，再运行 planbook render --period "
+                 f"{period} --engine {engine}；或一条命令完成：planbook build --period {period} "
+                 f"--engine {engine}")
 
 
 class _Facts:
@@ -177,8 +212,8 @@ class _Facts:
 
 def _render_quarto(rp: ReportPeriod, book: BookChapters, root: Path, staging: Path,
                    register: list[dict], facts: _Facts, *, sample_notice: bool
-                   ) -> tuple[Path, Path]:
-    """html/ and report.pdf through Quarto, with what the built-in engine's html/ holds
+                   ) -> QuartoRun:
+    """html/, report.pdf (and report.docx) through Quarto, with what the built-in engine's html/ holds
     besides Quarto's pages: the tables' downloads (written first: the captions link them),
     the code pages and the data files."""
     contents = [read_page(p, root) for p in book.pages]
@@ -188,15 +223,15 @@ def _render_quarto(rp: ReportPeriod, book: BookChapters, root: Path, staging: Pa
                                    sample=sample_notice)
     downloads = {i.label: i for c in contents for i in c.items if i.label in labels}
     if book.single:
-        html_dir, pdf = render_quarto_document(book, root, staging, sample_notice=sample_notice,
-                                               downloads=downloads)
+        ran = render_quarto_document(book, root, staging, sample_notice=sample_notice,
+                                     downloads=downloads)
     else:
-        html_dir, pdf = render_quarto_book(book, root, staging, register,
-                                           sample_notice=sample_notice, downloads=downloads)
-    shutil.move(extra / DOWNLOADS, html_dir / DOWNLOADS)
-    _write_code_pages(book, root, html_dir, register, sample_notice=sample_notice)
-    _write_data_files(rp, book, register, html_dir, facts, sample_notice)
-    return html_dir, pdf
+        ran = render_quarto_book(book, root, staging, register, sample_notice=sample_notice,
+                                 downloads=downloads)
+    shutil.move(extra / DOWNLOADS, ran.html_dir / DOWNLOADS)
+    _write_code_pages(book, root, ran.html_dir, register, sample_notice=sample_notice)
+    _write_data_files(rp, book, register, ran.html_dir, facts, sample_notice)
+    return ran
 
 
 def _write_data_files(rp: ReportPeriod, book: BookChapters, register: list[dict],
@@ -233,6 +268,7 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
                     hook: CaptionHook) -> tuple[Path, Path, bool]:
     """html/ (with its downloads and period.json) and report.pdf in `staging`; returns them
     and the sample notice used."""
+    from planbook.book.docx import write_docx
     from planbook.book.html import write_html
     from planbook.book.pdf import write_pdf
 
@@ -253,12 +289,15 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
     # its pandoc runs. Meanwhile this thread writes the downloads and the HTML book, and
     # another the code pages: all only read `contents`. Download links are on HTML captions
     # only, so the PDF takes the caption hook as given.
-    with ThreadPoolExecutor(3) as pool:
+    with ThreadPoolExecutor(4) as pool:
         pdf_job = pool.submit(write_pdf, book, body, refs, params, staging / "typst", pdf,
                               sample_notice=notice.result, hook=hook)
         annex_job = pool.submit(write_pdf, book, annex, refs, params, staging / "typst-annex",
                                 staging / ANNEX_PDF, sample_notice=notice.result, hook=hook,
                                 annex=True) if annex else None
+        # The Word edition: the report's body, like report.pdf.
+        docx_job = pool.submit(write_docx, book, body, refs, params, staging / "docx",
+                               staging / DOCX, sample_notice=notice.result, hook=hook)
         code_job = None
         try:
             if not notice.done():
@@ -281,6 +320,7 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
             pdf_job.result()
             if annex_job is not None:
                 annex_job.result()
+            docx_job.result()
             if code_job is not None:
                 code_job.result()
     return html_dir, pdf, notice.result()
@@ -322,6 +362,9 @@ def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) 
     annex = pdf.with_name(ANNEX_PDF)  # the built-in engine's 技术附件 (Quarto: one PDF)
     if engine == "builtin" and book.annex and not (annex.is_file() and annex.stat().st_size):
         missing.append(str(annex))
+    docx = pdf.with_name(DOCX)  # the Word edition, either engine
+    if not (docx.is_file() and docx.stat().st_size):
+        missing.append(str(docx))
     if not (html_dir / "index.html").is_file():
         missing.append(str(html_dir / "index.html"))
     missing += [str(html_dir / p.html_name) for p in book.pages
@@ -334,13 +377,16 @@ def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) 
 
 
 def install(edition: ReportPeriod, html_dir: Path, pdf: Path) -> None:
-    """Put the rendered html/, report.pdf and annex.pdf (when made, next to `pdf`) into the
-    staged edition (replacing the old)."""
+    """Put the rendered html/, report.pdf, report.docx and annex.pdf (when made, next to
+    `pdf`) into the staged edition (replacing the old)."""
     target = edition.report_dir
     target.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(target / "html", ignore_errors=True)
     shutil.move(str(html_dir), str(target / "html"))
     shutil.move(str(pdf), str(target / "report.pdf"))
+    (target / DOCX).unlink(missing_ok=True)
+    if pdf.with_name(DOCX).is_file():
+        shutil.move(str(pdf.with_name(DOCX)), str(target / DOCX))
     (target / ANNEX_PDF).unlink(missing_ok=True)
     if pdf.with_name(ANNEX_PDF).is_file():
         shutil.move(str(pdf.with_name(ANNEX_PDF)), str(target / ANNEX_PDF))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from planbook.errors import RenderError
 from planbook.plan.params import KIND_ZH, Params
 from planbook.run.period import ReportPeriod
-from planbook.store.evaluation import issuer
+from planbook.store.evaluation import issuer, signoff_of
 
 PLAN_NAME = "建德市县城承载能力提升和深化“千村示范、万村整治”工程实施方案（2023—2027年）"
 TITLE = PLAN_NAME + "年度评估报告"
@@ -79,6 +79,7 @@ class BookChapters:
     edition: int = 1  # 版次 (see run.period.ReportPeriod)
     edition_date: str = ""  # 版次日期, ISO; "" when not recorded
     compiler: str = COMPILER  # 编制：<issuer> from the evaluator's file, else COMPILER
+    signoff: str = ""  # 征求意见稿 / 审定稿 from the evaluator's file (the Word edition)
 
     @property
     def period(self) -> str:
@@ -213,4 +214,4 @@ def book_spec(rp: ReportPeriod) -> BookChapters:
                           hint="简报的章节清单只列一个笔记本")
     return BookChapters(index=index, parts=parts, appendices=tuple(appendices), params=params,
                         single=single, edition=rp.edition, edition_date=rp.edition_date,
-                        compiler=compiler_line(rp))
+                        compiler=compiler_line(rp), signoff=signoff_of(rp.data, rp.code))

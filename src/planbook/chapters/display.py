@@ -1,9 +1,14 @@
 """What chapter notebooks call to emit outputs both render engines understand.
 
-- `show_markdown(text)` PRINTS raw pandoc markdown. Use it in a cell marked
-  `#| output: asis`: Quarto and the built-in engine then insert the text as markdown.
-  (In a cell without `output: asis` the text shows as a preformatted block.)
-  Emit `##` or lower headings: a `#` heading starts a new chapter.
+- `show_markdown(text)` displays narrative as a `text/markdown` output. Use it in a cell
+  marked `#| output: asis`: Quarto and the built-in engine then insert the text as markdown
+  without enclosing it (no output div, so its headings make sections), and JupyterLab or
+  `jupyter nbconvert` show it formatted. Emit `##` or lower headings: a `#` heading starts a
+  new chapter.
+- `div_lines` / `span` write pandoc's divs and spans as HTML tags (`<div class=…>`, which
+  pandoc reads as the same Div as a `:::` fence, and Quarto alike), so a notebook viewer
+  shows their content as text instead of `:::` lines; a div only for paper also carries
+  `hidden`, so a viewer, which shows the screen's version, hides it.
 - `show_table(df)` emits one display_data with `text/html` (styled, status lights as
   coloured dots) for HTML and `text/markdown` (a pipe table) for PDF/typst.
 - `show_figure(fig)` emits deterministic `image/svg+xml` and closes the figure.
@@ -24,7 +29,10 @@ from planbook.assess.rules import LIGHT_ZH, LIGHTS  # the status vocabulary live
 from planbook.chapters.provenance import KEY  # planbook's key in output metadata
 from planbook.escape import html_text, md_cell, md_text
 
-LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#f2b705", "red": "#c62828", "grey": "#9e9e9e"}
+# Each light at least 3:1 against the page and the table stripes (WCAG 1.4.11 for a mark that
+# carries meaning; the light's word always goes with it): a darker gold, a mid grey.
+# book.css, assets/light_dots.lua and the portal use the same (tests/test_validators.py).
+LIGHT_COLOURS = {"green": "#2e7d32", "yellow": "#b07d00", "red": "#c62828", "grey": "#767676"}
 # Date and Creator (matplotlib's version) are the only metadata matplotlib adds by default.
 SHORT_CELL = 6  # characters: a column whose every cell is this short is set without wrapping
 EMPTY_TABLE = "本期没有符合本表条件的记录，本表无数据行。"
@@ -37,8 +45,10 @@ SVG_HASHSALT = "planbook"
 FIGDATA_KEY = "figdata"
 # Pandoc bracketed spans: the dot takes its light's colour from its class (book.css for HTML,
 # assets/light_dots.lua for typst); the character keeps the light readable in black and white.
-LIGHT_TEXT = {"green": "[●]{.pb-dot .pb-dot-green}绿", "yellow": "[●]{.pb-dot .pb-dot-yellow}黄",
-              "red": "[●]{.pb-dot .pb-dot-red}红", "grey": "[○]{.pb-dot .pb-dot-grey}灰"}
+LIGHT_TEXT = {"green": '<span class="pb-dot pb-dot-green">●</span>绿',
+              "yellow": '<span class="pb-dot pb-dot-yellow">●</span>黄',
+              "red": '<span class="pb-dot pb-dot-red">●</span>红',
+              "grey": '<span class="pb-dot pb-dot-grey">○</span>灰'}
 # Pipe-table column widths (dash counts, which pandoc turns into relative widths), in
 # display columns (a CJK character is two) of the PDF's 8pt table text: A4 less 2 cm margins
 # holds about 120, less each cell's inset.
@@ -55,14 +65,41 @@ def _display(bundle: Mapping[str, str], metadata: dict | None = None) -> None:
 
 
 def show_markdown(text: str) -> None:
-    """Print raw markdown for a `#| output: asis` cell (blank lines keep blocks apart)."""
-    print(f"\n{text.strip()}\n")
+    """Display narrative markdown (a `#| output: asis` cell) as one `text/markdown` output;
+    empty text shows nothing. No text/plain copy: every reader of the notebook (Quarto, the
+    built-in engine, Jupyter) renders text/markdown, and a copy would double its size."""
+    if text.strip():
+        _display({"text/markdown": text})
+
+
+def _attributes(classes: str, attrs: Mapping[str, str] | None) -> str:
+    pairs = [("class", classes), *((attrs or {}).items())]
+    return "".join(f' {k}="{html_text(v)}"' for k, v in pairs)
+
+
+def span(text: str, classes: str, attrs: Mapping[str, str] | None = None) -> str:
+    """A pandoc Span written as an HTML tag: `span("●", "pb-dot")` reads as `[●]{.pb-dot}`."""
+    return f"<span{_attributes(classes, attrs)}>{text}</span>"
+
+
+def div_lines(classes: str, body: Sequence[str], attrs: Mapping[str, str] | None = None, *,
+              indent: str = "", hidden: bool = False) -> list[str]:
+    """A pandoc Div written as HTML tags around markdown lines (the same Div as a `:::`
+    fence). The blank lines after the opening and before the closing tag make CommonMark
+    viewers (Jupyter) read the body as markdown too. `indent`: the content column of the
+    list item the div sits in. `hidden`: kept from viewers (a paper-only div)."""
+    flag = " hidden" if hidden else ""
+    return [f"{indent}<div{_attributes(classes, attrs)}{flag}>", "", *body, "",
+            f"{indent}</div>"]
+
+
+SCREEN = {"when-format": "html"}  # with content-visible: HTML only; content-hidden: not HTML
 
 
 def screen_only(text: str) -> str:
     """Markdown shown in the HTML book only (a span; assets/formats.lua, Quarto alike): the
     long provenance of a quoted passage, which the PDF gives by its 溯源标签 alone."""
-    return f'[{text}]{{.content-visible when-format="html"}}' if text else ""
+    return span(text, "content-visible", SCREEN) if text else ""
 
 
 def capped_list(items: Sequence[str], limit: int, rest: str = "", *,
@@ -74,10 +111,11 @@ def capped_list(items: Sequence[str], limit: int, rest: str = "", *,
     items = list(items)
     if len(items) <= limit:
         return items
-    screen, paper = '{.content-visible when-format="html"}', '{.content-hidden when-format="html"}'
     note = f"（共{len(items)}项，列出前{limit}项{('；' + rest) if rest else ''}）"
-    return [*items[:limit], "", f"{indent}::: {screen}", *items[limit:], f"{indent}:::", "",
-            f"{indent}::: {paper}", f"{indent}{note}", f"{indent}:::", ""]
+    return [*items[:limit], "",
+            *div_lines("content-visible", items[limit:], SCREEN, indent=indent), "",
+            *div_lines("content-hidden", [f"{indent}{note}"], SCREEN, indent=indent,
+                       hidden=True), ""]
 
 
 def light_columns(df: pd.DataFrame) -> list[str]:

@@ -153,7 +153,8 @@ class Dossier:
         status = provenance.quote(f"num-dossier-{stem}-{pid}", a.reason, inputs=a.inputs)
         lines = [
             f"## {narrative.zh_punct(ind.name_zh)} {{#{ind_id}}}", "",
-            f"*{ind.name_en}* · 编号 `{ind_id}`", "",
+            # The English name marked as English (WCAG 3.1.2: a screen reader switches voice).
+            f"[*{ind.name_en}*]{{lang=en}} · 编号 `{ind_id}`", "",
             f"- **定义**：{definition}。",
             f"- **方案条目**：{paths_text}（{items}）。",
             "- **方案原文**：" + "；".join(f"“{q}”" for q in ind.quotes) + "。",
@@ -174,9 +175,9 @@ class Dossier:
             where = (f"报送文件 `{sub.relative_to(rep.data.parent).as_posix()}`" if sub
                      else f"SHA256 `{str(sha)[:16]}…`")
             lines.append(f"- {md_text(source)}（`{file}`，{where}）")
-        lines += ["", f"::: {{.{USES_CLASS} data-indicator=\"{ind_id}\"}}",
-                  "使用本指标的图、表和数字见附录“数据来源与追溯”的登记表，"
-                  f"或运行 `planbook trace {ind_id} --period {pid}`。", ":::"]
+        lines += ["", *display.div_lines(USES_CLASS, [
+            "使用本指标的图、表和数字见附录“数据来源与追溯”的登记表，"
+            f"或运行 `planbook trace {ind_id} --period {pid}`。"], {"data-indicator": ind_id})]
         return "\n".join(lines)
 
     def figure(self, ind_id: str) -> None:

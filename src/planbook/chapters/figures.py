@@ -24,10 +24,12 @@ from planbook.chapters.display import LIGHT_COLOURS, LIGHT_ZH  # noqa: E402
 from planbook.plan.registry import COUNT_UNITS  # noqa: E402
 
 A4_WIDTH = 6.3  # inches: A4 text width with the book's margins
+# Every status mark at least 3:1 against white and the bullet's grey track (WCAG 1.4.11;
+# tests/test_validators.py): 已达标 a darker green than 符合进度, the yellow a darker gold.
 STATUS_COLOURS = {
-    "achieved": "#1a7f37", "on_track": "#4caf50", "needs_acceleration": "#e0a800",
-    "limited": "#d9480f", "deterioration": "#b00020", "no_data": "#9e9e9e",
-    "done": "#1a7f37", "reached": "#1a7f37", "in_progress": "#4caf50", "not_started": "#e0a800",
+    "achieved": "#1b5e20", "on_track": "#388e3c", "needs_acceleration": "#b07d00",
+    "limited": "#d9480f", "deterioration": "#b00020", "no_data": "#767676",
+    "done": "#1b5e20", "reached": "#1b5e20", "in_progress": "#388e3c", "not_started": "#b07d00",
     "overdue": "#b00020",
 }
 # The smallest text a figure prints (points at A4 width; about 10 px on a 1280 px page): the
@@ -239,6 +241,12 @@ def _heatmap(table: pd.DataFrame, *, row_height: float, inputs, **style) -> None
     fig, ax = plt.subplots(figsize=(A4_WIDTH, row_height * len(table) + 1.25))
     sns.heatmap(table, annot=True, cbar=False, linewidths=0.5, linecolor="white", ax=ax,
                 **style)
+    # seaborn sets a number white on any cell darker than a fixed luminance, which leaves
+    # mid-tone cells near 3:1; each number takes whichever of black and white contrasts more.
+    mesh = ax.collections[0]
+    for text in ax.texts:
+        x, y = text.get_position()
+        text.set_color(text_colour(mesh.cmap(mesh.norm(table.iat[int(y), int(x)]))[:3]))
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(axis="both", labelsize=7.5)
@@ -261,7 +269,8 @@ def _luminance(rgb) -> float:
 def text_colour(background) -> str:
     """Black or white, whichever contrasts more with `background` (WCAG ratio)."""
     lum = _luminance(matplotlib.colors.to_rgb(background))
-    return "#111111" if (lum + 0.05) / 0.0557 >= 1.05 / (lum + 0.05) else "#ffffff"
+    # Pure black: against any colour one of the two reaches 4.58:1 (WCAG text), #111 may not.
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
 
 
 def status_heatmap(counts: pd.DataFrame, *, inputs=()) -> None:
@@ -309,7 +318,9 @@ def scorecard(lights: pd.DataFrame, *, inputs=()) -> None:
     y = np.arange(len(lights))[::-1]
     for light in ("green", "yellow", "red", "grey"):
         vals = lights[light].to_numpy(dtype=float) if light in lights else np.zeros(len(lights))
-        ax.barh(y, vals, left=left, color=LIGHT_COLOURS[light], label=LIGHT_ZH[light], height=0.65)
+        # White seams: each segment meets white, not a neighbour it may barely differ from.
+        ax.barh(y, vals, left=left, color=LIGHT_COLOURS[light], label=LIGHT_ZH[light], height=0.65,
+                edgecolor="white", linewidth=0.8)
         left += vals
     ax.set_yticks(y)
     ax.set_yticklabels(lights.index, fontsize=7.5)
@@ -328,7 +339,7 @@ def village_income(records: pd.DataFrame, year: int, *, inputs=()) -> None:
     setup()
     vals = records["operating_income"].clip(upper=400)
     fig, ax = plt.subplots(figsize=(A4_WIDTH, 2.6))
-    ax.hist(vals, bins=np.arange(0, 410, 10), color="#90a4ae", edgecolor="white")
+    ax.hist(vals, bins=np.arange(0, 410, 10), color="#607d8b", edgecolor="white")  # 4.4:1
     for x, text in ((50, "50万元"), (100, "100万元")):
         ax.axvline(x, color="#c62828", ls="--", lw=1)
         ax.text(x + 3, ax.get_ylim()[1] * 0.92, text, color="#c62828", fontsize=7.5)

@@ -117,7 +117,7 @@ class JudgementSections:
         lines = ["", f"{title}（{self._evaluator_source()}；评估人的判断，非计算结果）：", ""]
         for f, text in texts:
             who = f.field + (f"，{f.lead}" if f.lead else "")
-            lines.append(f"> **{who}：**{text}")
+            lines.append(f"> **{who}**：{text}")
             lines.append(">")
         return lines[:-1]
 
@@ -369,7 +369,7 @@ class JudgementSections:
                             key=self.registry.department_order)
             general = [(f, t) for f, t in words if not f.lead]
             for f, text in general:
-                lines += [f"**{f.field}（评估组建议）：**{text}", ""]
+                lines += [f"**{f.field}（评估组建议）**：{text}", ""]
             for dept in leads:
                 lines.append(f"- **{dept}**")
                 items = [f"    - 评估组建议（{f.field}）：{text}" for f, text in words

@@ -161,7 +161,7 @@ class PlanTables:
         pid = self.period.code
         key = self.by_id.get(inv.KEY_INDICATOR)
         rows = list(inv.totals(self.project_investments).inputs) + list(key.inputs if key else [])
-        head = "**与“重点项目累计完成投资”指标核对。**"
+        head = "**与“重点项目累计完成投资”指标核对**。"
         if not rec.overlap:
             return f"{head}{rec.reason}。"
         indicator = num(f"num-prj-recon-indicator-{pid}", rec.indicator, "亿元",

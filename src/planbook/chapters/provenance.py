@@ -8,9 +8,9 @@ recorded here.
 
 Where the records live (`store_records`, applied to every executed notebook before anything
 reads it): a cell's records, in the order made, are the list `metadata.planbook.provenance`
-of the cell's first display output (the figure, the table); a cell with no display output
-(an asis narrative cell quoting numbers) keeps them in the notebook's metadata,
-`planbook.provenance.<cell id>`. The data rows are stored once per notebook, in
+of the cell's first display output (the figure, the table, a narrative cell's text/markdown);
+a cell with no display output (narrative that came out empty) keeps them in the notebook's
+metadata, `planbook.provenance.<cell id>`. The data rows are stored once per notebook, in
 `planbook.rows`, and a record lists their positions there. Quarto reads neither: of an output's metadata it reads only
 quarto_order, quarto_display and image sizes, and notebook metadata only for ipynb output,
 whereas cell metadata would become attributes of the cell's div (/work/quarto-findings.md

@@ -1,8 +1,8 @@
 """What a chapter notebook works with: one period's registry, data and assessments.
 
 Notebooks open a `Report` from their injected parameters and call its methods, each of which
-either returns markdown (for `#| output: asis` cells, built by `narrative`) or shows a figure or
-table. The chapter's story stays in the notebook; the computing lives here.
+either returns markdown (which a `#| output: asis` cell shows with `show_markdown`, built by
+`narrative`) or shows a figure or table. The chapter's story stays in the notebook; the computing lives here.
 """
 
 from __future__ import annotations
@@ -178,13 +178,15 @@ class Report(TaskEvaluation, JudgementSections, PlanTables):
         if not self.uses_sample:
             return ""
         if self.mixed and self.sample_count:
-            return (f"::: {{.callout-warning}}\n**{SAMPLE_NOTICE}：本报告含示例数据"
-                    f"{self.sample_count}项。** 标有{SAMPLE_MARK}的数值来自项目附带的示例数据"
+            text = (f"**{SAMPLE_NOTICE}：本报告含示例数据{self.sample_count}项。** "
+                    f"标有{SAMPLE_MARK}的数值来自项目附带的示例数据"
                     "（数据状态为 sample），仅用于演示，不代表建德市官方统计；其余数值为部门报送或"
                     "正式统计数据。同一指标有真实数据时不再使用其示例数据，评估从不把真实数值与示例"
-                    "数值相互比较。\n:::")
-        return (f"::: {{.callout-warning}}\n**{SAMPLE_NOTICE}。** 本报告使用了项目附带的示例数据"
-                "（数据状态为 sample），数值仅用于演示评估方法与报告格式，不代表建德市官方统计。\n:::")
+                    "数值相互比较。")
+        else:
+            text = (f"**{SAMPLE_NOTICE}。** 本报告使用了项目附带的示例数据"
+                    "（数据状态为 sample），数值仅用于演示评估方法与报告格式，不代表建德市官方统计。")
+        return "\n".join(display.div_lines("callout-warning", [text]))
 
     def status_sentence(self, items: list[Assessment], scope: str, key: str, *,
                         rule: bool = False) -> str:

@@ -116,9 +116,9 @@ class TaskEvaluation:
         lines = []
         for f, zh in STATEMENT_PARTS:
             if row[f].strip():
-                lines.append(f"> **{zh}：**{md_text(row[f])}")
+                lines.append(f"> **{zh}**：{md_text(row[f])}")
         if row.get("monthly", "").strip():
-            lines.append(f"> **本月进展：**{md_text(row['monthly'])}")
+            lines.append(f"> **本月进展**：{md_text(row['monthly'])}")
         return "\n>\n".join(lines)
 
     def _statement_source(self, row: dict) -> str:
@@ -156,7 +156,7 @@ class TaskEvaluation:
             out.append("**指标与灯号**（按评估方法计算）：" + "；".join(
                 f"{self._light(a.light)} {a.name}（{a.status_zh}）" for a in own) + "。")
         else:
-            out.append("**指标与灯号：**本任务无量化指标或节点任务。")
+            out.append("**指标与灯号**：本任务无量化指标或节点任务。")
         out.append("")
         projects = [self.projects[p.id] for p in self.registry.projects_of(task.id)]
         if projects:
@@ -180,7 +180,7 @@ class TaskEvaluation:
             if missing and task.lead in missing:
                 out += [f"牵头单位{task.lead}本期{NO_STATEMENT}。", ""]
         else:
-            out += [f"**部门报送：**{NO_STATEMENT}。", ""]
+            out += [f"**部门报送**：{NO_STATEMENT}。", ""]
         # 3. the evaluator's judgement
         ev = self.evaluation
         judgement = ev.judgements.get(task.id) if ev else None
@@ -191,18 +191,17 @@ class TaskEvaluation:
                                             else ""), inputs=[self._evaluation_input()])
             state = EVALUATION_STATUSES[ev.status]
             departs = basis.departs(judgement.grade)
-            out += ["::: {.pb-evaluator}",
-                    f"**评估组意见**（{md_text(ev.evaluator)}撰写，{md_text(ev.date)}，{state}"
-                    + display.screen_only("；评估人的判断，非计算结果、非部门报送")
-                    + f"；溯源标签 `{label}`）：评估等级 **{judgement.grade}**。"
-                    f"{md_text(judgement.opinion)}"]
+            words = [f"**评估组意见**（{md_text(ev.evaluator)}撰写，{md_text(ev.date)}，{state}"
+                     + display.screen_only("；评估人的判断，非计算结果、非部门报送")
+                     + f"；溯源标签 `{label}`）：评估等级 **{judgement.grade}**。"
+                     f"{md_text(judgement.opinion)}"]
             if judgement.reason and not departs:  # a reason the grade no longer needs: kept
-                out += ["", f"**等级说明：**{md_text(judgement.reason)}"]
-            out += [":::", ""]
+                words += ["", f"**等级说明**：{md_text(judgement.reason)}"]
+            out += [*display.div_lines("pb-evaluator", words), ""]
             if departs:
                 out += [self._departure_line(judgement.grade, judgement.reason, basis), ""]
         else:
-            out += [f"**评估组意见：**{NO_JUDGEMENT}。", ""]
+            out += [f"**评估组意见**：{NO_JUDGEMENT}。", ""]
         return "\n".join(out)
 
     def _implied_line(self, task: Task, basis: Basis, own: list, projects: list) -> str:
@@ -225,9 +224,9 @@ class TaskEvaluation:
         implied grade and the evaluator's reason (check_grades made sure there is one)."""
         why = f"评估组说明的理由：“{md_text(reason)}”" if reason else "评估组未说明理由。"
         if basis.grade is None:  # no light and no statement: nothing to judge by
-            return (f"**评估等级无计算依据：**本任务既无有数据的指标或点名项目，也无部门报送，"
+            return (f"**评估等级无计算依据**：本任务既无有数据的指标或点名项目，也无部门报送，"
                     f"评估等级“{grade}”仅为评估组判断；无任何依据的任务不得评为“好”。{why}")
-        return (f"**{MISMATCH}：**评估组评定为“{grade}”，按灯号计算的等级为“{basis.grade}”"
+        return (f"**{MISMATCH}**：评估组评定为“{grade}”，按灯号计算的等级为“{basis.grade}”"
                 f"（{basis.lights}）。{why}")
 
     def monthly_progress(self, department: str) -> str:

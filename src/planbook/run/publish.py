@@ -51,7 +51,7 @@ from planbook.files import exclusive_lock, shared_lock
 from planbook.run.period import ReportPeriod
 
 # The parts of an edition that describe the book made from its notebooks.
-BOOK_PARTS = ("html", "report.pdf", "annex.pdf", "manifest.json")
+BOOK_PARTS = ("html", "report.pdf", "report.docx", "annex.pdf", "manifest.json")
 
 
 class PeriodBusy(PlanbookError):
@@ -129,7 +129,7 @@ def clean_staging(period: str, root: Path) -> None:
 
 
 def drop_book(rp: ReportPeriod) -> None:
-    """Remove html/, report.pdf, annex.pdf and manifest.json from a staged edition: they described other
+    """Remove html/, report.pdf, report.docx, annex.pdf and manifest.json from a staged edition: they described other
     notebooks (`planbook run` alone publishes the new notebooks; `render` adds the book)."""
     for part in BOOK_PARTS:
         path = rp.report_dir / part

@@ -372,18 +372,30 @@ def _parse_fields(raw, registry: Registry, problem) -> tuple[FieldText, ...]:
     return tuple(sorted(out, key=lambda f: (order[f.chapter], len(f.field) > 1, f.field)))
 
 
-def issuer(data: Path, period: str) -> str:
-    """The issuing body the period's evaluation file names (organisation.issuer), read
-    without validation for the cover ("" when there is none; the build's data check and the
-    report validate the file)."""
+def _raw_file(data: Path, period: str) -> dict:
+    """The period's evaluation file as plain YAML, unvalidated ({} when missing or broken):
+    for the cover and the Word edition (the build's data check and the report validate it)."""
     path = evaluation_file(data, period)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     except (OSError, yaml.YAMLError):
-        return ""
-    org = raw.get("organisation") if isinstance(raw, dict) else None
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def issuer(data: Path, period: str) -> str:
+    """The issuing body the period's evaluation file names (organisation.issuer), read
+    without validation for the cover ("" when there is none)."""
+    org = _raw_file(data, period).get("organisation")
     value = org.get("issuer") if isinstance(org, dict) else None
     return value.strip() if isinstance(value, str) else ""
+
+
+def signoff_of(data: Path, period: str) -> str:
+    """The period's evaluation file's sign-off (征求意见稿 / 审定稿), read without validation
+    for the Word edition's cover and header ("" when not stated or not one of SIGNOFFS)."""
+    value = _raw_file(data, period).get("signoff")
+    return value if isinstance(value, str) and value in SIGNOFFS else ""
 
 
 def check_grades(ev: Evaluation, bases: dict[str, Basis]) -> None:

@@ -24,7 +24,15 @@ from planbook.files import atomic_write_text, exclusive_lock, shared_lock
 from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
 from planbook.plan.periods import Period, parse_period
 from planbook.store import commit, validator, villages
-from planbook.store.schema import COLUMNS, FIELDS, SCHEMA_FILE, STATUS_ZH, STATUSES  # noqa: F401
+from planbook.store.schema import (  # noqa: F401
+    COLUMNS,
+    DATA_LICENSES,
+    FIELDS,
+    SAMPLE_DATA_NOTE,
+    SCHEMA_FILE,
+    STATUS_ZH,
+    STATUSES,
+)
 
 
 def store_files(data: Path) -> list[Path]:
@@ -359,6 +367,8 @@ def write_datapackage(data: Path, tx=None, *, adding: Iterable[Path] = ()) -> Pa
         "profile": "tabular-data-package",
         "name": "jiande-plan-observations",
         "title": "建德市县城承载能力提升和深化“千万工程”实施方案监测数据",
+        "description": SAMPLE_DATA_NOTE,
+        "licenses": DATA_LICENSES,
         "resources": resources,
     }
     path = folder / "datapackage.json"

@@ -27,3 +27,14 @@ FIELDS = [
     {"name": "note", "title": "备注", "type": "string"},
     {"name": "file_sha256", "title": "来源文件SHA256", "type": "string"},
 ]
+
+# The published data's licence, stated by every data package planbook writes (the store's
+# datapackage.json and each report's data-<P>.zip). The code is MIT (LICENSE).
+DATA_LICENSES = [{
+    "name": "CC-BY-4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+    "title": "Creative Commons Attribution 4.0 International",
+}]
+# What the licence covers when the rows are sample data: illustrative, not statistics.
+SAMPLE_DATA_NOTE = ("status 为 sample 的行是 planbook sample 生成的示例数据（虚构，仅用于演示"
+                    "评估方法与报告格式），不是官方统计，不得作为统计数据引用。")
