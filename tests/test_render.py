@@ -414,7 +414,7 @@ def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
     assert all((folder / p / "NotoSerifCJKsc-Regular.otf").is_file() for p in font_paths)
     assert SAMPLE_NOTICE in profile["format"]["html"]["include-before-body"][0]["text"]
     # the Word edition, in the reference document's styles (relative to the project)
-    assert (project / profile["format"]["docx"]["reference-doc"]).is_file()
+    assert (folder / profile["format"]["docx"]["reference-doc"]).is_file()
     labels: list[str] = []
     for rel in listed:
         if rel.endswith(".ipynb"):
