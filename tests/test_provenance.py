@@ -241,19 +241,19 @@ def test_quarto_chapters_are_staged_with_caption_links(built):
     from planbook.book.spec import book_spec
 
     rp = resolve(ANNUAL, built)
-    write_quarto_profile(book_spec(rp), built, register(rp))
+    folder = write_quarto_profile(book_spec(rp), built, register(rp)).parent
     page = next(p for p in book_spec(rp).pages if p.key == "02_county")
-    staged = nbformat.read(built / quarto_source(page, ANNUAL), as_version=4)
+    staged = nbformat.read(folder / quarto_source(page), as_version=4)
     cell = next(c for c in staged.cells if c.get("id") == "02-county-05")
     assert "〔fig-county-s1-trend〕" in cell.source
     from planbook.book.pages import cell_options
 
     caption = cell_options(cell.source)["fig-cap"]
-    assert 'href="../../../../code/02_county.html#02-county-05"' in caption
+    assert 'href="code/02_county.html#02-county-05"' in caption  # flat: html/02_county.html
     published = nbformat.read(built / page.source, as_version=4)
     assert "溯源" not in next(c for c in published.cells if c.get("id") == "02-county-05").source
     a2 = next(p for p in book_spec(rp).pages if p.key == "a2_sources")
-    last = nbformat.read(built / quarto_source(a2, ANNUAL), as_version=4).cells[-1]
+    last = nbformat.read(folder / quarto_source(a2), as_version=4).cells[-1]
     # labels are escaped for Markdown like every cell (escape.md_cell)
     assert last.cell_type == "markdown" and "fig\\-county\\-s1\\-trend" in last.source
     shutil.rmtree(built / "build" / "quarto", ignore_errors=True)

@@ -393,32 +393,38 @@ def test_generated_profile_lists_existing_chapters_with_unique_labels(project):
     rp = resolve(PERIOD, project)
     profile_path = write_quarto_profile(book_spec(rp), project, register(rp), sample_notice=True)
     assert profile_path.name == f"_quarto-{PERIOD}.yml"
+    # The period's own project: the shared _quarto.yml beside the profile and the pages, flat.
+    folder = profile_path.parent
+    assert folder == project / "build" / "quarto" / PERIOD / "book"
+    assert (folder / "_quarto.yml").read_bytes() == (project / "_quarto.yml").read_bytes()
     write_quarto_index(book_spec(rp), project)
     profile = yaml.safe_load(profile_path.read_text(encoding="utf-8"))
     chapters = profile["book"]["chapters"]
     assert chapters[0] == "index.qmd"
     listed = [chapters[0]] + [c for part in chapters[1:] for c in part["chapters"]]
     listed += profile["book"]["appendices"]
-    assert profile["book"]["appendices"][0] == "book/methodology.qmd"
+    assert profile["book"]["appendices"][0] == "methodology.qmd"
     for rel in listed:
-        assert (project / rel).is_file(), rel
+        assert "/" not in rel and (folder / rel).is_file(), rel
+    # the methodology's worked examples are in place (no include left to resolve)
+    assert "{{< include" not in (folder / "methodology.qmd").read_text(encoding="utf-8")
     assert "execute" not in profile
     font_paths = profile["format"]["typst"]["font-paths"]
-    assert font_paths == ["build/quarto/fonts"]
-    assert all((project / p / "NotoSerifCJKsc-Regular.otf").is_file() for p in font_paths)
+    assert font_paths == ["../../fonts"]
+    assert all((folder / p / "NotoSerifCJKsc-Regular.otf").is_file() for p in font_paths)
     assert SAMPLE_NOTICE in profile["format"]["html"]["include-before-body"][0]["text"]
     # the Word edition, in the reference document's styles (relative to the project)
-    assert (project / profile["format"]["docx"]["reference-doc"]).is_file()
+    assert (folder / profile["format"]["docx"]["reference-doc"]).is_file()
     labels: list[str] = []
     for rel in listed:
         if rel.endswith(".ipynb"):
-            nb = nbformat.read(project / rel, as_version=4)
+            nb = nbformat.read(folder / rel, as_version=4)
             for cell in nb.cells:
                 if cell.cell_type == "code" and "label" in cell_options(cell.source):
                     labels.append(str(cell_options(cell.source)["label"]))
     assert labels and len(labels) == len(set(labels))
     assert all(lab.startswith(("fig-", "tbl-")) for lab in labels)
-    index = (project / "index.qmd").read_text(encoding="utf-8")
+    index = (folder / "index.qmd").read_text(encoding="utf-8")
     assert index.count("# 报告摘要") == 1 and "{#fig-summary-trend" in index
     # The caption ends with the audit suffix (label for typst, 溯源 link for html).
     assert re.search(r"\n: 报告摘要指标状态一览`#\"\u3000〔tbl-summary-status〕\";`\{=typst\} "
@@ -450,7 +456,8 @@ def test_briefing_quarto_config_is_a_single_document(tmp_path):
     cfg = yaml.safe_load((folder / "_quarto.yml").read_text(encoding="utf-8"))
     assert cfg["project"]["type"] == "default" and "book" not in cfg
     assert cfg["project"]["render"] == ["index.ipynb"]
-    for rel in cfg["project"]["render"] + cfg["filters"]:
+    filters = [f if isinstance(f, str) else f["path"] for f in cfg["filters"]]
+    for rel in cfg["project"]["render"] + filters:
         assert (folder / rel).is_file(), rel
     assert cfg["title"] == "月度工作进展晾晒通报" and cfg["subtitle"].startswith("2026年10月")
     assert cfg["lang"] == "zh" and cfg["number-sections"] is False
@@ -461,7 +468,9 @@ def test_briefing_quarto_config_is_a_single_document(tmp_path):
     html_cfg, typst_cfg = cfg["format"]["html"], cfg["format"]["typst"]
     assert html_cfg["toc"] is True and html_cfg["html-math-method"] == "plain"
     assert SAMPLE_NOTICE in html_cfg["include-before-body"][0]["text"]
-    assert ".pb-dot-red{color:" in html_cfg["include-in-header"][0]["text"]
+    # the built-in pages' stylesheet (light dots, banner, web font), shipped after the render
+    assert 'href="assets/book.css"' in html_cfg["include-in-header"][0]["text"]
+    assert 'class="pb-stamp"' in html_cfg["include-after-body"][0]["text"]
     assert typst_cfg["papersize"] == "a4" and typst_cfg["toc"] is False
     assert typst_cfg["mainfont"] == "Noto Serif CJK SC" and "template" not in typst_cfg
     assert typst_cfg["font-paths"] == ["../../fonts"]  # relative to the document folder

@@ -161,11 +161,11 @@ def test_quoted_statement_traces_to_its_submission_file_and_row(sample_build):
 
 def test_quarto_path_carries_the_blocks_structurally(sample_build):
     rp = resolve("2025", sample_build)
-    profile = yaml.safe_load(write_quarto_profile(book_spec(rp), sample_build, register(rp),
-                                                  sample_notice=True).read_text(encoding="utf-8"))
+    path = write_quarto_profile(book_spec(rp), sample_build, register(rp), sample_notice=True)
+    profile = yaml.safe_load(path.read_text(encoding="utf-8"))
     listed = [c for part in profile["book"]["chapters"][1:] for c in part["chapters"]]
     chapter = next(c for c in listed if c.endswith("05_safeguards.ipynb"))
-    nb = nbformat.read(sample_build / chapter, as_version=4)
+    nb = nbformat.read(path.parent / chapter, as_version=4)
     text = "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
                    if c.cell_type == "code" for o in c.get("outputs", []))
     assert "### 六(一) 强化统筹领导：任务评估" in text

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from planbook.book.assets import ASSETS, WEB_FONT, font_dir
+from planbook.book.assets import ASSETS
 from planbook.book.html import HTML_HEAD, sample_banner, scrollable
 from planbook.book.pages import SKIP_TAGS, Captioned, cell_options, read_notebook
 from planbook.book.pandoc import CODE, READER, largest_first, pandoc_path, run_pandoc
@@ -72,7 +72,7 @@ def audit_captions(item: Captioned, target: str) -> str:
     return f"\u3000〔{md_text(item.label)}〕" if item.label else ""
 
 
-def _raw_inline(fmt: str, text: str) -> str:
+def raw_inline(fmt: str, text: str) -> str:
     ticks = "`"
     while ticks in text:
         ticks += "`"
@@ -89,10 +89,10 @@ def quarto_caption(key: str, cell_id: str, label: str, up: str) -> str:
     html writer drops `{=typst}` and its typst writer drops `{=html}`, whatever the filter
     order. The label goes in as a typst string (`#"…";`: no markup inside, and the `;` ends
     the expression). One line: Quarto does not trim a tbl-cap."""
-    pdf = _raw_inline("typst", f"#{json.dumps(chr(0x3000) + f'〔{label}〕', ensure_ascii=False)};"
+    pdf = raw_inline("typst", f"#{json.dumps(chr(0x3000) + f'〔{label}〕', ensure_ascii=False)};"
                       ) if label else ""
     # The space before the link stays outside: pandoc trims a raw inline's leading space.
-    return f'{pdf} {_raw_inline("html", _trace_link(key, cell_id, label, up).lstrip())}'
+    return f'{pdf} {raw_inline("html", _trace_link(key, cell_id, label, up).lstrip())}'
 
 
 # --- the register appendix -------------------------------------------------------------------
@@ -331,24 +331,18 @@ PAGE = HTML_HEAD + """<title>代码与溯源：{title}</title>
 def write_code_pages(pages: list[BookPage], titles: dict[str, str], root: Path, out: Path,
                      register: list[dict], parameters: dict, *,
                      chapter_href: Callable[[BookPage], str], notebooks_href: str,
-                     fonts_href: str | None = None, sample_notice: bool = False,
+                     fonts_href: str, sample_notice: bool = False,
                      stamp: str = "") -> list[Path]:
     """Write `out/code/<key>.html` for every notebook page, its figures and code.css.
 
     chapter_href: the link back from a code page (relative to the code folder);
     notebooks_href: the published executed notebooks' folder, relative to the code folder;
-    fonts_href: the book's web-font folder relative to the code folder (the built-in engine
-    has one); None copies the font into code/fonts/ (Quarto's output has none).
+    fonts_href: the book's web-font folder relative to the code folder.
     """
-    import shutil
-
     folder = out / CODE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    if fonts_href is None:
-        (folder / "fonts").mkdir(exist_ok=True)
-        shutil.copyfile(font_dir() / WEB_FONT, folder / "fonts" / WEB_FONT)
-        fonts_href = "fonts"
     (folder / "code.css").write_text(stylesheet(fonts_href.rstrip("/") + "/"), encoding="utf-8")
+
     def write(page: BookPage) -> Path:
         path = root / page.source
         nb = read_notebook(path)

@@ -57,6 +57,13 @@ def uses_markdown(indicator_id: str, register: list[dict], period: str,
         f"（`planbook trace {indicator_id} --period {period}`）"], {"data-indicator": indicator_id}))
 
 
+def fill_uses(text: str, register: list[dict], period: str,
+              uses: dict[str, dict[str, list[str]]]) -> str:
+    """`text` with every uses block filled (uses_markdown); both engines call it."""
+    return _USES.sub(lambda m: uses_markdown(m["id"] or m["old"], register, period, uses),
+                     text)
+
+
 def add_indicator_uses(contents: list[PageContent], register: list[dict], period: str) -> None:
     """Fill every entry's uses block on the 指标档案 page (when the book has it)."""
     page = next((c for c in contents if c.page.key == DOSSIER_PAGE), None)
@@ -65,8 +72,7 @@ def add_indicator_uses(contents: list[PageContent], register: list[dict], period
     uses = indicator_uses(register)
     for block in page.blocks:
         if block.kind == "md" and USES_CLASS in block.text:
-            block.text = _USES.sub(
-                lambda m: uses_markdown(m["id"] or m["old"], register, period, uses), block.text)
+            block.text = fill_uses(block.text, register, period, uses)
 
 
 def write_statuses(rp, assessments, html_dir: Path) -> Path | None:

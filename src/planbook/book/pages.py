@@ -443,6 +443,12 @@ def page_markdown(content: PageContent, target: str, refs: dict[str, Ref],
 PDF_FIGURE_WIDTH = "75%"
 
 
+def figure_data_html(alt: str, table: str) -> str:
+    """The chart's numbers under it, for readers who cannot see it (HTML; both engines).
+    `alt`: the figure's alt text, already escaped; `table`: display.figure_data's HTML."""
+    return ('<details class="pb-figdata"><summary>数据表</summary>'
+            f'<div class="pb-table-wrap" tabindex="0" role="region" aria-label="{alt}">'
+            f"{table}</div></details>")
 def png_name(asset: str) -> str:
     """The file the Word edition uses for a figure: an SVG's PNG (fig-x.svg → fig-x.png,
     book.docx draws it), a bitmap as it is."""
@@ -455,11 +461,7 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
         ident = f' id="{item.label}"' if item and item.label else ""
         alt = html_text(item.alt if item else b.text)
         cap = _caption_html(item, hook) if item else ""
-        data = ""
-        if b.html:  # the chart's numbers, for readers who cannot see it
-            data = ('<details class="pb-figdata"><summary>数据表</summary>'
-                    f'<div class="pb-table-wrap" tabindex="0" role="region" aria-label="{alt}">'
-                    f"{b.html}</div></details>")
+        data = figure_data_html(alt, b.html) if b.html else ""
         # On a phone the chart keeps a legible size and scrolls inside its own box. The
         # caption closes the figure: HTML allows a <figcaption> only as a figure's first or
         # last child, so the 数据表 comes between chart and caption (Nu Html Checker).
@@ -468,11 +470,14 @@ def _figure(b: Block, target: str, hook: CaptionHook) -> str:
                             f'aria-label="{alt}"><img src="{b.asset}" alt="{alt}"></div>'
                             f"{data}{cap}</figure>")
     if target == "quarto":
+        # Quarto's HTML gets the numbers under the chart too; its typst writer drops them.
+        data = ("\n\n" + _raw("html", figure_data_html(html_text(item.alt if item else b.text),
+                                                      b.html)) if b.html else "")
         if not item:
-            return f"![]({b.asset})"
+            return f"![]({b.asset})" + data
         attrs = f"#{item.label} " if item.label else ""
         return (f"![{md_text(item.caption)}{hook(item, target)}]({b.asset}){{{attrs}"
-                f'fig-alt="{_attr(item.alt)}"}}')
+                f'fig-alt="{_attr(item.alt)}"}}' + data)
     # On paper a chart takes 75% of the text width: legible, and the body stays short. The
     # alt text goes to typst as `fig-alt` (assets/image_alt.lua; none: PDF/UA-1 refuses it)
     # and to Word as the picture's alt text (assets/docx.lua); Word takes an SVG's PNG

@@ -1,13 +1,19 @@
-"""Quarto: the per-period book profile, the briefing's single-document project, the staged
+"""Quarto: the period's book project, the briefing's single-document project, the staged
 copies of the executed notebooks Quarto reads, and running `quarto render`.
 
-Book: `_quarto-<P>.yml` (git-ignored) lists the period's chapters; `quarto render --profile <P>`
-merges it with `_quarto.yml`. The summary notebook becomes the generated `index.qmd` (Quarto
-books need an index page). Chapters are read from build/quarto/<P>/chapters/: copies of the
-executed notebooks whose fig-cap/tbl-cap end with the audit links, so the published notebooks
-stay as papermill wrote them.
+Book: a Quarto project of its own per period, build/quarto/<P>/book/: the project's shared
+`_quarto.yml` (copied), the generated profile `_quarto-<P>.yml` listing the period's pages,
+the summary as `index.qmd` (Quarto books need an index page) and every page staged beside
+them, so each page's URL is flat (html/02_county.html, as the built-in engine's) and two
+periods never share a file. The staged notebooks are copies of the executed ones whose
+fig-cap/tbl-cap end with the audit links and the tables' download links, with the 指标档案's
+uses filled in, so the published notebooks stay as papermill wrote them. `quarto render
+--profile <P>` runs in that folder.
 
 Briefing: a project of its own in build/quarto/<P>/document/ (see below).
+
+Both projects' pages get the built-in engine's stylesheet and CJK web font (assets.copy_static,
+linked from every page's head), its stamp, its sample banner and its Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -25,20 +31,35 @@ from pathlib import Path
 import yaml
 
 from planbook import paths
-from planbook.book.assets import ASSETS, stage_fonts
-from planbook.book.code import audit_captions, quarto_caption, register_section
-from planbook.book.html import content_policy
-from planbook.book.pages import _H1, cell_options, page_markdown, read_page
+from planbook.book.assets import ASSETS, copy_static, stage_fonts
+from planbook.book.code import audit_captions, quarto_caption, raw_inline, register_section
+from planbook.book.dossier import fill_uses, indicator_uses
+from planbook.book.downloads import download_links
+from planbook.book.html import (
+    PDF_HREF,
+    PORTAL_HREF,
+    content_policy,
+    sample_banner,
+)
+from planbook.book.pages import (
+    _H1,
+    Captioned,
+    cell_options,
+    expand_includes,
+    figure_data_html,
+    page_markdown,
+    read_page,
+)
 from planbook.book.spec import (
     QUARTO_INDEX,
     SAMPLE_NOTICE,
     BookChapters,
     BookPage,
 )
-from planbook.chapters.catalogue import REGISTER_PAGE
-from planbook.chapters.display import LIGHT_COLOURS
+from planbook.chapters.catalogue import DOSSIER_PAGE, REGISTER_PAGE, USES_CLASS
+from planbook.chapters.display import figure_data
 from planbook.errors import RenderError
-from planbook.escape import typst_str
+from planbook.escape import html_text, md_text, typst_str
 
 # --- Quarto ---------------------------------------------------------------------------------
 
@@ -49,8 +70,13 @@ def quarto_profile_name(period: str) -> str:
     return period
 
 
+def quarto_book_dir(period: str, root: Path) -> Path:
+    """The period's Quarto book project (see the module's docstring)."""
+    return paths.build_dir(root) / "quarto" / period / "book"
+
+
 def quarto_profile_path(period: str, root: Path) -> Path:
-    return root / f"_quarto-{quarto_profile_name(period)}.yml"
+    return quarto_book_dir(period, root) / f"_quarto-{quarto_profile_name(period)}.yml"
 
 
 def quarto_fonts_dir(root: Path) -> Path:
@@ -69,27 +95,12 @@ def quarto_font_paths(root: Path, project: Path) -> list[str]:
     return [Path(os.path.relpath(fonts, project)).as_posix()]
 
 
-def quarto_filter_path(root: Path, name: str) -> str:
-    """A Lua filter of assets/ staged beside the fonts, relative to the project root (as
-    font-paths are: no path names a Python version or an environment's place)."""
-    target = paths.build_dir(root) / "quarto" / "filters" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.is_file() or target.read_bytes() != (ASSETS / name).read_bytes():
-        shutil.copyfile(ASSETS / name, target)
-    return target.relative_to(root).as_posix()
-
-
-def quarto_stage_dir(period: str, root: Path) -> Path:
-    """Where Quarto reads the chapters from: copies of the executed notebooks whose captions
-    carry the audit links (the published notebooks stay as papermill wrote them)."""
-    return paths.build_dir(root) / "quarto" / period / "chapters"
-
-
-def quarto_source(page: BookPage, period: str) -> str:
-    """The root-relative path Quarto renders `page` from (its html sits at the same path)."""
-    if not page.source.endswith(".ipynb"):
-        return page.source
-    return f"build/quarto/{period}/chapters/{Path(page.source).name}"
+def quarto_source(page: BookPage) -> str:
+    """The file Quarto renders `page` from, relative to the book project: flat, named by the
+    page's key, so its html is the page's own name (page.html_name)."""
+    if page.kind == "index":
+        return QUARTO_INDEX
+    return page.key + Path(page.source).suffix
 
 
 def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
@@ -100,11 +111,11 @@ def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
     The summary notebook is rendered into the generated `index.qmd` (Quarto books need an
     index page), so the first chapter is `index.qmd`. font_paths: quarto_font_paths.
     """
-    period, params = book.period, book.params
+    params = book.params
     chapters: list = [QUARTO_INDEX]
     for part in book.parts:
         chapters.append({"part": part.title,
-                         "chapters": [quarto_source(p, period) for p in part.pages]})
+                         "chapters": [quarto_source(p) for p in part.pages]})
     profile: dict = {
         "book": {
             "title": book.title,
@@ -112,11 +123,14 @@ def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
             "author": book.compiler,
             "date": params.as_of,
             "chapters": chapters,
-            "appendices": [quarto_source(p, period) for p in book.appendices],
+            "appendices": [quarto_source(p) for p in book.appendices],
+            # The built-in pages' footer: who made it, the stamp, the PDF and the portal.
+            "page-footer": {"center": page_footer(book)},
         },
-        # The staged Noto CJK fonts, relative to the project root (quarto_font_paths); the Word
+        # The staged Noto CJK fonts, relative to the project (quarto_font_paths); the Word
         # edition (report.docx) in the reference document's styles (book.docx).
         "format": {"typst": {"font-paths": list(font_paths)},
+                   "html": quarto_html(sample_notice),
                    "docx": {"reference-doc": reference_doc}},
         "from": READER,
         "filters": list(filters),
@@ -125,9 +139,6 @@ def quarto_profile(book: BookChapters, *, sample_notice: bool = False,
         {"text": quarto_book_footer(book, sample_notice=sample_notice)}]
     profile["format"]["typst"]["include-before-body"] = [
         {"text": quarto_book_typst(book, sample_notice=sample_notice)}]
-    if sample_notice:
-        banner = f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}</div>'
-        profile["format"]["html"] = {"include-before-body": [{"text": banner}]}
     return profile
 
 
@@ -202,22 +213,61 @@ TABLE_TYPST = (
 
 
 def write_quarto_profile(book: BookChapters, root: Path, register: list[dict], *,
-                         sample_notice: bool = False) -> Path:
-    """Write `_quarto-<P>.yml` (git-ignored) so `quarto render --profile <P>` builds period P,
-    and stage the chapters it lists (stage_quarto_chapters)."""
+                         sample_notice: bool = False, downloads: set[str] = frozenset()
+                         ) -> Path:
+    """Write the period's book project (quarto_book_dir): the shared `_quarto.yml`, the
+    profile `_quarto-<P>.yml`, the exact-text filter and the staged pages
+    (stage_quarto_chapters). Returns the profile's path; `quarto render --profile <P>` in
+    its folder builds period P. downloads: labels of the tables with CSV/XLSX files."""
     period = book.period
-    stage_quarto_chapters(book, root, register)
-    path = quarto_profile_path(period, root)
+    folder = quarto_book_dir(period, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    stage_quarto_chapters(book, root, register, downloads=downloads)
+    _write_if_changed(folder / "_quarto.yml", (root / "_quarto.yml").read_text(encoding="utf-8"))
+    for name in (*QUARTO_FILTERS, REFERENCE_DOC):
+        shutil.copyfile(ASSETS / name, folder / name)
     header = (f"# Generated by `planbook render --period {period}`; do not edit.\n"
-              f"# quarto render --profile {quarto_profile_name(period)}\n")
+              f"# quarto render --profile {quarto_profile_name(period)}  (in this folder)\n")
     profile = quarto_profile(book, sample_notice=sample_notice,
-                             font_paths=quarto_font_paths(root, root),
-                             filters=[quarto_filter_path(root, EXACT_FILTER)],
-                             reference_doc=quarto_filter_path(root, REFERENCE_DOC))
-    text = header + yaml.safe_dump(profile, allow_unicode=True, sort_keys=False, width=1000)
+                             font_paths=quarto_font_paths(root, folder),
+                             filters=quarto_filters(), reference_doc=REFERENCE_DOC)
+    path = quarto_profile_path(period, root)
+    _write_if_changed(path, header + yaml.safe_dump(profile, allow_unicode=True,
+                                                    sort_keys=False, width=1000))
+    return path
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Unchanged files keep their time (Quarto and the run cache see nothing new)."""
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
-    return path
+
+
+# --- what Quarto's HTML shares with the built-in engine's ------------------------------------
+# The stylesheet and web font are the built-in pages' own (assets.copy_static into html/assets/,
+# book.css with its @font-face), plus quarto.css for Quarto's Bootstrap markup; every page
+# links them from its head (flat pages: one relative href fits all).
+
+QUARTO_STATIC = ("book.css", "quarto.css", "favicon.svg")
+_QUARTO_HEAD = ('<link rel="icon" type="image/svg+xml" href="assets/favicon.svg">\n'
+                '<link rel="stylesheet" href="assets/book.css">\n'
+                '<link rel="stylesheet" href="assets/quarto.css">\n')
+
+
+def quarto_html(sample_notice: bool) -> dict:
+    """`format: html:` additions of both Quarto projects: the stylesheets, and the sample
+    banner first in the body (as on the built-in pages)."""
+    html: dict = {"include-in-header": [{"text": _QUARTO_HEAD}]}
+    if sample_notice:
+        html["include-before-body"] = [{"text": sample_banner(True)}]
+    return html
+
+
+def page_footer(book: BookChapters) -> str:
+    """The footer of every Quarto page (markdown): the built-in engine's stamp line and its
+    links to the PDF (Quarto's one PDF holds the 技术附件 too) and the portal."""
+    return (f"{md_text(book.compiler)} · [{md_text(book.stamp)}]{{.pb-stamp}}<br>"
+            f"[PDF版（report.pdf）]({PDF_HREF}) · [全部报告]({PORTAL_HREF})")
 
 
 # --- Quarto, single document (the monthly briefing) -------------------------------------------
@@ -232,15 +282,17 @@ QUARTO_DOCUMENT = "index.ipynb"
 DOT_FILTER = "light_dots.lua"
 # Text reaches the PDF character for character (escape.py; the built-in engine runs it too).
 EXACT_FILTER = "exact_text.lua"
+# HTML tables scroll in their own keyboard-reachable box; after Quarto's own filters.
+SCROLL_FILTER = "scroll_boxes.lua"
+QUARTO_FILTERS = (EXACT_FILTER, SCROLL_FILTER)
+
+
+def quarto_filters(*first: str) -> list:
+    """The `filters:` of a Quarto project holding QUARTO_FILTERS (after `first`)."""
+    return [*first, EXACT_FILTER, {"path": SCROLL_FILTER, "at": "post-render"}]
 # Quarto's pandoc reads without `smart`, as the built-in engine's does: department text keeps
 # its straight quotes, "--" and "..." (issue 24).
 READER = "markdown-smart"
-# The dots of the department tables: light_dots.lua leaves an empty span, the glyph is drawn
-# from its data-glyph, in the colours of planbook.chapters.display.LIGHT_COLOURS.
-_DOT_CSS = ".pb-dot::before{content:attr(data-glyph)}" + "".join(
-    f".pb-dot-{light}{{color:{colour}}}" for light, colour in LIGHT_COLOURS.items())
-_BANNER_CSS = (".pb-sample-banner{background:#fdecea;color:#b00020;text-align:center;"
-               "font-weight:bold;padding:.35rem 1rem}")
 
 
 def quarto_document_dir(period: str, root: Path) -> Path:
@@ -266,7 +318,13 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         "#set page(header: context { if here().page() > 1 { align(right, text(size: 8pt, "
         f'fill: luma(90), font: ("Noto Sans CJK SC",), {typst_str(running)})) }} }})',
     ]
-    html_header = f"<style>{_DOT_CSS}{_BANNER_CSS}</style>"
+    html = quarto_html(sample_notice)
+    # A document has no page-footer (a book's): the built-in page's footer, after the body.
+    html["include-after-body"] = [{"text": (
+        f'<footer class="pb-footer pb-quarto-footer">{html_text(book.compiler)} · '
+        f'<span class="pb-stamp">{html_text(book.stamp)}</span><br>'
+        f'<a href="{PDF_HREF}">PDF版（report.pdf）</a> · <a href="{PORTAL_HREF}">全部报告</a>'
+        "</footer>")}]
     config: dict = {
         "project": {"type": "default", "render": [QUARTO_DOCUMENT]},
         "title": title,
@@ -276,13 +334,12 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         "number-sections": False,
         # The notebook was executed by papermill: render its stored outputs, never re-execute.
         "execute": {"enabled": False, "echo": False, "warning": False},
-        "crossref": {"fig-title": "图", "tbl-title": "表", "fig-prefix": "图",
-                     "tbl-prefix": "表"},
+        "crossref": {"title-delim": "\u3000", "fig-title": "图", "tbl-title": "表",
+                     "fig-prefix": "图", "tbl-prefix": "表"},
         "from": READER,
-        "filters": [DOT_FILTER, EXACT_FILTER],
+        "filters": quarto_filters(DOT_FILTER),
         "format": {
-            "html": {"toc": True, "toc-title": "目录", "html-math-method": "plain",
-                     "include-in-header": [{"text": html_header}]},
+            "html": {"toc": True, "toc-title": "目录", "html-math-method": "plain", **html},
             # Compact A4, as the built-in briefing (book.typ pb-brief).
             "typst": {"papersize": "a4", "fontsize": "9.5pt",
                       "margin": {"x": "1.8cm", "y": "2cm"},
@@ -293,8 +350,6 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
         },
     }
     if sample_notice:
-        banner = f'<div class="pb-sample-banner" role="region" aria-label="数据说明">{SAMPLE_NOTICE}</div>'
-        config["format"]["html"]["include-before-body"] = [{"text": banner}]
         # page.foreground: a footer line that leaves the template's page number alone.
         config["format"]["typst"]["include-in-header"].append({"text": (
             "#set page(foreground: place(bottom + center, dy: -0.9cm, "
@@ -302,16 +357,16 @@ def quarto_document(book: BookChapters, *, sample_notice: bool = False,
     return config
 
 
-def write_quarto_document(book: BookChapters, root: Path, *, sample_notice: bool = False
-                          ) -> Path:
+def write_quarto_document(book: BookChapters, root: Path, *, sample_notice: bool = False,
+                          downloads: dict[str, Captioned] | None = None) -> Path:
     """Write the briefing's Quarto project (build/quarto/<P>/document/): _quarto.yml, the
     staged notebook index.ipynb (stage_quarto_document) and the dot filter.
     Returns the folder; `quarto render` runs in it."""
     period = book.period
     folder = quarto_document_dir(period, root)
     folder.mkdir(parents=True, exist_ok=True)
-    stage_quarto_document(book, root, folder / QUARTO_DOCUMENT)
-    for name in (DOT_FILTER, EXACT_FILTER, REFERENCE_DOC):
+    stage_quarto_document(book, root, folder / QUARTO_DOCUMENT, downloads)
+    for name in (DOT_FILTER, *QUARTO_FILTERS, REFERENCE_DOC):
         shutil.copyfile(ASSETS / name, folder / name)
     header = (f"# Generated by `planbook render --period {period}`; do not edit.\n"
               "# A single document, not a book: quarto render (in this folder)\n")
@@ -319,9 +374,7 @@ def write_quarto_document(book: BookChapters, root: Path, *, sample_notice: bool
         quarto_document(book, sample_notice=sample_notice,
                         font_paths=quarto_font_paths(root, folder)),
         allow_unicode=True, sort_keys=False, width=1000)
-    path = folder / "_quarto.yml"
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+    _write_if_changed(folder / "_quarto.yml", text)
     return folder
 
 
@@ -341,8 +394,10 @@ def _with_option(source: str, key: str, value: str) -> str:
     return "\n".join(lines)
 
 
-def _link_captions(nb, key: str, up: str) -> None:
-    """End every fig-cap and tbl-cap of `nb` with `quarto_caption` (in place)."""
+def _link_captions(nb, key: str, up: str, downloads: dict[str, Captioned] | None = None
+                   ) -> None:
+    """End every fig-cap and tbl-cap of `nb` with `quarto_caption`, and the tbl-cap of a
+    table in `downloads` (label -> its caption item) with its download links (in place)."""
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -352,10 +407,55 @@ def _link_captions(nb, key: str, up: str) -> None:
             "tbl-cap" if label.startswith("tbl-") else "")
         if option:
             caption = str(opts.get(option) or "") + quarto_caption(key, cell.get("id"), label, up)
+            if downloads and label in downloads:
+                caption += quarto_download_links(downloads[label])
             cell.source = _with_option(cell.source, option, caption)
 
 
-def stage_quarto_document(book: BookChapters, root: Path, target: Path) -> Path:
+def _add_figure_data(nb) -> None:
+    """After each figure cell whose output carries its numbers (display.figure_data), a raw
+    HTML cell with them, as the built-in pages show under a chart (pages.figure_data_html):
+    the figure cell keeps its one output, and the PDF gets nothing (in place)."""
+    import nbformat
+
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code" or len(cell.get("outputs", [])) != 1:
+            continue
+        table = figure_data(cell.outputs[0])
+        if not table:
+            continue
+        opts = cell_options(cell.source)
+        alt = html_text(str(opts.get("fig-alt") or opts.get("fig-cap") or ""))
+        raw = nbformat.v4.new_raw_cell(figure_data_html(alt, table),
+                                       metadata={"raw_mimetype": "text/html"})
+        raw["id"] = f"{cell.get('id') or len(cells)}-data"
+        cells.append(raw)
+    nb.cells = cells
+
+
+def quarto_download_links(item: Captioned) -> str:
+    """The built-in caption's CSV/XLSX links (downloads.download_links), as a raw html inline
+    of a Quarto caption (the typst writer drops it; one line, as a tbl-cap must be)."""
+    return " " + raw_inline("html", download_links(item).strip())
+
+
+def _fill_uses(nb, register: list[dict], period: str) -> None:
+    """The 指标档案's uses blocks, filled from the register (in place): the same text the
+    built-in engine writes (dossier.fill_uses), in the outputs Quarto reads as markdown."""
+    uses = indicator_uses(register)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else ():
+            if output.get("output_type") == "stream" and USES_CLASS in output.get("text", ""):
+                output["text"] = fill_uses(output["text"], register, period, uses)
+            data = output.get("data", {})
+            if USES_CLASS in data.get("text/markdown", ""):
+                data["text/markdown"] = fill_uses(data["text/markdown"], register, period, uses)
+
+
+def stage_quarto_document(book: BookChapters, root: Path, target: Path,
+                          downloads: dict[str, Captioned] | None = None) -> Path:
     """The single document's notebook for Quarto (book.write_quarto_document): a copy of the
     executed notebook with linked captions and without its H1, since the title comes from
     the config's `title:` (Quarto would otherwise also promote the H1, and show it twice)."""
@@ -368,71 +468,78 @@ def stage_quarto_document(book: BookChapters, root: Path, target: Path) -> Path:
         raise RenderError(f"缺少简报笔记本 {src}",
                           hint=f"先运行 planbook run --period {period}")
     nb = nbformat.read(src, as_version=4)
-    _link_captions(nb, page.key, "")
+    _link_captions(nb, page.key, "", downloads)
+    _add_figure_data(nb)
     for cell in nb.cells:
         if cell.cell_type == "markdown" and _H1.search(cell.source):
             cell.source = _H1.sub("", cell.source, count=1).strip("\n")
             break
-    text = nbformat.writes(nb)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        target.write_text(text, encoding="utf-8")
+    _write_if_changed(target, nbformat.writes(nb))
     return target
 
 
-def stage_quarto_chapters(book: BookChapters, root: Path, register: list[dict]) -> list[Path]:
-    """Copies of the executed notebooks for Quarto (book.quarto_source): each fig-cap and
-    tbl-cap ends with `quarto_caption`, and the register page gets the register as a last
-    markdown cell. Quarto takes captions from cell options, so this is where its links go."""
+def stage_quarto_chapters(book: BookChapters, root: Path, register: list[dict], *,
+                          downloads: dict[str, Captioned] | None = None) -> list[Path]:
+    """The pages Quarto reads, in the book project (quarto_source): copies of the executed
+    notebooks whose fig-cap and tbl-cap end with `quarto_caption` (and a table's download
+    links), the 指标档案's uses filled in and, on the register page, the register as a last
+    markdown cell; static pages with their includes expanded (so the project holds no other
+    files). Quarto takes captions from cell options, so this is where its links go."""
     import nbformat
 
     period = book.period
-    folder = quarto_stage_dir(period, root)
+    folder = quarto_book_dir(period, root)
     folder.mkdir(parents=True, exist_ok=True)
     titles = {p.key: p.title for p in book.pages}
     written = []
     for page in book.pages:
-        if page.kind == "index" or not page.source.endswith(".ipynb"):
+        if page.kind == "index":
             continue  # the summary becomes index.qmd (write_quarto_index)
         src = root / page.source
         if not src.is_file():
             continue
-        staged = root / quarto_source(page, period)
-        up = "../" * len(Path(quarto_source(page, period)).parent.parts)
-        nb = nbformat.read(src, as_version=4)
-        _link_captions(nb, page.key, up)
-        if page.key == REGISTER_PAGE:
-            head, table, _ = register_section(register, titles, period)
-            nb.cells.append(nbformat.v4.new_markdown_cell(f"{head}\n\n{table}"))
-            nb.cells[-1]["id"] = "planbook-register"
-        text = nbformat.writes(nb)
-        if not staged.is_file() or staged.read_text(encoding="utf-8") != text:
-            staged.write_text(text, encoding="utf-8")
+        staged = folder / quarto_source(page)
+        if not page.source.endswith(".ipynb"):
+            text = expand_includes(src.read_text(encoding="utf-8"), src.parent)
+        else:
+            nb = nbformat.read(src, as_version=4)
+            _link_captions(nb, page.key, "", downloads)
+            _add_figure_data(nb)
+            if page.key == DOSSIER_PAGE:
+                _fill_uses(nb, register, period)
+            if page.key == REGISTER_PAGE:
+                head, table, _ = register_section(register, titles, period)
+                nb.cells.append(nbformat.v4.new_markdown_cell(f"{head}\n\n{table}"))
+                nb.cells[-1]["id"] = "planbook-register"
+            text = nbformat.writes(nb)
+        _write_if_changed(staged, text)
         written.append(staged)
     return written
 
 
 # --- running quarto -----------------------------------------------------------------------
 
-def write_quarto_index(book: BookChapters, root: Path) -> Path:
-    """Quarto books need index.qmd: the summary notebook, converted, with its figure files.
-
-    Generated (git-ignored) for the period last rendered; figures go to build/quarto/<P>/.
-    """
+def write_quarto_index(book: BookChapters, root: Path,
+                       downloads: dict[str, Captioned] | None = None) -> Path:
+    """Quarto books need index.qmd: the summary notebook, converted, with its figure files,
+    in the period's book project (quarto_book_dir)."""
     period = book.period
     content = read_page(book.index, root)
-    assets_root = paths.build_dir(root) / "quarto" / period
-    rel = assets_root.relative_to(root).as_posix()
+    folder = quarto_book_dir(period, root)
     for name, data in content.assets.items():
-        (assets_root / name).parent.mkdir(parents=True, exist_ok=True)
-        (assets_root / name).write_bytes(data)
-    for block in content.blocks:
-        if block.asset and not block.asset.startswith(rel):
-            block.asset = f"{rel}/{block.asset}"
-    text = page_markdown(content, "quarto", {}, audit_captions)
-    path = root / QUARTO_INDEX
-    path.write_text(f"<!-- Generated by `planbook render --period {period}`; do not edit. -->\n"
-                    + text, encoding="utf-8")
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+
+    def hook(item: Captioned, target: str) -> str:
+        links = downloads or {}
+        return audit_captions(item, target) + (
+            quarto_download_links(item) if item.label in links else "")
+
+    text = page_markdown(content, "quarto", {}, hook)
+    path = folder / QUARTO_INDEX
+    _write_if_changed(path, f"<!-- Generated by `planbook render --period {period}`; "
+                            "do not edit. -->\n" + text)
     return path
 
 
@@ -448,19 +555,22 @@ def quarto_document_command(output_dir: Path) -> list[str]:
 
 
 def render_quarto_document(book: BookChapters, root: Path, staging: Path, *,
-                           sample_notice: bool) -> QuartoRun:
+                           sample_notice: bool, downloads: dict[str, Captioned] | None = None
+                           ) -> QuartoRun:
     """Render the briefing's single-document project into `staging`."""
-    folder = write_quarto_document(book, root, sample_notice=sample_notice)
+    folder = write_quarto_document(book, root, sample_notice=sample_notice, downloads=downloads)
     return _run_quarto(quarto_document_command(staging / "quarto"), folder, staging,
                        quarto_log(book.period, root))
 
 
 def render_quarto_book(book: BookChapters, root: Path, staging: Path, register: list[dict], *,
-                       sample_notice: bool) -> QuartoRun:
-    """Render the period's book profile into `staging`."""
-    write_quarto_profile(book, root, register, sample_notice=sample_notice)
-    write_quarto_index(book, root)
-    return _run_quarto(quarto_command(book.period, staging / "quarto"), root, staging,
+                       sample_notice: bool, downloads: dict[str, Captioned] | None = None
+                       ) -> QuartoRun:
+    """Render the period's book project into `staging`."""
+    profile = write_quarto_profile(book, root, register, sample_notice=sample_notice,
+                                   downloads=downloads)
+    write_quarto_index(book, root, downloads)
+    return _run_quarto(quarto_command(book.period, staging / "quarto"), profile.parent, staging,
                        quarto_log(book.period, root))
 
 
@@ -494,7 +604,8 @@ def quarto_messages(output: str) -> tuple[str, ...]:
 
 
 def _run_quarto(command: list[str], cwd: Path, staging: Path, log: Path) -> QuartoRun:
-    """Run `command` (its --output-dir is staging/quarto); its whole output goes to `log`."""
+    """Run `command` (its --output-dir is staging/quarto); its whole output goes to `log`.
+    The pages get their policy and the built-in pages' stylesheet and web font."""
     out = staging / "quarto"
     out.mkdir(parents=True)
     # One stream, so the log keeps Quarto's lines in the order it printed them.
@@ -509,6 +620,7 @@ def _run_quarto(command: list[str], cwd: Path, staging: Path, log: Path) -> Quar
                           hint=f"Quarto 的完整输出在 {log}；或改用 --engine builtin")
     for page in sorted(out.rglob("*.html")):
         secure_page(page)
+    copy_static(out, QUARTO_STATIC)
     pdf = out / "report.pdf"
     if not pdf.is_file():
         found = sorted(out.rglob("*.pdf"))
@@ -551,12 +663,25 @@ def inline_script_hashes(html: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+# Quarto puts require.js and jQuery from a CDN into the head of every page of a notebook with
+# a text/html output (core/jupyter/widgets.ts, for JavaScript widgets), and a shim that needs
+# them. The report's tables use neither, the policy would refuse both (a console error on every
+# page) and the pages are read offline: they are dropped.
+_WIDGET_SCRIPTS = re.compile(
+    r"<script\b[^>]*\bsrc=\"https://cdn\.jsdelivr\.net/npm/(?:requirejs|jquery)@[^\"]*\"[^>]*>"
+    r"</script>\n?|<script type=\"application/javascript\">define\('jquery', \[\],"
+    r"function\(\) \{return window\.jQuery;\}\)</script>\n?")
+
+
 def secure_page(page: Path) -> None:
-    """Put the policy first in the page's head (a meta policy governs what follows it)."""
+    """Put the policy first in the page's head (a meta policy governs what follows it), once
+    the CDN scripts Quarto adds for widgets are dropped (_WIDGET_SCRIPTS)."""
     html = page.read_text(encoding="utf-8")
     head = _HEAD.search(html)
     if head is None or "Content-Security-Policy" in html:
         return
+    html = _WIDGET_SCRIPTS.sub("", html)
+    head = _HEAD.search(html)
     policy = content_policy(inline_script_hashes(html), fetch=True, data_urls=True)
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     page.write_text(html[:head.end()] + meta + html[head.end():], encoding="utf-8")

@@ -34,6 +34,7 @@ from planbook.book.code import audit_captions, register_section, write_code_page
 from planbook.book.docx import DOCX, finish_for
 from planbook.book.dossier import add_indicator_uses, write_statuses
 from planbook.book.downloads import (
+    DOWNLOADS,
     stamp_datetime,
     with_download_links,
     write_data_package,
@@ -41,7 +42,7 @@ from planbook.book.downloads import (
 )
 from planbook.book.pages import Block, CaptionHook, PageContent, collect_refs, read_page
 from planbook.book.portal import period_summary, write_period_summary
-from planbook.book.quarto import quarto_source, render_quarto_book, render_quarto_document
+from planbook.book.quarto import QuartoRun, render_quarto_book, render_quarto_document
 from planbook.book.spec import ANNEX_PDF, BookChapters, book_spec
 from planbook.chapters.catalogue import REGISTER_PAGE
 from planbook.errors import RenderError
@@ -126,20 +127,13 @@ def render(rp: ReportPeriod, register: list[dict], *, engine: str = "auto",
             if chosen == "quarto":
                 if sample_notice is None:
                     sample_notice = facts.sample_notice
-                if book.single:
-                    ran = render_quarto_document(book, root, staging,
-                                                 sample_notice=sample_notice)
-                else:
-                    ran = render_quarto_book(book, root, staging, register,
-                                             sample_notice=sample_notice)
+                ran = _render_quarto(rp, book, root, staging, register, facts,
+                                     sample_notice=sample_notice)
                 html_dir, pdf, messages, log = ran.html_dir, ran.pdf, ran.messages, ran.log
                 docx = staging / DOCX
                 if docx.is_file():  # the same header, dates and zip times as the built-in's
                     docx.write_bytes(finish_for(book, docx.read_bytes(),
                                                 sample_notice=sample_notice))
-                _write_code_pages(book, root, html_dir, register, quarto=True,
-                                  sample_notice=sample_notice)
-                _write_data_files(rp, book, register, html_dir, facts, sample_notice)
             else:
                 html_dir, pdf, sample_notice = _render_builtin(
                     rp, book, root, staging, register, facts, sample_notice=sample_notice,
@@ -216,6 +210,30 @@ class _Facts:
                                                                  self.rp.period)
 
 
+def _render_quarto(rp: ReportPeriod, book: BookChapters, root: Path, staging: Path,
+                   register: list[dict], facts: _Facts, *, sample_notice: bool
+                   ) -> QuartoRun:
+    """html/, report.pdf (and report.docx) through Quarto, with what the built-in engine's html/ holds
+    besides Quarto's pages: the tables' downloads (written first: the captions link them),
+    the code pages and the data files."""
+    contents = [read_page(p, root) for p in book.pages]
+    extra = staging / "downloads"
+    labels = write_table_downloads(contents, extra, stamp_datetime(book.edition_date,
+                                                                   book.params.as_of),
+                                   sample=sample_notice)
+    downloads = {i.label: i for c in contents for i in c.items if i.label in labels}
+    if book.single:
+        ran = render_quarto_document(book, root, staging, sample_notice=sample_notice,
+                                     downloads=downloads)
+    else:
+        ran = render_quarto_book(book, root, staging, register, sample_notice=sample_notice,
+                                 downloads=downloads)
+    shutil.move(extra / DOWNLOADS, ran.html_dir / DOWNLOADS)
+    _write_code_pages(book, root, ran.html_dir, register, sample_notice=sample_notice)
+    _write_data_files(rp, book, register, ran.html_dir, facts, sample_notice)
+    return ran
+
+
 def _write_data_files(rp: ReportPeriod, book: BookChapters, register: list[dict],
                       html_dir: Path, facts: _Facts, sample_notice: bool) -> None:
     """What html/ holds besides the pages, either engine: the data package, period.json (the
@@ -289,7 +307,7 @@ def _render_builtin(rp: ReportPeriod, book: BookChapters, root: Path, staging: P
                     notice.set_exception(exc)
                     raise
             code_job = pool.submit(_write_code_pages, book, root, html_dir, register,
-                                   quarto=False, titles={c.page.key: c.title for c in contents},
+                                   titles={c.page.key: c.title for c in contents},
                                    sample_notice=notice.result())
             stamp = stamp_datetime(book.edition_date, params.as_of)
             links = with_download_links(hook, write_table_downloads(
@@ -320,20 +338,12 @@ def add_register_section(period: str, contents: list[PageContent], register: lis
 
 
 def _write_code_pages(book: BookChapters, root: Path, html_dir: Path, register: list[dict], *,
-                      quarto: bool, titles: dict[str, str] | None = None,
-                      sample_notice: bool = False) -> None:
-    period = book.period
-
-    def chapter_href(page) -> str:
-        # Quarto writes a chapter's page where its (staged) source sits, index.html at the top.
-        if not quarto or page.kind == "index":
-            return f"../{page.html_name}"
-        return "../" + Path(quarto_source(page, period)).with_suffix(".html").as_posix()
-
+                      titles: dict[str, str] | None = None, sample_notice: bool = False) -> None:
+    # Either engine's pages sit flat in html/ with the web font in html/assets/fonts/.
     write_code_pages(book.pages, titles or {p.key: p.title for p in book.pages}, root,
                      html_dir, register, book.params.as_dict(),
-                     chapter_href=chapter_href, notebooks_href="../../notebooks",
-                     fonts_href=None if quarto else "../assets/fonts",
+                     chapter_href=lambda page: f"../{page.html_name}",
+                     notebooks_href="../../notebooks", fonts_href="../assets/fonts",
                      sample_notice=sample_notice, stamp=book.stamp)
 
 
@@ -357,9 +367,8 @@ def _check_complete(book: BookChapters, html_dir: Path, pdf: Path, engine: str) 
         missing.append(str(docx))
     if not (html_dir / "index.html").is_file():
         missing.append(str(html_dir / "index.html"))
-    if engine == "builtin":
-        missing += [str(html_dir / p.html_name) for p in book.pages
-                    if not (html_dir / p.html_name).is_file()]
+    missing += [str(html_dir / p.html_name) for p in book.pages
+                if not (html_dir / p.html_name).is_file()]
     missing += [str(html_dir / "code" / f"{p.key}.html") for p in book.pages
                 if p.source.endswith(".ipynb") and not (html_dir / "code" / f"{p.key}.html").is_file()]
     if missing:
