@@ -123,8 +123,9 @@ def test_briefing_builds_for_real_on_sample_data(project):
     result = pipeline.run(resolve("2026-10", project), progress=False)
     assert result.executed == ["briefing"]
     nb = nbformat.read(project / "reports" / "2026-10" / "notebooks" / "briefing.ipynb", 4)
-    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                     for o in c.outputs)
+    # narrative is a text/markdown display output (what Jupyter shows formatted)
+    text = "\n".join(o.get("text", "") + o.get("data", {}).get("text/markdown", "")
+                     for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     reg = load_registry(project / "data")
     heads = re.findall(r"^### (\S+)", text, re.M)
     assert heads == reg.lead_departments
