@@ -27,7 +27,7 @@ from render_fixture import (  # noqa: E402
 from support import render_period, resolve  # noqa: E402
 
 from planbook.audit.register import register  # noqa: E402
-from planbook.book.html import ANNEX_HREF, PDF_HREF, PORTAL_HREF
+from planbook.book.html import ANNEX_HREF, DOCX_HREF, PDF_HREF, PORTAL_HREF
 from planbook.book.pages import cell_options  # noqa: E402
 from planbook.book.quarto import (  # noqa: E402
     write_quarto_document,
@@ -153,7 +153,7 @@ def test_every_img_script_link_resolves_to_a_file(html_dir):
             if ref == PORTAL_HREF:  # the portal of every period: written by `build`, not render
                 continue
             target = (page.parent / unquote(parts.path)).resolve()
-            if ref in (PDF_HREF, ANNEX_HREF):  # the book's two PDFs, next to html/
+            if ref in (PDF_HREF, ANNEX_HREF, DOCX_HREF):  # the PDFs and Word edition, by html/
                 assert target.parent == html_dir.resolve().parent and target.is_file(), ref
                 continue
             assert target.is_file(), f"{page.name}: <{tag}> {ref} does not resolve"
