@@ -13,7 +13,6 @@ zip entry a fixed time, so the same edition gives the same bytes.
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from planbook.book.assets import ASSETS, font_dir
+from planbook.book.downloads import normalised_zip
 from planbook.book.pages import PageContent, Ref, page_markdown, png_name
 from planbook.book.pandoc import READER, pandoc_path, run_pandoc
 from planbook.book.spec import SAMPLE_NOTICE, BookChapters
@@ -193,22 +193,16 @@ def finish(raw: bytes, *, stamp: str, notice: str, title: str, compiler: str, da
             return re.sub(r"<dc:creator>[^<]*</dc:creator>", creator, xml)
         return xml.replace("</cp:coreProperties>", creator + "</cp:coreProperties>")
 
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as zin, zipfile.ZipFile(out, "w") as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            name = info.filename
-            if name == "word/document.xml":
-                data = table_grids(data.decode("utf-8")).encode("utf-8")
-            elif re.fullmatch(r"word/header\d*\.xml", name):
-                data = header(data.decode("utf-8")).encode("utf-8")
-            elif name == "docProps/core.xml":
-                data = core(data.decode("utf-8")).encode("utf-8")
-            fixed = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            zout.writestr(fixed, data)
-    return out.getvalue()
+    def edit(name: str, data: bytes) -> bytes:
+        if name == "word/document.xml":
+            return table_grids(data.decode("utf-8")).encode("utf-8")
+        if re.fullmatch(r"word/header\d*\.xml", name):
+            return header(data.decode("utf-8")).encode("utf-8")
+        if name == "docProps/core.xml":
+            return core(data.decode("utf-8")).encode("utf-8")
+        return data
+
+    return normalised_zip(raw, edit)
 
 
 _SECTION = re.compile(r"<w:pgSz\b([^>]*)>.*?<w:pgMar\b([^>]*)>", re.S)
