@@ -22,7 +22,6 @@ import pytest
 from conftest import CHROMIUM, ROOT
 
 from planbook.book.portal import STYLE as PORTAL_STYLE
-from planbook.book.quarto import _DOT_CSS
 from planbook.chapters.display import LIGHT_COLOURS
 from planbook.chapters.figures import STATUS_COLOURS, text_colour
 
@@ -255,7 +254,6 @@ def test_every_light_colour_reaches_3_to_1_and_every_asset_uses_them():
     lua = (ROOT / "src/planbook/book/assets/light_dots.lua").read_text(encoding="utf-8")
     assert dict(re.findall(r"\.pb-dot-(\w+) \{ color: (#[0-9a-f]{6}); \}", css)) == LIGHT_COLOURS
     assert dict(re.findall(r'\{"pb-dot-(\w+)", "(#[0-9a-f]{6})"\}', lua)) == LIGHT_COLOURS
-    assert dict(re.findall(r"\.pb-dot-(\w+)\{color:(#[0-9a-f]{6})\}", _DOT_CSS)) == LIGHT_COLOURS
     assert dict(re.findall(r"\.pb-count-(\w+) \.pb-dot \{ background: (#[0-9a-f]{6}); \}",
                            PORTAL_STYLE)) == LIGHT_COLOURS
 
