@@ -96,13 +96,19 @@ def kind_builds(site_build, tmp_path_factory) -> Path:
 
 # Under pytest-xdist (`make test`: -n 2 --dist loadgroup) session fixtures are made once per
 # worker: every test that reads one of these builds runs on the same worker, so each is built
-# once, and no test alters a shared build while another process reads it.
-SHARED_BUILDS = {"sample_build", "site_build", "kind_builds", "quarto_build", "quarto_briefing"}
+# once, and no test alters a shared build while another process reads it. The Quarto builds
+# share nothing with the built-in ones, so they form a group of their own (the other worker).
+SHARED_BUILDS = {"sample_build", "site_build", "kind_builds"}
+QUARTO_BUILDS = {"quarto_build", "quarto_briefing"}
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if SHARED_BUILDS & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if QUARTO_BUILDS & names or item.get_closest_marker("quarto_render"):
+            assert not SHARED_BUILDS & names, f"{item.nodeid}: a Quarto test reads a built-in build"
+            item.add_marker(pytest.mark.xdist_group("quarto"))
+        elif SHARED_BUILDS & names:
             item.add_marker(pytest.mark.xdist_group("builds"))
 
 

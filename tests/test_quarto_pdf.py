@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import need_quarto
+from conftest import clone_build, copy_project, need_quarto
 
 from planbook.book.quarto import KNOWN_QUARTO_WARNING, quarto_log, quarto_messages
 
@@ -169,10 +169,19 @@ def test_quarto_messages_are_found():
 
 # --- the 2026-10 briefing --------------------------------------------------------------------
 
-def test_quarto_briefing_pdf(quarto_briefing, kind_builds):
+def test_quarto_briefing_pdf(quarto_briefing, tmp_path):
+    """The briefing through Quarto: no overlap, no warning, and at most two pages more than
+    the built-in engine makes of the same executed notebooks (rendered here in a copy)."""
+    from planbook.build import render_book
+    from planbook.run.period import resolve
+
     pdf = quarto_briefing / "reports" / "2026-10" / "report.pdf"
-    built_in = _pages(kind_builds / "reports" / "2026-10" / "report.pdf")
-    assert _pages(pdf) <= built_in + 2  # 10 against 8 here (narrow table columns)
+    copy = clone_build(quarto_briefing, tmp_path / "project")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLANBOOK_ROOT", str(copy))
+        built_in = render_book(resolve("2026-10", copy), engine="builtin")
+    assert built_in.engine == "builtin"
+    assert _pages(pdf) <= _pages(built_in.pdf) + 2  # 10 against 8 here (narrow table columns)
     assert overlapping_words(pdf) == []
     assert _quarto_warnings(quarto_briefing, "2026-10") == []
 
@@ -193,30 +202,30 @@ def test_render_before_run_says_what_to_run(project, period, capsys):
     assert not (project / "reports" / period / "report.pdf").exists()
 
 
-def test_quarto_renders_the_final_report(kind_builds, tmp_path):
-    """The final report (2027, rendered after its cut-off) through Quarto from the notebooks
-    a built-in build executed: `planbook render --engine quarto` needs no Quarto build
-    first. (2025 midterm and 2026-10 briefing: the fixtures; 2024 annual is the same book.)"""
+@pytest.mark.quarto_render
+def test_quarto_renders_the_final_report(tmp_path):
+    """The final report (2027, after its cut-off) rendered through Quarto from notebooks that
+    `planbook run` executed: `planbook render --engine quarto` needs no Quarto build first.
+    (2025 midterm and 2026-10 briefing: the fixtures; 2024 annual is the same book.)"""
     import datetime as dt
-    import shutil
 
     need_quarto()
     from conftest import AFTER_FINAL_CUTOFF
 
     from planbook import clock
-    from planbook.build import render_book
-    from planbook.run.period import resolve
+    from planbook.cli import main
 
-    root = tmp_path / "project"
-    shutil.copytree(kind_builds, root, symlinks=True)
+    root = copy_project(tmp_path / "project")
     later = dt.datetime.fromisoformat(AFTER_FINAL_CUTOFF + "T09:00:00").replace(
         tzinfo=clock.JIANDE)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(clock, "now", lambda: later)
         mp.setenv("PLANBOOK_ROOT", str(root))
-        result = render_book(resolve("2027", root), engine="quarto")
-    assert result.engine == "quarto" and result.pdf.is_file()
-    assert overlapping_words(result.pdf) == []
+        mp.chdir(root)
+        assert main(["run", "--period", "2027"]) == 0
+        assert main(["render", "--period", "2027", "--engine", "quarto"]) == 0
+    pdf = root / "reports" / "2027" / "report.pdf"
+    assert overlapping_words(pdf) == []
     assert _quarto_warnings(root, "2027") == []
 
 
