@@ -94,22 +94,24 @@ def kind_builds(site_build, tmp_path_factory) -> Path:
     return root
 
 
-# Under pytest-xdist (`make test`: -n 2 --dist loadgroup) session fixtures are made once per
-# worker: every test that reads one of these builds runs on the same worker, so each is built
-# once, and no test alters a shared build while another process reads it. The Quarto builds
-# share nothing with the built-in ones, so they form a group of their own (the other worker).
+# Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) each worker is a session of
+# its own: a worker that needs a built-in build makes its own (about a minute) and its tests
+# read or clone only that one, so no test sees another process change its build. The Quarto
+# builds cost minutes each: every test that reads one, or renders through Quarto itself
+# (marked `quarto_render`), runs in the group "quarto", on one worker, and reads no built-in
+# build. (Groups need pytest < 9: pytest 9 names items by a field xdist 3.8 does not set.)
 SHARED_BUILDS = {"sample_build", "site_build", "kind_builds"}
 QUARTO_BUILDS = {"quarto_build", "quarto_briefing"}
 
 
+# tryfirst: xdist's own hook reads the groups from the markers, so they must be set before it.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if QUARTO_BUILDS & names or item.get_closest_marker("quarto_render"):
             assert not SHARED_BUILDS & names, f"{item.nodeid}: a Quarto test reads a built-in build"
             item.add_marker(pytest.mark.xdist_group("quarto"))
-        elif SHARED_BUILDS & names:
-            item.add_marker(pytest.mark.xdist_group("builds"))
 
 
 def build_at(root: Path, period: str, *, engine: str = "builtin", **kw) -> list[str]:

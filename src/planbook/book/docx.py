@@ -14,8 +14,6 @@ zip entry a fixed time, so the same edition gives the same bytes.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +22,9 @@ from planbook.book.assets import ASSETS, font_dir
 from planbook.book.downloads import normalised_zip
 from planbook.book.pages import PageContent, Ref, page_markdown, png_name
 from planbook.book.pandoc import READER, pandoc_path, run_pandoc
+from planbook.book.pdf import typst_child
 from planbook.book.spec import SAMPLE_NOTICE, BookChapters
-from planbook.errors import EnvironmentFault, RenderError
+from planbook.errors import RenderError
 from planbook.escape import md_text
 from planbook.plan.params import Params
 
@@ -103,12 +102,9 @@ def figures_png(work: Path, svgs: list[str]) -> None:
     main.write_text("#set page(width: auto, height: auto, margin: 0pt, fill: white)\n" + body,
                     encoding="utf-8")
     main.with_suffix(".txt").write_text("\n".join(png_name(s) for s in svgs), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", _TYPST_PNG, str(main), str(font_dir()),
-                           str(PNG_PPI)], capture_output=True, check=False)
-    if proc.returncode:
-        detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
-        raise EnvironmentFault.from_tool(detail, work) or RenderError(
-            f"typst 无法把图转成 PNG：{detail}", hint=f"生成的源文件保留在 {main}")
+    detail = typst_child(_TYPST_PNG, str(main), str(font_dir()), str(PNG_PPI), writes=work)
+    if detail is not None:
+        raise RenderError(f"typst 无法把图转成 PNG：{detail}", hint=f"生成的源文件保留在 {main}")
 
 
 def write_docx(book: BookChapters, contents: list[PageContent], refs: dict[str, Ref],

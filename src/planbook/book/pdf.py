@@ -131,18 +131,28 @@ except Exception as exc:  # typst-py's TypstError: its diagnostic shows the sour
 """
 
 
+def typst_child(script: str, *args: str, writes: Path) -> str | None:
+    """Run a typst `script` (as _TYPST) in a child Python with `args`; None when it succeeds,
+    else typst's diagnostic. A machine fault (disk full, no permission) met writing under
+    `writes` is raised here as EnvironmentFault, whoever called."""
+    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                          check=False)
+    if proc.returncode == 0:
+        return None
+    detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+    fault = EnvironmentFault.from_tool(detail, writes)
+    if fault is not None:
+        raise fault
+    return detail
+
+
 def compile_typst(main: Path, pdf: Path, root: Path,
                   figures: dict[str, str] | None = None) -> None:
     """typst main -> pdf with the book's fonts only, in a child process, as PDF_STANDARDS.
     `figures`: image file (relative to `root`) -> how to name its figure in an error."""
-    proc = subprocess.run([sys.executable, "-c", _TYPST, str(main), str(pdf), str(root),
-                           str(font_dir()), ",".join(PDF_STANDARDS)],
-                          capture_output=True, check=False)
-    if proc.returncode:
-        detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
-        fault = EnvironmentFault.from_tool(detail, pdf.parent)
-        if fault is not None:
-            raise fault
+    detail = typst_child(_TYPST, str(main), str(pdf), str(root), str(font_dir()),
+                         ",".join(PDF_STANDARDS), writes=pdf.parent)
+    if detail is not None:
         refused = standard_refusal(detail, main, figures or {})
         if refused is not None:
             raise refused
