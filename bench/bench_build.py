@@ -19,6 +19,7 @@ PARTS = ("_quarto.yml", "book", "notebooks", "params", "data", "src")
 
 
 def copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
     for part in PARTS:
         src = ROOT / part
         if src.is_dir():
