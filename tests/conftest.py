@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# As planbook/__init__ does, before any test module imports openpyxl ahead of planbook
+# (openpyxl reads it once; with lxml its workbook bytes differ and the build refuses).
+os.environ.setdefault("OPENPYXL_LXML", "False")
+
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("_quarto.yml", "book", "notebooks", "params", "data", "src")
 CHROMIUM = Path("/usr/bin/chromium")
