@@ -29,6 +29,13 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+def project_env(root: Path) -> dict[str, str]:
+    """The environment of a `planbook` child process working on the copy at `root` (its own
+    library first: the run cache hashes the library it executes with)."""
+    return {**os.environ, "PLANBOOK_ROOT": str(root),
+            "PYTHONPATH": os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])}
+
+
 def use_copy(root: Path) -> None:
     """Import planbook from the copy: the run cache hashes the library it executes with."""
     os.environ["PLANBOOK_ROOT"] = str(root)

@@ -32,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_build import copy_project  # noqa: E402
+from bench_build import copy_project, project_env  # noqa: E402
 
 BIG = int(os.environ.get("BENCH_ROWS", "1000080"))
 SMALL = 1_000
@@ -122,8 +122,7 @@ def planbook(root: Path, *args: str) -> dict[str, float]:
     """Peak RSS (MiB) of one planbook command in project `root`: its own, its largest
     child's, and its whole tree's (sampled)."""
     out = root / ".bench-out"
-    env = {**os.environ, "PLANBOOK_ROOT": str(root),
-           "PYTHONPATH": os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])}
+    env = project_env(root)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", _CLI, str(out), *args], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

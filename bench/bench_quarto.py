@@ -25,15 +25,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_build import copy_project  # noqa: E402
+from bench_build import copy_project, project_env  # noqa: E402
 
 REPS = int(os.environ.get("BENCH_REPS", "2"))
 PERIOD = "2025"
-
-
-def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "PLANBOOK_ROOT": str(root),
-            "PYTHONPATH": os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])}
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -52,7 +47,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-quarto-") as tmp:
         root = copy_project(Path(tmp) / "project")
-        env = _env(root)
+        env = project_env(root)
         cli = [sys.executable, "-m", "planbook"]
         timed([*cli, "run", "--period", PERIOD], root, env)
         book = root / "build" / "quarto" / PERIOD / "book"

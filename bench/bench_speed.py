@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_build import copy_project  # noqa: E402
+from bench_build import copy_project, project_env  # noqa: E402
 
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 FLOOR = "import pandas, matplotlib, seaborn"
@@ -114,18 +114,13 @@ def floor() -> float:
     return time.perf_counter() - t0
 
 
-def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "PLANBOOK_ROOT": str(root),
-            "PYTHONPATH": os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])}
-
-
 def planbook(root: Path, *args: str, program: str = _CLI) -> tuple[float, float]:
     """(seconds, what `program` wrote on exit: by default the peak RSS of the planbook process
     in KiB) of one command in project `root`."""
     out = root / ".bench-out"
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", program, str(out), *args], cwd=root,
-                          env=_env(root), capture_output=True, text=True)
+                          env=project_env(root), capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if proc.returncode:
         sys.exit(f"planbook {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
@@ -135,7 +130,7 @@ def planbook(root: Path, *args: str, program: str = _CLI) -> tuple[float, float]
 def code_seconds(root: Path, period: str) -> float:
     """CPU seconds of every chapter's own code for `period`, in one plain process (_CODE)."""
     proc = subprocess.run([sys.executable, "-c", _CODE, period, str(root / ".bench-prepared")],
-                          cwd=root, env=_env(root), capture_output=True, text=True)
+                          cwd=root, env=project_env(root), capture_output=True, text=True)
     if proc.returncode:
         sys.exit(f"the chapters' code failed outside the kernels:\n{proc.stderr[-3000:]}")
     return float(proc.stdout.strip().splitlines()[-1])
