@@ -1,8 +1,8 @@
 """Frozen periods and editions, end to end on a copy of the sample data (the issue's "done
-when"): 2025 built (a copy of the session's `sample_build`), ingest a real 2026-10 figure, verify and rebuild 2025 unchanged, status
-of 2026-10 uses the figure, a resend changes nothing, `planbook sample` keeps it; then a
-back-filled 2025 figure: a plain rebuild is refused, `--reissue` issues edition 2 and keeps
-edition 1 byte for byte."""
+when"): 2025 built (a copy of the session's `sample_build`), ingest a real 2026-10 figure,
+verify and rebuild 2025 unchanged, status of 2026-10 uses the figure, a resend changes
+nothing, `planbook sample` keeps it; then a back-filled 2025 figure: a plain rebuild is
+refused, `--reissue` issues edition 2 and keeps edition 1 byte for byte."""
 
 from __future__ import annotations
 

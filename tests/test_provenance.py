@@ -1,8 +1,9 @@
 """The audit trail: register, manifest, trace and verify, on real builds of the sample data.
 
 2024, 2025 and the 2026-10 briefing are the session's builds (conftest `site_build`, shared
-with other modules); tests that alter a published or input file restore it. Re-executions are the slow part, so only the clean
-2025 verify re-runs the annual notebooks; the briefing (one notebook) covers the rest.
+with other modules); tests that alter a published or input file restore it. Re-executions
+are the slow part, so only the clean 2025 verify re-runs the annual notebooks; the briefing
+(one notebook) covers the rest.
 """
 
 from __future__ import annotations
