@@ -31,9 +31,10 @@ $(PA11Y): tests/pa11y/package.json tests/pa11y/package-lock.json
 
 pa11y: $(PA11Y)  ## install pa11y (npm) for the accessibility checks
 
-# Two pytest-xdist workers (the machines have 2 cores); tests/conftest.py keeps the Quarto
-# renders on one of them. PYTEST_ARGS= runs in one process; add e.g. `-k name`.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# Two pytest-xdist workers (the machines have 2 cores), each given half of the tests and
+# stealing from the other when idle (tests/conftest.py orders them). PYTEST_ARGS= runs in
+# one process; add e.g. `-k name`.
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 test: $(STAMP)  ## run the test suite (real papermill, pandoc, typst, chromium, vnu, pa11y)
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory pa11y \

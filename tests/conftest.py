@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import warnings
@@ -41,14 +42,35 @@ def project(tmp_path, monkeypatch) -> Path:
     return root
 
 
+def once_per_run(tmp_path_factory, name: str, make) -> Path:
+    """`make(folder)`'s project, made once per test run. Under pytest-xdist every worker is a
+    session of its own: the first worker to ask makes it in a folder all workers share (the
+    run's base temp), under a lock the others wait on, and all of them read that one. A
+    worker that failed half-way leaves no `made` mark: the next one starts it afresh."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return make(tmp_path_factory.mktemp(name))
+    folder = tmp_path_factory.getbasetemp().parent / name
+    with open(f"{folder}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes (or the worker dies)
+        made = folder.with_name(f"{name}.made")
+        if not made.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            made.write_text(str(make(folder)), encoding="utf-8")
+        return Path(made.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> Path:
     """The 2025 report built once, for real, from the shipped sample data (built-in engine).
-    Shared read-only: a test that must change it works on `clone_build(sample_build, ...)`."""
-    root = copy_project(tmp_path_factory.mktemp("sample-build") / "project")
-    lines = build_at(root, "2025")
-    assert any("完成" in line for line in lines)
-    return root
+    Shared read-only, by every xdist worker too: a test that must change it works on
+    `clone_build(sample_build, ...)`."""
+    def make(folder: Path) -> Path:
+        root = copy_project(folder / "project")
+        assert any("完成" in line for line in build_at(root, "2025"))
+        return root
+
+    return once_per_run(tmp_path_factory, "sample-build", make)
 
 
 def clone_build(built: Path, dest: Path) -> Path:
@@ -64,15 +86,31 @@ def site_build(sample_build, tmp_path_factory) -> Path:
     """2024 published, then 2025, then the 2026-10 briefing, in one project: the report site
     as a user who builds year after year has it (2025's 指标档案 shows what 2024 published).
     Made from a copy of `sample_build` with 2025 unpublished first, its run cache kept: only
-    the 指标档案, whose inputs now include 2024's record, re-executes. Shared read-only (a
-    test that alters a file restores it before it returns); copy it with `clone_build`."""
-    root = clone_build(sample_build, tmp_path_factory.mktemp("site-build") / "project")
-    shutil.rmtree(root / "reports" / "2025")
-    assert any("完成" in line for line in build_at(root, "2024"))
-    lines = build_at(root, "2025")
-    assert any("沿用缓存 10 个" in line for line in lines), lines
-    assert any("完成" in line for line in build_at(root, "2026-10"))
-    return root
+    the 指标档案, whose inputs now include 2024's record, re-executes. Shared read-only; a
+    test that changes a file or runs a command in it works in `working_copy(site_build, ...)`."""
+    def make(folder: Path) -> Path:
+        root = clone_build(sample_build, folder / "project")
+        shutil.rmtree(root / "reports" / "2025")
+        assert any("完成" in line for line in build_at(root, "2024"))
+        lines = build_at(root, "2025")
+        assert any("沿用缓存 10 个" in line for line in lines), lines
+        assert any("完成" in line for line in build_at(root, "2026-10"))
+        return root
+
+    return once_per_run(tmp_path_factory, "site-build", make)
+
+
+@pytest.fixture(scope="module")
+def working_copy(site_build, tmp_path_factory):
+    """A module's own copy of `site_build` as the working root (PLANBOOK_ROOT and the current
+    folder): its tests run commands that write (trace, verify, rebuilds) and alter files,
+    which must not reach the tests of another worker reading `site_build` at that moment."""
+    root = clone_build(site_build, tmp_path_factory.mktemp("working-copy") / "project")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PLANBOOK_ROOT", str(root))
+    mp.chdir(root)
+    yield root
+    mp.undo()
 
 
 # The day the 2027 总结评估's cut-off (2028-03-31) has passed: its build is refused before.
@@ -89,33 +127,40 @@ def kind_builds(site_build, tmp_path_factory) -> Path:
 
     from planbook import clock
 
-    root = clone_build(site_build, tmp_path_factory.mktemp("kind-builds") / "project")
-    later = dt.datetime.fromisoformat(AFTER_FINAL_CUTOFF + "T09:00:00").replace(
-        tzinfo=clock.JIANDE)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(clock, "now", lambda: later)
-        assert any("完成" in line for line in build_at(root, "2027"))
-    return root
+    def make(folder: Path) -> Path:
+        root = clone_build(site_build, folder / "project")
+        later = dt.datetime.fromisoformat(AFTER_FINAL_CUTOFF + "T09:00:00").replace(
+            tzinfo=clock.JIANDE)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(clock, "now", lambda: later)
+            assert any("完成" in line for line in build_at(root, "2027"))
+        return root
+
+    return once_per_run(tmp_path_factory, "kind-builds", make)
 
 
-# Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) each worker is a session of
-# its own: a worker that needs a built-in build makes its own (about a minute) and its tests
-# read or clone only that one, so no test sees another process change its build. The Quarto
-# builds cost minutes each: every test that reads one, or renders through Quarto itself
-# (marked `quarto_render`), runs in the group "quarto", on one worker, and reads no built-in
-# build. (Groups need pytest < 9: pytest 9 names items by a field xdist 3.8 does not set.)
-SHARED_BUILDS = {"sample_build", "site_build", "kind_builds"}
-QUARTO_BUILDS = {"quarto_build", "quarto_briefing"}
+# Under pytest-xdist (`make test` runs `-n 2 --dist worksteal`) each worker is a session of
+# its own; the builds above are made once per run all the same (`once_per_run`). worksteal
+# gives each worker half of the items, in this order, and moves tests from the tail of a busy
+# worker's queue to an idle one. The order puts the longest work at the head of each half,
+# so that it starts at once and runs side by side: the first half opens with the tests on the
+# Quarto build of 2025 (its render takes minutes), the second with the Quarto briefing, the
+# Quarto render of 2027 (marked `quarto_render`) and the axe-core runs over every page.
+FIRST_HALF = ("quarto_build",)
+SECOND_HALF = ("quarto_briefing", "quarto_render", "test_a11y.py")
 
 
-# tryfirst: xdist's own hook reads the groups from the markers, so they must be set before it.
-@pytest.hookimpl(tryfirst=True)
+def _leads(item, keys) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return any(k in names or item.get_closest_marker(k) or item.path.name == k for k in keys)
+
+
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        names = set(getattr(item, "fixturenames", ()))
-        if QUARTO_BUILDS & names or item.get_closest_marker("quarto_render"):
-            assert not SHARED_BUILDS & names, f"{item.nodeid}: a Quarto test reads a built-in build"
-            item.add_marker(pytest.mark.xdist_group("quarto"))
+    first = [i for i in items if _leads(i, FIRST_HALF)]
+    second = [i for i in items if i not in first and _leads(i, SECOND_HALF)]
+    rest = [i for i in items if i not in first and i not in second]
+    fill = max(0, len(items) // 2 - len(first))
+    items[:] = first + rest[:fill] + second + rest[fill:]
 
 
 def build_at(root: Path, period: str, *, engine: str = "builtin", **kw) -> list[str]:
@@ -147,14 +192,18 @@ def need_quarto() -> None:
 
 
 def _quarto_built(tmp_path_factory, period: str) -> Path:
-    """A project copy with `period` built once through a real Quarto; its progress lines in
-    build-lines.txt (what the analyst was shown)."""
+    """A project copy with `period` built once per run through a real Quarto; its progress
+    lines in build-lines.txt (what the analyst was shown)."""
     need_quarto()
-    root = copy_project(tmp_path_factory.mktemp(f"quarto-{period}") / "project")
-    lines = build_at(root, period, engine="quarto")
-    assert any("完成" in line for line in lines)
-    (root / "build-lines.txt").write_text("\n".join(lines), encoding="utf-8")
-    return root
+
+    def make(folder: Path) -> Path:
+        root = copy_project(folder / "project")
+        lines = build_at(root, period, engine="quarto")
+        assert any("完成" in line for line in lines)
+        (root / "build-lines.txt").write_text("\n".join(lines), encoding="utf-8")
+        return root
+
+    return once_per_run(tmp_path_factory, f"quarto-{period}", make)
 
 
 @pytest.fixture(scope="session")

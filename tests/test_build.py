@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import clone_build
 from pypdf import PdfReader
 
 from planbook.build import build, expand
@@ -75,15 +76,17 @@ def test_pdf_has_every_chapter_the_notice_and_enough_pages(sample_build):
         assert "建德市县城承载能力提升" in text
 
 
-def test_unchanged_rebuild_reuses_cache_and_render(sample_build):
-    pdf = sample_build / "reports" / "2025" / "report.pdf"
+def test_unchanged_rebuild_reuses_cache_and_render(sample_build, tmp_path):
+    # In a copy: a build takes the project's locks, and other workers read sample_build.
+    root = clone_build(sample_build, tmp_path / "project")
+    pdf = root / "reports" / "2025" / "report.pdf"
     before = pdf.read_bytes()
-    manifest = (sample_build / "reports" / "2025" / "manifest.json").read_bytes()
-    lines = list(build("2025", engine="builtin", root=sample_build))
+    manifest = (root / "reports" / "2025" / "manifest.json").read_bytes()
+    lines = list(build("2025", engine="builtin", root=root))
     # a published period: nothing runs, nothing is rewritten (run.edition)
     assert any("输入未变" in line and "未重写" in line for line in lines), lines
     assert pdf.read_bytes() == before
-    assert (sample_build / "reports" / "2025" / "manifest.json").read_bytes() == manifest
+    assert (root / "reports" / "2025" / "manifest.json").read_bytes() == manifest
 
 
 def test_default_period_is_2025():

@@ -1,7 +1,8 @@
 """The audit trail: register, manifest, trace and verify, on real builds of the sample data.
 
-2024, 2025 and the 2026-10 briefing are the session's builds (conftest `site_build`, shared
-with other modules); tests that alter a published or input file restore it. Re-executions
+2024, 2025 and the 2026-10 briefing are the run's builds (conftest `site_build`, shared with
+other modules), in this module's own copy (`working_copy`); tests that alter a published or
+input file restore it. Re-executions
 are the slow part, so only the clean 2025 verify re-runs the annual notebooks; the briefing
 (one notebook) covers the rest.
 """
@@ -35,13 +36,10 @@ def _build(root: Path, period: str, **kw) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(site_build) -> Path:
-    """The session's 2024, 2025 and 2026-10 builds, as the working root."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PLANBOOK_ROOT", str(site_build))
-    mp.chdir(site_build)
-    yield site_build
-    mp.undo()
+def built(working_copy) -> Path:
+    """The session's 2024, 2025 and 2026-10 builds, in this module's own copy (conftest
+    `working_copy`), as the working root: its tests write there."""
+    return working_copy
 
 
 def _manifest(root: Path, period: str) -> dict:

@@ -1,9 +1,9 @@
 """The report site (issue 18): trace from an indicator, the register's value column, downloads,
 indicator entries, the portal and the stamp; on real builds of the sample data.
 
-2024, 2025 and the 2026-10 briefing are built once for the session (conftest `site_build`,
-shared with other modules), as the issue's "done when" asks; a test that alters a file
-restores it.
+2024, 2025 and the 2026-10 briefing are built once for the run (conftest `site_build`, shared
+with other modules), as the issue's "done when" asks; this module works in its own copy of
+them (`working_copy`), and a test that alters a file restores it.
 """
 
 from __future__ import annotations
@@ -29,13 +29,10 @@ ANNUAL, BRIEFING = "2025", "2026-10"
 
 
 @pytest.fixture(scope="module")
-def site(site_build) -> Path:
-    """The session's 2024, 2025 and 2026-10 builds, as the working root."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PLANBOOK_ROOT", str(site_build))
-    mp.chdir(site_build)
-    yield site_build
-    mp.undo()
+def site(working_copy) -> Path:
+    """The session's 2024, 2025 and 2026-10 builds, in this module's own copy (conftest
+    `working_copy`), as the working root: its tests write there."""
+    return working_copy
 
 
 def _manifest(root: Path, period: str) -> dict:
