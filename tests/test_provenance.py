@@ -2,9 +2,8 @@
 
 2024, 2025 and the 2026-10 briefing are the run's builds (conftest `site_build`, shared with
 other modules), in this module's own copy (`working_copy`); tests that alter a published or
-input file restore it. Re-executions
-are the slow part, so only the clean 2025 verify re-runs the annual notebooks; the briefing
-(one notebook) covers the rest.
+input file restore it. Re-executions are the slow part, so only the clean 2025 verify re-runs
+the annual notebooks; the briefing (one notebook) covers the rest.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ def _build(root: Path, period: str, **kw) -> None:
 
 @pytest.fixture(scope="module")
 def built(working_copy) -> Path:
-    """The session's 2024, 2025 and 2026-10 builds, in this module's own copy (conftest
+    """The run's 2024, 2025 and 2026-10 builds, in this module's own copy (conftest
     `working_copy`), as the working root: its tests write there."""
     return working_copy
 

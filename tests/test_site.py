@@ -30,7 +30,7 @@ ANNUAL, BRIEFING = "2025", "2026-10"
 
 @pytest.fixture(scope="module")
 def site(working_copy) -> Path:
-    """The session's 2024, 2025 and 2026-10 builds, in this module's own copy (conftest
+    """The run's 2024, 2025 and 2026-10 builds, in this module's own copy (conftest
     `working_copy`), as the working root: its tests write there."""
     return working_copy
 

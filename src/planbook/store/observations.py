@@ -100,7 +100,7 @@ def load_observations(data: Path | None = None, *,
     global _LAST
     key = (data.resolve(), tuple((f.name, sha256_file(f)) for f in store_files(data)))
     if _LAST is None or _LAST[0] != key:
-        _LAST = None  # a refused store keeps nothing
+        _LAST = None  # free the old store before reading the new; a refused store is not kept
         _LAST = (key, _concat(_read_all(data)))
     return _LAST[1].copy()
 
