@@ -44,17 +44,23 @@ def test_workbook_bytes_are_openpyxls(rows, title, notice):
 def test_random_tables_match_openpyxl(notice):
     rng = random.Random(16)
     alphabet = ["a", "B", "中", " ", "&", "<", ">", '"', "=", "-", "@", "1", "𝕏", "{", "}", "\n"]
-    fast = 0
-    for _ in range(300):
-        rows = [["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))).strip()
+    # numbers as the tables print them, each with its format (1,449 → #,##0; 37.5% → 0.0%)
+    numbers = ["0", "-3", "7", "2025", "1,449", "12,345.6", "99.30", "0.05", "-0.0", "37.5%",
+               "100%", "1,000.25%", "467.7", "3.14159", "12345678901234567890"]
+    fast = numbered = 0
+    for _ in range(400):
+        rows = [[rng.choice(numbers) if rng.random() < 0.3 else
+                 "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))).strip()
                  for _ in range(rng.randint(1, 30))] for _ in range(rng.randint(1, 5))]
         stamp = rng.choice([STAMP, datetime(2025, 12, 31, 0, 0, 0, 5)])
         assert (downloads.xlsx_bytes(rows, "t", stamp, notice)
                 == _openpyxl_or_error(rows, "t", stamp, notice))
-        fast += downloads._parts[notice].workbook(rows, "t", stamp) is not None
-    # the direct writer, not only the fallback, was compared (a table with a plain number
-    # in its body is openpyxl's to write: its cells are numbers with formats)
-    assert fast > 80
+        formats = downloads._formats(rows)
+        direct = downloads._parts[notice, formats].workbook(rows, "t", stamp) is not None
+        fast += direct
+        numbered += direct and bool(formats)
+    # the direct writer, not only the fallback, was compared, on tables with numbers too
+    assert fast > 150 and numbered > 80
 
 
 def _openpyxl_or_error(rows, title, stamp, notice=""):

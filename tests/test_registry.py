@@ -289,3 +289,28 @@ def test_every_project_quote_lies_in_the_text_of_its_task(registry):
     for p in registry.projects.values():
         start, end = spans[p.task]
         assert any(start <= m.start() < end for m in re.finditer(re.escape(p.quote), PLAN)), p.id
+
+
+def test_registry_is_read_again_when_its_bytes_change_and_a_failed_load_is_not_kept(tmp_path):
+    """A build asks for the registry several times and gets it parsed once, keyed by the
+    files' content: a file rewritten with the same size and time is read again, and a
+    registry that failed to load is never served."""
+    import os
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA / "plan", data / "plan")
+    first, again = load_registry(data), load_registry(data)
+    assert first.indicators == again.indicators and first.indicators is not again.indicators
+    path = data / "plan" / "indicators.yaml"
+    text, stat = path.read_text(encoding="utf-8"), path.stat()
+    old = first.indicators["ind_gdp"].name_zh
+    assert text.count(f"name_zh: {old}") == 1
+    path.write_text(text.replace(f"name_zh: {old}", f"name_zh: {old[::-1]}"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same time, the same size
+    assert load_registry(data).indicators["ind_gdp"].name_zh == old[::-1]
+    path.write_text(text + "- id: [\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(Exception):  # noqa: B017 - damaged YAML, every time it is asked
+            load_registry(data)
+    path.write_text(text, encoding="utf-8")
+    assert load_registry(data).indicators["ind_gdp"].name_zh == old

@@ -58,6 +58,10 @@ CASES = [
     ("obs-text-value", cells(OBS, 5, 2, "约546"), [OBS, "第 5 行", "“value”列"], True),
     ("obs-gbk", gbk(OBS), [OBS, "第 2 行", "UTF-8"], True),
     ("obs-missing-column", lines(OBS, drop_column), [OBS, "第 1 行", "“file_sha256”列"], True),
+    # an id the registry does not know: build checks the whole store read once (kept for
+    # the build), status a chunk at a time; both name the row
+    ("obs-unknown-indicator", cells(OBS, 2, 0, "ind_not_in_plan"),
+     [OBS, "第 2 行", "ind_not_in_plan"], False),
     ("statements-short-row", lines(STM, short_row), [STM, "第 2 行"], False),
     ("statements-text-revision", cells(STM, 2, 9, "一"), [STM, "第 2 行", "“revision”列"], False),
     ("statements-gbk", gbk(STM), [STM, "第 2 行", "UTF-8"], False),

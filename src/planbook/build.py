@@ -262,7 +262,7 @@ def _build(rp: ReportPeriod, *, engine: str, force: bool, tag: str,
     # waits, so the edition's figures and its recorded inputs are the same rows (issue 24).
     with observations.read_lock(rp.data):
         registry = load_registry(rp.data)
-        check_package(rp.data, registry)  # every store file, before anything runs
+        check_package(rp.data, registry, whole=True)  # every store file, before anything runs
         # a malformed judgement file stops here, and so does a grade its lights do not support
         # without a reason (the lights are the period's, so this is where both are known)
         evaluation = load_evaluation(rp.data, rp.code, registry)

@@ -77,6 +77,7 @@ from pathlib import Path
 import yaml
 
 from planbook.errors import EnvironmentFault, Problem, RegistryError, StoreDamaged
+from planbook.hashing import ByContent, sha256_file
 from planbook.plan.periods import FIRST_YEAR, LAST_YEAR
 
 KINDS = ("level", "cumulative", "annual", "share", "ceiling", "milestone")
@@ -814,11 +815,34 @@ def _load_confirmations(path: Path, problems: list[Problem], indicators: dict[st
     return out
 
 
+_REGISTRY_FILES = ("plan.txt", "departments.yaml", "indicators.yaml", "tasks.yaml",
+                   "projects.yaml", "leads_confirmed.yaml")
+_LOADED = ByContent()  # the last registry loaded, by its files' content
+
+
 def load_registry(data: Path | None = None) -> Registry:
-    """Load and validate data/plan/; every problem found is reported at once in a RegistryError."""
+    """Load and validate data/plan/; every problem found is reported at once in a RegistryError.
+
+    A build asks for the registry five or six times (each month of a range as often): it is
+    parsed and checked once while data/plan/'s files hold the same bytes. Each caller gets
+    its own Registry over the same frozen entries."""
     from planbook import paths
 
     plan = paths.plan_dir(data or paths.data_dir())
+    try:
+        # the path as given too: the Registry's `files` carry it (manifests name them)
+        key = (plan, plan.resolve(), tuple((name, sha256_file(plan / name))
+                                           for name in _REGISTRY_FILES
+                                           if (plan / name).is_file()))
+    except OSError:  # unreadable: the load names the file
+        registry = _load_registry(plan)
+    else:
+        registry = _LOADED.get(key, lambda: _load_registry(plan))
+    return replace(registry, **{f: dict(getattr(registry, f)) for f in (
+        "indicators", "tasks", "departments", "files", "projects", "confirmations")})
+
+
+def _load_registry(plan: Path) -> Registry:
     problems: list[Problem] = []
     plan_file = plan / "plan.txt"
     if not plan_file.is_file():

@@ -12,9 +12,11 @@ from pathlib import Path
 from planbook.store import observations, statements, villages
 
 
-def check_package(data: Path, registry, period: str | None = None) -> None:
-    """Read every store file (and `period`'s evaluation): StoreDamaged on the first damaged."""
-    observations.check_store(data, registry)
+def check_package(data: Path, registry, period: str | None = None, *,
+                  whole: bool = False) -> None:
+    """Read every store file (and `period`'s evaluation): StoreDamaged on the first damaged.
+    `whole`: the caller reads the whole store next (observations.check_store)."""
+    observations.check_store(data, registry, whole=whole)
     if period is not None:
         from planbook.store.evaluation import load_evaluation
 

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from planbook import paths
-from planbook.errors import EnvironmentFault
+from planbook.errors import EnvironmentFault, PlanbookError
 from planbook.files import atomic_write_text, exclusive_lock, shared_lock
-from planbook.hashing import sha256_bytes, sha256_file  # noqa: F401 - re-exported
+from planbook.hashing import ByContent, sha256_bytes, sha256_file  # noqa: F401 - re-exported
 from planbook.plan.periods import Period, parse_period
 from planbook.store import commit, validator, villages
 from planbook.store.schema import (  # noqa: F401
@@ -93,19 +93,19 @@ def load_observations(data: Path | None = None, *,
     data = data or paths.data_dir()
     if indicators is not None:
         return _concat(_read_all(data, indicators=indicators))
-    # One build reads the whole store several times (its check, the cut-off count, the
-    # sample notice, the input hashes): parsed and checked once, while the files' bytes are
-    # the same. The key is their content (sha256), not their times: a file rewritten within
-    # one clock tick must not be served stale.
-    global _LAST
+    return _whole(data).copy()
+
+
+# One build reads the whole store several times (its check, the cut-off count, the sample
+# notice, the input hashes; each month of a range as often): parsed and checked once, while
+# the files' bytes are the same. One store is held: the old one is freed before the next read.
+_WHOLE = ByContent()
+
+
+def _whole(data: Path) -> pd.DataFrame:
+    """load_observations' frame itself (callers copy it before changing it)."""
     key = (data.resolve(), tuple((f.name, sha256_file(f)) for f in store_files(data)))
-    if _LAST is None or _LAST[0] != key:
-        _LAST = None  # free the old store before reading the new; a refused store is not kept
-        _LAST = (key, _concat(_read_all(data)))
-    return _LAST[1].copy()
-
-
-_LAST: tuple[tuple, pd.DataFrame] | None = None  # the last whole store read, by content
+    return _WHOLE.get(key, lambda: _concat(_read_all(data)))
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -196,8 +196,14 @@ def input_hashes(data: Path, *, as_of: str | None, period: Period) -> dict[Path,
     the whole file. A later ingest (a later period, or a row received after the cut-off)
     leaves these hashes, and so the report, unchanged."""
     out = {}
+    # from the whole store as read once (the same checked rows read_store_file gives, in file
+    # order), not each file parsed again
+    store = _whole(data)
+    by_file = dict(tuple(store.groupby("file", sort=False)))
     for f in store_files(data):
-        df = upto(received_by(read_store_file(f), as_of), period)
+        df = by_file.get(f.relative_to(data).as_posix())
+        df = read_store_file(f) if df is None else df.drop(columns="file")
+        df = upto(received_by(df, as_of), period)
         # in key order: rows appended after others hash as if the file were sorted
         df = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
         out[f] = _csv_sha256(df)
@@ -224,8 +230,6 @@ def mixes_real_and_sample(frame: pd.DataFrame, registry, period: Period) -> bool
 def report_fact(data: Path, registry, *, as_of: str | None, period: Period) -> str:
     """The report-wide fact a chapter's output depends on beyond its own departments' files
     (the run cache keys on it): whether real and sample figures are mixed."""
-    from planbook.errors import PlanbookError
-
     try:
         frame = load_all(data, registry, as_of=as_of, period=period)
     except (KeyError, ValueError, PlanbookError):  # a malformed store: check_store names it
@@ -407,7 +411,14 @@ def parse_periods(df: pd.DataFrame) -> pd.Series:
     return df["period"].map(parse_period)
 
 
-def check_store(data: Path, registry) -> None:
+def check_store(data: Path, registry, *, whole: bool = False) -> None:
     """Refuse a store a report cannot trust: every problem at once, with file, row and column
-    (store.validator, plus indicator ids the registry does not know)."""
+    (store.validator, plus indicator ids the registry does not know). `whole`: the caller
+    reads the whole store next anyway (a build), so it is parsed once, whole, and kept for it;
+    otherwise a chunk at a time and nothing kept."""
+    if whole:
+        known = {*registry.indicators, ""}
+        with contextlib.suppress(PlanbookError):  # read again below, to name every problem
+            if _whole(data)["indicator_id"].isin(known).all():
+                return
     _read_all(data, registry, indicators=())  # checked a chunk at a time, nothing kept

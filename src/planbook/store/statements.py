@@ -47,6 +47,7 @@ import pandas as pd
 
 from planbook import paths
 from planbook.errors import EnvironmentFault, Problem, StoreDamaged
+from planbook.hashing import ByContent
 from planbook.plan.periods import parse_period
 from planbook.plan.registry import STAGES, Registry, load_registry
 from planbook.store import figure_rows, investment, sheets, submission
@@ -477,6 +478,15 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
                            "UTF-8 文本（可能被另存为 GBK）", hint=fix) from None
     except OSError as exc:
         raise EnvironmentFault.from_os(exc, path, doing="读取") from None
+    # a build reads each file for its check, its chapters and its input hashes
+    return _READ.get((where, columns, sha256_bytes(raw)),
+                     lambda: _parse(raw, where, columns, fix)).copy()
+
+
+_READ = ByContent(64)  # a statements or project-stages file each (a department's)
+
+
+def _parse(raw: bytes, where: str, columns: tuple[str, ...], fix: str) -> pd.DataFrame:
     df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_filter=False,
                      encoding="utf-8")
     for c in columns:  # a file written before a column was added reads it as empty

@@ -25,6 +25,7 @@ import pandas as pd
 
 from planbook import paths
 from planbook.errors import EnvironmentFault, StoreDamaged
+from planbook.hashing import ByContent, sha256_bytes, sha256_file
 from planbook.store.schema import COLUMNS
 
 FILE = "villages.csv"
@@ -74,6 +75,14 @@ def read_records(data: Path) -> pd.DataFrame:
         raise StoreDamaged.not_utf8(where, raw, exc, hint=_FIX) from None
     except OSError as exc:
         raise EnvironmentFault.from_os(exc, path, doing="读取") from None
+    # a build reads the records for each derived figure, its hashes and its sample notice
+    return _RECORDS.get((where, sha256_bytes(raw)), lambda: _parse(raw, where)).copy()
+
+
+_RECORDS = ByContent()
+
+
+def _parse(raw: bytes, where: str) -> pd.DataFrame:
     try:
         df = pd.read_csv(io.BytesIO(raw), encoding="utf-8", dtype={"village_id": str},
                          keep_default_na=False)
@@ -130,8 +139,6 @@ def load_villages(data: Path | None = None, *, as_of: str | None = None,
 
 def records_sha256(records: pd.DataFrame) -> str:
     """sha256 of records as CSV text: what a report used, independent of later records."""
-    from planbook.hashing import sha256_bytes
-
     return sha256_bytes(records.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
@@ -204,6 +211,19 @@ def derived_observations(registry, data: Path | None = None, *, as_of: str | Non
     `file_sha256` is the hash of the year's records used (see records_sha256).
     """
     data = data or paths.data_dir()
+    vfile = village_file(data)
+    measures = tuple((i.id, i.villages, i.unit, i.lead) for i in registry.indicators.values()
+                     if i.villages)
+    # several per build (its cut-off count and sample notice with and without the cut-off)
+    key = (vfile.relative_to(data).as_posix(), sha256_file(vfile) if vfile.is_file() else None,
+           measures, as_of, year)
+    return _DERIVED.get(key, lambda: _derived(registry, data, as_of, year)).copy()
+
+
+_DERIVED = ByContent(4)
+
+
+def _derived(registry, data: Path, as_of: str | None, year: int | None) -> pd.DataFrame:
     df = load_villages(data, as_of=as_of, year=year)
     rows = []
     if len(df):
