@@ -197,12 +197,12 @@ def input_hashes(data: Path, *, as_of: str | None, period: Period) -> dict[Path,
     leaves these hashes, and so the report, unchanged."""
     out = {}
     # from the whole store as read once (the same checked rows read_store_file gives, in file
-    # order), not each file parsed again
+    # order), not each file parsed again; one file's rows copied out at a time
     store = _whole(data)
-    by_file = dict(tuple(store.groupby("file", sort=False)))
+    rows_of = store.groupby("file", sort=False).indices
     for f in store_files(data):
-        df = by_file.get(f.relative_to(data).as_posix())
-        df = read_store_file(f) if df is None else df.drop(columns="file")
+        at = rows_of.get(f.relative_to(data).as_posix())
+        df = read_store_file(f) if at is None else store.iloc[at].drop(columns="file")
         df = upto(received_by(df, as_of), period)
         # in key order: rows appended after others hash as if the file were sorted
         df = df.sort_values(["indicator_id", "period", "revision"], kind="stable")
