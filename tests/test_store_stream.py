@@ -81,3 +81,54 @@ def test_input_hash_streamed_same_bytes(data, chunk):
         for part in (df, df.iloc[:0]):
             assert observations._csv_sha256(part, chunk) == observations.sha256_bytes(
                 observations._to_csv(part).encode("utf-8"))
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["small-store-held", "large-store-not"])
+def test_a_build_parses_a_small_store_once_and_a_large_one_each_time(tmp_path, monkeypatch,
+                                                                      held):
+    """A build reads the whole store for its check, its cut-off count, its sample notice and
+    its input hashes: a store within KEEP_BYTES is parsed once and held while its bytes are
+    the same; a larger one is parsed each time (a held copy of a million rows beside the
+    report's own frames cost more memory than the parse costs time) and checked a chunk at a
+    time. Either way the results are the same."""
+    from planbook.hashing import ByContent
+    from planbook.plan.periods import parse_period
+    from planbook.plan.registry import load_registry
+    from planbook.store import observations
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    monkeypatch.setattr(observations, "_WHOLE", ByContent())
+    if not held:
+        monkeypatch.setattr(observations, "KEEP_BYTES", 0)
+    parsed: list[bool] = []
+    real = observations._read_all
+
+    def counted(data, registry=None, indicators=None):
+        parsed.append(indicators is None)  # True: parsed whole; False: checked in chunks
+        return real(data, registry, indicators)
+    monkeypatch.setattr(observations, "_read_all", counted)
+    registry, period = load_registry(data), parse_period("2025")
+    observations.check_store(data, registry, whole=True)
+    rows = [observations.load_all(data, registry, as_of="2026-03-31", period=period)
+            for _ in range(2)]
+    hashes = observations.input_hashes(data, as_of="2026-03-31", period=period)
+    assert parsed == ([True] if held else [False, True, True])
+    pd.testing.assert_frame_equal(rows[0], rows[1])
+    # the hashes from the held parse are those of each file read on its own
+    expected = {}
+    for f in store_files(data):
+        df = observations.upto(observations.received_by(
+            observations.read_store_file(f), "2026-03-31"), period)
+        expected[f] = observations._csv_sha256(
+            df.sort_values(["indicator_id", "period", "revision"], kind="stable"))
+    assert {f: hashes[f] for f in expected} == expected
+    # the same bytes written again: still held; a row removed: parsed again, and seen
+    f = store_files(data)[0]
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text, encoding="utf-8")
+    before = len(observations.load_observations(data))
+    assert parsed.count(True) == (1 if held else 3)
+    f.write_text("".join(text.splitlines(keepends=True)[:-1]), encoding="utf-8")
+    assert len(observations.load_observations(data)) == before - 1
+    assert parsed.count(True) == (2 if held else 4)

@@ -93,19 +93,31 @@ def load_observations(data: Path | None = None, *,
     data = data or paths.data_dir()
     if indicators is not None:
         return _concat(_read_all(data, indicators=indicators))
-    return _whole(data).copy()
+    frame, kept = _whole(data)
+    return frame.copy() if kept else frame
 
 
 # One build reads the whole store several times (its check, the cut-off count, the sample
 # notice, the input hashes; each month of a range as often): parsed and checked once, while
 # the files' bytes are the same. One store is held: the old one is freed before the next read.
+# Only a store of up to KEEP_BYTES of CSV is held: beside a report's own frames, a kept
+# million rows cost a build about 100 MiB, more than parsing them again costs in time.
 _WHOLE = ByContent()
+KEEP_BYTES = 16 * 2**20
 
 
-def _whole(data: Path) -> pd.DataFrame:
-    """load_observations' frame itself (callers copy it before changing it)."""
+def _kept(data: Path) -> bool:
+    """Whether the store is small enough to be held parsed (KEEP_BYTES)."""
+    return sum(f.stat().st_size for f in store_files(data)) <= KEEP_BYTES
+
+
+def _whole(data: Path) -> tuple[pd.DataFrame, bool]:
+    """Every stored row, checked, and whether that frame is the one held (then callers must
+    not change it: they copy or filter it)."""
+    if not _kept(data):
+        return _concat(_read_all(data)), False
     key = (data.resolve(), tuple((f.name, sha256_file(f)) for f in store_files(data)))
-    return _WHOLE.get(key, lambda: _concat(_read_all(data)))
+    return _WHOLE.get(key, lambda: _concat(_read_all(data))), True
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -136,7 +148,9 @@ def load_all(data: Path | None = None, registry=None, *, as_of: str | None = Non
 
     data = data or paths.data_dir()
     registry = registry or load_registry(data)
-    store = received_by(load_observations(data), as_of)
+    # the kept parse itself, not a copy of it: only filtered below, each filter a new frame
+    # (a 1M-row store held twice cost the build 90 MiB more)
+    store = received_by(_whole(data)[0], as_of)
     if period is not None:
         store = upto(store, period)
     derived_ids = {i.id for i in registry.indicators.values() if i.villages}
@@ -196,10 +210,10 @@ def input_hashes(data: Path, *, as_of: str | None, period: Period) -> dict[Path,
     the whole file. A later ingest (a later period, or a row received after the cut-off)
     leaves these hashes, and so the report, unchanged."""
     out = {}
-    # from the whole store as read once (the same checked rows read_store_file gives, in file
-    # order), not each file parsed again; one file's rows copied out at a time
-    store = _whole(data)
-    rows_of = store.groupby("file", sort=False).indices
+    # from the store held parsed (the same checked rows read_store_file gives, in file order),
+    # one file's rows copied out at a time; a store too large to be held, a file at a time
+    store = _whole(data)[0] if _kept(data) else None
+    rows_of = store.groupby("file", sort=False).indices if store is not None else {}
     for f in store_files(data):
         at = rows_of.get(f.relative_to(data).as_posix())
         df = read_store_file(f) if at is None else store.iloc[at].drop(columns="file")
@@ -414,11 +428,12 @@ def parse_periods(df: pd.DataFrame) -> pd.Series:
 def check_store(data: Path, registry, *, whole: bool = False) -> None:
     """Refuse a store a report cannot trust: every problem at once, with file, row and column
     (store.validator, plus indicator ids the registry does not know). `whole`: the caller
-    reads the whole store next anyway (a build), so it is parsed once, whole, and kept for it;
-    otherwise a chunk at a time and nothing kept."""
-    if whole:
+    reads the whole store next anyway (a build), so a store small enough to be held
+    (KEEP_BYTES) is parsed once, whole, and held for it; otherwise a chunk at a time and
+    nothing kept."""
+    if whole and _kept(data):
         known = {*registry.indicators, ""}
         with contextlib.suppress(PlanbookError):  # read again below, to name every problem
-            if _whole(data)["indicator_id"].isin(known).all():
+            if _whole(data)[0]["indicator_id"].isin(known).all():
                 return
     _read_all(data, registry, indicators=())  # checked a chunk at a time, nothing kept
