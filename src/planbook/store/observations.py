@@ -148,8 +148,8 @@ def load_all(data: Path | None = None, registry=None, *, as_of: str | None = Non
 
     data = data or paths.data_dir()
     registry = registry or load_registry(data)
-    # the kept parse itself, not a copy of it: only filtered below, each filter a new frame
-    # (a 1M-row store held twice cost the build 90 MiB more)
+    # the held parse itself, not a copy of it: only filtered below, each filter a new frame
+    # (a copy would hold the store twice while the report's frames are made)
     store = received_by(_whole(data)[0], as_of)
     if period is not None:
         store = upto(store, period)
