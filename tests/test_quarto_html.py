@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ARGS, CHROMIUM
-from test_a11y import DESKTOP, PHONE, _serious
+from test_a11y import DESKTOP, PHONE, serious_violations
 
 from planbook.book.spec import SAMPLE_NOTICE
 from planbook.chapters.catalogue import DOSSIER_PAGE
@@ -213,7 +213,7 @@ def test_no_serious_axe_violation_on_any_quarto_page(browser, quarto_build, serv
     for path in _pages(quarto_build):
         page.goto(_url(served, quarto_build, path))
         page.wait_for_load_state("load")
-        problems = _serious(axe.run(page))
+        problems = serious_violations(axe, page)
         if problems:
             found[path.name] = problems
     page.close()
