@@ -45,6 +45,7 @@ def test_chapters_run_in_fresh_forked_kernels_with_their_own_namespace(tiny: Pat
         print("leak", "marker" in globals())
         marker = 1
         print("pid", os.getpid())
+        print("history", get_ipython().history_manager.enabled)
         """
     nbformat.write(probe_notebook(code), tiny / "notebooks" / "probe.ipynb")
     other = Chapter("probe2", "探针二", "三")
@@ -53,6 +54,8 @@ def test_chapters_run_in_fresh_forked_kernels_with_their_own_namespace(tiny: Pat
     texts = [outputs(result.output / f"{c.key}.ipynb") for c in (PROBE, other)]
     for text in texts:
         assert "warm True" in text and "leak False" in text
+        # cells are not written to the analyst's IPython history (nor wait on its sqlite)
+        assert "history False" in text
     pids = {line for t in texts for line in t.splitlines() if line.startswith("pid")}
     assert len(pids) == 2
     nb = nbformat.read(result.output / "probe.ipynb", as_version=4)
