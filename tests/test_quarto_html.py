@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ARGS, CHROMIUM
-from test_a11y import DESKTOP, PHONE, serious_violations
+from test_a11y import DESKTOP, PHONE, axe, serious_violations
 
 from planbook.book.spec import SAMPLE_NOTICE
 from planbook.chapters.catalogue import DOSSIER_PAGE
@@ -205,15 +205,13 @@ def test_chinese_is_drawn_in_the_shipped_cjk_font_on_every_built_in_page(browser
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 def test_no_serious_axe_violation_on_any_quarto_page(browser, quarto_build, served, viewport):
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
+    checker = axe()
     page = _page(browser, viewport)
     found = {}
     for path in _pages(quarto_build):
         page.goto(_url(served, quarto_build, path))
         page.wait_for_load_state("load")
-        problems = serious_violations(axe, page)
+        problems = serious_violations(checker, page)
         if problems:
             found[path.name] = problems
     page.close()
