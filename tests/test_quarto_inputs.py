@@ -280,3 +280,24 @@ def test_quarto_pages_allow_only_their_own_inline_scripts(tmp_path):
     assert "'unsafe-eval'" not in policy and "object-src 'none'" in policy
     secure_page(page)  # once only
     assert page.read_text(encoding="utf-8").count("Content-Security-Policy") == 1
+    assert "unsafe-hashes" not in policy  # no inline event handler on this page
+
+
+def test_quarto_pages_allow_quartos_own_event_handlers_and_no_other(tmp_path):
+    from planbook.book.quarto import QUARTO_HANDLERS, handler_hashes, secure_page
+
+    page = tmp_path / "index.html"
+    page.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+                    f'<button onclick="{QUARTO_HANDLERS[0]}">目录</button>'
+                    f"<a onclick='{QUARTO_HANDLERS[1]}'>搜索</a>"
+                    '<img src="x.png" onerror="alert(1)" alt="x"></body></html>',
+                    encoding="utf-8")
+    digests = [base64.b64encode(hashlib.sha256(h.encode()).digest()).decode()
+               for h in QUARTO_HANDLERS + ("alert(1)",)]
+    assert handler_hashes(page.read_text(encoding="utf-8")) == tuple(
+        f"sha256-{d}" for d in digests[:2])
+    secure_page(page)
+    policy = page.read_text(encoding="utf-8").split(
+        'http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
+    assert f"'unsafe-hashes' 'sha256-{digests[0]}' 'sha256-{digests[1]}';" in policy
+    assert digests[2] not in policy  # a handler Quarto did not write stays refused

@@ -315,6 +315,7 @@ def code_page(nb, page: BookPage, title: str, entries: list[dict], parameters: d
 
 
 PAGE = HTML_HEAD + """<title>代码与溯源：{title}</title>
+<link rel="icon" type="image/svg+xml" href="../assets/favicon.svg">
 <link rel="stylesheet" href="code.css">
 </head>
 <body>

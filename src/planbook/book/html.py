@@ -146,13 +146,15 @@ def _toc(entries: list[tuple[int, str, str]], label: str = "本章目录") -> st
 # allowed: the status dots and the portal carry them, and a style runs no code. Department
 # text is escaped where it lands (planbook.escape); this is the second line of defence.
 def content_policy(script_hashes: tuple[str, ...] = (), *, fetch: bool = False,
-                   data_urls: bool = False) -> str:
+                   data_urls: bool = False, handler_hashes: tuple[str, ...] = ()) -> str:
     """The Content-Security-Policy of a page: scripts only from the book itself, so a slip in
     escaping still runs nothing. `script_hashes`: 'sha256-…' of inline scripts the page's own
     engine wrote (Quarto's pages carry some; planbook's carry none); `fetch`: the page loads
     its own files (Quarto's search index); `data_urls`: images and fonts inlined as data: URLs
-    by the engine's stylesheets (Quarto's Bootstrap icons)."""
-    scripts = " ".join(("'self'", *(f"'{h}'" for h in script_hashes)))
+    by the engine's stylesheets (Quarto's Bootstrap icons); `handler_hashes`: 'sha256-…' of
+    inline event handlers the engine wrote, allowed by 'unsafe-hashes' (that text only)."""
+    allowed = (*script_hashes, *(("unsafe-hashes", *handler_hashes) if handler_hashes else ()))
+    scripts = " ".join(("'self'", *(f"'{h}'" for h in allowed)))
     inline = " data:" if data_urls else ""
     connect = "'self'" if fetch else "'none'"
     return (f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "

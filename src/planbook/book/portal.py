@@ -21,7 +21,7 @@ from pathlib import Path
 
 from planbook import paths
 from planbook.assess.rules import LIGHT_ZH, LIGHTS
-from planbook.book.assets import WEB_FONT, font_dir
+from planbook.book.assets import ASSETS, WEB_FONT, font_dir
 from planbook.book.html import HTML_HEAD, sample_banner
 from planbook.book.spec import (
     ANNEX_PDF,
@@ -227,6 +227,7 @@ footer { color: #444; font-size: .85rem; margin-top: 2rem; }
     for light, colour in LIGHT_COLOURS.items())  # the books' light colours
 
 PAGE = HTML_HEAD + """<title>全部报告 · {plan}</title>
+<link rel="icon" type="image/svg+xml" href="assets/favicon.svg">
 <style>{style}</style>
 </head>
 <body>
@@ -271,6 +272,9 @@ def _sample_banner(entries: list[dict]) -> str:
                          "（planbook sample 生成），其中的数字不是官方统计。")
 
 
+ICON = "favicon.svg"
+
+
 def write_portal(root: Path | None = None, skipped: list[str] | None = None) -> Path:
     """reports/index.html from what is published now; editions it could not read are named
     in `skipped` (the caller warns)."""
@@ -280,6 +284,9 @@ def write_portal(root: Path | None = None, skipped: list[str] | None = None) -> 
     font = fonts / WEB_FONT  # the books' web font: Chinese shows offline on any machine
     if not font.is_file() or font.stat().st_size != (font_dir() / WEB_FONT).stat().st_size:
         shutil.copyfile(font_dir() / WEB_FONT, font)
+    icon = path.parent / "assets" / ICON  # else a browser asks the server for /favicon.ico
+    if not icon.is_file() or icon.read_bytes() != (ASSETS / ICON).read_bytes():
+        shutil.copyfile(ASSETS / ICON, icon)
     path.write_text(portal_html(published(root, skipped)), encoding="utf-8")
     _link_kept_editions(path.parent)
     return path

@@ -26,6 +26,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 import yaml
@@ -619,6 +620,7 @@ def _run_quarto(command: list[str], cwd: Path, staging: Path, log: Path) -> Quar
         raise RenderError(f"quarto 渲染失败（退出码 {proc.returncode}），Quarto 报告：\n{said}",
                           hint=f"Quarto 的完整输出在 {log}；或改用 --engine builtin")
     for page in sorted(out.rglob("*.html")):
+        name_pagination_by_text(page)
         secure_page(page)
     copy_static(out, QUARTO_STATIC)
     pdf = out / "report.pdf"
@@ -649,6 +651,25 @@ _INLINE_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.I | re.S)
 _DATA_TYPES = ("application/json", "text/plain", "application/ld+json", "text/template")
 
 
+# Quarto's own inline event handlers (its sidebar toggles and search button). A policy allows a
+# handler only by 'unsafe-hashes' and the hash of its text, and Chromium refuses them with a
+# console error on every page load otherwise (156.0.8078.129 did; .73 did not). Only these
+# texts are allowed: a handler that reached a page any other way still runs nothing.
+QUARTO_HANDLERS = ("if (window.quartoToggleHeadroom) { window.quartoToggleHeadroom(); }",
+                   "window.quartoOpenSearch();")
+_HANDLER = re.compile(r"\son[a-z]+\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
+
+
+def _sha256(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+
+
+def handler_hashes(html: str) -> tuple[str, ...]:
+    """'sha256-…' of each of QUARTO_HANDLERS the page carries as an inline event handler."""
+    found = {unescape(a or b) for a, b in _HANDLER.findall(html)}
+    return tuple(_sha256(h) for h in QUARTO_HANDLERS if h in found)
+
+
 def inline_script_hashes(html: str) -> tuple[str, ...]:
     """'sha256-…' of each inline script a browser would run (data blocks are not run)."""
     found = []
@@ -658,8 +679,7 @@ def inline_script_hashes(html: str) -> tuple[str, ...]:
         kind = re.search(r"\btype\s*=\s*[\"']?([^\"'\s>]+)", attrs, re.I)
         if kind and kind.group(1).lower() in _DATA_TYPES:
             continue
-        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
-        found.append(f"sha256-{digest}")
+        found.append(_sha256(body))
     return tuple(dict.fromkeys(found))
 
 
@@ -673,6 +693,22 @@ _WIDGET_SCRIPTS = re.compile(
     r"function\(\) \{return window\.jQuery;\}\)</script>\n?")
 
 
+# Quarto names its previous / next chapter links by the chapter's title alone (aria-label),
+# while they show its number too ("3 全面提升县城承载能力"): a name that does not hold the visible
+# text fails WCAG 2.5.3 (axe-core 4.14's label-content-name-mismatch, serious). Without the
+# aria-label the link is named by what it shows.
+_PAGINATION_LINK = re.compile(r'<a\b[^>]*\bclass="pagination-link"[^>]*>')
+_ARIA_LABEL = re.compile(r'\s+aria-label="[^"]*"')
+
+
+def name_pagination_by_text(page: Path) -> None:
+    """Drop the aria-label of Quarto's previous / next chapter links (_PAGINATION_LINK)."""
+    html = page.read_text(encoding="utf-8")
+    fixed = _PAGINATION_LINK.sub(lambda m: _ARIA_LABEL.sub("", m.group(0)), html)
+    if fixed != html:
+        page.write_text(fixed, encoding="utf-8")
+
+
 def secure_page(page: Path) -> None:
     """Put the policy first in the page's head (a meta policy governs what follows it), once
     the CDN scripts Quarto adds for widgets are dropped (_WIDGET_SCRIPTS)."""
@@ -682,6 +718,7 @@ def secure_page(page: Path) -> None:
         return
     html = _WIDGET_SCRIPTS.sub("", html)
     head = _HEAD.search(html)
-    policy = content_policy(inline_script_hashes(html), fetch=True, data_urls=True)
+    policy = content_policy(inline_script_hashes(html), fetch=True, data_urls=True,
+                            handler_hashes=handler_hashes(html))
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     page.write_text(html[:head.end()] + meta + html[head.end():], encoding="utf-8")
