@@ -93,6 +93,34 @@ def test_trace_prints_the_archived_submission_path(site, capsys):
             f.unlink()
 
 
+def test_the_data_package_names_each_rows_archived_submission(site, monkeypatch):
+    """Every row the report used carries its source file's archived submission; the archive
+    is looked up once per source file, not once per row (a revised store cites a file
+    thousands of times)."""
+    from planbook import paths
+    from planbook.book import downloads
+
+    rp = resolve(ANNUAL, site)
+    register = _manifest(site, ANNUAL)["register"]
+    rows = downloads.data_rows(rp, register)
+    sha = next(r["file_sha256"] for r in rows if r["file"].startswith("observations/"))
+    archive = site / "data" / "submissions"
+    archive.mkdir(exist_ok=True)
+    (archive / f"{sha}.xlsx").write_bytes(b"not really a workbook")
+    looked = []
+    real = paths.archived_submission
+    monkeypatch.setattr(paths, "archived_submission",
+                        lambda data, digest: looked.append(digest) or real(data, digest))
+    try:
+        rows = downloads.data_rows(rp, register)
+    finally:
+        (archive / f"{sha}.xlsx").unlink()
+    assert sorted(looked) == sorted({r["file_sha256"] for r in rows}) and len(rows) > len(looked)
+    assert {r["submission"] for r in rows if r["file_sha256"] == sha} == {
+        f"data/submissions/{sha}.xlsx"}
+    assert {r["submission"] for r in rows if r["file_sha256"] != sha} == {""}
+
+
 def test_no_label_is_registered_twice(site):
     for period in (ANNUAL, BRIEFING):
         labels = [e["label"] for e in _manifest(site, period)["register"]]

@@ -539,15 +539,22 @@ def data_rows(rp: ReportPeriod, register: list[dict],
             for i, p, r in zip(frame["indicator_id"], frame["period"], frame["revision"],
                                strict=True)]
     out = []
+    names = [f["name"] for f in FIELDS]
+    # Per source file, not per row: a revised store cites each file thousands of times, and
+    # finding its archived submission lists the archive folder.
+    submissions: dict[str, str] = {}
     for rec in frame.loc[used].to_dict("records"):
         key = (rec["indicator_id"], str(rec["period"]), int(rec["revision"]))
         ind = registry.indicators.get(rec["indicator_id"])
-        sub = paths.archived_submission(rp.data, rec.get("file_sha256") or "")
-        row = {f["name"]: _plain(rec.get(f["name"])) for f in FIELDS}
+        sha = rec.get("file_sha256") or ""
+        if sha not in submissions:
+            sub = paths.archived_submission(rp.data, sha)
+            submissions[sha] = rp.rel(sub) if sub else ""
+        row = {name: _plain(rec.get(name)) for name in names}
         row["value"] = "" if rec["value"] != rec["value"] else format(float(rec["value"]), "g")
         row.update(name_zh=ind.name_zh if ind else "", name_en=ind.name_en if ind else "",
                    file=_plain(rec.get("file")), rows=_plain(rec.get("rows")),
-                   submission=rp.rel(sub) if sub else "", labels=" ".join(labels[key]))
+                   submission=submissions[sha], labels=" ".join(labels[key]))
         out.append(row)
     out.sort(key=lambda r: (r["indicator_id"], r["period"], int(r["revision"])))
     return out
