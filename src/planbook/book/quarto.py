@@ -652,9 +652,10 @@ _DATA_TYPES = ("application/json", "text/plain", "application/ld+json", "text/te
 
 
 # Quarto's own inline event handlers (its sidebar toggles and search button). A policy allows a
-# handler only by 'unsafe-hashes' and the hash of its text, and Chromium refuses them with a
-# console error on every page load otherwise (156.0.8078.129 did; .73 did not). Only these
-# texts are allowed: a handler that reached a page any other way still runs nothing.
+# handler only by 'unsafe-hashes' and the hash of its text; without them Chromium
+# 156.0.8078.129 logged a refusal for each on every page load (the suite had passed with an
+# earlier build). Only these texts are allowed: a handler that reached a page any other way
+# still runs nothing.
 QUARTO_HANDLERS = ("if (window.quartoToggleHeadroom) { window.quartoToggleHeadroom(); }",
                    "window.quartoOpenSearch();")
 _HANDLER = re.compile(r"\son[a-z]+\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.I)
