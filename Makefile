@@ -22,14 +22,15 @@ setup: $(STAMP)  ## create .venv and install planbook with its dependencies
 report: $(STAMP)  ## build the default period's report (params/default.yml)
 	$(BIN)/planbook build --period default
 
-# pa11y (npm) for tests/test_validators.py, into tests/pa11y/node_modules; puppeteer downloads
-# no browser: the test drives Debian's chromium. Without npm the pa11y test is skipped.
+# pa11y (npm) for tests/test_validators.py and axe-core 4.14.1 for the axe checks, into
+# tests/pa11y/node_modules; puppeteer downloads no browser: the tests drive Debian's chromium.
+# Without npm the pa11y test is skipped and the axe checks use axe-playwright-python's own.
 PA11Y := tests/pa11y/node_modules/.installed
 $(PA11Y): tests/pa11y/package.json tests/pa11y/package-lock.json
 	cd tests/pa11y && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
 	touch $(PA11Y)
 
-pa11y: $(PA11Y)  ## install pa11y (npm) for the accessibility checks
+pa11y: $(PA11Y)  ## install pa11y and axe-core (npm) for the accessibility checks
 
 # Two pytest-xdist workers (the machines have 2 cores), each given half of the tests and
 # stealing from the other when idle (tests/conftest.py orders them). PYTEST_ARGS= runs in
