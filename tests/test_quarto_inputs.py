@@ -301,3 +301,18 @@ def test_quarto_pages_allow_quartos_own_event_handlers_and_no_other(tmp_path):
         'http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
     assert f"'unsafe-hashes' 'sha256-{digests[0]}' 'sha256-{digests[1]}';" in policy
     assert digests[2] not in policy  # a handler Quarto did not write stays refused
+
+
+def test_quarto_chapter_links_are_named_by_the_text_they_show(tmp_path):
+    from planbook.book.quarto import secure_page
+
+    page = tmp_path / "02_county.html"
+    page.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+                    '<a href="./01_overall.html" class="pagination-link" aria-label="总体目标">'
+                    '<span class="chapter-number">2</span>&nbsp; 总体目标</a>'
+                    '<a href="x.csv" aria-label="下载表 2.1 的CSV文件">CSV</a></body></html>',
+                    encoding="utf-8")
+    secure_page(page)
+    html = page.read_text(encoding="utf-8")
+    assert '<a href="./01_overall.html" class="pagination-link">' in html
+    assert 'aria-label="下载表 2.1 的CSV文件"' in html  # other names are left as written

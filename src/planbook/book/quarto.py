@@ -620,7 +620,6 @@ def _run_quarto(command: list[str], cwd: Path, staging: Path, log: Path) -> Quar
         raise RenderError(f"quarto 渲染失败（退出码 {proc.returncode}），Quarto 报告：\n{said}",
                           hint=f"Quarto 的完整输出在 {log}；或改用 --engine builtin")
     for page in sorted(out.rglob("*.html")):
-        name_pagination_by_text(page)
         secure_page(page)
     copy_static(out, QUARTO_STATIC)
     pdf = out / "report.pdf"
@@ -702,22 +701,20 @@ _PAGINATION_LINK = re.compile(r'<a\b[^>]*\bclass="pagination-link"[^>]*>')
 _ARIA_LABEL = re.compile(r'\s+aria-label="[^"]*"')
 
 
-def name_pagination_by_text(page: Path) -> None:
-    """Drop the aria-label of Quarto's previous / next chapter links (_PAGINATION_LINK)."""
-    html = page.read_text(encoding="utf-8")
-    fixed = _PAGINATION_LINK.sub(lambda m: _ARIA_LABEL.sub("", m.group(0)), html)
-    if fixed != html:
-        page.write_text(fixed, encoding="utf-8")
+def name_pagination_by_text(html: str) -> str:
+    """The page with the aria-label of Quarto's previous / next chapter links dropped."""
+    return _PAGINATION_LINK.sub(lambda m: _ARIA_LABEL.sub("", m.group(0)), html)
 
 
 def secure_page(page: Path) -> None:
     """Put the policy first in the page's head (a meta policy governs what follows it), once
-    the CDN scripts Quarto adds for widgets are dropped (_WIDGET_SCRIPTS)."""
+    the CDN scripts Quarto adds for widgets are dropped (_WIDGET_SCRIPTS) and its chapter
+    links named by their text (name_pagination_by_text): one rewrite of each page."""
     html = page.read_text(encoding="utf-8")
     head = _HEAD.search(html)
     if head is None or "Content-Security-Policy" in html:
         return
-    html = _WIDGET_SCRIPTS.sub("", html)
+    html = name_pagination_by_text(_WIDGET_SCRIPTS.sub("", html))
     head = _HEAD.search(html)
     policy = content_policy(inline_script_hashes(html), fetch=True, data_urls=True,
                             handler_hashes=handler_hashes(html))
